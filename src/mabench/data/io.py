@@ -1,0 +1,230 @@
+"""Read and write benchmarks: the official JSON list and JSONL, with clear validation errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mabench.data.records import Question, parse_options
+from mabench.taxonomy import TASKS, AnswerType, canonical_task
+
+KNOWN_KEYS = {"video_name", "video", "task", "qid", "question", "answer"}
+
+
+class BenchmarkError(ValueError):
+    """A benchmark file that cannot be used; the message names the file, record and field."""
+
+
+@dataclass
+class Benchmark:
+    questions: list[Question]
+    path: Path | None = None
+    sha256: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    def __iter__(self) -> Iterator[Question]:
+        return iter(self.questions)
+
+    @property
+    def by_qid(self) -> dict[str, Question]:
+        return {q.qid: q for q in self.questions}
+
+    @property
+    def videos(self) -> list[str]:
+        """Clip ids in first-seen order."""
+        return list(dict.fromkeys(q.video_id for q in self.questions))
+
+    def task_counts(self) -> Counter:
+        return Counter(q.task for q in self.questions)
+
+    @property
+    def has_answers(self) -> bool:
+        return any(q.answer is not None for q in self.questions)
+
+    def select(self, tasks: Iterable[str] | None = None, limit: int | None = None) -> Benchmark:
+        """A subset: only `tasks`, then the first `limit` questions (whole clips stay together)."""
+        qs = self.questions
+        if tasks:
+            wanted = set(tasks)
+            qs = [q for q in qs if q.task in wanted]
+        if limit is not None:
+            qs = qs[:limit]
+        return Benchmark(list(qs), self.path, self.sha256)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _json_error(path: Path, err: json.JSONDecodeError, line_offset: int = 0) -> BenchmarkError:
+    line = err.lineno + line_offset
+    return BenchmarkError(f"{path}: invalid JSON at line {line} column {err.colno}: {err.msg}")
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """Raw dicts from a JSON list (or {"questions": [...]}) or a JSONL file."""
+    path = Path(path)
+    if not path.exists():
+        raise BenchmarkError(f"{path}: no such file; pass the path of a benchmark JSON or JSONL file")
+    if path.is_dir():
+        raise BenchmarkError(f"{path}: is a directory; pass the path of a benchmark JSON or JSONL file")
+    text = path.read_text(encoding="utf-8-sig")
+    stripped = text.lstrip()
+    if not stripped:
+        raise BenchmarkError(f"{path}: file is empty")
+    if stripped[0] == "[" or (stripped[0] == "{" and path.suffix.lower() == ".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise _json_error(path, err) from None
+        if isinstance(data, dict) and isinstance(data.get("questions"), list):
+            data = data["questions"]
+        if not isinstance(data, list):
+            raise BenchmarkError(f"{path}: expected a JSON list of question records")
+        return data
+    records = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise BenchmarkError(
+                f"{path}: invalid JSON at line {lineno} column {err.colno}: {err.msg}"
+            ) from None
+    return records
+
+
+def _normalize_answer(task: str, answer: Any) -> str:
+    spec = TASKS[task]
+    if not isinstance(answer, str):
+        raise ValueError(f"expected a string, got {type(answer).__name__}")
+    value = answer.strip()
+    if spec.answer_type is AnswerType.YES_NO:
+        low = value.rstrip(".").lower()
+        if low not in ("yes", "no"):
+            raise ValueError(f"expected Yes or No, got {answer!r}")
+        return low.capitalize()
+    if spec.closed:
+        letter = value.rstrip(".").upper()
+        if letter not in spec.letters:
+            raise ValueError(f"expected one of {', '.join(spec.letters)}, got {answer!r}")
+        return letter
+    return answer
+
+
+def parse_record(rec: Any, where: str) -> Question:
+    """One raw dict to a Question; errors say `where` (file and record) and the field."""
+    if not isinstance(rec, dict):
+        raise BenchmarkError(f"{where}: expected a JSON object, got {type(rec).__name__}")
+    qid = rec.get("qid")
+    if "qid" in rec and isinstance(qid, (str, int)):
+        where = f"{where} (qid {qid})"
+
+    def bad(fld: str, what: str) -> BenchmarkError:
+        return BenchmarkError(f"{where}: field '{fld}': {what}")
+
+    if not isinstance(qid, (str, int)) or str(qid).strip() == "":
+        raise bad("qid", "missing; expected a non-empty string")
+    if "video_name" in rec:
+        video_key = "video_name"
+    elif "video" in rec:
+        video_key = "video"
+    else:
+        raise bad("video_name", "missing; expected 'video_name' or 'video' naming the clip")
+    video = rec[video_key]
+    if not isinstance(video, str) or not video.strip():
+        raise bad(video_key, "expected a non-empty string naming the clip")
+    raw_task = rec.get("task")
+    if not isinstance(raw_task, str):
+        raise bad("task", f"missing; expected one of {', '.join(TASKS)}")
+    task = canonical_task(raw_task)
+    if task is None:
+        raise bad("task", f"unknown task code {raw_task!r}; expected one of {', '.join(TASKS)}")
+    text = rec.get("question")
+    if not isinstance(text, str) or not text.strip():
+        raise bad("question", "missing; expected the question text")
+    options = ()
+    if TASKS[task].letters:
+        try:
+            options = parse_options(task, text)
+        except ValueError as err:
+            raise bad("question", f"{task} options do not parse: {err}") from None
+    answer = rec.get("answer")
+    if answer is not None:
+        try:
+            answer = _normalize_answer(task, answer)
+        except ValueError as err:
+            raise bad("answer", str(err)) from None
+    extra = {k: v for k, v in rec.items() if k not in KNOWN_KEYS}
+    if video_key == "video" and "video_name" in extra:  # pragma: no cover - both keys present
+        extra.pop("video_name")
+    return Question(qid=str(qid), task=task, video=video, question=text, answer=answer,
+                    options=options, video_key=video_key, extra=extra)
+
+
+def load_benchmark(path: str | Path) -> Benchmark:
+    """Load and validate a benchmark (official JSON list or JSONL)."""
+    path = Path(path)
+    raw = read_records(path)
+    questions = []
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(raw):
+        q = parse_record(rec, f"{path}: record {i}")
+        if q.qid in seen:
+            raise BenchmarkError(
+                f"{path}: record {i}: duplicate qid {q.qid!r} (first at record {seen[q.qid]}); "
+                "every qid must be unique"
+            )
+        seen[q.qid] = i
+        questions.append(q)
+    if not questions:
+        raise BenchmarkError(f"{path}: no questions")
+    return Benchmark(questions, path, file_sha256(path))
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write via a temp file in the same folder, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def dumps_json(obj: Any, indent: int | None = None) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=indent)
+
+
+def write_json(path: str | Path, obj: Any, indent: int | None = 2) -> None:
+    atomic_write_text(path, dumps_json(obj, indent) + "\n")
+
+
+def write_benchmark(path: str | Path, questions: Iterable[Question]) -> None:
+    """Write as JSONL when the name ends in .jsonl, else as the official JSON list."""
+    path = Path(path)
+    rows = [q.to_dict() for q in questions]
+    if path.suffix.lower() == ".jsonl":
+        atomic_write_text(path, "".join(dumps_json(r) + "\n" for r in rows))
+    else:
+        write_json(path, rows, indent=2)

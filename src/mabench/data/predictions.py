@@ -1,0 +1,135 @@
+"""Predictions (one per answered question) and the official submission format.
+
+`predictions.jsonl` is appended one line per answer and flushed, so a crash loses at most the
+lines being written; a torn last line is skipped on reading.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mabench.data.io import BenchmarkError, write_json
+
+
+@dataclass
+class Prediction:
+    qid: str
+    task: str | None = None
+    video: str | None = None
+    raw_output: str | None = None
+    pred_answer: str | None = None  # extracted closed answer, or the (think-stripped) open text
+    method: str | None = None  # how pred_answer was extracted (see mabench.evaluate.extract)
+    reason: str | None = None  # why the extraction is invalid
+    error: str | None = None  # the request failed (clip unreadable, server error...): wrong
+    latency_s: float | None = None
+    usage: dict[str, Any] | None = None
+    frames: dict[str, Any] | None = None  # {"count": 8, "timestamps": [...]}
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        extra = d.pop("extra")
+        d.update(extra)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Prediction:
+        known = set(cls.__dataclass_fields__) - {"extra"}
+        kw = {k: d[k] for k in known if k in d}
+        kw["qid"] = str(kw["qid"])
+        return cls(**kw, extra={k: v for k, v in d.items() if k not in known})
+
+
+def read_predictions(path: str | Path) -> list[Prediction]:
+    """Rows of a predictions JSONL; a torn final line (crash mid-write) is ignored."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    out = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            if i == len(lines):  # torn by a crash: that answer is simply re-asked
+                break
+            raise BenchmarkError(
+                f"{path}: invalid JSON at line {i} column {err.colno}: {err.msg}"
+            ) from None
+        if not isinstance(row, dict) or "qid" not in row:
+            raise BenchmarkError(f"{path}: line {i}: expected an object with a 'qid' field")
+        out.append(Prediction.from_dict(row))
+    return out
+
+
+def latest_by_qid(preds: list[Prediction]) -> dict[str, Prediction]:
+    """The last row per qid wins (a retried question appends a newer row)."""
+    return {p.qid: p for p in preds}
+
+
+# --- official submission ---------------------------------------------------------------------
+
+
+def make_submission(preds: dict[str, Prediction], prompts: dict[str, str]) -> dict[str, Any]:
+    """`{"prompts": [{"task", "system_prompt"}], "answers": [{"qid", "pred_answer"}]}`."""
+    return {
+        "prompts": [{"task": t, "system_prompt": p} for t, p in prompts.items()],
+        "answers": [
+            {"qid": qid, "pred_answer": p.pred_answer if p.pred_answer is not None else ""}
+            for qid, p in preds.items()
+        ],
+    }
+
+
+def write_submission(path: str | Path, preds: dict[str, Prediction], prompts: dict[str, str]) -> None:
+    write_json(path, make_submission(preds, prompts))
+
+
+def read_answers_file(path: str | Path) -> tuple[dict[str, Prediction], dict[str, str]]:
+    """Answers from a submission JSON or a predictions JSONL, plus the submission's prompts.
+
+    A predictions row may carry `pred_answer` (used as given, then normalised by extraction) or
+    only `raw_output` (extracted at scoring time).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BenchmarkError(f"{path}: no such file; pass a submission JSON or predictions JSONL")
+    text = path.read_text(encoding="utf-8-sig")
+    head = text.lstrip()[:1]
+    if head == "{" and path.suffix.lower() != ".jsonl":
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise BenchmarkError(
+                f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
+            ) from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("answers"), list):
+            raise BenchmarkError(
+                f"{path}: expected a submission object with an 'answers' list of "
+                "{'qid', 'pred_answer'}"
+            )
+        preds: dict[str, Prediction] = {}
+        for i, row in enumerate(obj["answers"]):
+            if not isinstance(row, dict) or "qid" not in row:
+                raise BenchmarkError(f"{path}: answers[{i}]: expected an object with 'qid'")
+            pa = row.get("pred_answer")
+            preds[str(row["qid"])] = Prediction(qid=str(row["qid"]),
+                                                pred_answer=None if pa is None else str(pa))
+        prompts = {
+            p["task"]: p.get("system_prompt", "")
+            for p in obj.get("prompts") or []
+            if isinstance(p, dict) and "task" in p
+        }
+        return preds, prompts
+    return latest_by_qid(read_predictions(path)), {}
+
+
+def append_jsonl(f, row: dict[str, Any]) -> None:
+    """Append one row and flush it to the OS, so a killed process keeps every finished answer."""
+    f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    f.flush()

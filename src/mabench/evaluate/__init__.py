@@ -1,0 +1,1 @@
+"""Prompts, answer extraction, the runner, the judge and the metrics."""
