@@ -76,3 +76,16 @@ def official_file() -> Path:
     if not OFFICIAL.exists():
         pytest.skip("shared/data/mabench_questions_official.json not present (only in the dev workspace)")
     return OFFICIAL
+
+
+@pytest.fixture(scope="session")
+def clip_set(tmp_path_factory):
+    """5 real h264 clips (clip_000..clip_004) and a matching 60-question benchmark with answers."""
+    from mabench.synth import write_box_clip
+
+    root = tmp_path_factory.mktemp("clipset")
+    for i in range(5):
+        write_box_clip(root / "clips" / f"clip_{i:03d}.mp4", seconds=1.0 + 0.25 * i, fps=20, seed=i)
+    bench = root / "bench.json"
+    bench.write_text(json.dumps(make_records(5), indent=1))
+    return root

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -14,8 +16,17 @@ from mabench import __version__
 from mabench.data import BenchmarkError, duplicate_labels, load_benchmark, write_json
 from mabench.data.predictions import read_answers_file
 from mabench.evaluate.metrics import normalize_prediction, score
+from mabench.evaluate.runner import BACKOFF_BASE_S, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES
 from mabench.report.tables import coverage_table, scores_table
-from mabench.taxonomy import TASK_ORDER, TASKS
+from mabench.taxonomy import TASK_ORDER, TASKS, canonical_task
+from mabench.video.sampling import (
+    DEFAULT_FPS,
+    DEFAULT_JPEG_QUALITY,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_SIDE,
+    DEFAULT_NUM_FRAMES,
+    DEFAULT_STRATEGY,
+)
 
 app = typer.Typer(
     help="Evaluate, build and report micro-action understanding benchmarks (MA-Bench) for MLLMs.",
@@ -126,6 +137,146 @@ def score_cmd(
     if json_out:
         write_json(json_out, s.to_dict())
         console.print(f"scores written to {json_out}")
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    out = []
+    for t in value.split(","):
+        code = canonical_task(t)
+        if code is None:
+            fail(f"--tasks: unknown task {t.strip()!r}; expected some of {','.join(TASK_ORDER)}")
+        out.append(code)
+    return out
+
+
+@app.command("eval")
+def eval_cmd(
+    bench_path: Path = typer.Argument(..., metavar="BENCH", help="Benchmark file (official JSON or JSONL)."),
+    model: str = typer.Option(..., "--model", help="openai:NAME, blind:NAME, random or prior."),
+    out: Path = typer.Option(..., "--out", help="Run directory (created; re-running resumes)."),
+    videos: Path | None = typer.Option(None, "--videos", help="Folder with the clips."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1"),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Env variable holding the API key."),
+    concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1, help="Requests in flight."),
+    frames: int = typer.Option(DEFAULT_NUM_FRAMES, "--frames", min=1, help="Frames per clip (uniform)."),
+    sampling: str = typer.Option(DEFAULT_STRATEGY, "--sampling", help="uniform | fps | kit"),
+    fps: float = typer.Option(DEFAULT_FPS, "--fps", help="Rate for --sampling fps."),
+    max_side: int = typer.Option(DEFAULT_MAX_SIDE, "--max-side", help="Downscale frames to this longest side."),
+    max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Downscale frames to this many pixels."),
+    jpeg_quality: int = typer.Option(DEFAULT_JPEG_QUALITY, "--jpeg-quality", min=1, max=100),
+    video_mode: str = typer.Option("frames", "--video-mode", help="frames (image_url list) | video (one video_url)."),
+    tasks: str | None = typer.Option(None, "--tasks", help="Comma-separated task codes to run."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions (clip-major)."),
+    prompts_file: Path | None = typer.Option(None, "--prompts", help="YAML/JSON: task -> system prompt."),
+    temperature: float = typer.Option(0.0, "--temperature"),
+    max_tokens: int = typer.Option(1024, "--max-tokens"),
+    seed: int | None = typer.Option(None, "--seed", help="Sampling seed (also seeds --model random)."),
+    extra_body: str | None = typer.Option(None, "--extra-body", help="JSON merged into each request body."),
+    prior_key: Path | None = typer.Option(None, "--prior-key", help="Key with answers for --model prior."),
+    request_timeout: float = typer.Option(120.0, "--request-timeout", help="Seconds per request."),
+    max_retries: int = typer.Option(DEFAULT_MAX_RETRIES, "--max-retries", min=0),
+    backoff: float = typer.Option(BACKOFF_BASE_S, "--backoff", min=0, help="First retry delay (s); doubles, jittered."),
+    cache_mb: float = typer.Option(64, "--cache-mb", help="In-memory frame cache bound (MB)."),
+    disk_cache: Path | None = typer.Option(None, "--frame-cache", help="On-disk frame cache folder."),
+    retry_errors: bool = typer.Option(False, "--retry-errors", help="Re-ask questions that failed before."),
+    force: bool = typer.Option(False, "--force", help="Start again in a run dir made with other settings."),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+) -> None:
+    """Run a model on a benchmark; resumable; writes predictions, scores and the submission."""
+    from mabench.evaluate.prompts import PromptError, load_prompts
+    from mabench.evaluate.runner import EvalSettings, RunConfigError
+    from mabench.models import EndpointError, GenerationConfig, make_backend
+    from mabench.video.sampling import SamplingConfig
+
+    try:
+        bench = load_benchmark(bench_path).select(_csv(tasks), limit)
+        prompts = load_prompts(prompts_file)
+        sampling_cfg = SamplingConfig(strategy=sampling, num_frames=frames, fps=fps, max_side=max_side,
+                                      max_pixels=max_pixels, jpeg_quality=jpeg_quality)
+        body = json.loads(extra_body) if extra_body else {}
+        if not isinstance(body, dict):
+            fail("--extra-body must be a JSON object")
+        gen = GenerationConfig(temperature=temperature, max_tokens=max_tokens, seed=seed, extra_body=body)
+        backend = make_backend(model, base_url, api_key_env, video_mode, key=str(prior_key) if prior_key else None,
+                               seed=seed or 0, timeout_s=request_timeout)
+    except (BenchmarkError, PromptError) as e:
+        fail(str(e))
+    except json.JSONDecodeError as e:
+        fail(f"--extra-body is not valid JSON: {e.msg} at column {e.colno}")
+    except ValueError as e:
+        fail(str(e))
+    if (backend.needs_frames or backend.video_mode == "video") and videos is None:
+        fail(f"--model {model} needs --videos DIR, the folder with the benchmark's clips")
+    if videos is not None and not videos.is_dir():
+        fail(f"--videos {videos}: not a folder")
+    settings = EvalSettings(videos=videos, sampling=sampling_cfg, gen=gen, concurrency=concurrency,
+                            max_retries=max_retries, backoff_base_s=backoff, request_timeout_s=request_timeout,
+                            cache_mb=cache_mb,
+                            disk_cache=disk_cache)
+    selection = {"tasks": _csv(tasks), "limit": limit}
+
+    async def go():
+        try:
+            await backend.probe()
+            return await _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors,
+                                            selection, progress and console.is_terminal)
+        finally:
+            await backend.aclose()
+
+    try:
+        result = asyncio.run(go())
+    except EndpointError as e:
+        fail(str(e))
+    except RunConfigError as e:
+        fail(str(e))
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: finished answers are in {out / 'predictions.jsonl'}; "
+                          "re-run the same command to resume")
+        raise typer.Exit(130) from None
+    _print_run_summary(result)
+
+
+async def _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors, selection, show):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from mabench.evaluate.runner import run_eval
+
+    if not show:
+        return await run_eval(bench, backend, settings, out, prompts, force=force, retry_errors=retry_errors,
+                              selection=selection)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]} q/s"), TextColumn("errors {task.fields[errors]}"),
+                  TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task(backend.name, total=None, rate="–", errors=0)
+        t0 = time.perf_counter()
+
+        def on_start(total: int, skipped: int) -> None:
+            bar.update(task, total=total - skipped)
+
+        def on_progress(done: int, total: int, errors: int) -> None:
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            bar.update(task, completed=done, rate=f"{rate:.1f}", errors=errors)
+
+        return await run_eval(bench, backend, settings, out, prompts, force=force, retry_errors=retry_errors,
+                              selection=selection, on_progress=on_progress, on_start=on_start)
+
+
+def _print_run_summary(r) -> None:
+    rate = r.asked / r.elapsed_s if r.elapsed_s > 0 else 0.0
+    console.print(f"{r.asked} asked, {r.skipped} already answered, {r.errors} with errors, "
+                  f"{r.decodes} clips decoded, {r.elapsed_s:.1f} s ({rate:.1f} q/s)")
+    if r.failed_clips:
+        console.print(f"[yellow]{len(r.failed_clips)} clip(s) could not be used; their questions count as wrong:[/]")
+        for vid, msg in list(r.failed_clips.items())[:20]:
+            console.print(f"  {vid}: {msg}")
+    if r.scores is not None:
+        console.print(scores_table({r.out.name: r.scores}))
+        console.print(f"scores: {r.out / 'scores.json'}")
+    else:
+        console.print("the benchmark has no answers: no scores; submit the submission file")
+    console.print(f"submission: {r.out / 'submission.json'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

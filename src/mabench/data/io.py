@@ -50,14 +50,19 @@ class Benchmark:
     def has_answers(self) -> bool:
         return any(q.answer is not None for q in self.questions)
 
+    def clip_major(self) -> list[Question]:
+        """Questions grouped by clip (clips in first-seen order; file order inside a clip)."""
+        order = {v: i for i, v in enumerate(self.videos)}
+        return sorted(self.questions, key=lambda q: order[q.video_id])
+
     def select(self, tasks: Iterable[str] | None = None, limit: int | None = None) -> Benchmark:
-        """A subset: only `tasks`, then the first `limit` questions (whole clips stay together)."""
+        """A subset: only `tasks`, then the first `limit` questions in clip-major order."""
         qs = self.questions
         if tasks:
             wanted = set(tasks)
             qs = [q for q in qs if q.task in wanted]
         if limit is not None:
-            qs = qs[:limit]
+            qs = Benchmark(qs).clip_major()[:limit]
         return Benchmark(list(qs), self.path, self.sha256)
 
 

@@ -1,0 +1,282 @@
+"""The eval runner: bounded-concurrency asyncio over a benchmark, resumable, one clip decoded once.
+
+Questions are queued clip by clip, so the questions of one clip go out together (server-side
+prefix / encoder caches hit) and the frame cache needs to hold only the clips in flight.
+
+Run directory:
+  config.json        resolved settings, package version, benchmark hash (never secrets)
+  predictions.jsonl  one line per answer, appended and flushed (the last line per qid wins)
+  scores.json        on completion, when the benchmark has answers
+  submission.json    on completion, the official submission format
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from mabench import __version__
+from mabench.data.io import Benchmark, write_json
+from mabench.data.predictions import (
+    Prediction,
+    append_jsonl,
+    latest_by_qid,
+    read_predictions,
+    write_submission,
+)
+from mabench.data.records import VIDEO_SUFFIXES, Question
+from mabench.evaluate.extract import extract
+from mabench.evaluate.metrics import Scores, score
+from mabench.evaluate.prompts import prompts_hash
+from mabench.models.base import Backend, BackendError, GenerationConfig, Request
+from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
+from mabench.video.decode import VideoError
+from mabench.video.sampling import SamplingConfig
+
+DEFAULT_CONCURRENCY = 16
+DEFAULT_MAX_RETRIES = 4
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 30.0
+RETRY_AFTER_MAX_S = 120.0
+
+
+class RunConfigError(Exception):
+    """The run directory holds a run made with other settings."""
+
+
+@dataclass
+class EvalSettings:
+    videos: Path | None = None
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    gen: GenerationConfig = field(default_factory=GenerationConfig)
+    concurrency: int = DEFAULT_CONCURRENCY
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_base_s: float = BACKOFF_BASE_S
+    request_timeout_s: float = 120.0
+    cache_mb: float = DEFAULT_MEMORY_MB
+    disk_cache: Path | None = None
+
+
+@dataclass
+class RunResult:
+    out: Path
+    total: int
+    asked: int  # questions sent this time
+    skipped: int  # already answered in an earlier run
+    errors: int
+    failed_clips: dict[str, str]
+    scores: Scores | None
+    elapsed_s: float
+    decodes: int
+
+
+# --- clips --------------------------------------------------------------------------------------
+
+
+def resolve_clip(videos: Path, name: str) -> Path:
+    """The clip file for a benchmark video name, refusing names that would leave `videos`."""
+    if not name or PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() \
+            or ".." in PurePosixPath(name.replace("\\", "/")).parts:
+        raise VideoError(f"unsafe video name {name!r}: it must be a file name inside --videos")
+    base = videos.resolve()
+    candidates = [name] if name.lower().endswith(VIDEO_SUFFIXES) else [name + s for s in VIDEO_SUFFIXES]
+    for cand in candidates:
+        p = (base / cand).resolve()
+        if not p.is_relative_to(base):
+            raise VideoError(f"unsafe video name {name!r}: it resolves outside --videos")
+        if p.exists():
+            return p
+    return base / candidates[0]
+
+
+# --- config -------------------------------------------------------------------------------------
+
+
+def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, prompts: dict[str, str],
+                 selection: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "mabench_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "benchmark": {"path": str(bench.path) if bench.path else None, "sha256": bench.sha256,
+                      "questions": len(bench)},
+        "selection": selection,
+        "model": backend.describe(),
+        "sampling": asdict(settings.sampling),
+        "generation": asdict(settings.gen),
+        "prompts": prompts,
+        "prompts_hash": prompts_hash(prompts),
+        "runner": {"concurrency": settings.concurrency, "max_retries": settings.max_retries,
+                   "request_timeout_s": settings.request_timeout_s,
+                   "videos": str(settings.videos) if settings.videos else None},
+    }
+
+
+# What makes two runs the same run: not paths, ports, concurrency or which subset is asked.
+_IDENTITY = (("benchmark", "sha256"), ("model", "backend"), ("model", "model"), ("model", "video_mode"),
+             ("model", "seed"), ("model", "prior"), ("sampling",), ("generation",), ("prompts_hash",))
+
+
+def _get(d: dict, path: tuple[str, ...]) -> Any:
+    for k in path:
+        d = d.get(k) if isinstance(d, dict) else None
+    return d
+
+
+def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    diffs = []
+    for path in _IDENTITY:
+        a, b = _get(old, path), _get(new, path)
+        if a != b:
+            diffs.append(f"{'.'.join(path)}: {json.dumps(a)[:60]} -> {json.dumps(b)[:60]}")
+    return diffs
+
+
+def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    cfg_path = out / "config.json"
+    if cfg_path.exists():
+        try:
+            old = json.loads(cfg_path.read_text())
+        except json.JSONDecodeError:
+            old = {}
+        diffs = config_differences(old, config)
+        if diffs and not force:
+            raise RunConfigError(
+                f"{out} holds a run with other settings ({'; '.join(diffs)}); "
+                "use another --out, or --force to set the old answers aside and start again")
+        if diffs and force:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            for name in ("predictions.jsonl", "scores.json", "submission.json", "config.json"):
+                if (out / name).exists():
+                    (out / name).rename(out / f"{name}.{stamp}.bak")
+    write_json(cfg_path, config)
+    _repair_torn_tail(out / "predictions.jsonl")
+
+
+def _repair_torn_tail(path: Path) -> None:
+    """A kill mid-write can leave half a line; cut it so the next append starts a clean line."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb+") as f:
+        data = f.read()
+        if data.endswith(b"\n"):
+            return
+        f.truncate(data.rfind(b"\n") + 1)
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+async def _ask(backend: Backend, req: Request, settings: EvalSettings) -> tuple[Any, str | None, int]:
+    """(response or None, error or None, attempts)."""
+    last = "no attempt"
+    for attempt in range(settings.max_retries + 1):
+        try:
+            resp = await asyncio.wait_for(backend.generate(req), settings.request_timeout_s + 5)
+            return resp, None, attempt + 1
+        except asyncio.TimeoutError:
+            err = BackendError(f"timed out after {settings.request_timeout_s:.0f} s", retryable=True)
+        except BackendError as e:
+            err = e
+        last = str(err)
+        if not err.retryable or attempt == settings.max_retries:
+            break
+        if err.retry_after is not None:
+            delay = min(err.retry_after, RETRY_AFTER_MAX_S)
+        else:
+            delay = min(BACKOFF_MAX_S, settings.backoff_base_s * 2 ** attempt) * (0.5 + random.random())
+        await asyncio.sleep(delay)
+    return None, last, attempt + 1
+
+
+async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, out: Path,
+                   prompts: dict[str, str], *, force: bool = False, retry_errors: bool = False,
+                   selection: dict[str, Any] | None = None,
+                   on_progress: Callable[[int, int, int], None] | None = None,
+                   on_start: Callable[[int, int], None] | None = None) -> RunResult:
+    """Answer every question of `bench` not yet answered in `out`, then score and export."""
+    t_start = time.perf_counter()
+    config = build_config(bench, backend, settings, prompts, selection or {})
+    prepare_run_dir(out, config, force)
+    preds_path = out / "predictions.jsonl"
+    done = latest_by_qid(read_predictions(preds_path))
+    todo = [q for q in bench if q.qid not in done or (retry_errors and done[q.qid].error is not None)]
+    skipped = len(bench) - len(todo)
+    if on_start:
+        on_start(len(bench), skipped)
+
+    cache = FrameCache(settings.sampling, settings.cache_mb, settings.disk_cache)
+    # Clip-major order (the official file is shuffled): a clip's questions go out together.
+    queue: asyncio.Queue[Question] = asyncio.Queue()
+    for q in Benchmark(todo).clip_major():
+        queue.put_nowait(q)
+    failed_clips: dict[str, str] = {}
+    counters = {"done": 0, "errors": 0}
+
+    with open(preds_path, "a", encoding="utf-8") as sink:
+
+        async def answer(q: Question) -> Prediction:
+            frames = None
+            clip_path = None
+            try:
+                if backend.needs_frames or backend.video_mode == "video":
+                    if settings.videos is None:
+                        raise VideoError("no --videos folder given")
+                    clip_path = resolve_clip(settings.videos, q.video)
+                    if backend.needs_frames:
+                        frames = await cache.get(clip_path)
+                    elif not clip_path.exists():
+                        raise VideoError(f"{clip_path}: clip not found")
+            except VideoError as err:
+                failed_clips[q.video_id] = str(err)
+                return Prediction(q.qid, q.task, q.video, error=f"clip: {err}")
+            req = Request(q.qid, q.task, prompts.get(q.task, ""), q.question, q.spec.choices, frames,
+                          clip_path, settings.gen)
+            resp, error, attempts = await _ask(backend, req, settings)
+            pred = Prediction(q.qid, q.task, q.video, frames=frames.summary() if frames else None)
+            if attempts > 1:
+                pred.extra["attempts"] = attempts
+            if resp is None:
+                pred.error = error
+                return pred
+            ex = extract(resp.text, q.task, q.options)
+            pred.raw_output, pred.pred_answer, pred.method, pred.reason = resp.text, ex.answer, ex.method, ex.reason
+            pred.latency_s, pred.usage = round(resp.latency_s, 4), resp.usage
+            return pred
+
+        async def worker() -> None:
+            while True:
+                try:
+                    q = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                pred = await answer(q)
+                append_jsonl(sink, pred.to_dict())
+                counters["done"] += 1
+                counters["errors"] += pred.error is not None
+                if on_progress:
+                    on_progress(counters["done"], len(todo), counters["errors"])
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(max(1, settings.concurrency))))
+        finally:
+            cache.close()
+
+    preds = latest_by_qid(read_predictions(preds_path))
+    write_submission(out / "submission.json", {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
+    scores = None
+    if bench.has_answers:
+        scores = score(bench, preds)
+        d = scores.to_dict()
+        d["failed_clips"] = failed_clips
+        write_json(out / "scores.json", d)
+    errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)
+    return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips, scores,
+                     time.perf_counter() - t_start, cache.stats.decodes)

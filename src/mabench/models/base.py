@@ -1,0 +1,66 @@
+"""One small async interface for every model backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from mabench.video.decode import SampledFrames
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    seed: int | None = None
+    top_p: float | None = None
+    extra_body: dict[str, Any] = field(default_factory=dict)  # passed through verbatim (vLLM kwargs...)
+
+
+@dataclass
+class Request:
+    qid: str
+    task: str
+    system_prompt: str
+    question: str
+    choices: tuple[str, ...] = ()  # valid closed answers, for baselines
+    frames: SampledFrames | None = None
+    video_path: Path | None = None
+    gen: GenerationConfig = field(default_factory=GenerationConfig)
+
+
+@dataclass
+class Response:
+    text: str
+    usage: dict[str, Any] | None = None
+    latency_s: float = 0.0
+
+
+class BackendError(Exception):
+    """A failed request. `retryable` errors (timeouts, 429, 5xx, malformed replies) are retried."""
+
+    def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class EndpointError(Exception):
+    """The endpoint cannot be used at all (unreachable, unknown model, bad key): stop the run."""
+
+
+class Backend(Protocol):
+    name: str
+    needs_frames: bool  # False for text-only baselines: no clip is decoded
+    video_mode: str  # "frames" or "video"
+
+    async def probe(self) -> None: ...
+
+    async def generate(self, req: Request) -> Response: ...
+
+    async def aclose(self) -> None: ...
+
+    def describe(self) -> dict[str, Any]:
+        """Settings that identify this backend in a run's config (never secrets)."""
+        ...

@@ -1,0 +1,150 @@
+"""Any model behind an OpenAI-compatible chat-completions endpoint (vLLM, SGLang, LMDeploy, APIs).
+
+The API key is read from an environment variable at start-up and lives only in the client; it
+is never part of `describe()`, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from mabench.models.base import BackendError, EndpointError, Request, Response
+
+DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_TIMEOUT_S = 120.0
+PROBE_TIMEOUT_S = 10.0
+VIDEO_MODES = ("frames", "video")
+
+
+def _retry_after(err: openai.APIStatusError) -> float | None:
+    value = err.response.headers.get("retry-after") if err.response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class OpenAICompatBackend:
+    def __init__(self, model: str, base_url: str | None = None, api_key_env: str = DEFAULT_API_KEY_ENV,
+                 video_mode: str = "frames", blind: bool = False, timeout_s: float = DEFAULT_TIMEOUT_S):
+        if video_mode not in VIDEO_MODES:
+            raise ValueError(f"unknown video mode {video_mode!r}; expected one of {', '.join(VIDEO_MODES)}")
+        self.model = model
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        self.video_mode = "none" if blind else video_mode
+        self.blind = blind
+        self.needs_frames = not blind and video_mode == "frames"
+        self.name = f"blind:{model}" if blind else f"openai:{model}"
+        self.timeout_s = timeout_s
+        # Local servers accept any key; hosted APIs need the real one from the environment.
+        api_key = os.environ.get(api_key_env) or "EMPTY"
+        # The client's own pool (hundreds of connections) is larger than any --concurrency we use.
+        self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s)
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "blind" if self.blind else "openai", "model": self.model,
+                "base_url": self.base_url, "api_key_env": self.api_key_env, "video_mode": self.video_mode}
+
+    def _where(self) -> str:
+        return self.base_url or str(self.client.base_url)
+
+    async def probe(self) -> None:
+        """Fail fast, in one line, when the endpoint is unreachable or does not serve the model."""
+        where = self._where()
+        try:
+            models = await self.client.with_options(timeout=PROBE_TIMEOUT_S).models.list()
+            ids = [m.id for m in models.data]
+        except openai.AuthenticationError:
+            raise EndpointError(f"{where} rejected the API key; set ${self.api_key_env} to a valid key") from None
+        except (openai.APIConnectionError, openai.APITimeoutError):
+            raise EndpointError(
+                f"cannot reach {where}; start the server or fix --base-url") from None
+        except openai.APIStatusError as err:
+            if err.status_code in (404, 405, 501):
+                return  # no /models on this server: the first request will tell
+            raise EndpointError(f"{where}/models answered HTTP {err.status_code}; check --base-url") from None
+        if ids and self.model not in ids:
+            shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+            raise EndpointError(f"{where} does not serve model {self.model!r}; it serves: {shown}")
+
+    def _content(self, req: Request) -> list[dict[str, Any]]:
+        content: list[dict[str, Any]] = []
+        if self.video_mode == "frames" and req.frames is not None:
+            content += [{"type": "image_url", "image_url": {"url": u}} for u in req.frames.data_urls]
+        elif self.video_mode == "video" and req.video_path is not None:
+            content.append({"type": "video_url", "video_url": {"url": video_url(req.video_path)}})
+        content.append({"type": "text", "text": req.question})
+        return content
+
+    async def generate(self, req: Request) -> Response:
+        messages: list[dict[str, Any]] = []
+        if req.system_prompt:
+            messages.append({"role": "system", "content": req.system_prompt})
+        messages.append({"role": "user", "content": self._content(req)})
+        kwargs: dict[str, Any] = {"temperature": req.gen.temperature, "max_tokens": req.gen.max_tokens}
+        if req.gen.seed is not None:
+            kwargs["seed"] = req.gen.seed
+        if req.gen.top_p is not None:
+            kwargs["top_p"] = req.gen.top_p
+        if req.gen.extra_body:
+            kwargs["extra_body"] = req.gen.extra_body
+        t0 = time.perf_counter()
+        try:
+            completion = await self.client.chat.completions.create(model=self.model, messages=messages, **kwargs)
+        except openai.APITimeoutError:
+            raise BackendError(f"timed out after {self.timeout_s:.0f} s", retryable=True) from None
+        except openai.APIConnectionError as err:
+            raise BackendError(f"connection failed: {type(err.__cause__ or err).__name__}", retryable=True) from None
+        except openai.APIStatusError as err:
+            code = err.status_code
+            retryable = code in (408, 409, 429) or code >= 500
+            raise BackendError(f"HTTP {code}: {_short(err.message)}", retryable=retryable,
+                               retry_after=_retry_after(err)) from None
+        except (ValueError, TypeError) as err:  # a body that is not JSON
+            raise BackendError(f"malformed reply: {_short(str(err))}", retryable=True) from None
+        latency = time.perf_counter() - t0
+        text = _message_text(completion)
+        if text is None:
+            raise BackendError("malformed reply: not a chat completion with a message", retryable=True)
+        usage = getattr(completion, "usage", None)
+        usage = usage.model_dump(exclude_none=True) if usage is not None else None
+        return Response(text, usage, latency)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
+def _message_text(completion: Any) -> str | None:
+    try:
+        choices = completion.choices
+        if not choices:
+            return None
+        content = choices[0].message.content
+    except (AttributeError, IndexError, TypeError):
+        return None
+    if isinstance(content, str):
+        return content
+    if content is None:
+        # some reasoning servers put everything in reasoning_content and leave content empty
+        extra = getattr(choices[0].message, "reasoning_content", None)
+        return "" if extra is None else f"<think>{extra}</think>"
+    return None
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def video_url(path: Path, inline: bool = False) -> str:
+    """`file://` URL (server must see the same disk, e.g. vLLM --allowed-local-media-path) or a data URL."""
+    if inline:
+        return "data:video/mp4;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return Path(path).resolve().as_uri()

@@ -1,0 +1,227 @@
+"""A small, real OpenAI-compatible chat-completions server for tests, benchmarks and dry runs.
+
+It listens on 127.0.0.1, answers `GET /v1/models` and `POST /v1/chat/completions`, and can be told
+to wait, fail with 429 / 500, hang, or send replies that are not chat completions. Answers are a
+deterministic function of the request content (same question + same frames -> same answer), or
+come from a key file (`--key`) for an oracle that is always right.
+
+    python -m mabench.testing.openai_server --port 8011 --latency 0.05
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+_OPTION = re.compile(r"^([A-G])\.\s", re.MULTILINE)
+
+
+@dataclass
+class Behaviour:
+    model: str = "test-model"
+    latency_s: float = 0.0
+    fail_first: int = 0  # per distinct request: this many 429s before answering
+    fail_status: int = 429
+    retry_after: float | None = 0.0
+    always_status: int | None = None  # every completion fails with this status
+    hang: bool = False  # never answer completions
+    garbage: bool = False  # 200 OK with a body that is not a chat completion
+    models_endpoint: bool = True
+    key: dict[str, str] = field(default_factory=dict)  # question text -> answer (oracle mode)
+    reply_prefix: str = ""  # e.g. "<think>...</think>" to exercise extraction
+
+
+class _State:
+    def __init__(self, behaviour: Behaviour, log_path: Path | None):
+        self.b = behaviour
+        self.lock = threading.Lock()
+        self.attempts: dict[str, int] = {}
+        self.requests: list[dict[str, Any]] = []
+        self.log = open(log_path, "a", encoding="utf-8") if log_path else None  # noqa: SIM115
+
+    def record(self, row: dict[str, Any]) -> None:
+        with self.lock:
+            self.requests.append(row)
+            if self.log:
+                self.log.write(json.dumps(row) + "\n")
+                self.log.flush()
+
+
+def _answer(state: _State, body: dict[str, Any]) -> tuple[str, str]:
+    """(answer text, content digest) for a chat request."""
+    messages = body.get("messages") or []
+    system = " ".join(m["content"] for m in messages if m.get("role") == "system" and isinstance(m.get("content"), str))
+    texts, media = [], []
+    for m in messages:
+        if m.get("role") != "user":
+            continue
+        content = m.get("content")
+        parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
+        for p in parts:
+            if p.get("type") == "text":
+                texts.append(p.get("text", ""))
+            elif p.get("type") in ("image_url", "video_url"):
+                media.append(p[p["type"]]["url"])
+    text = "\n".join(texts)
+    h = hashlib.sha256(text.encode())
+    for url in media:
+        h.update(url.encode())
+    digest = h.hexdigest()
+    if text in state.b.key:
+        return state.b.key[text], digest
+    n = int(digest[:8], 16)
+    letters = _OPTION.findall(text)
+    if letters:
+        return letters[n % len(letters)], digest
+    if "Yes or No" in system or text.rstrip().endswith("?"):
+        return ("Yes", "No")[n % 2], digest
+    return f"The head moves down and up; sample {digest[:6]}.", digest
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    state: _State  # set on the subclass made per server
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        return
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802
+        b = self.state.b
+        if self.path.rstrip("/").endswith("/models") and b.models_endpoint:
+            self._send(200, {"object": "list", "data": [{"id": b.model, "object": "model", "owned_by": "mabench"}]})
+        else:
+            self._send(404, {"error": {"message": "not found", "type": "not_found"}})
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._send(404, {"error": {"message": "not found"}})
+            return
+        try:
+            body = json.loads(raw)
+        except json.JSONDecodeError:
+            self._send(400, {"error": {"message": "invalid JSON"}})
+            return
+        st, b = self.state, self.state.b
+        if body.get("model") != b.model:
+            self._send(404, {"error": {"message": f"model {body.get('model')!r} not found", "type": "not_found"}})
+            return
+        answer, digest = _answer(st, body)
+        user = [m for m in body.get("messages", []) if m.get("role") == "user"]
+        parts = user[-1]["content"] if user and isinstance(user[-1].get("content"), list) else []
+        st.record({
+            "digest": digest,
+            "images": sum(p.get("type") == "image_url" for p in parts),
+            "video_urls": [p["video_url"]["url"][:200] for p in parts if p.get("type") == "video_url"],
+            "has_auth": bool(self.headers.get("Authorization")),
+            "extra": {k: v for k, v in body.items() if k not in ("messages", "model")},
+            "t": time.time(),
+        })
+        with st.lock:
+            st.attempts[digest] = st.attempts.get(digest, 0) + 1
+            attempt = st.attempts[digest]
+        if b.hang:
+            time.sleep(3600)
+            return
+        if b.latency_s:
+            time.sleep(b.latency_s)
+        if b.always_status:
+            self._send(b.always_status, {"error": {"message": "server error", "type": "server_error"}})
+            return
+        if attempt <= b.fail_first:
+            headers = {"Retry-After": str(b.retry_after)} if b.retry_after is not None else {}
+            self._send(b.fail_status, {"error": {"message": "rate limited", "type": "rate_limit"}}, headers)
+            return
+        if b.garbage:
+            self._send(200, {"hello": "this is not a chat completion"})
+            return
+        text = b.reply_prefix + answer
+        self._send(200, {
+            "id": f"chatcmpl-{digest[:12]}", "object": "chat.completion", "created": int(time.time()),
+            "model": b.model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 1, "total_tokens": 101},
+        })
+
+
+class _Server(ThreadingHTTPServer):
+    # the default backlog of 5 drops simultaneous connects (1 s SYN retry) at --concurrency 16
+    request_queue_size = 256
+
+
+class FakeOpenAIServer:
+    """Start with `with FakeOpenAIServer(Behaviour(...)) as srv:`; `srv.base_url` ends in /v1."""
+
+    def __init__(self, behaviour: Behaviour | None = None, port: int = 0, log_path: Path | None = None):
+        self.state = _State(behaviour or Behaviour(), log_path)
+        handler = type("BoundHandler", (Handler,), {"state": self.state})
+        self.httpd = _Server(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self._thread: threading.Thread | None = None
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        return self.state.requests
+
+    def start(self) -> FakeOpenAIServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--model", default="test-model")
+    ap.add_argument("--latency", type=float, default=0.0)
+    ap.add_argument("--fail-first", type=int, default=0)
+    ap.add_argument("--key", type=Path, help="benchmark with answers: answer every question right")
+    ap.add_argument("--log", type=Path)
+    args = ap.parse_args()
+    key = {}
+    if args.key:
+        from mabench.data import load_benchmark
+
+        key = {q.question: q.answer for q in load_benchmark(args.key) if q.answer is not None}
+    srv = FakeOpenAIServer(Behaviour(model=args.model, latency_s=args.latency, fail_first=args.fail_first, key=key),
+                           args.port, args.log)
+    print(f"listening on {srv.base_url}", flush=True)
+    try:
+        srv.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

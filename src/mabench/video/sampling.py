@@ -1,0 +1,96 @@
+"""Which frames to take from a clip. Every number that matters is a named constant here.
+
+All strategies work on the clip's real presentation timestamps (so variable frame rate is fine)
+and never ask for more frames than the clip has.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+DEFAULT_STRATEGY = "uniform"
+DEFAULT_NUM_FRAMES = 8  # the paper's best trade-off
+# `fps` strategy (Qwen-VL style): a rate, clamped to [min, max], rounded to an even count.
+DEFAULT_FPS = 2.0
+FPS_MIN_FRAMES = 4
+FPS_MAX_FRAMES = 32
+FRAME_FACTOR = 2
+# `kit` strategy: what the public MA-Bench runner does - 3 fps from the first frame, at most 8.
+KIT_FPS = 3.0
+KIT_MAX_FRAMES = 8
+# Image size and encoding.
+DEFAULT_MAX_SIDE = 640
+DEFAULT_MAX_PIXELS = 640 * 480
+DEFAULT_JPEG_QUALITY = 85
+
+STRATEGIES = ("uniform", "fps", "kit")
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    strategy: str = DEFAULT_STRATEGY
+    num_frames: int = DEFAULT_NUM_FRAMES  # uniform; max for fps when set lower
+    fps: float = DEFAULT_FPS
+    min_frames: int = FPS_MIN_FRAMES
+    max_frames: int = FPS_MAX_FRAMES
+    max_side: int | None = DEFAULT_MAX_SIDE
+    max_pixels: int | None = DEFAULT_MAX_PIXELS
+    jpeg_quality: int = DEFAULT_JPEG_QUALITY
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"unknown sampling strategy {self.strategy!r}; expected one of {', '.join(STRATEGIES)}")
+        if self.num_frames < 1:
+            raise ValueError("the number of frames must be at least 1")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise ValueError("JPEG quality must be between 1 and 100")
+
+    def key(self) -> str:
+        """A stable string of every setting that changes the frames (for cache keys and configs)."""
+        return ",".join(f"{k}={v}" for k, v in asdict(self).items())
+
+
+def _round_even(n: float, factor: int = FRAME_FACTOR) -> int:
+    return max(factor, int(round(n / factor)) * factor)
+
+
+def select_indices(timestamps: list[float], cfg: SamplingConfig) -> list[int]:
+    """Indices into the clip's frames (sorted by time) that `cfg` asks for."""
+    n = len(timestamps)
+    if n == 0:
+        raise ValueError("the clip has no frames")
+    if cfg.strategy == "uniform":
+        k = min(cfg.num_frames, n)
+        return sorted(set(np.linspace(0, n - 1, k).round().astype(int).tolist()))
+    duration = timestamps[-1] - timestamps[0]
+    if cfg.strategy == "fps":
+        # Qwen's rule: frames = duration x fps, clamped, rounded to an even count, <= available
+        want = (duration + _frame_step(timestamps)) * cfg.fps
+        k = min(max(want, cfg.min_frames), cfg.max_frames)
+        k = _round_even(k)
+        if k > n:
+            k = n if n < FRAME_FACTOR else (n // FRAME_FACTOR) * FRAME_FACTOR
+        return sorted(set(np.linspace(0, n - 1, k).round().astype(int).tolist()))
+    # kit: one frame every 1/3 s from the first frame, at most 8
+    ts = np.asarray(timestamps) - timestamps[0]
+    targets = np.arange(0, duration + 1e-9, 1 / KIT_FPS)[:KIT_MAX_FRAMES]
+    return sorted({int(np.abs(ts - t).argmin()) for t in targets})
+
+
+def _frame_step(timestamps: list[float]) -> float:
+    if len(timestamps) < 2:
+        return 0.0
+    return float(np.median(np.diff(timestamps)))
+
+
+def target_size(width: int, height: int, cfg: SamplingConfig) -> tuple[int, int]:
+    """Downscale (never upscale) to fit max side and max pixels, keeping the aspect ratio."""
+    scale = 1.0
+    if cfg.max_side:
+        scale = min(scale, cfg.max_side / max(width, height))
+    if cfg.max_pixels:
+        scale = min(scale, math.sqrt(cfg.max_pixels / (width * height)))
+    return max(1, int(width * scale)), max(1, int(height * scale))
