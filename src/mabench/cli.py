@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections import Counter
 from pathlib import Path
@@ -89,20 +90,6 @@ def info(bench: Path = typer.Argument(..., help="Benchmark file (official JSON l
         console.print("No answers in this file: it can be evaluated, not used as a scoring key.")
 
 
-def _read_judgments(path: Path) -> dict[str, dict[str, float]]:
-    out: dict[str, dict[str, float]] = {}
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise BenchmarkError(f"{path}: invalid JSON at line {i} column {err.colno}: {err.msg}") from None
-        if isinstance(row, dict) and isinstance(row.get("scores"), dict) and not row.get("judge_error"):
-            out[str(row["qid"])] = row["scores"]
-    return out
-
-
 @app.command("score")
 def score_cmd(
     predictions: Path = typer.Argument(..., help="Submission JSON or predictions JSONL."),
@@ -116,7 +103,11 @@ def score_cmd(
         if not bench.has_answers:
             fail(f"{key}: has no answers; pass a benchmark file with an 'answer' per question as --key")
         preds, _ = read_answers_file(predictions)
-        judged = _read_judgments(judgments) if judgments else None
+        judged = None
+        if judgments:
+            from mabench.evaluate.judge import load_judgment_scores
+
+            judged = load_judgment_scores(judgments, [q.qid for q in bench if not q.spec.closed]).scores
     except BenchmarkError as e:
         fail(str(e))
     by_qid = bench.by_qid
@@ -183,6 +174,9 @@ def eval_cmd(
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Re-ask questions that failed before."),
     force: bool = typer.Option(False, "--force", help="Start again in a run dir made with other settings."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    judge_specs: list[str] | None = typer.Option(None, "--judge", help="Also judge MADU/MARE: openai:NAME[@URL]."),
+    judge_base_url: str | None = typer.Option(None, "--judge-base-url", help="Endpoint for --judge (or --base-url)."),
+    judge_cache: Path | None = typer.Option(None, "--judge-cache", help="Judge cache (default ~/.cache/mabench)."),
 ) -> None:
     """Run a model on a benchmark; resumable; writes predictions, scores and the submission."""
     from mabench.evaluate.prompts import PromptError, load_prompts
@@ -217,16 +211,37 @@ def eval_cmd(
                             disk_cache=disk_cache)
     selection = {"tasks": _csv(tasks), "limit": limit}
 
+    judges = {}
+    if judge_specs:
+        if not bench.has_answers:
+            fail(f"{bench_path}: has no reference answers; --judge needs a benchmark with answers")
+        try:
+            judges = _judge_backends(judge_specs, judge_base_url or base_url, api_key_env, request_timeout)
+        except ValueError as e:
+            fail(str(e))
+
     async def go():
         try:
             await backend.probe()
-            return await _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors,
-                                            selection, progress and console.is_terminal)
+            for jb in judges.values():  # fail before spending time on the model, not after
+                await jb.probe()
+            result = await _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors,
+                                              selection, progress and console.is_terminal)
         finally:
             await backend.aclose()
+        jres = None
+        if judges:
+            jres = await _judge_stage(bench, out, judges, settings, judge_cache or _default_judge_cache(), 3,
+                                      retry_errors)
+        return result, jres
 
     try:
-        result = asyncio.run(go())
+        result, jres = asyncio.run(go())
+        if jres is not None:
+            from mabench.evaluate.results import score_run
+
+            _print_judge_summary(jres, out)
+            result.scores = score_run(out, bench)[0]
     except EndpointError as e:
         fail(str(e))
     except RunConfigError as e:
@@ -261,6 +276,115 @@ async def _run_with_progress(bench, backend, settings, out, prompts, force, retr
 
         return await run_eval(bench, backend, settings, out, prompts, force=force, retry_errors=retry_errors,
                               selection=selection, on_progress=on_progress, on_start=on_start)
+
+
+def _judge_backends(specs: list[str], base_url: str | None, api_key_env: str, timeout: float) -> dict:
+    """`openai:NAME` (uses --base-url) or `openai:NAME@URL`, one backend per judge."""
+    from mabench.models import make_backend
+
+    judges = {}
+    for spec in specs:
+        name, _, url = spec.partition("@")
+        if not name.startswith("openai:"):
+            raise ValueError(f"--judge {spec}: expected openai:NAME or openai:NAME@URL")
+        judges[name] = make_backend(name, url or base_url, api_key_env, timeout_s=timeout)
+    return judges
+
+
+async def _judge_stage(bench, out: Path, judges: dict, settings, cache_path: Path | None, parse_retries: int,
+                       retry_errors: bool):
+    from mabench.data.predictions import latest_by_qid, read_predictions
+    from mabench.evaluate.judge import JudgeCache, run_judge
+
+    for backend in judges.values():
+        await backend.probe()
+    cache = JudgeCache(cache_path) if cache_path else None
+    try:
+        preds = latest_by_qid(read_predictions(out / "predictions.jsonl"))
+        return await run_judge(bench, preds, judges, out / "judgments.jsonl", settings, cache,
+                               parse_retries=parse_retries, retry_errors=retry_errors)
+    finally:
+        if cache:
+            cache.close()
+        for backend in judges.values():
+            await backend.aclose()
+
+
+def _default_judge_cache() -> Path:
+    root = os.environ.get("MABENCH_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mabench")
+    return Path(root) / "judge.sqlite"
+
+
+def _print_judge_summary(res, out: Path) -> None:
+    console.print(f"judge: {res.judged} judged, {res.cached} from cache, {res.empty} empty predictions "
+                  f"scored 0, {res.skipped} already judged, {res.errors} judge errors")
+    if res.errors:
+        console.print(f"[yellow]{res.errors} judgment(s) failed (recorded as judge_error, not 0); "
+                      "re-run with --retry-errors[/]")
+    console.print(f"judgments: {out / 'judgments.jsonl'}")
+
+
+@app.command()
+def judge(
+    run: Path = typer.Argument(..., help="Run directory made by `mabench eval`."),
+    judge_specs: list[str] = typer.Option(..., "--judge", help="openai:NAME or openai:NAME@URL; repeat for several."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Endpoint of judges given without @URL."),
+    key: Path | None = typer.Option(None, "--key", help="Benchmark with reference answers (default: the run's)."),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Env variable holding the API key."),
+    concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1),
+    parse_retries: int = typer.Option(3, "--parse-retries", min=0, help="Re-asks after an unusable judge reply."),
+    max_retries: int = typer.Option(DEFAULT_MAX_RETRIES, "--max-retries", min=0),
+    backoff: float = typer.Option(BACKOFF_BASE_S, "--backoff", min=0),
+    request_timeout: float = typer.Option(120.0, "--request-timeout"),
+    judge_cache: Path | None = typer.Option(None, "--judge-cache", help="SQLite cache (default ~/.cache/mabench)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the judge cache."),
+    retry_errors: bool = typer.Option(False, "--retry-errors", help="Judge again where the judge failed."),
+) -> None:
+    """Judge the MADU/MARE answers of a run on the rubric; update its scores."""
+    from mabench.evaluate.results import score_run
+    from mabench.evaluate.runner import EvalSettings
+    from mabench.models import EndpointError
+
+    if not (run / "predictions.jsonl").exists():
+        fail(f"{run}: no predictions.jsonl; run `mabench eval ... --out {run}` first")
+    try:
+        if key is None:
+            cfg = json.loads((run / "config.json").read_text())
+            key = Path(cfg["benchmark"]["path"])
+        bench = load_benchmark(key)
+        judges = _judge_backends(judge_specs, base_url, api_key_env, request_timeout)
+    except (BenchmarkError, ValueError, KeyError, OSError) as e:
+        fail(str(e))
+    settings = EvalSettings(concurrency=concurrency, max_retries=max_retries, backoff_base_s=backoff,
+                            request_timeout_s=request_timeout)
+    cache_path = None if no_cache else (judge_cache or _default_judge_cache())
+    try:
+        res = asyncio.run(_judge_stage(bench, run, judges, settings, cache_path, parse_retries, retry_errors))
+    except EndpointError as e:
+        fail(f"judge: {e}")
+    except BenchmarkError as e:
+        fail(str(e))
+    _print_judge_summary(res, run)
+    s, extra = score_run(run, bench)
+    console.print(scores_table({run.name: s}))
+    _print_agreement(extra)
+    for note in s.notes:
+        console.print(f"note: {note}")
+    console.print(f"scores: {run / 'scores.json'}")
+
+
+def _print_agreement(extra: dict) -> None:
+    agr = (extra.get("judges") or {}).get("agreement")
+    if not agr:
+        return
+    table = Table(title=f"Judge agreement ({', '.join(agr['judges'])})")
+    for name in ("dimension", "n", "exact", "within 1", "Krippendorff α (ordinal)"):
+        table.add_column(name, justify="right")
+    for dim, d in agr["dimensions"].items():
+        alpha = "–" if d["alpha_ordinal"] is None else f"{d['alpha_ordinal']:.3f}"
+        table.add_row(dim, str(d["n"]), f"{d['exact']:.3f}", f"{d['within_1']:.3f}", alpha)
+    console.print(table)
 
 
 def _print_run_summary(r) -> None:

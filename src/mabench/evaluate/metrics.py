@@ -53,6 +53,24 @@ class TaskScore:
 
 
 @dataclass
+class LabelAccuracy:
+    """MARE: the labels a prediction concludes with vs the reference's (no LLM involved)."""
+
+    total: int
+    coarse_correct: int
+    fine_correct: int
+    parsed: int  # predictions from which a fine label could be read
+
+    @property
+    def coarse(self) -> float:
+        return 100.0 * self.coarse_correct / self.total if self.total else 0.0
+
+    @property
+    def fine(self) -> float:
+        return 100.0 * self.fine_correct / self.total if self.total else 0.0
+
+
+@dataclass
 class Scores:
     tasks: dict[str, TaskScore]
     closed_avg: float | None = None
@@ -61,6 +79,7 @@ class Scores:
     tiers: dict[str, float | None] = field(default_factory=dict)
     partial: bool = False
     notes: list[str] = field(default_factory=list)
+    mare_labels: LabelAccuracy | None = None
 
     def to_dict(self) -> dict[str, Any]:
         tasks = {}
@@ -77,6 +96,9 @@ class Scores:
             "tiers": self.tiers,
             "partial": self.partial,
             "notes": self.notes,
+            "mare_labels": None if self.mare_labels is None else {
+                **asdict(self.mare_labels), "coarse_accuracy": self.mare_labels.coarse,
+                "fine_accuracy": self.mare_labels.fine},
         }
 
     def columns(self) -> dict[str, float | None]:
@@ -186,7 +208,26 @@ def score(
         TIERS[1]: fmean(relational) if relational else None,
         TIERS[2]: s.open_avg * OPEN_TO_PERCENT if s.open_avg is not None else None,
     }
+    s.mare_labels = mare_label_accuracy(bench, preds)
     if s.closed_avg is not None and have_dims and not s.partial:
         s.final = final_score({t: tasks[t].accuracy for t in CLOSED_TASKS},
                               {t: tasks[t].dims for t in OPEN_TASKS})
     return s
+
+
+def mare_label_accuracy(bench: Benchmark, preds: Mapping[str, Prediction]) -> LabelAccuracy | None:
+    """Coarse and fine label accuracy of MARE answers over every MARE question with a reference."""
+    from mabench.evaluate.labels import parse_mare_labels
+
+    questions = [q for q in bench if q.task == "MARE" and q.answer]
+    if not questions:
+        return None
+    acc = LabelAccuracy(len(questions), 0, 0, 0)
+    for q in questions:
+        ref = parse_mare_labels(q.answer)
+        p = preds.get(q.qid)
+        got = parse_mare_labels(p.pred_answer if p is not None and p.error is None else None)
+        acc.parsed += got.fine is not None
+        acc.coarse_correct += got.coarse is not None and got.coarse == ref.coarse
+        acc.fine_correct += got.fine is not None and got.fine == ref.fine
+    return acc

@@ -33,7 +33,7 @@ from mabench.data.predictions import (
 )
 from mabench.data.records import VIDEO_SUFFIXES, Question
 from mabench.evaluate.extract import extract
-from mabench.evaluate.metrics import Scores, score
+from mabench.evaluate.metrics import Scores
 from mabench.evaluate.prompts import prompts_hash
 from mabench.models.base import Backend, BackendError, GenerationConfig, Request
 from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
@@ -174,7 +174,7 @@ def _repair_torn_tail(path: Path) -> None:
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def _ask(backend: Backend, req: Request, settings: EvalSettings) -> tuple[Any, str | None, int]:
+async def ask_with_retries(backend: Backend, req: Request, settings: EvalSettings) -> tuple[Any, str | None, int]:
     """(response or None, error or None, attempts)."""
     last = "no attempt"
     for attempt in range(settings.max_retries + 1):
@@ -239,7 +239,7 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                 return Prediction(q.qid, q.task, q.video, error=f"clip: {err}")
             req = Request(q.qid, q.task, prompts.get(q.task, ""), q.question, q.spec.choices, frames,
                           clip_path, settings.gen)
-            resp, error, attempts = await _ask(backend, req, settings)
+            resp, error, attempts = await ask_with_retries(backend, req, settings)
             pred = Prediction(q.qid, q.task, q.video, frames=frames.summary() if frames else None)
             if attempts > 1:
                 pred.extra["attempts"] = attempts
@@ -269,14 +269,11 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
         finally:
             cache.close()
 
+    from mabench.evaluate.results import score_run  # results imports the judge, which imports us
+
     preds = latest_by_qid(read_predictions(preds_path))
     write_submission(out / "submission.json", {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
-    scores = None
-    if bench.has_answers:
-        scores = score(bench, preds)
-        d = scores.to_dict()
-        d["failed_clips"] = failed_clips
-        write_json(out / "scores.json", d)
+    scores = score_run(out, bench)[0] if bench.has_answers else None
     errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)
     return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips, scores,
                      time.perf_counter() - t_start, cache.stats.decodes)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from mabench.models.base import BackendError, EndpointError, Request, Response
 
@@ -88,16 +89,19 @@ class OpenAICompatBackend:
         if req.system_prompt:
             messages.append({"role": "system", "content": req.system_prompt})
         messages.append({"role": "user", "content": self._content(req)})
-        kwargs: dict[str, Any] = {"temperature": req.gen.temperature, "max_tokens": req.gen.max_tokens}
+        body: dict[str, Any] = {"model": self.model, "messages": messages, "temperature": req.gen.temperature,
+                                "max_tokens": req.gen.max_tokens}
         if req.gen.seed is not None:
-            kwargs["seed"] = req.gen.seed
+            body["seed"] = req.gen.seed
         if req.gen.top_p is not None:
-            kwargs["top_p"] = req.gen.top_p
-        if req.gen.extra_body:
-            kwargs["extra_body"] = req.gen.extra_body
+            body["top_p"] = req.gen.top_p
+        body.update(req.gen.extra_body)
         t0 = time.perf_counter()
         try:
-            completion = await self.client.chat.completions.create(model=self.model, messages=messages, **kwargs)
+            # The SDK's generic `post` (its documented way to reach any endpoint) sends the body as
+            # is. `chat.completions.create` would first walk every message part against its
+            # TypedDicts - 8 ms of CPU per request with 8 frames, half our client budget.
+            completion = await self.client.post("/chat/completions", body=body, cast_to=ChatCompletion)
         except openai.APITimeoutError:
             raise BackendError(f"timed out after {self.timeout_s:.0f} s", retryable=True) from None
         except openai.APIConnectionError as err:

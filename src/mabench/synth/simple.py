@@ -18,7 +18,14 @@ def write_box_clip(path: str | Path, seconds: float = 2.0, fps: int = 25, width:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    background = (rng.integers(60, 120, size=(height, width, 3))).astype(np.uint8)
+    # a smooth texture (a coarse random grid, upsampled) like a real wall, plus mild sensor noise
+    coarse = rng.integers(50, 140, size=(height // 40 + 2, width // 40 + 2, 3)).astype(np.float32)
+    ys = np.linspace(0, coarse.shape[0] - 1.001, height)
+    xs = np.linspace(0, coarse.shape[1] - 1.001, width)
+    y0, x0 = ys.astype(int), xs.astype(int)
+    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
+    background = (coarse[y0][:, x0] * (1 - fy) * (1 - fx) + coarse[y0 + 1][:, x0] * fy * (1 - fx)
+                  + coarse[y0][:, x0 + 1] * (1 - fy) * fx + coarse[y0 + 1][:, x0 + 1] * fy * fx)
     n = max(1, int(round(seconds * fps)))
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1000))
@@ -26,7 +33,8 @@ def write_box_clip(path: str | Path, seconds: float = 2.0, fps: int = 25, width:
         if codec == "libx264":
             stream.options = {"preset": "ultrafast", "tune": "zerolatency"}
         for i in range(n):
-            img = background.copy()
+            noise = rng.normal(0, 2.0, size=(height, width, 1)).astype(np.float32)
+            img = np.clip(background + noise, 0, 255).astype(np.uint8)
             x = int((width - 40) * (0.5 + 0.4 * np.sin(2 * np.pi * i / max(n, 2))))
             y = int((height - 40) * i / max(n - 1, 1))
             img[y:y + 40, x:x + 40] = (230, 40 + (i * 7) % 200, 40)

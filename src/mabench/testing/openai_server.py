@@ -37,6 +37,10 @@ class Behaviour:
     models_endpoint: bool = True
     key: dict[str, str] = field(default_factory=dict)  # question text -> answer (oracle mode)
     reply_prefix: str = ""  # e.g. "<think>...</think>" to exercise extraction
+    # Judge requests (system prompt of mabench's rubric judge): the n-th attempt for the same
+    # request gets judge_replies[n-1] (the last one repeats); empty = JSON scores from the digest.
+    judge_replies: list[str] = field(default_factory=list)
+    judge_offset: int = 0  # shifts the digest-derived judge scores (a second, disagreeing judge)
 
 
 class _State:
@@ -154,7 +158,17 @@ class Handler(BaseHTTPRequestHandler):
         if b.garbage:
             self._send(200, {"hello": "this is not a chat completion"})
             return
-        text = b.reply_prefix + answer
+        system = " ".join(m.get("content", "") for m in body.get("messages", [])
+                          if m.get("role") == "system" and isinstance(m.get("content"), str))
+        if "strict grader" in system:
+            if b.judge_replies:
+                text = b.judge_replies[min(attempt, len(b.judge_replies)) - 1]
+            else:
+                n = int(digest[8:16], 16)
+                vals = [min(5, (n >> (4 * i)) % 5 + b.judge_offset) for i in range(3)]
+                text = json.dumps({"L1": vals[0], "L2": vals[1], "L3": vals[2], "reason": "test judge"})
+        else:
+            text = b.reply_prefix + answer
         self._send(200, {
             "id": f"chatcmpl-{digest[:12]}", "object": "chat.completion", "created": int(time.time()),
             "model": b.model,

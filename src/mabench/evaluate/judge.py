@@ -1,0 +1,366 @@
+"""The MADU / MARE rubric judge: text-only LLM scoring, robust parsing, a cache, several judges.
+
+Nothing here ever turns a failure into a score: an unparseable or out-of-range reply is retried and
+then recorded as `judge_error`; only an empty or missing prediction scores 0, without a call.
+
+judgments.jsonl has one line per (question, judge): qid, task, judge, prompt_version, scores
+({"L1", "L2", "L3"} or null), reason, raw, latency_s, usage, judge_error, attempts, source
+("judge", "cache" or "empty_prediction"), pred_sha.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mabench.data.io import Benchmark, BenchmarkError
+from mabench.data.predictions import Prediction, append_jsonl
+from mabench.evaluate.extract import strip_think
+from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
+from mabench.evaluate.runner import EvalSettings, ask_with_retries
+from mabench.models.base import Backend, GenerationConfig, Request
+from mabench.taxonomy import JUDGE_SCALE_MAX, OPEN_TASKS
+
+DIMS = ("L1", "L2", "L3")
+DEFAULT_PARSE_RETRIES = 3
+JUDGE_MAX_TOKENS = 512
+
+
+class JudgeParseError(ValueError):
+    pass
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+_LINE_SCORE = re.compile(r"\bL\s*([123])\b[^\n0-9]{0,60}?[:=]\s*\**\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+def _as_int(value: Any, dim: str) -> int:
+    if isinstance(value, bool):
+        raise JudgeParseError(f"{dim} is not an integer: {value!r}")
+    if isinstance(value, int):
+        v = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        v = int(value)
+    else:
+        raise JudgeParseError(f"{dim} is not an integer: {value!r}")
+    if not 0 <= v <= JUDGE_SCALE_MAX:
+        raise JudgeParseError(f"{dim}={v} is outside 0-{JUDGE_SCALE_MAX}")
+    return v
+
+
+def _from_mapping(obj: Mapping[str, Any]) -> tuple[dict[str, int], str]:
+    lowered = {str(k).strip().upper(): v for k, v in obj.items()}
+    scores = {}
+    for dim in DIMS:
+        if dim not in lowered:
+            raise JudgeParseError(f"missing {dim}")
+        scores[dim] = _as_int(lowered[dim], dim)
+    reason = obj.get("reason") or obj.get("Reason") or obj.get("explanation") or ""
+    return scores, str(reason)
+
+
+def _json_objects(text: str) -> Iterable[dict]:
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r"\{", text):
+        try:
+            obj, _ = decoder.raw_decode(text, m.start())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            yield obj
+
+
+def parse_judge_reply(text: str | None) -> tuple[dict[str, int], str]:
+    """Scores {"L1", "L2", "L3"} (integers 0-5) and a reason, from JSON, fenced JSON or `L1: 3` lines.
+
+    Raises JudgeParseError naming what is wrong (missing, non-integer, out of range, no scores).
+    """
+    if not text or not text.strip():
+        raise JudgeParseError("empty reply")
+    body, _ = strip_think(text)
+    candidates = [m.group(1) for m in _FENCE.finditer(body)] + [body]
+    last_error: JudgeParseError | None = None
+    for chunk in candidates:
+        for obj in _json_objects(chunk):
+            if not any(str(k).strip().upper() in DIMS for k in obj):
+                continue
+            try:
+                return _from_mapping(obj)
+            except JudgeParseError as err:
+                last_error = err
+    if last_error:
+        raise last_error
+    found: dict[str, str] = {}
+    for m in _LINE_SCORE.finditer(body):
+        found.setdefault(f"L{m.group(1)}", m.group(2))
+    if found:
+        scores = {}
+        for dim in DIMS:
+            if dim not in found:
+                raise JudgeParseError(f"missing {dim}")
+            scores[dim] = _as_int(found[dim], dim)
+        reason = _LINE_SCORE.sub("", body).strip()
+        return scores, reason[:500]
+    raise JudgeParseError("no scores found in the reply")
+
+
+# --- cache --------------------------------------------------------------------------------------
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_key(judge: str, qid: str, reference: str, prediction: str,
+              version: str = JUDGE_PROMPT_VERSION) -> str:
+    return sha(json.dumps([judge, version, qid, sha(reference), sha(prediction)]))
+
+
+class JudgeCache:
+    """(judge model, prompt version, qid, reference, prediction) -> scores, in one SQLite file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("CREATE TABLE IF NOT EXISTS judgments (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self.db.commit()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT value FROM judgments WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO judgments VALUES (?, ?)", (key, json.dumps(value)))
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# --- records ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Judgment:
+    qid: str
+    task: str
+    judge: str
+    prompt_version: str = JUDGE_PROMPT_VERSION
+    scores: dict[str, int] | None = None
+    reason: str | None = None
+    raw: str | None = None
+    latency_s: float | None = None
+    usage: dict[str, Any] | None = None
+    judge_error: str | None = None
+    attempts: int = 0
+    source: str = "judge"
+    pred_sha: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(d.pop("extra"))
+        return d
+
+
+def read_judgments(path: str | Path) -> list[dict[str, Any]]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    rows = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            if i == len(lines):
+                break  # torn by a crash
+            raise BenchmarkError(f"{path}: invalid JSON at line {i} column {err.colno}: {err.msg}") from None
+    return rows
+
+
+def latest_judgments(rows: Iterable[Mapping[str, Any]], version: str | None = None) -> dict[tuple[str, str], dict]:
+    """The last row per (qid, judge), optionally for one prompt version."""
+    out: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        if version is None or r.get("prompt_version") == version:
+            out[(str(r["qid"]), r["judge"])] = dict(r)
+    return out
+
+
+# --- aggregation and agreement ------------------------------------------------------------------
+
+
+@dataclass
+class Aggregate:
+    scores: dict[str, dict[str, float]]  # qid -> dim -> mean over judges (only fully judged qids)
+    failed: list[str]  # qids with a judge_error from some judge
+    missing: list[str]  # qids some judge has not judged
+    judges: list[str]
+
+
+def aggregate(rows: Iterable[Mapping[str, Any]], qids: Iterable[str], judges: list[str] | None = None) -> Aggregate:
+    latest = latest_judgments(rows)
+    if judges is None:
+        judges = sorted({j for _, j in latest})
+    scores, failed, missing = {}, [], []
+    for qid in qids:
+        per = [latest.get((qid, j)) for j in judges]
+        if any(r is None for r in per) or not judges:
+            missing.append(qid)
+        elif any(r.get("scores") is None for r in per):
+            failed.append(qid)
+        else:
+            scores[qid] = {d: float(np.mean([r["scores"][d] for r in per])) for d in DIMS}
+    return Aggregate(scores, failed, missing, judges)
+
+
+def agreement(rows: Iterable[Mapping[str, Any]], judges: list[str]) -> dict[str, Any] | None:
+    """Exact and within-1 agreement (over judge pairs) and Krippendorff's ordinal alpha, per dimension."""
+    import krippendorff
+
+    if len(judges) < 2:
+        return None
+    latest = latest_judgments(rows)
+    qids = sorted({q for q, j in latest if j in judges})
+    out: dict[str, Any] = {"judges": judges, "dimensions": {}}
+    for task in OPEN_TASKS:
+        for dim in DIMS:
+            cols = []
+            for qid in qids:
+                col = []
+                for j in judges:
+                    r = latest.get((qid, j))
+                    ok = r and r.get("scores") and r.get("task") == task
+                    col.append(r["scores"][dim] if ok else np.nan)
+                if sum(not np.isnan(v) for v in col) >= 2:
+                    cols.append(col)
+            if not cols:
+                continue
+            mat = np.array(cols, dtype=float).T
+            pairs_exact, pairs_w1 = [], []
+            for a in range(len(judges)):
+                for b in range(a + 1, len(judges)):
+                    both = ~np.isnan(mat[a]) & ~np.isnan(mat[b])
+                    diff = np.abs(mat[a][both] - mat[b][both])
+                    pairs_exact += list(diff == 0)
+                    pairs_w1 += list(diff <= 1)
+            try:
+                alpha = float(krippendorff.alpha(reliability_data=mat, value_domain=list(range(JUDGE_SCALE_MAX + 1)),
+                                                 level_of_measurement="ordinal"))
+            except (ValueError, ZeroDivisionError):
+                alpha = None  # e.g. every rating identical: alpha is undefined
+            if alpha is not None and np.isnan(alpha):
+                alpha = None
+            out["dimensions"][f"{task} {dim}"] = {
+                "n": len(cols), "exact": float(np.mean(pairs_exact)), "within_1": float(np.mean(pairs_w1)),
+                "alpha_ordinal": alpha}
+    return out
+
+
+def load_judgment_scores(path: str | Path, qids: Iterable[str]) -> Aggregate:
+    """Averaged scores per qid from a judgments.jsonl (every judge found in it)."""
+    return aggregate(read_judgments(path), qids)
+
+
+# --- the judge run ------------------------------------------------------------------------------
+
+
+@dataclass
+class JudgeResult:
+    judged: int  # calls made this time
+    cached: int
+    empty: int
+    errors: int
+    skipped: int
+
+
+async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: dict[str, Backend],
+                    out: Path, settings: EvalSettings, cache: JudgeCache | None = None,
+                    parse_retries: int = DEFAULT_PARSE_RETRIES, retry_errors: bool = False,
+                    on_progress=None) -> JudgeResult:
+    """Judge every MADU/MARE prediction by every judge; append to `out` (judgments.jsonl)."""
+    questions = [q for q in bench if q.task in OPEN_TASKS]
+    missing_ref = [q.qid for q in questions if not q.answer]
+    if missing_ref:
+        raise BenchmarkError(f"{bench.path}: {len(missing_ref)} MADU/MARE questions have no reference answer "
+                             f"(e.g. {missing_ref[0]}); judge against a key with answers (--key)")
+    done = latest_judgments(read_judgments(out), JUDGE_PROMPT_VERSION)
+    res = JudgeResult(0, 0, 0, 0, 0)
+    jobs = []
+    for q in questions:
+        p = preds.get(q.qid)
+        text = "" if p is None or p.error is not None else (p.pred_answer or "")
+        text = strip_think(text)[0].strip()
+        for name in judges:
+            prev = done.get((q.qid, name))
+            if prev and prev.get("pred_sha") == sha(text) and (prev.get("scores") is not None or not retry_errors):
+                res.skipped += 1
+                continue
+            jobs.append((q, name, text))
+    sem = asyncio.Semaphore(max(1, settings.concurrency))
+    total = len(jobs)
+    finished = 0
+
+    with open(out, "a", encoding="utf-8") as sink:
+
+        async def one(q, name, text) -> None:
+            nonlocal finished
+            async with sem:
+                j = await _judge_one(q, name, judges[name], text, settings, cache, parse_retries)
+            append_jsonl(sink, j.to_dict())
+            res.cached += j.source == "cache"
+            res.empty += j.source == "empty_prediction"
+            res.judged += j.source == "judge"
+            res.errors += j.judge_error is not None
+            finished += 1
+            if on_progress:
+                on_progress(finished, total, res.errors)
+
+        await asyncio.gather(*(one(*job) for job in jobs))
+    return res
+
+
+async def _judge_one(q, name: str, backend: Backend, text: str, settings: EvalSettings,
+                     cache: JudgeCache | None, parse_retries: int) -> Judgment:
+    j = Judgment(q.qid, q.task, name, pred_sha=sha(text))
+    if not text:
+        j.scores, j.source, j.reason = dict.fromkeys(DIMS, 0), "empty_prediction", "empty or missing prediction"
+        return j
+    key = cache_key(name, q.qid, q.answer, text)
+    if cache is not None and (hit := cache.get(key)) is not None:
+        j.scores, j.reason, j.raw, j.source = hit["scores"], hit.get("reason"), hit.get("raw"), "cache"
+        return j
+    req = Request(q.qid, q.task, judge_system_prompt(q.task), judge_user_prompt(q.question, q.answer, text),
+                  gen=GenerationConfig(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS))
+    for attempt in range(parse_retries + 1):
+        resp, error, attempts = await ask_with_retries(backend, req, settings)
+        j.attempts += attempts
+        if resp is None:
+            j.judge_error = f"request failed: {error}"
+            return j
+        j.raw, j.latency_s, j.usage = resp.text, round(resp.latency_s, 4), resp.usage
+        try:
+            j.scores, j.reason = parse_judge_reply(resp.text)
+            j.judge_error = None
+            break
+        except JudgeParseError as err:
+            j.judge_error = f"unusable reply after {attempt + 1} tries: {err}"
+    if j.scores is not None and cache is not None:
+        cache.put(key, {"scores": j.scores, "reason": j.reason, "raw": j.raw})
+    return j
+
