@@ -1,12 +1,12 @@
 """Eval throughput: mabench at concurrency 1 and 16 vs the sequential reference, side by side.
 
-Generates N clips (default 100, 640x480, 25 fps, 1-4 s) and 12 questions per clip, starts the
+Generates N clips (default 100, --size 640x480, 25 fps, 1-4 s) and 12 questions per clip, starts the
 test server with a fixed 50 ms latency in its own process, then runs each variant as its own
 process and reads its CPU time and peak RSS from wait4(). Also runs mabench on 10x the questions
 (hard links to the same clips under other names, so each is decoded anew) to check that memory
 stays flat.
 
-    python bench/eval_throughput.py [--clips 100] [--scale 10] [--skip-reference]
+    python bench/eval_throughput.py [--clips 100] [--scale 10] [--size 640x480] [--skip-reference]
 """
 
 from __future__ import annotations
@@ -32,15 +32,15 @@ LATENCY_S = 0.05
 MODEL = "bench-model"
 
 
-def make_data(root: Path, n_clips: int, scale: int) -> tuple[Path, Path, Path]:
+def make_data(root: Path, n_clips: int, scale: int, width: int, height: int) -> tuple[Path, Path, Path]:
     clips = root / "clips"
-    marker = root / f"clips-{n_clips}.done"
+    marker = root / f"clips-{n_clips}-{width}x{height}.done"
     if not marker.exists():
         shutil.rmtree(clips, ignore_errors=True)
         rng = random.Random(0)
         for i in range(n_clips):
-            write_box_clip(clips / f"clip_{i:03d}.mp4", seconds=rng.uniform(1.0, 4.0), fps=25, width=640,
-                           height=480, seed=i)
+            write_box_clip(clips / f"clip_{i:03d}.mp4", seconds=rng.uniform(1.0, 4.0), fps=25, width=width,
+                           height=height, seed=i)
         marker.touch()
     small = root / "bench.json"
     small.write_text(json.dumps(placeholder_records(n_clips)))
@@ -77,11 +77,13 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=100)
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--skip-reference", action="store_true")
+    ap.add_argument("--size", default="640x480", help="clip size WxH")
     ap.add_argument("--work", type=Path, default=HERE / "out")
     args = ap.parse_args()
-    root = args.work
+    width, height = (int(v) for v in args.size.split("x"))
+    root = args.work / args.size
     root.mkdir(parents=True, exist_ok=True)
-    small, big, big_clips = make_data(root, args.clips, args.scale)
+    small, big, big_clips = make_data(root, args.clips, args.scale, width, height)
     n = args.clips * 12
 
     server = subprocess.Popen([sys.executable, "-m", "mabench.testing.openai_server", "--port", "0", "--model", MODEL,
@@ -100,6 +102,13 @@ def main() -> None:
             results[f"mabench eval --concurrency {c}"] = measure(
                 [sys.executable, "-m", "mabench.cli", "eval", str(small), "--videos", str(root / "clips"),
                  "--out", str(out), "--concurrency", str(c), *common], n)
+        if max(width, height) > 640:  # also with the reference's payload: full-size frames
+            out = root / "run_fullsize"
+            shutil.rmtree(out, ignore_errors=True)
+            results["mabench eval --concurrency 16, full-size frames"] = measure(
+                [sys.executable, "-m", "mabench.cli", "eval", str(small), "--videos", str(root / "clips"),
+                 "--out", str(out), "--concurrency", "16", "--max-side", "100000", "--max-pixels", "1000000000",
+                 *common], n)
         out = root / "run_big"
         shutil.rmtree(out, ignore_errors=True)
         results[f"mabench eval --concurrency 16, {args.scale}x questions"] = measure(
@@ -110,7 +119,8 @@ def main() -> None:
         server.wait()
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; server latency {LATENCY_S * 1000:.0f} ms; {args.clips} clips")
+          f"Python {platform.python_version()}; server latency {LATENCY_S * 1000:.0f} ms; {args.clips} clips "
+          f"of {args.size}, 1-4 s at 25 fps; frames: kit sampling (both), JPEG q85, max side 640 (mabench)")
     print("| variant | questions | wall s | q/s | client CPU ms/q | peak RSS MB |\n|---|---|---|---|---|---|")
     for name, r in results.items():
         print(f"| {name} | {r['questions']} | {r['wall_s']:.1f} | {r['q_per_s']:.1f} | {r['cpu_ms_per_q']:.2f} "

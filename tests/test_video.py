@@ -113,9 +113,9 @@ def test_disk_cache_survives_a_new_run_and_notices_changes(tmp_path):
     c2 = FrameCache(SamplingConfig(), disk_dir=disk)
     b = asyncio.run(c2.get(p))
     assert (c1.stats.decodes, c2.stats.decodes, c2.stats.disk_hits) == (1, 0, 1)
-    assert a.jpegs == b.jpegs and a.timestamps == b.timestamps
+    assert a.data_urls == b.data_urls and a.timestamps == b.timestamps and not a.jpegs
     c3 = FrameCache(SamplingConfig(num_frames=4), disk_dir=disk)  # other settings: other key
-    assert len(asyncio.run(c3.get(p)).jpegs) == 4 and c3.stats.decodes == 1
+    assert len(asyncio.run(c3.get(p)).data_urls) == 4 and c3.stats.decodes == 1
     write_box_clip(p, seconds=0.3, fps=10, seed=5)  # the file changed
     c4 = FrameCache(SamplingConfig(), disk_dir=disk)
     asyncio.run(c4.get(p))

@@ -20,6 +20,7 @@ from mabench.evaluate.metrics import normalize_prediction, score
 from mabench.evaluate.runner import BACKOFF_BASE_S, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES
 from mabench.report.tables import coverage_table, scores_table
 from mabench.taxonomy import TASK_ORDER, TASKS, canonical_task
+from mabench.video.cache import DEFAULT_MEMORY_MB
 from mabench.video.sampling import (
     DEFAULT_FPS,
     DEFAULT_JPEG_QUALITY,
@@ -169,7 +170,7 @@ def eval_cmd(
     request_timeout: float = typer.Option(120.0, "--request-timeout", help="Seconds per request."),
     max_retries: int = typer.Option(DEFAULT_MAX_RETRIES, "--max-retries", min=0),
     backoff: float = typer.Option(BACKOFF_BASE_S, "--backoff", min=0, help="First retry delay (s); doubles, jittered."),
-    cache_mb: float = typer.Option(64, "--cache-mb", help="In-memory frame cache bound (MB)."),
+    cache_mb: float = typer.Option(DEFAULT_MEMORY_MB, "--cache-mb", help="In-memory frame cache bound (MB)."),
     disk_cache: Path | None = typer.Option(None, "--frame-cache", help="On-disk frame cache folder."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Re-ask questions that failed before."),
     force: bool = typer.Option(False, "--force", help="Start again in a run dir made with other settings."),
@@ -227,13 +228,13 @@ def eval_cmd(
                 await jb.probe()
             result = await _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors,
                                               selection, progress and console.is_terminal)
+            jres = None
+            if judges:
+                jres = await _judge_stage(bench, out, judges, settings, judge_cache or _default_judge_cache(), 3,
+                                          retry_errors)
+            return result, jres
         finally:
-            await backend.aclose()
-        jres = None
-        if judges:
-            jres = await _judge_stage(bench, out, judges, settings, judge_cache or _default_judge_cache(), 3,
-                                      retry_errors)
-        return result, jres
+            await _close_all([backend, *judges.values()])
 
     try:
         result, jres = asyncio.run(go())
@@ -293,6 +294,7 @@ def _judge_backends(specs: list[str], base_url: str | None, api_key_env: str, ti
 
 async def _judge_stage(bench, out: Path, judges: dict, settings, cache_path: Path | None, parse_retries: int,
                        retry_errors: bool):
+    """Probe every judge, then judge the run. The caller closes the judges."""
     from mabench.data.predictions import latest_by_qid, read_predictions
     from mabench.evaluate.judge import JudgeCache, run_judge
 
@@ -306,8 +308,11 @@ async def _judge_stage(bench, out: Path, judges: dict, settings, cache_path: Pat
     finally:
         if cache:
             cache.close()
-        for backend in judges.values():
-            await backend.aclose()
+
+
+async def _close_all(backends) -> None:
+    for b in backends:
+        await b.aclose()
 
 
 def _default_judge_cache() -> Path:
@@ -359,8 +364,14 @@ def judge(
     settings = EvalSettings(concurrency=concurrency, max_retries=max_retries, backoff_base_s=backoff,
                             request_timeout_s=request_timeout)
     cache_path = None if no_cache else (judge_cache or _default_judge_cache())
+    async def go():
+        try:
+            return await _judge_stage(bench, run, judges, settings, cache_path, parse_retries, retry_errors)
+        finally:
+            await _close_all(judges.values())
+
     try:
-        res = asyncio.run(_judge_stage(bench, run, judges, settings, cache_path, parse_retries, retry_errors))
+        res = asyncio.run(go())
     except EndpointError as e:
         fail(f"judge: {e}")
     except BenchmarkError as e:
@@ -372,6 +383,41 @@ def judge(
     for note in s.notes:
         console.print(f"note: {note}")
     console.print(f"scores: {run / 'scores.json'}")
+
+
+@app.command()
+def report(
+    runs: list[Path] = typer.Argument(..., help="Run directories (same benchmark) to compare."),
+    out: Path = typer.Option(..., "--out", help="Folder for leaderboard.md / .csv / report.json."),
+    key: Path | None = typer.Option(None, "--key", help="Benchmark with answers (default: the first run's)."),
+    bootstrap: int = typer.Option(2000, "--bootstrap", min=100, help="Bootstrap replicates (clip resampling)."),
+    seed: int = typer.Option(0, "--seed"),
+    paper: bool = typer.Option(True, "--paper/--no-paper", help="Add the paper's published averages as rows."),
+) -> None:
+    """Leaderboard with 95% clip-bootstrap CIs, paired comparisons and breakdowns."""
+    from mabench.data.io import atomic_write_text
+    from mabench.report.leaderboard import build_report, leaderboard_csv, leaderboard_markdown
+
+    try:
+        rep = build_report(runs, key, bootstrap, seed)
+    except (BenchmarkError, ValueError, FileNotFoundError, KeyError, OSError) as e:
+        fail(str(e))
+    out.mkdir(parents=True, exist_ok=True)
+    md = leaderboard_markdown(rep, paper)
+    atomic_write_text(out / "leaderboard.md", md)
+    atomic_write_text(out / "leaderboard.csv", leaderboard_csv(rep))
+    write_json(out / "report.json", rep)
+    console.print(md)
+    for comp in rep["paired"]:
+        table = Table(title=f"{comp['a']} − {comp['b']} (paired bootstrap; McNemar exact for closed tasks)")
+        for name in ("metric", "difference", "95% CI", "p (bootstrap)", "p (McNemar)"):
+            table.add_column(name, justify="right")
+        for p in comp["bootstrap"]:
+            mc = comp["mcnemar"].get(p["metric"])
+            table.add_row(p["metric"], f"{p['diff']:+.2f}", f"[{p['ci'][0]:+.2f}, {p['ci'][1]:+.2f}]",
+                          f"{p['p']:.3f}", f"{mc['p']:.3f}" if mc else "–")
+        console.print(table)
+    console.print(f"written: {out / 'leaderboard.md'}, {out / 'leaderboard.csv'}, {out / 'report.json'}")
 
 
 def _print_agreement(extra: dict) -> None:

@@ -74,9 +74,31 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _json_error(path: Path, err: json.JSONDecodeError, line_offset: int = 0) -> BenchmarkError:
-    line = err.lineno + line_offset
-    return BenchmarkError(f"{path}: invalid JSON at line {line} column {err.colno}: {err.msg}")
+def json_error(path: Path, err: json.JSONDecodeError, line: int | None = None) -> BenchmarkError:
+    """One line naming the file, line and column of a JSON syntax error."""
+    return BenchmarkError(f"{path}: invalid JSON at line {line or err.lineno} column {err.colno}: {err.msg}")
+
+
+def iter_jsonl(path: str | Path, tolerate_torn_tail: bool = True) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-empty line, streamed.
+
+    A bad final line is skipped when `tolerate_torn_tail` (a process killed mid-append leaves one);
+    a bad line anywhere else is an error.
+    """
+    path = Path(path)
+    pending: tuple[int, json.JSONDecodeError] | None = None
+    with open(path, encoding="utf-8-sig") as f:
+        for i, line in enumerate(f, 1):
+            if pending is not None:
+                raise json_error(path, pending[1], pending[0])
+            if not line.strip():
+                continue
+            try:
+                yield i, json.loads(line)
+            except json.JSONDecodeError as err:
+                if not tolerate_torn_tail:
+                    raise json_error(path, err, i) from None
+                pending = (i, err)
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
@@ -94,23 +116,13 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:
-            raise _json_error(path, err) from None
+            raise json_error(path, err) from None
         if isinstance(data, dict) and isinstance(data.get("questions"), list):
             data = data["questions"]
         if not isinstance(data, list):
             raise BenchmarkError(f"{path}: expected a JSON list of question records")
         return data
-    records = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise BenchmarkError(
-                f"{path}: invalid JSON at line {lineno} column {err.colno}: {err.msg}"
-            ) from None
-    return records
+    return [rec for _, rec in iter_jsonl(path, tolerate_torn_tail=False)]
 
 
 def _normalize_answer(task: str, answer: Any) -> str:

@@ -7,11 +7,11 @@ lines being written; a torn last line is skipped on reading.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mabench.data.io import BenchmarkError, write_json
+from mabench.data.io import BenchmarkError, iter_jsonl, json_error, write_json
 
 
 @dataclass
@@ -30,9 +30,8 @@ class Prediction:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        extra = d.pop("extra")
-        d.update(extra)
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}
+        d.update(self.extra)
         return d
 
     @classmethod
@@ -43,26 +42,25 @@ class Prediction:
         return cls(**kw, extra={k: v for k, v in d.items() if k not in known})
 
 
-def read_predictions(path: str | Path) -> list[Prediction]:
-    """Rows of a predictions JSONL; a torn final line (crash mid-write) is ignored."""
+# What scoring needs of a prediction; reading only these keeps a 12,000-answer run small in memory.
+SCORING_FIELDS = ("qid", "task", "video", "pred_answer", "method", "reason", "error")
+
+
+def read_predictions(path: str | Path, fields: tuple[str, ...] | None = None) -> list[Prediction]:
+    """Rows of a predictions JSONL, streamed; a torn final line (crash mid-write) is ignored.
+
+    `fields` keeps only those keys of each row (e.g. SCORING_FIELDS), dropping raw outputs, usage
+    and frame timestamps that scoring does not need.
+    """
     path = Path(path)
     if not path.exists():
         return []
     out = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            if i == len(lines):  # torn by a crash: that answer is simply re-asked
-                break
-            raise BenchmarkError(
-                f"{path}: invalid JSON at line {i} column {err.colno}: {err.msg}"
-            ) from None
+    for i, row in iter_jsonl(path):
         if not isinstance(row, dict) or "qid" not in row:
             raise BenchmarkError(f"{path}: line {i}: expected an object with a 'qid' field")
+        if fields is not None:
+            row = {k: row[k] for k in fields if k in row}
         out.append(Prediction.from_dict(row))
     return out
 
@@ -105,9 +103,7 @@ def read_answers_file(path: str | Path) -> tuple[dict[str, Prediction], dict[str
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as err:
-            raise BenchmarkError(
-                f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
-            ) from None
+            raise json_error(path, err) from None
         if not isinstance(obj, dict) or not isinstance(obj.get("answers"), list):
             raise BenchmarkError(
                 f"{path}: expected a submission object with an 'answers' list of "

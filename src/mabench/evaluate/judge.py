@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from mabench.data.io import Benchmark, BenchmarkError
+from mabench.data.io import Benchmark, BenchmarkError, iter_jsonl
 from mabench.data.predictions import Prediction, append_jsonl
 from mabench.evaluate.extract import strip_think
 from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
@@ -177,20 +177,7 @@ class Judgment:
 
 def read_judgments(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
-    if not path.exists():
-        return []
-    rows = []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            if i == len(lines):
-                break  # torn by a crash
-            raise BenchmarkError(f"{path}: invalid JSON at line {i} column {err.colno}: {err.msg}") from None
-    return rows
+    return [row for _, row in iter_jsonl(path) if isinstance(row, dict)] if path.exists() else []
 
 
 def latest_judgments(rows: Iterable[Mapping[str, Any]], version: str | None = None) -> dict[tuple[str, str], dict]:

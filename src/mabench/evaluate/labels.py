@@ -64,8 +64,7 @@ def match_fine_phrase(phrase: str) -> str | None:
     hits = [(len(toks), f) for f, toks in _label_tokens() if toks and toks <= words]
     if not hits:
         return None
-    # a label with more words that covers a smaller one is the one meant ("shaking head" over
-    # "head up"? no: only labels whose words all appear count); equal-size ties are ambiguous
+    # most words wins; two different labels with as many words are ambiguous
     best = max(n for n, _ in hits)
     top = {f for n, f in hits if n == best}
     return top.pop() if len(top) == 1 else None
@@ -115,8 +114,7 @@ def _fine_in_sentence(line: str) -> str | None:
             start = hay.find(f" {phrase} ")
             if phrase and start != -1:
                 spans.append((start, start + len(phrase) + 2, f))
-    # drop names inside a longer found name ("shaking legs" inside "scratching or touching legs"? no -
-    # but "touching legs" is inside "scratching or touching legs" variants)
+    # a name that sits inside a longer name found at the same place does not count on its own
     kept = {f for s, e, f in spans if not any(s2 <= s and e <= e2 and (e2 - s2) > (e - s) for s2, e2, _ in spans)}
     return kept.pop() if len(kept) == 1 else None
 

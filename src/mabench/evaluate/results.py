@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mabench.data.io import Benchmark, write_json
-from mabench.data.predictions import latest_by_qid, read_predictions
+from mabench.data.predictions import SCORING_FIELDS, latest_by_qid, read_predictions
 from mabench.evaluate.judge import JUDGE_PROMPT_VERSION, aggregate, agreement, read_judgments
 from mabench.evaluate.metrics import Scores, score
 from mabench.taxonomy import OPEN_TASKS
@@ -23,7 +23,7 @@ def failed_clips(preds) -> dict[str, str]:
 
 def score_run(out: Path, bench: Benchmark, write: bool = True) -> tuple[Scores, dict[str, Any]]:
     """Scores of the run in `out` against `bench` (which must have answers)."""
-    preds = latest_by_qid(read_predictions(out / "predictions.jsonl"))
+    preds = latest_by_qid(read_predictions(out / "predictions.jsonl", SCORING_FIELDS))
     preds = {q.qid: preds[q.qid] for q in bench if q.qid in preds}
     rows = [r for r in read_judgments(out / "judgments.jsonl") if r.get("prompt_version") == JUDGE_PROMPT_VERSION]
     open_qids = [q.qid for q in bench if q.task in OPEN_TASKS]

@@ -25,6 +25,7 @@ from typing import Any
 from mabench import __version__
 from mabench.data.io import Benchmark, write_json
 from mabench.data.predictions import (
+    SCORING_FIELDS,
     Prediction,
     append_jsonl,
     latest_by_qid,
@@ -206,7 +207,7 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     config = build_config(bench, backend, settings, prompts, selection or {})
     prepare_run_dir(out, config, force)
     preds_path = out / "predictions.jsonl"
-    done = latest_by_qid(read_predictions(preds_path))
+    done = latest_by_qid(read_predictions(preds_path, ("qid", "error")))
     todo = [q for q in bench if q.qid not in done or (retry_errors and done[q.qid].error is not None)]
     skipped = len(bench) - len(todo)
     if on_start:
@@ -219,6 +220,7 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
         queue.put_nowait(q)
     failed_clips: dict[str, str] = {}
     counters = {"done": 0, "errors": 0}
+    clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
 
     with open(preds_path, "a", encoding="utf-8") as sink:
 
@@ -229,7 +231,9 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                 if backend.needs_frames or backend.video_mode == "video":
                     if settings.videos is None:
                         raise VideoError("no --videos folder given")
-                    clip_path = resolve_clip(settings.videos, q.video)
+                    if q.video not in clip_paths:
+                        clip_paths[q.video] = resolve_clip(settings.videos, q.video)
+                    clip_path = clip_paths[q.video]
                     if backend.needs_frames:
                         frames = await cache.get(clip_path)
                     elif not clip_path.exists():
@@ -271,7 +275,7 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
 
     from mabench.evaluate.results import score_run  # results imports the judge, which imports us
 
-    preds = latest_by_qid(read_predictions(preds_path))
+    preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
     write_submission(out / "submission.json", {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
     scores = score_run(out, bench)[0] if bench.has_answers else None
     errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)

@@ -21,6 +21,12 @@ def scores_table(runs: dict[str, Scores], title: str = "MA-Bench scores") -> Tab
     columns = [s.columns() for s in runs.values()]
     for metric in columns[0]:
         table.add_row(metric, *(fmt(c[metric]) for c in columns))
+    if any(s.mare_labels for s in runs.values()):  # deterministic, beside the judge's L1/L2
+        table.add_section()
+        table.add_row("MARE coarse label acc (parsed)",
+                      *(fmt(s.mare_labels.coarse if s.mare_labels else None) for s in runs.values()))
+        table.add_row("MARE fine label acc (parsed)",
+                      *(fmt(s.mare_labels.fine if s.mare_labels else None) for s in runs.values()))
     return table
 
 

@@ -1,5 +1,7 @@
 """The per-run frame cache: each clip is decoded and encoded once, shared by all its questions.
 
+Cached frames hold their JPEGs as base64 data URLs only (what requests need); `jpegs` is emptied.
+
 Two levels: an in-memory LRU bounded in MB, and an optional on-disk cache keyed by the clip's
 absolute path, size and mtime plus every sampling setting. Concurrent requests for the same clip
 wait for one decode; a clip that fails is remembered as failed (its questions all get the error,
@@ -22,7 +24,7 @@ from mabench.data.io import atomic_write_text
 from mabench.video.decode import SampledFrames, VideoError, sample_frames
 from mabench.video.sampling import SamplingConfig
 
-DEFAULT_MEMORY_MB = 64
+DEFAULT_MEMORY_MB = 16  # ~80 clips of 8 frames at 640 px; only the few clips in flight are needed
 DISK_FORMAT = 1
 
 
@@ -101,6 +103,7 @@ class FrameCache:
         frames.data_urls = [data_url(j) for j in frames.jpegs]
         if self.disk_dir:
             self._write_disk(key, frames)
+        frames.jpegs = []  # the data URLs carry the same bytes; keep one copy in memory
         return frames
 
     def _put(self, key: str, frames: SampledFrames) -> None:
@@ -120,9 +123,9 @@ class FrameCache:
             d = json.loads(p.read_text())
             if d.get("format") != DISK_FORMAT:
                 return None
-            jpegs = [base64.b64decode(s) for s in d["jpegs"]]
-            return SampledFrames(jpegs, d["timestamps"], d["indices"], d["width"], d["height"],
-                                 d["total_frames"], d["duration"], [data_url(j) for j in jpegs])
+            urls = ["data:image/jpeg;base64," + s for s in d["jpegs"]]
+            return SampledFrames([], d["timestamps"], d["indices"], d["width"], d["height"],
+                                 d["total_frames"], d["duration"], urls)
         except (OSError, ValueError, KeyError):
             return None  # absent or damaged: decode again
 

@@ -17,7 +17,7 @@ class VideoError(Exception):
 
 @dataclass
 class SampledFrames:
-    jpegs: list[bytes]
+    jpegs: list[bytes]  # emptied by FrameCache once data_urls hold the same bytes
     timestamps: list[float]  # seconds from the clip's first frame
     indices: list[int]  # frame indices in presentation order
     width: int
@@ -31,7 +31,7 @@ class SampledFrames:
         return sum(len(j) for j in self.jpegs) + sum(len(u) for u in self.data_urls)
 
     def summary(self) -> dict:
-        return {"count": len(self.jpegs), "timestamps": [round(t, 3) for t in self.timestamps]}
+        return {"count": len(self.timestamps), "timestamps": [round(t, 3) for t in self.timestamps]}
 
 
 def _frame_times(container: av.container.InputContainer, stream) -> list[int | None]:

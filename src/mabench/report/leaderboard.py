@@ -1,0 +1,230 @@
+"""Leaderboards across runs: scores with clip-bootstrap CIs, paired comparisons, breakdowns."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mabench.data.io import Benchmark, load_benchmark
+from mabench.data.predictions import SCORING_FIELDS, Prediction, latest_by_qid, read_predictions
+from mabench.evaluate.judge import aggregate, read_judgments
+from mabench.evaluate.metrics import is_correct
+from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION
+from mabench.report.stats import (
+    DEFAULT_BOOTSTRAP,
+    METRICS,
+    ClipTable,
+    bootstrap_metrics,
+    clip_table,
+    mcnemar_exact,
+    paired_bootstrap,
+    percentile_ci,
+    point_metrics,
+    replicate_weights,
+)
+from mabench.taxonomy import BODY_PARTS, CLOSED_TASKS, FINE_TO_COARSE, OPEN_TASKS, PHASES
+
+DIRECTIONS = ("upward", "downward", "leftward", "rightward", "forward", "backward", "toward", "away")
+
+
+@dataclass
+class Run:
+    name: str
+    path: Path
+    preds: dict[str, Prediction]
+    judged: dict[str, dict[str, float]] | None
+    table: ClipTable | None = None
+    values: dict[str, float] = field(default_factory=dict)
+    cis: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+def load_run(path: Path, bench: Benchmark) -> Run:
+    if not (path / "predictions.jsonl").exists():
+        raise FileNotFoundError(f"{path}: no predictions.jsonl; is this a `mabench eval` run directory?")
+    preds = latest_by_qid(read_predictions(path / "predictions.jsonl", SCORING_FIELDS))
+    rows = [r for r in read_judgments(path / "judgments.jsonl") if r.get("prompt_version") == JUDGE_PROMPT_VERSION]
+    judged = aggregate(rows, [q.qid for q in bench if q.task in OPEN_TASKS]).scores if rows else None
+    return Run(path.name, path, preds, judged)
+
+
+def run_benchmark(path: Path) -> Path:
+    cfg = json.loads((path / "config.json").read_text())
+    return Path(cfg["benchmark"]["path"])
+
+
+def paper_rows() -> list[dict[str, Any]]:
+    text = resources.files("mabench.report").joinpath("data/paper_results.json").read_text()
+    return json.loads(text)["rows"]
+
+
+# --- breakdowns -----------------------------------------------------------------------------------
+
+_PART_RE = re.compile(r"\b(" + "|".join(sorted(BODY_PARTS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def question_tags(q, clip_labels: dict[str, tuple[str | None, str | None]]) -> dict[str, list[str]]:
+    """Breakdown keys of a question: coarse class / fine label of its clip, body parts, phase, direction.
+
+    From the question's `meta` when present (built benchmarks), else parsed from the text.
+    """
+    meta = q.extra.get("meta") if isinstance(q.extra.get("meta"), dict) else {}
+    coarse, fine = clip_labels.get(q.video_id, (None, None))
+    text = q.question.lower()
+    parts = meta.get("parts") or sorted({m.group(1).lower() for m in _PART_RE.finditer(text)})
+    phase = meta.get("phase") or next((p for p in PHASES if re.search(rf"\b{p}\b", text)), None)
+    direction = meta.get("direction") or next((d for d in DIRECTIONS if d in text), None)
+    return {"coarse class": [coarse] if coarse else [], "fine label": [fine] if fine else [],
+            "body part": list(parts) if q.task not in ("CMAR", "FMAR") else [],
+            "phase": [phase] if phase else [], "direction": [direction] if direction else []}
+
+
+def clip_labels(bench: Benchmark) -> dict[str, tuple[str | None, str | None]]:
+    """Each clip's coarse / fine label from its FMAR (or CMAR) answer."""
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for q in bench:
+        if q.answer is None or q.task not in ("CMAR", "FMAR"):
+            continue
+        opt = q.option(q.answer)
+        if opt is None or opt.label is None:
+            continue
+        coarse, fine = out.get(q.video_id, (None, None))
+        if q.task == "FMAR":
+            fine = opt.label
+            coarse = coarse or FINE_TO_COARSE.get(opt.label)
+        else:
+            coarse = opt.label
+        out[q.video_id] = (coarse, fine)
+    return out
+
+
+def breakdowns(bench: Benchmark, run: Run) -> dict[str, dict[str, dict[str, float]]]:
+    """Closed-task accuracy by coarse class, fine label, body part, phase and direction."""
+    labels = clip_labels(bench)
+    acc: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for q in bench:
+        if not q.spec.closed:
+            continue
+        ok = is_correct(run.preds.get(q.qid), q.answer)
+        for dim, keys in question_tags(q, labels).items():
+            for k in keys:
+                acc[dim][k][0] += ok
+                acc[dim][k][1] += 1
+    return {dim: {k: {"accuracy": 100.0 * c / n, "n": n} for k, (c, n) in sorted(v.items())}
+            for dim, v in acc.items()}
+
+
+def confusion(bench: Benchmark, run: Run, task: str) -> dict[str, Counter]:
+    """reference label -> Counter of predicted labels ("invalid" for no answer)."""
+    out: dict[str, Counter] = defaultdict(Counter)
+    for q in bench:
+        if q.task != task or q.answer is None:
+            continue
+        ref = q.option(q.answer)
+        p = run.preds.get(q.qid)
+        got = q.option(p.pred_answer) if p is not None and p.pred_answer else None
+        out[ref.label or ref.text if ref else q.answer][(got.label or got.text) if got else "invalid"] += 1
+    return out
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = DEFAULT_BOOTSTRAP,
+                 seed: int = 0) -> dict[str, Any]:
+    key = key or run_benchmark(run_paths[0])
+    bench = load_benchmark(key)
+    if not bench.has_answers:
+        raise ValueError(f"{key}: has no answers; pass a key with answers (--key)")
+    runs = [load_run(p, bench) for p in run_paths]
+    names = Counter(r.name for r in runs)
+    for r in runs:  # two runs called "run" in different folders stay apart
+        if names[r.name] > 1:
+            r.name = str(r.path)
+    weights = replicate_weights(len(bench.videos), n_boot, seed)
+    for r in runs:
+        r.table = clip_table(bench, r.preds, r.judged)
+        have_open = r.judged is not None
+        r.values = point_metrics(r.table, have_open)
+        boots = bootstrap_metrics(r.table, weights, have_open)
+        r.cis = {m: percentile_ci(v) for m, v in boots.items()}
+    report: dict[str, Any] = {
+        "benchmark": {"path": str(key), "sha256": bench.sha256, "questions": len(bench), "clips": len(bench.videos)},
+        "bootstrap": {"replicates": n_boot, "seed": seed, "level": 0.95, "unit": "clip"},
+        "runs": [{"name": r.name, "path": str(r.path), "metrics": {m: r.values.get(m) for m in METRICS},
+                  "ci95": {m: r.cis.get(m) for m in METRICS}, "coverage": _coverage(bench, r),
+                  "breakdowns": breakdowns(bench, r),
+                  "confusion": {t: {k: dict(v) for k, v in confusion(bench, r, t).items()} for t in ("CMAR", "FMAR")}}
+                 for r in runs],
+        "paper": paper_rows(),
+        "paired": [],
+    }
+    for i in range(len(runs)):
+        for j in range(i + 1, len(runs)):
+            a, b = runs[i], runs[j]
+            have_open = a.judged is not None and b.judged is not None
+            comp = {"a": a.name, "b": b.name, "bootstrap": [vars(p) for p in
+                                                            paired_bootstrap(a.table, b.table, weights, have_open)],
+                    "mcnemar": {}}
+            for t in CLOSED_TASKS:
+                qs = [q for q in bench if q.task == t]
+                ca = [is_correct(a.preds.get(q.qid), q.answer) for q in qs]
+                cb = [is_correct(b.preds.get(q.qid), q.answer) for q in qs]
+                n01 = sum(x and not y for x, y in zip(ca, cb, strict=True))
+                n10 = sum(y and not x for x, y in zip(ca, cb, strict=True))
+                comp["mcnemar"][t] = {"a_only": n01, "b_only": n10, "p": mcnemar_exact(n01, n10)}
+            report["paired"].append(comp)
+    return report
+
+
+def _coverage(bench: Benchmark, run: Run) -> dict[str, Any]:
+    total = len(bench)
+    answered = sum(1 for q in bench if q.qid in run.preds and run.preds[q.qid].error is None)
+    invalid = sum(1 for q in bench if q.qid in run.preds and run.preds[q.qid].error is None
+                  and run.preds[q.qid].pred_answer is None)
+    errors = sum(1 for q in bench if q.qid in run.preds and run.preds[q.qid].error is not None)
+    return {"questions": total, "answered": answered, "invalid": invalid, "errors": errors,
+            "missing": total - answered - errors, "invalid_rate": invalid / total, "error_rate": errors / total}
+
+
+def _cell(v: float | None, ci: tuple[float, float] | None, digits: int = 2) -> str:
+    if v is None or v != v:  # None or NaN
+        return "–"
+    if ci is None or ci[0] != ci[0]:
+        return f"{v:.{digits}f}"
+    return f"{v:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+
+
+def leaderboard_markdown(report: dict[str, Any], with_paper: bool = True) -> str:
+    cols = list(METRICS)
+    lines = ["| model | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for r in report["runs"]:
+        cells = [_cell(r["metrics"][m], r["ci95"][m]) for m in cols]
+        lines.append(f"| {r['name']} | " + " | ".join(cells) + " |")
+    if with_paper:
+        for p in report["paper"]:
+            cells = [_cell(p.get(m), None) if m in ("closed AVG", "open AVG") else "" for m in cols]
+            lines.append(f"| *{p['name']}* | " + " | ".join(cells) + " |")
+    note = (f"\n95% CIs: bootstrap over clips ({report['bootstrap']['replicates']} replicates). "
+            "Accuracies and final in %, open dimensions 0–5." + (" Rows in italics are the paper's published "
+                                                                "numbers, not measured here." if with_paper else ""))
+    return "\n".join(lines) + "\n" + note + "\n"
+
+
+def leaderboard_csv(report: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["model", *(x for m in METRICS for x in (m, f"{m} ci_lo", f"{m} ci_hi"))])
+    for r in report["runs"]:
+        row = [r["name"]]
+        for m in METRICS:
+            ci = r["ci95"][m] or (None, None)
+            row += [r["metrics"][m], ci[0], ci[1]]
+        w.writerow(["" if v is None or v != v else v for v in row])
+    return buf.getvalue()
