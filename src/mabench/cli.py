@@ -393,8 +393,10 @@ def report(
     bootstrap: int = typer.Option(2000, "--bootstrap", min=100, help="Bootstrap replicates (clip resampling)."),
     seed: int = typer.Option(0, "--seed"),
     paper: bool = typer.Option(True, "--paper/--no-paper", help="Add the paper's published averages as rows."),
+    html: bool = typer.Option(True, "--html/--no-html", help="Also write plots and the HTML report."),
+    videos: Path | None = typer.Option(None, "--videos", help="Clips folder, for frame thumbnails in the HTML."),
 ) -> None:
-    """Leaderboard with 95% clip-bootstrap CIs, paired comparisons and breakdowns."""
+    """Leaderboard with 95% clip-bootstrap CIs, paired comparisons, breakdowns, plots and an HTML report."""
     from mabench.data.io import atomic_write_text
     from mabench.report.leaderboard import build_report, leaderboard_csv, leaderboard_markdown
 
@@ -418,6 +420,15 @@ def report(
                           f"{p['p']:.3f}", f"{mc['p']:.3f}" if mc else "–")
         console.print(table)
     console.print(f"written: {out / 'leaderboard.md'}, {out / 'leaderboard.csv'}, {out / 'report.json'}")
+    if html:
+        try:
+            from mabench.report.html import write_html
+            from mabench.report.plots import all_plots
+        except ImportError as e:
+            fail(f"plots and HTML need the report extra ({e.name} is missing): pip install 'mabench[report]'")
+        bench = load_benchmark(rep["benchmark"]["path"])
+        index = write_html(rep, bench, runs, out, all_plots(rep, out / "plots"), videos)
+        console.print(f"HTML report: {index}")
 
 
 def _print_agreement(extra: dict) -> None:

@@ -1,0 +1,111 @@
+"""A static HTML report: a folder that opens from disk (no server).
+
+index.html (leaderboard, plots, question browser), questions.js (the data), browser.js (paging and
+filters), plots/*.png, frames/*.jpg (thumbnails, when the clips are at hand). Model and judge output
+is untrusted: the template autoescapes, the data is JSON with `<`, `>` and `&` escaped, and the
+browser only ever sets it as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from mabench.data.io import Benchmark, atomic_write_text
+from mabench.data.predictions import latest_by_qid, read_predictions
+from mabench.evaluate.judge import latest_judgments, read_judgments
+from mabench.evaluate.metrics import is_correct
+from mabench.report.leaderboard import _cell, clip_labels, question_tags
+from mabench.report.stats import METRICS
+from mabench.taxonomy import TASK_ORDER
+
+THUMB_FRAMES = 4
+THUMB_SIDE = 160
+
+
+def _safe_json(obj: Any) -> str:
+    """JSON that cannot end a <script> element or open a tag, whatever strings it holds."""
+    return (json.dumps(obj, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _thumb_name(video_id: str, i: int) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]", "_", video_id)[:40]
+    return f"{stem}_{hashlib.sha1(video_id.encode()).hexdigest()[:8]}_{i}.jpg"
+
+
+def write_thumbnails(bench: Benchmark, videos: Path, out: Path) -> dict[str, list[str]]:
+    """A few small frames per clip; a clip that cannot be read simply has none."""
+    from mabench.evaluate.runner import resolve_clip
+    from mabench.video.decode import VideoError, sample_frames
+    from mabench.video.sampling import SamplingConfig
+
+    cfg = SamplingConfig(num_frames=THUMB_FRAMES, max_side=THUMB_SIDE, max_pixels=None, jpeg_quality=70)
+    out.mkdir(parents=True, exist_ok=True)
+    thumbs: dict[str, list[str]] = {}
+    for q in bench:
+        if q.video_id in thumbs:
+            continue
+        try:
+            frames = sample_frames(resolve_clip(videos, q.video), cfg)
+        except VideoError:
+            thumbs[q.video_id] = []
+            continue
+        names = []
+        for i, jpg in enumerate(frames.jpegs):
+            name = _thumb_name(q.video_id, i)
+            (out / name).write_bytes(jpg)
+            names.append(f"frames/{name}")
+        thumbs[q.video_id] = names
+    return thumbs
+
+
+def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, list[str]]) -> list[dict]:
+    labels = clip_labels(bench)
+    per_run = []
+    for p in run_paths:
+        preds = latest_by_qid(read_predictions(p / "predictions.jsonl"))
+        judg: dict[str, dict] = {}
+        for (qid, _), row in latest_judgments(read_judgments(p / "judgments.jsonl")).items():
+            judg.setdefault(qid, row)  # first judge's record; several judges are averaged in scores
+        per_run.append((preds, judg))
+    rows = []
+    for q in bench:
+        runs = []
+        for preds, judg in per_run:
+            pr = preds.get(q.qid)
+            j = judg.get(q.qid)
+            runs.append({
+                "pred": pr.pred_answer if pr else None, "raw": pr.raw_output if pr else None,
+                "method": pr.method if pr else "missing", "error": pr.error if pr else None,
+                "correct": bool(q.spec.closed and is_correct(pr, q.answer)),
+                "judge": {"scores": j.get("scores"), "reason": j.get("reason") or j.get("judge_error")} if j else None,
+            })
+        rows.append({"qid": q.qid, "task": q.task, "video": q.video_id, "question": q.question, "answer": q.answer,
+                     "parts": question_tags(q, labels)["body part"], "frames": thumbs.get(q.video_id, []),
+                     "runs": runs})
+    return rows
+
+
+def write_html(report: dict[str, Any], bench: Benchmark, run_paths: list[Path], out: Path,
+               plots: list[Path], videos: Path | None = None) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    thumbs = write_thumbnails(bench, videos, out / "frames") if videos else {}
+    rows = question_rows(bench, run_paths, thumbs)
+    atomic_write_text(out / "questions.js", "window.MABENCH_QUESTIONS = " + _safe_json(rows) + ";\n")
+    templates = resources.files("mabench.report").joinpath("templates")
+    atomic_write_text(out / "browser.js", templates.joinpath("browser.js").read_text())
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    tpl = env.from_string(templates.joinpath("index.html.j2").read_text())
+    parts = sorted({p for r in rows for p in r["parts"]})
+    html = tpl.render(title=", ".join(r["name"] for r in report["runs"]), benchmark=report["benchmark"],
+                      bootstrap=report["bootstrap"], runs=report["runs"], paper=report["paper"], metrics=METRICS,
+                      cell=_cell, plots=[str(p.relative_to(out)) for p in plots], tasks=TASK_ORDER, parts=parts)
+    atomic_write_text(out / "index.html", html)
+    return out / "index.html"

@@ -1,0 +1,47 @@
+// Question browser. Every model or judge string is untrusted: it is only ever set with
+// textContent, never parsed as HTML.
+(function () {
+  const data = window.MABENCH_QUESTIONS || [];
+  const PAGE = 50;
+  let page = 0;
+  const $ = (id) => document.getElementById(id);
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+  function filtered() {
+    const task = $("f-task").value, run = +$("f-run").value, ok = $("f-ok").value, part = $("f-part").value;
+    return data.filter((q) => (!task || q.task === task) && (!part || q.parts.includes(part)) &&
+      (ok === "" || (q.runs[run] && String(+q.runs[run].correct) === ok)));
+  }
+  function render() {
+    const rows = filtered(), run = +$("f-run").value, box = $("questions");
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE));
+    page = Math.min(page, pages - 1);
+    $("page").textContent = ` page ${page + 1} / ${pages} (${rows.length} questions) `;
+    box.replaceChildren();
+    for (const q of rows.slice(page * PAGE, (page + 1) * PAGE)) {
+      const d = el("div", null, "q");
+      d.appendChild(el("b", `${q.qid} · ${q.task} · ${q.video}`));
+      const fr = el("div", null, "frames");
+      for (const src of q.frames) { const i = document.createElement("img"); i.src = src; i.alt = "frame"; fr.appendChild(i); }
+      d.appendChild(fr);
+      d.appendChild(el("pre", q.question));
+      d.appendChild(el("div", `reference: ${q.answer ?? "–"}`));
+      const r = q.runs[run];
+      if (r) {
+        d.appendChild(el("div", `prediction: ${r.pred ?? "(invalid)"} [${r.method ?? ""}]${r.error ? " error: " + r.error : ""}`,
+          r.correct ? "ok" : "bad"));
+        d.appendChild(el("pre", r.raw ?? ""));
+        if (r.judge) d.appendChild(el("div", `judge: ${JSON.stringify(r.judge.scores)} — ${r.judge.reason ?? ""}`));
+      }
+      box.appendChild(d);
+    }
+  }
+  for (const id of ["f-task", "f-run", "f-ok", "f-part"]) $(id).addEventListener("change", () => { page = 0; render(); });
+  $("prev").addEventListener("click", () => { page = Math.max(0, page - 1); render(); });
+  $("next").addEventListener("click", () => { page += 1; render(); });
+  render();
+})();
