@@ -16,6 +16,7 @@ from rich.table import Table
 from mabench import __version__
 from mabench.data import BenchmarkError, duplicate_labels, load_benchmark, write_json
 from mabench.data.predictions import read_answers_file
+from mabench.evaluate.judge import DEFAULT_PARSE_RETRIES
 from mabench.evaluate.metrics import normalize_prediction, score
 from mabench.evaluate.runner import BACKOFF_BASE_S, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES
 from mabench.report.tables import coverage_table, scores_table
@@ -208,8 +209,7 @@ def eval_cmd(
         fail(f"--videos {videos}: not a folder")
     settings = EvalSettings(videos=videos, sampling=sampling_cfg, gen=gen, concurrency=concurrency,
                             max_retries=max_retries, backoff_base_s=backoff, request_timeout_s=request_timeout,
-                            cache_mb=cache_mb,
-                            disk_cache=disk_cache)
+                            cache_mb=cache_mb, disk_cache=disk_cache)
     selection = {"tasks": _csv(tasks), "limit": limit}
 
     judges = {}
@@ -230,8 +230,8 @@ def eval_cmd(
                                               selection, progress and console.is_terminal)
             jres = None
             if judges:
-                jres = await _judge_stage(bench, out, judges, settings, judge_cache or _default_judge_cache(), 3,
-                                          retry_errors)
+                jres = await _judge_stage(bench, out, judges, settings, judge_cache or _default_judge_cache(),
+                                          DEFAULT_PARSE_RETRIES, retry_errors)
             return result, jres
         finally:
             await _close_all([backend, *judges.values()])
@@ -338,7 +338,8 @@ def judge(
     key: Path | None = typer.Option(None, "--key", help="Benchmark with reference answers (default: the run's)."),
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Env variable holding the API key."),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1),
-    parse_retries: int = typer.Option(3, "--parse-retries", min=0, help="Re-asks after an unusable judge reply."),
+    parse_retries: int = typer.Option(DEFAULT_PARSE_RETRIES, "--parse-retries", min=0,
+                                      help="Re-asks after an unusable judge reply."),
     max_retries: int = typer.Option(DEFAULT_MAX_RETRIES, "--max-retries", min=0),
     backoff: float = typer.Option(BACKOFF_BASE_S, "--backoff", min=0),
     request_timeout: float = typer.Option(120.0, "--request-timeout"),
