@@ -117,3 +117,14 @@ def test_questions_wrapper_object(tmp_path, records):
     p = tmp_path / "b.json"
     p.write_text(json.dumps({"questions": records}))
     assert len(read_records(p)) == len(records)
+
+
+def test_written_files_get_the_usual_permissions(tmp_path, bench_file):
+    import os
+    import stat
+
+    out = tmp_path / "copy.json"
+    write_benchmark(out, load_benchmark(bench_file))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
