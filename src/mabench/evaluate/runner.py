@@ -16,6 +16,7 @@ import asyncio
 import json
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -46,6 +47,9 @@ DEFAULT_MAX_RETRIES = 4
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 30.0
 RETRY_AFTER_MAX_S = 120.0
+# Clips decoded ahead of the workers, so a clip's decode overlaps the previous clips' requests
+# instead of stalling the workers that reach it first.
+PREFETCH_CLIPS = 3
 
 
 class RunConfigError(Exception):
@@ -221,6 +225,28 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     failed_clips: dict[str, str] = {}
     counters = {"done": 0, "errors": 0}
     clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
+    remaining = Counter(q.video_id for q in todo)  # questions left per clip, for the prefetch window
+    window = asyncio.Semaphore(settings.concurrency // 12 + 1 + PREFETCH_CLIPS)
+
+    def clip_path_of(q: Question) -> Path:
+        if settings.videos is None:
+            raise VideoError("no --videos folder given")
+        if q.video not in clip_paths:
+            clip_paths[q.video] = resolve_clip(settings.videos, q.video)
+        return clip_paths[q.video]
+
+    async def prefetch() -> None:
+        """Decode clips in queue order, at most `window` clips ahead of the finished ones."""
+        seen = set()
+        for q in list(queue._queue):  # type: ignore[attr-defined]  # a snapshot of the order
+            if q.video_id in seen:
+                continue
+            seen.add(q.video_id)
+            await window.acquire()
+            try:
+                await cache.get(clip_path_of(q))
+            except VideoError:
+                pass  # the clip's questions report it
 
     with open(preds_path, "a", encoding="utf-8") as sink:
 
@@ -229,11 +255,7 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
             clip_path = None
             try:
                 if backend.needs_frames or backend.video_mode == "video":
-                    if settings.videos is None:
-                        raise VideoError("no --videos folder given")
-                    if q.video not in clip_paths:
-                        clip_paths[q.video] = resolve_clip(settings.videos, q.video)
-                    clip_path = clip_paths[q.video]
+                    clip_path = clip_path_of(q)
                     if backend.needs_frames:
                         frames = await cache.get(clip_path)
                     elif not clip_path.exists():
@@ -262,15 +284,22 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                 except asyncio.QueueEmpty:
                     return
                 pred = await answer(q)
+                remaining[q.video_id] -= 1
+                if remaining[q.video_id] == 0:
+                    window.release()
                 append_jsonl(sink, pred.to_dict())
                 counters["done"] += 1
                 counters["errors"] += pred.error is not None
                 if on_progress:
                     on_progress(counters["done"], len(todo), counters["errors"])
 
+        prefetcher = asyncio.create_task(prefetch()) if backend.needs_frames else None
         try:
             await asyncio.gather(*(worker() for _ in range(max(1, settings.concurrency))))
         finally:
+            if prefetcher is not None:
+                prefetcher.cancel()
+                await asyncio.gather(prefetcher, return_exceptions=True)
             cache.close()
 
     from mabench.evaluate.results import score_run  # results imports the judge, which imports us

@@ -51,6 +51,7 @@ class FrameCache:
         self._bytes = 0
         self._inflight: dict[str, asyncio.Future] = {}
         self._failed: dict[str, str] = {}
+        self._keys: dict[str, str] = {}  # path -> key: resolve() and stat() once per clip, not per question
         self._pool = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
                                         thread_name_prefix="mabench-decode")
 
@@ -65,7 +66,7 @@ class FrameCache:
         if str(path) in self._failed:
             raise VideoError(self._failed[str(path)])
         try:
-            key = self.key(path)
+            key = self._keys.get(str(path)) or self._keys.setdefault(str(path), self.key(path))
         except OSError:
             msg = f"{path}: clip not found"
             self._failed[str(path)] = msg
