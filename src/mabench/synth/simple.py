@@ -44,3 +44,33 @@ def write_box_clip(path: str | Path, seconds: float = 2.0, fps: int = 25, width:
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def write_placeholder_set(out: str | Path, n_clips: int = 5, seed: int = 0) -> Path:
+    """`n_clips` box clips in OUT/clips and a 12-question-per-clip benchmark OUT/bench.json (with answers).
+
+    For a dry run of the tools, not for measuring anything: the questions are not grounded in the clips.
+    """
+    import json
+    import random
+
+    from mabench.synth.questions import placeholder_records
+
+    out = Path(out)
+    rng = random.Random(seed)
+    for i in range(n_clips):
+        write_box_clip(out / "clips" / f"clip_{i:03d}.mp4", seconds=rng.uniform(1.0, 3.0), seed=seed + i)
+    bench = out / "bench.json"
+    bench.write_text(json.dumps(placeholder_records(n_clips, seed), indent=1), encoding="utf-8")
+    return bench
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write placeholder clips and a benchmark for a dry run.")
+    ap.add_argument("--clips", type=int, default=5)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    print(f"wrote {write_placeholder_set(a.out, a.clips, a.seed)} and {a.clips} clips in {a.out / 'clips'}")
