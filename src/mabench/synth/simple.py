@@ -64,13 +64,3 @@ def write_placeholder_set(out: str | Path, n_clips: int = 5, seed: int = 0) -> P
     bench.write_text(json.dumps(placeholder_records(n_clips, seed), indent=1), encoding="utf-8")
     return bench
 
-
-if __name__ == "__main__":
-    import argparse
-
-    ap = argparse.ArgumentParser(description="Write placeholder clips and a benchmark for a dry run.")
-    ap.add_argument("--clips", type=int, default=5)
-    ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--seed", type=int, default=0)
-    a = ap.parse_args()
-    print(f"wrote {write_placeholder_set(a.out, a.clips, a.seed)} and {a.clips} clips in {a.out / 'clips'}")
