@@ -261,3 +261,26 @@ def test_prompt_file_overrides(clip_set, tmp_path, prompt_file):
     assert r.returncode == 0, r.stderr
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())
     assert cfg["prompts"]["SAD"] == "Reply Yes or No." and "letter" in cfg["prompts"]["CMAR"]
+
+
+def test_ctrl_c_keeps_finished_answers_and_resumes(clip_set, tmp_path):
+    out = tmp_path / "run"
+    with FakeOpenAIServer(Behaviour(latency_s=0.05)) as srv:
+        args = [sys.executable, "-m", "mabench.cli", "eval", str(clip_set / "bench.json"), "--videos",
+                str(clip_set / "clips"), "--model", "openai:test-model", "--base-url", srv.base_url,
+                "--out", str(out), "--no-progress", "--concurrency", "2"]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            p = out / "predictions.jsonl"
+            if p.exists() and p.read_text().count("\n") >= 10:
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130 and "re-run the same command to resume" in err
+        kept = preds(out)
+        assert 10 <= len(kept) < 60 and all(p["error"] is None for p in kept)
+        r = run_eval(clip_set, out, srv.base_url)
+        assert r.returncode == 0 and f"{len(kept)} already answered" in r.stdout
+    assert len({p["qid"] for p in preds(out)}) == 60

@@ -190,3 +190,16 @@ def test_eval_with_judge_runs_both_stages(clip_set, tmp_path):
     s = json.loads((out / "scores.json").read_text())
     assert s["final"] is not None and len(judge.requests) == 10
     assert "final" in r.stdout
+
+
+def test_score_command_reads_judgments_like_the_run(answered_run, tmp_path):
+    with FakeOpenAIServer(Behaviour(model="judge")) as srv:
+        assert _cli("judge", str(answered_run), "--judge", "openai:judge", "--base-url", srv.base_url,
+                    "--no-cache").returncode == 0
+    cfg = json.loads((answered_run / "config.json").read_text())
+    out = tmp_path / "s.json"
+    r = _cli("score", str(answered_run / "predictions.jsonl"), "--key", cfg["benchmark"]["path"],
+             "--judgments", str(answered_run / "judgments.jsonl"), "--json", str(out))
+    assert r.returncode == 0, r.stderr
+    run_scores = json.loads((answered_run / "scores.json").read_text())
+    assert json.loads(out.read_text())["final"] == pytest.approx(run_scores["final"]) and run_scores["final"]
