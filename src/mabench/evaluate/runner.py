@@ -219,14 +219,16 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
 
     cache = FrameCache(settings.sampling, settings.cache_mb, settings.disk_cache)
     # Clip-major order (the official file is shuffled): a clip's questions go out together.
+    ordered = Benchmark(todo).clip_major()
     queue: asyncio.Queue[Question] = asyncio.Queue()
-    for q in Benchmark(todo).clip_major():
+    for q in ordered:
         queue.put_nowait(q)
     failed_clips: dict[str, str] = {}
     counters = {"done": 0, "errors": 0}
     clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
     remaining = Counter(q.video_id for q in todo)  # questions left per clip, for the prefetch window
     window = asyncio.Semaphore(settings.concurrency // 12 + 1 + PREFETCH_CLIPS)
+    in_window: set[str] = set()  # clips the prefetcher holds a window slot for
 
     def clip_path_of(q: Question) -> Path:
         if settings.videos is None:
@@ -238,11 +240,15 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     async def prefetch() -> None:
         """Decode clips in queue order, at most `window` clips ahead of the finished ones."""
         seen = set()
-        for q in list(queue._queue):  # type: ignore[attr-defined]  # a snapshot of the order
+        for q in ordered:
             if q.video_id in seen:
                 continue
             seen.add(q.video_id)
             await window.acquire()
+            if remaining[q.video_id] == 0:  # the workers got there first
+                window.release()
+                continue
+            in_window.add(q.video_id)
             try:
                 await cache.get(clip_path_of(q))
             except VideoError:
@@ -285,7 +291,8 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                     return
                 pred = await answer(q)
                 remaining[q.video_id] -= 1
-                if remaining[q.video_id] == 0:
+                if remaining[q.video_id] == 0 and q.video_id in in_window:
+                    in_window.discard(q.video_id)
                     window.release()
                 append_jsonl(sink, pred.to_dict())
                 counters["done"] += 1
