@@ -25,6 +25,23 @@ def run_eval(clip_set: Path, out: Path, base_url: str | None, *extra: str, model
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=e)
 
 
+def start_and_interrupt(clip_set: Path, out: Path, base_url: str, sig: int, after_lines: int):
+    """Start a real `mabench eval` process and send it `sig` once `after_lines` answers are on disk."""
+    args = [sys.executable, "-m", "mabench.cli", "eval", str(clip_set / "bench.json"), "--videos",
+            str(clip_set / "clips"), "--model", "openai:test-model", "--base-url", base_url,
+            "--out", str(out), "--no-progress", "--concurrency", "2"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        p = out / "predictions.jsonl"
+        if p.exists() and p.read_text().count("\n") >= after_lines:
+            break
+        time.sleep(0.02)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err
+
+
 def preds(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines() if line.strip()]
 
@@ -68,18 +85,8 @@ def test_resume_after_sigkill_matches_uninterrupted_run(clip_set, tmp_path):
         ref = run_eval(clip_set, tmp_path / "ref", srv.base_url, "--concurrency", "4")
         assert ref.returncode == 0, ref.stderr
         out = tmp_path / "killed"
-        args = [sys.executable, "-m", "mabench.cli", "eval", str(clip_set / "bench.json"), "--videos",
-                str(clip_set / "clips"), "--model", "openai:test-model", "--base-url", srv.base_url,
-                "--out", str(out), "--no-progress", "--concurrency", "2"]
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            p = out / "predictions.jsonl"
-            if p.exists() and p.read_text().count("\n") >= 15:
-                break
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        code, _ = start_and_interrupt(clip_set, out, srv.base_url, signal.SIGKILL, after_lines=15)
+        assert code == -signal.SIGKILL
         partial = preds(out)
         assert 15 <= len(partial) < 60, "the kill should land mid-run"
         assert not (out / "scores.json").exists()
@@ -266,19 +273,8 @@ def test_prompt_file_overrides(clip_set, tmp_path, prompt_file):
 def test_ctrl_c_keeps_finished_answers_and_resumes(clip_set, tmp_path):
     out = tmp_path / "run"
     with FakeOpenAIServer(Behaviour(latency_s=0.05)) as srv:
-        args = [sys.executable, "-m", "mabench.cli", "eval", str(clip_set / "bench.json"), "--videos",
-                str(clip_set / "clips"), "--model", "openai:test-model", "--base-url", srv.base_url,
-                "--out", str(out), "--no-progress", "--concurrency", "2"]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            p = out / "predictions.jsonl"
-            if p.exists() and p.read_text().count("\n") >= 10:
-                break
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 130 and "re-run the same command to resume" in err
+        code, err = start_and_interrupt(clip_set, out, srv.base_url, signal.SIGINT, after_lines=10)
+        assert code == 130 and "re-run the same command to resume" in err
         kept = preds(out)
         assert 10 <= len(kept) < 60 and all(p["error"] is None for p in kept)
         r = run_eval(clip_set, out, srv.base_url)

@@ -223,7 +223,6 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     queue: asyncio.Queue[Question] = asyncio.Queue()
     for q in ordered:
         queue.put_nowait(q)
-    failed_clips: dict[str, str] = {}
     counters = {"done": 0, "errors": 0}
     clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
     remaining = Counter(q.video_id for q in todo)  # questions left per clip, for the prefetch window
@@ -267,7 +266,6 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                     elif not clip_path.exists():
                         raise VideoError(f"{clip_path}: clip not found")
             except VideoError as err:
-                failed_clips[q.video_id] = str(err)
                 return Prediction(q.qid, q.task, q.video, error=f"clip: {err}")
             req = Request(q.qid, q.task, prompts.get(q.task, ""), q.question, q.spec.choices, frames,
                           clip_path, settings.gen)
@@ -309,11 +307,11 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                 await asyncio.gather(prefetcher, return_exceptions=True)
             cache.close()
 
-    from mabench.evaluate.results import score_run  # results imports the judge, which imports us
+    from mabench.evaluate.results import failed_clips, score_run  # results imports the judge, which imports us
 
     preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
     write_submission(out / "submission.json", {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
     scores = score_run(out, bench)[0] if bench.has_answers else None
     errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)
-    return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips, scores,
+    return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips(preds), scores,
                      time.perf_counter() - t_start, cache.stats.decodes)
