@@ -123,7 +123,3 @@ def _coarse_in_sentence(line: str) -> str | None:
     m = re.search(r"coarse[^:]*:\s*([A-Za-z -]+)", line, re.IGNORECASE)
     return match_coarse_phrase(m.group(1)) if m else None
 
-
-def reference_labels(reference: str) -> LabelPrediction:
-    """Labels of a MARE reference answer (its label line)."""
-    return parse_mare_labels(reference)
