@@ -1,0 +1,372 @@
+"""Per-part motion descriptors of one clip, from a skeleton (and optionally optical flow).
+
+Everything is measured body-centrically: positions relative to the clip's median hip centre, in
+units of the median torso length (neck to hip centre), so a nod means the same in a close-up and a
+wide shot. Directions are as seen in the image (leftward = towards the image's left); part names
+are the subject's own side (see `mabench.motion.skeleton`).
+
+A fact is only stated with a margin: a direction, trend or order inside the margin is `none` /
+`unclear`, never a guess, and the QA builder does not ask about it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from itertools import combinations
+
+import numpy as np
+
+from mabench.motion.skeleton import PART_JOINTS, J, Skeleton, fill_gaps
+from mabench.taxonomy import BODY_PARTS, PHASES
+
+DESCRIPTOR_VERSION = "ma-desc-v1"
+
+# Thresholds in torso lengths (and seconds). The gap between "moves" and "still" is the margin.
+MOVE = 0.09          # net displacement in a phase that counts as moving in a direction
+STILL = 0.06        # at most this and the part is still along that axis
+MOVING_PART = 0.12   # a part whose largest displacement from its start is below this does not move
+DOMINANT_RATIO = 1.2  # the dominant part must move this much more than the next one
+TREND = 0.1          # change of a pair's distance within a phase that counts as approach / apart
+STEADY = 0.06
+CONTACT = 0.45       # parts closer than this (centre to centre) are in contact
+# A part's movement is under way when it has covered a quarter of its largest displacement (at least
+# ONSET): parts of one limb then start together, and jitter moves the crossing little.
+ONSET, ONSET_FRACTION, DECISIVE = 0.08, 0.25, 1.5
+TOGETHER_CORR = 0.9   # correlation of two parts' distance-from-start profiles that means "together"
+LEAD_S = 0.2         # onsets this far apart (and beyond their uncertainty) are ordered
+# Gaussian smoothing (seconds): light keeps 2-3 Hz nods for amplitude and rhythm; heavy damps
+# keypoint jitter where a fact rests on two instants (phase directions, distance trends, onsets).
+SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S = 0.06, 0.1, 0.14
+
+# The part pairs PPR asks about: (a, b), each a part name.
+PAIRS: tuple[tuple[str, str], ...] = (
+    ("left hand", "head"), ("right hand", "head"), ("left hand", "torso"), ("right hand", "torso"),
+    ("left hand", "right hand"), ("left hand", "left upper leg"), ("right hand", "right upper leg"),
+    ("left foot", "right foot"),
+)
+
+
+def _part_weights() -> np.ndarray:
+    w = np.zeros((len(BODY_PARTS), len(J)))
+    for p, part in enumerate(BODY_PARTS):
+        for joint in PART_JOINTS[part]:
+            w[p, J[joint]] = 1.0 / len(PART_JOINTS[part])
+    return w
+
+
+_PART_WEIGHTS = _part_weights()  # (P, J): each part is the mean of its joints
+
+
+def pair_name(a: str, b: str) -> str:
+    return f"{a}|{b}"
+
+
+def phase_edges(times: np.ndarray) -> np.ndarray:
+    """The 4 boundaries of the early / middle / late thirds of the clip, in seconds."""
+    return np.linspace(times[0], times[-1], len(PHASES) + 1)
+
+
+def _frame_step(times: np.ndarray) -> float:
+    """Mean time between frames (smoothing widths are set in seconds, applied in frames)."""
+    return max(float(times[-1] - times[0]) / max(len(times) - 1, 1), 1e-6)
+
+
+@lru_cache(maxsize=64)
+def _smoothing_matrix(n: int, sigma: float) -> np.ndarray:
+    """(n, n) Gaussian smoothing operator, each row renormalised so edges are not pulled to zero."""
+    idx = np.arange(n)
+    k = np.exp(-0.5 * ((idx[:, None] - idx[None, :]) / sigma) ** 2)
+    k[np.abs(idx[:, None] - idx[None, :]) > 3 * sigma] = 0.0
+    return k / k.sum(axis=1, keepdims=True)
+
+
+def _smooth(x: np.ndarray, times: np.ndarray, sigma_s: float = SMOOTH_S) -> np.ndarray:
+    """Gaussian smoothing along time (axis 0)."""
+    sigma = sigma_s / _frame_step(times)
+    if sigma < 0.5:
+        return x
+    m = _smoothing_matrix(len(x), round(sigma, 3))
+    return (m @ x.reshape(len(x), -1)).reshape(x.shape)
+
+
+def onset_level(amplitude: float) -> float:
+    return max(ONSET_FRACTION * amplitude, ONSET)
+
+
+def onset_time(dist: np.ndarray, times: np.ndarray, margin: float = 0.0) -> float | None:
+    """When a movement is under way: `dist` (distance from the start) reaches `onset_level` decisively.
+
+    Decisively: after the crossing the curve goes on to DECISIVE x the level before falling back
+    under 0.6x. A blip of jitter or a small early movement that just touches the level is skipped and
+    the next crossing taken. With a `margin` (the ground truth uses one), an excursion that peaks
+    within DECISIVE +- margin times the level is too close to call and the onset is None.
+    """
+    level = onset_level(float(dist.max()))
+    start = 0
+    while True:
+        above = np.flatnonzero(dist[start:] >= level)
+        if len(above) == 0:
+            return None
+        i = start + int(above[0])
+        after = dist[i:]
+        down = np.flatnonzero(after < 0.6 * level)
+        peak = float(after[: down[0]].max() if len(down) else after.max()) / level
+        if margin and abs(peak - DECISIVE) <= margin:
+            return None
+        if peak >= DECISIVE:
+            return crossing_time(dist[max(i - 1, 0):], times[max(i - 1, 0):], level)
+        if not len(down):
+            return None
+        start = i + int(down[0])
+
+
+def crossing_time(dist: np.ndarray, times: np.ndarray, level: float) -> float:
+    """First time `dist` reaches `level`, linearly interpolated between frames (the last time if never)."""
+    above = np.flatnonzero(dist >= level)
+    if len(above) == 0:
+        return float(times[-1])
+    i = int(above[0])
+    if i == 0:
+        return float(times[0])
+    f = (level - dist[i - 1]) / max(dist[i] - dist[i - 1], 1e-9)
+    return float(times[i - 1] + f * (times[i] - times[i - 1]))
+
+
+def _noise_level(tracks: np.ndarray) -> np.ndarray:
+    """Per-axis white-noise level of raw tracks (T, P, 2) -> (P,), from second differences (blind to
+    smooth motion)."""
+    if len(tracks) < 3:
+        return np.zeros(tracks.shape[1])
+    d2 = tracks[2:] - 2 * tracks[1:-1] + tracks[:-2]
+    return 1.4826 * np.median(np.abs(d2), axis=0).mean(axis=-1) / np.sqrt(6)
+
+
+def _smoothing_gain(times: np.ndarray, sigma_s: float) -> float:
+    """How much Gaussian smoothing of `sigma_s` shrinks white noise (its standard deviation)."""
+    sigma = sigma_s / _frame_step(times)
+    return 1.0 if sigma < 0.5 else min(1.0, 1.0 / np.sqrt(2 * np.sqrt(np.pi) * sigma))
+
+
+def _label(value: float, positive: str, negative: str, move: float, still: float) -> str:
+    if value >= move:
+        return positive
+    if value <= -move:
+        return negative
+    return "none" if abs(value) <= still else "unclear"
+
+
+def phase_change(values: np.ndarray, times: np.ndarray, t0: float, t1: float) -> tuple:
+    """(net change, returned distance) of a series (T,) or (T, C) between t0 and t1.
+
+    The returned distance is how far the series went beyond where it ended up (extent - |net|): a
+    go-and-return inside a phase has net ~0 but a large return, and is not "still".
+    """
+    inside = (times > t0) & (times < t1)
+    v = np.concatenate([_interp_row(values, times, t0)[None], values[inside], _interp_row(values, times, t1)[None]])
+    net = v[-1] - v[0]
+    ret = v.max(axis=0) - v.min(axis=0) - np.abs(net)
+    if np.ndim(net) == 0:
+        return float(net), float(ret)
+    return net, ret
+
+
+def _interp_row(values: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:
+    """values at time t, linearly interpolated, for every column at once."""
+    i = min(max(int(np.searchsorted(times, t)), 1), len(times) - 1)
+    f = min(max(float((t - times[i - 1]) / max(times[i] - times[i - 1], 1e-12)), 0.0), 1.0)
+    return values[i - 1] * (1 - f) + values[i] * f
+
+
+def _phase_label(net: float, ret: float, pos: str, neg: str, move: float, still: float, noise: float) -> str:
+    """A direction (or trend) in one phase; `back-and-forth` when it went and came back.
+
+    `noise` is the series' own jitter; the margins widen with it, so jitter is never read as a
+    movement and a still part under jitter is still called still.
+    """
+    n_net = np.sqrt(2) * noise  # a net change is the difference of two noisy values
+    move_t = max(move, 3 * n_net)
+    still_t = min(max(still, 2.5 * n_net), 0.8 * move_t)
+    if ret >= max(move, 4 * noise) and abs(net) <= 0.5 * (abs(net) + ret):
+        return "back-and-forth"
+    if ret > max(still, 3.5 * noise):
+        return "unclear"
+    return _label(net, pos, neg, move_t, still_t)
+
+
+def _reversals(proj: np.ndarray, h: float) -> int:
+    """Turns of a 1-D signal that swing back by at least `h` (a zig-zag with hysteresis)."""
+    reversals, trend, ref = 0, 0, proj[0]
+    for v in proj[1:]:
+        if trend == 0:
+            if abs(v - ref) >= h:
+                trend, ref = (1 if v > ref else -1), v
+        elif trend * (v - ref) > 0:
+            ref = v
+        elif trend * (ref - v) >= h:
+            reversals += 1
+            trend, ref = -trend, v
+    return reversals
+
+
+def _rhythm(disp: np.ndarray, times: np.ndarray, amp: float) -> str:
+    """single / continuous / repetitive, from the reversals along the main axis of motion."""
+    centred = disp - disp.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    h = max(0.12 * amp, 0.07)  # a swing smaller than this is noise, not a reversal
+    reversals = max(_reversals(centred @ axis, h) for axis in vt)
+    if reversals >= 3:
+        return "repetitive"
+    speed = np.linalg.norm(np.diff(disp, axis=0), axis=1) / np.maximum(np.diff(times), 1e-6)
+    moving_frac = float(np.mean(speed > 0.25 * max(speed.max(), 1e-9)))
+    return "continuous" if moving_frac >= 0.7 else "single"
+
+
+def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
+    """The descriptor record of one clip (JSON-ready)."""
+    sk = fill_gaps(sk)
+    times = sk.times
+    hip_c = sk.points[:, [J["left_hip"], J["right_hip"]]].mean(axis=1)
+    torso_len = np.linalg.norm(sk.points[:, J["neck"]] - hip_c, axis=1)
+    scale = float(np.median(torso_len))
+    if not np.isfinite(scale) or scale < 1.0:
+        raise ValueError("torso not found: neck and hips missing or on top of each other")
+    origin = np.median(hip_c, axis=0)
+    # body-centric: image axes kept (directions are as seen), origin and unit from the body
+    def body_centric(p: np.ndarray) -> np.ndarray:  # (T, J, 2) pixels -> (T, P, 2) body units
+        norm = np.einsum("tjc,pj->tpc", p - origin, _PART_WEIGHTS) / scale
+        norm[..., 1] *= -1  # y up, so "upward" is positive
+        return norm
+
+    raw = body_centric(sk.points)
+    light, onset_arr, steady = (_smooth(raw, times, s_) for s_ in (SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S))
+    tracks = dict(zip(BODY_PARTS, light.transpose(1, 0, 2), strict=True))
+    steady_tracks = dict(zip(BODY_PARTS, steady.transpose(1, 0, 2), strict=True))
+    onset_tracks = dict(zip(BODY_PARTS, onset_arr.transpose(1, 0, 2), strict=True))
+    raw_noise = dict(zip(BODY_PARTS, _noise_level(raw), strict=True))  # per part, of the raw tracks
+    heavy_gain = _smoothing_gain(times, SMOOTH_HEAVY_S)
+    noise = {part: n * heavy_gain for part, n in raw_noise.items()}  # of the steady tracks
+    edges = phase_edges(times)
+    phase_stats = [phase_change(steady, times, edges[k], edges[k + 1]) for k in range(len(PHASES))]
+    n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
+    n_base = max(1, int(np.searchsorted(times, times[0] + 0.2)))  # the resting pose an onset departs from
+
+    parts: dict[str, dict] = {}
+    profiles: dict[str, np.ndarray] = {}
+    for part in BODY_PARTS:
+        tr = tracks[part]
+        start = tr[:n0].mean(axis=0)
+        disp = tr - start
+        amp = float(np.linalg.norm(disp, axis=1).max())
+        rec: dict = {"amplitude": round(amp, 4), "moving": amp >= MOVING_PART}
+        phases = {}
+        pi = BODY_PARTS.index(part)
+        for k, ph in enumerate(PHASES):
+            (dx, dy), (rx, ry) = (float(v) for v in phase_stats[k][0][pi]), (float(v) for v in phase_stats[k][1][pi])
+            phases[ph] = {"dx": round(dx, 4), "dy": round(dy, 4),
+                          "horizontal": _phase_label(dx, rx, "rightward", "leftward", MOVE, STILL, noise[part]),
+                          "vertical": _phase_label(dy, ry, "upward", "downward", MOVE, STILL, noise[part])}
+        rec["phases"] = phases
+        if rec["moving"]:
+            rec["rhythm"] = _rhythm(disp, times, amp)
+            # timed on a steadier track, where jitter moves the crossing less, unless that smoothing
+            # averages the movement away (a 2-3 Hz shake): then on the light one
+            tt, smooth_s = onset_tracks[part], SMOOTH_ONSET_S
+            dist = np.linalg.norm(tt - tt[:n_base].mean(axis=0), axis=1)
+            light_noise = raw_noise[part] * _smoothing_gain(times, SMOOTH_S)
+            if dist.max() < 0.6 * (amp - 3 * light_noise):  # amp itself is inflated by jitter
+                tt, smooth_s = tr, SMOOTH_S
+                dist = np.linalg.norm(disp, axis=1)
+            # how far jitter can move the crossing: the track's noise over the curve's slope there; a
+            # level within reach of the noise itself gives no onset at all
+            jitter = raw_noise[part] * _smoothing_gain(times, smooth_s)
+            onset = onset_time(dist, times) if onset_level(float(dist.max())) >= 3 * jitter else None
+            profiles[part] = dist
+            rec["onset"] = None if onset is None else round(onset, 3)
+            slope = float(np.interp(onset, times[1:], np.diff(dist) / np.diff(times))) if onset is not None else 0.0
+            rec["onset_uncertainty_s"] = round(min(1.2 * jitter / max(slope, 1e-6), 9.0), 3)
+            # and it ends when it last covers a quarter of its way to where it ends up
+            back = np.linalg.norm(tt - tt[-n0:].mean(axis=0), axis=1)
+            rec["offset"] = round(float(times[-1] - crossing_time(back[::-1], times[-1] - times[::-1],
+                                                                  onset_level(float(back.max())))), 3)
+            peak = int(np.argmax(dist))
+            rec["position"] = _position(part, tr[peak], {p: t[peak] for p, t in tracks.items()})
+        parts[part] = rec
+
+    moving = [p for p in BODY_PARTS if parts[p]["moving"]]
+    ranking = sorted(moving, key=lambda p: -parts[p]["amplitude"])
+    dominant = None
+    if ranking:
+        second = parts[ranking[1]]["amplitude"] if len(ranking) > 1 else MOVING_PART
+        if parts[ranking[0]]["amplitude"] >= DOMINANT_RATIO * second:
+            dominant = ranking[0]
+
+    order = []
+    # parts that move together (one limb, one stroke) have the same distance profile: a test that
+    # uses every frame, so it holds under jitter that moves single crossings
+    corr = np.eye(len(ranking))
+    if ranking:
+        prof = np.stack([profiles[p] - profiles[p].mean() for p in ranking])
+        prof /= np.maximum(np.linalg.norm(prof, axis=1, keepdims=True), 1e-12)
+        corr = prof @ prof.T
+    index = {p: i for i, p in enumerate(ranking)}
+    for a, b in combinations(ranking, 2):
+        together = bool(corr[index[a], index[b]] >= TOGETHER_CORR)
+        if parts[a]["onset"] is None or parts[b]["onset"] is None:
+            rel = "simultaneous" if together else "unclear"
+            order.append({"a": a, "b": b, "gap_s": None, "relation": rel})
+            continue
+        gap = parts[b]["onset"] - parts[a]["onset"]
+        unc = float(np.hypot(parts[a]["onset_uncertainty_s"], parts[b]["onset_uncertainty_s"]))
+        if abs(gap) >= max(LEAD_S, 2 * unc):
+            rel = "before" if gap > 0 else "after"
+        elif together and abs(gap) < LEAD_S:
+            rel = "simultaneous"
+        else:
+            rel = "unclear"
+        order.append({"a": a, "b": b, "gap_s": round(float(gap), 3), "relation": rel})
+
+    pairs = {}
+    for a, b in PAIRS:
+        dist = np.linalg.norm(steady_tracks[a] - steady_tracks[b], axis=1)
+        phases = {}
+        for k, ph in enumerate(PHASES):
+            delta, ret = phase_change(dist, times, edges[k], edges[k + 1])
+            trend = _phase_label(-delta, ret, "approach", "apart", TREND, STEADY, float(np.hypot(noise[a], noise[b])))
+            phases[ph] = {"delta": round(delta, 4), "trend": trend.replace("none", "steady")}
+        pairs[pair_name(a, b)] = {"phases": phases, "min_distance": round(float(dist.min()), 4),
+                                  "contact": bool(dist.min() <= CONTACT)}
+
+    out = {"clip": clip, "version": DESCRIPTOR_VERSION, "duration": round(sk.duration, 3),
+           "n_frames": len(times), "scale_px": round(scale, 2), "source": sk.source,
+           "phase_edges": [round(float(e), 3) for e in edges],
+           "parts": parts, "ranking": ranking, "dominant": dominant, "order": order, "pairs": pairs,
+           "flagged": sk.flagged}
+    if flow is not None:
+        out["flow"] = flow
+    return out
+
+
+def _position(part: str, p: np.ndarray, at_peak: dict[str, np.ndarray]) -> dict:
+    """Where the part is at its largest displacement: midline side, height band, near / extended."""
+    own = "left" if part.startswith("left") else "right" if part.startswith("right") else None
+    # the subject's left is the image's right, so its own side has x > 0
+    if own is None or abs(p[0]) < 0.15:
+        midline = "at the midline"
+    else:
+        on_left_half = p[0] > 0  # subject's left half of the body
+        midline = "own side" if on_left_half == (own == "left") else "across the midline"
+    head_y = at_peak["head"][1]
+    shoulder_y = (at_peak["left upper arm"][1] + at_peak["right upper arm"][1]) / 2 + 0.25
+    y = p[1]
+    if y >= head_y - 0.15:
+        height = "head level"
+    elif y >= shoulder_y - 0.2:
+        height = "shoulder level"
+    elif y >= 0.25:
+        height = "chest level"
+    elif y >= -0.3:
+        height = "waist level"
+    else:
+        height = "leg level"
+    reach = float(np.linalg.norm(p - at_peak["torso"]))
+    return {"midline": midline, "height": height, "reach": "extended" if reach >= 1.3 else "near"}
