@@ -101,6 +101,18 @@ def iter_jsonl(path: str | Path, tolerate_torn_tail: bool = True) -> Iterator[tu
                 pending = (i, err)
 
 
+def repair_torn_tail(path: str | Path) -> None:
+    """A kill mid-write can leave half a line; cut it so the next append starts a clean line."""
+    path = Path(path)
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with open(path, "rb+") as f:
+        data = f.read()
+        if data.endswith(b"\n"):
+            return
+        f.truncate(data.rfind(b"\n") + 1)
+
+
 def read_records(path: str | Path) -> list[dict[str, Any]]:
     """Raw dicts from a JSON list (or {"questions": [...]}) or a JSONL file."""
     path = Path(path)

@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from mabench import __version__
-from mabench.data.io import Benchmark, write_json
+from mabench.data.io import Benchmark, repair_torn_tail, write_json
 from mabench.data.predictions import (
     SCORING_FIELDS,
     Prediction,
@@ -162,18 +162,7 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
                 if (out / name).exists():
                     (out / name).rename(out / f"{name}.{stamp}.bak")
     write_json(cfg_path, config)
-    _repair_torn_tail(out / "predictions.jsonl")
-
-
-def _repair_torn_tail(path: Path) -> None:
-    """A kill mid-write can leave half a line; cut it so the next append starts a clean line."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with open(path, "rb+") as f:
-        data = f.read()
-        if data.endswith(b"\n"):
-            return
-        f.truncate(data.rfind(b"\n") + 1)
+    repair_torn_tail(out / "predictions.jsonl")
 
 
 # --- the run ------------------------------------------------------------------------------------

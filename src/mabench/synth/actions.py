@@ -65,8 +65,8 @@ class Ctx:
     def window(self, min_len: float = 0.5, max_frac: float = 0.6) -> tuple[float, float]:
         """A random movement window inside the clip, at least `min_len` seconds long."""
         length = float(self.rng.uniform(min_len, max(min_len, max_frac * self.duration)))
-        length = min(length, self.duration * 0.9)
-        t0 = float(self.rng.uniform(0.05 * self.duration, self.duration * 0.95 - length))
+        length = min(length, self.duration * 0.85)
+        t0 = float(self.rng.uniform(0.05 * self.duration, max(0.05 * self.duration, self.duration * 0.95 - length)))
         return t0, t0 + length
 
     def side(self) -> str:

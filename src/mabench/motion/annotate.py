@@ -1,0 +1,148 @@
+"""The motion stage over a folder of clips: skeleton (file or pose backend) + flow -> descriptors.
+
+One JSON line per clip in ``OUT/descriptors.jsonl``, appended and flushed as each clip finishes,
+so a crash or Ctrl-C loses only the clips in flight and a rerun skips what is done. A clip that
+fails (corrupt video, missing or unreadable skeleton) gets an ``{"clip", "error"}`` line and costs
+only itself; ``retry_errors`` tries those again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from mabench.data.io import iter_jsonl, repair_torn_tail
+from mabench.data.predictions import append_jsonl
+from mabench.motion.descriptors import DESCRIPTOR_VERSION, describe
+from mabench.motion.formats import load_skeleton
+from mabench.motion.skeleton import SkeletonError
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
+DESCRIPTORS_FILE = "descriptors.jsonl"
+
+
+@dataclass(frozen=True)
+class AnnotateSettings:
+    skeletons: str | None = None   # folder of skeleton files, named after the clip
+    fmt: str | None = None         # skeleton format; None = detect
+    pose: str | None = None        # pose backend when there are no skeleton files
+    flow: bool = True
+    flow_preset: str = "ultrafast"
+
+
+def list_clips(clips: str | Path) -> list[Path]:
+    clips = Path(clips)
+    if clips.is_file():
+        return [clips]
+    if not clips.is_dir():
+        raise FileNotFoundError(f"{clips}: no such clip file or folder")
+    return sorted(p for p in clips.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+
+
+def find_skeleton(folder: Path, stem: str) -> Path | None:
+    """`stem.json`, `stem_keypoints.json`, `stem.<anything>.json`, or an OpenPose folder `stem/`."""
+    for cand in (folder / f"{stem}.json", folder / f"{stem}_keypoints.json", folder / stem):
+        if cand.exists():
+            return cand
+    matches = sorted(folder.glob(f"{stem}.*.json"))
+    return matches[0] if matches else None
+
+
+def probe(path: Path) -> tuple[float, int, int]:
+    """(fps, width, height) of a clip."""
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        fps = float(s.average_rate or s.guessed_rate or 0) or 25.0
+        return fps, s.codec_context.width, s.codec_context.height
+
+
+def _rgb_frames(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
+    frames, times = [], []
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        tb = float(s.time_base or 0)
+        for i, fr in enumerate(c.decode(s)):
+            frames.append(fr.to_ndarray(format="rgb24"))
+            times.append(fr.pts * tb if fr.pts is not None and tb else i / 25.0)
+    t = np.asarray(times)
+    return frames, t - t[0]
+
+
+def annotate_clip(clip: str | Path, settings: AnnotateSettings) -> dict:
+    """The descriptor record of one clip, or an error record naming what went wrong."""
+    clip = Path(clip)
+    try:
+        fps, width, height = probe(clip)
+        if settings.skeletons:
+            src = find_skeleton(Path(settings.skeletons), clip.stem)
+            if src is None:
+                raise SkeletonError(f"no skeleton file for {clip.stem} in {settings.skeletons}")
+            sk = load_skeleton(src, settings.fmt, fps=fps, width=width, height=height)
+        elif settings.pose:
+            from mabench.motion.pose import make_pose_backend
+            frames, times = _rgb_frames(clip)
+            sk = make_pose_backend(settings.pose).estimate(frames, times)
+        else:
+            raise SkeletonError("no skeleton source: pass a skeletons folder or a pose backend")
+        flow = None
+        if settings.flow:
+            from mabench.motion.flow import clip_flow
+            flow = clip_flow(clip, sk, settings.flow_preset)
+        return describe(sk, clip.name, flow)
+    except (SkeletonError, av.error.FFmpegError, OSError, ValueError, IndexError) as e:
+        return {"clip": clip.name, "error": f"{type(e).__name__}: {e}"}
+
+
+def read_descriptors(path: str | Path) -> dict[str, dict]:
+    """clip name -> its latest record (a retried clip's newer line wins)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / DESCRIPTORS_FILE
+    out: dict[str, dict] = {}
+    if path.exists():
+        for _, rec in iter_jsonl(path):
+            if isinstance(rec, dict) and "clip" in rec:
+                out[rec["clip"]] = rec
+    return out
+
+
+def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings, workers: int = 1,
+             retry_errors: bool = False, on_done: Callable[[dict], None] | None = None) -> dict:
+    """Annotate `clips` into OUT/descriptors.jsonl; returns counts {done, errors, skipped}."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / DESCRIPTORS_FILE
+    repair_torn_tail(path)
+    have = read_descriptors(path)
+    clips = list(clips)
+    todo = [c for c in clips if c.name not in have or ("error" in have[c.name] and retry_errors)]
+    counts = {"done": 0, "errors": 0, "skipped": len(clips) - len(todo)}
+    (out / "annotate.json").write_text(json.dumps({**asdict(settings), "version": DESCRIPTOR_VERSION}, indent=1),
+                                       encoding="utf-8")
+
+    def record(rec: dict) -> None:
+        append_jsonl(f, rec)
+        counts["errors" if "error" in rec else "done"] += 1
+        if on_done:
+            on_done(rec)
+
+    with open(path, "a", encoding="utf-8") as f:
+        if workers <= 1 or len(todo) <= 1:
+            for c in todo:
+                record(annotate_clip(c, settings))
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                futures = [pool.submit(annotate_clip, c, settings) for c in todo]
+                try:
+                    for fut in as_completed(futures):
+                        record(fut.result())
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    return counts
