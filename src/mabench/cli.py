@@ -536,3 +536,69 @@ def annotate(
         console.print(f"[yellow]error[/] {line}")
     console.print(f"{counts['done']} clips annotated, {counts['errors']} errors, {counts['skipped']} already done; "
                   f"{time.perf_counter() - t0:.1f} s -> {out / 'descriptors.jsonl'}")
+
+
+# --- build ----------------------------------------------------------------------------------------
+
+@app.command()
+def build(
+    clips: Path = typer.Argument(..., help="Folder with the labelled clips."),
+    labels: Path = typer.Option(..., "--labels", help="CSV: clip, label (name or MA-52 code), optional subject."),
+    out: Path = typer.Option(..., "--out", help="Output folder (resumed if it exists)."),
+    skeletons: Path | None = typer.Option(None, help="Folder of skeleton files named after the clips."),
+    skeleton_format: str | None = typer.Option(None, "--format", help="Skeleton format (default: detect)."),
+    pose: str | None = typer.Option(None, help="Pose backend when there are no skeleton files: mediapipe."),
+    flow: bool = typer.Option(True, "--flow/--no-flow", help="Optical-flow energy around each part."),
+    seed: int = typer.Option(0, help="Seed of phrasings, option order, balance and the split."),
+    test_fraction: float = typer.Option(0.2, help="Share of clips in the benchmark; the rest is the corpus."),
+    subject_pattern: str | None = typer.Option(
+        None, help="Regex whose first group is the subject id in a clip name (when the CSV has no subject)."),
+    workers: int = typer.Option(max(1, min(4, os.cpu_count() or 1)), help="Processes (or Ray CPUs)."),
+    executor: str = typer.Option("local", help="local (process pool) or ray (RAY_ADDRESS or a local instance)."),
+    rewrite: str | None = typer.Option(None, help="Rewrite captions with an LLM: openai:NAME (fact-checked)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="Endpoint for --rewrite and --blind."),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env"),
+    qc: bool = typer.Option(False, "--qc", help="Print the quality-control report (always written to qc.md)."),
+    blind: str | None = typer.Option(None, help="QC blind check: answer without frames with openai:NAME."),
+    blind_runs: int = typer.Option(3, min=1, help="Blind runs for --blind."),
+) -> None:
+    """Build a benchmark and a training corpus from labelled clips (motion -> captions -> QA -> QC)."""
+    from mabench.build.labels import LabelsError
+    from mabench.build.pipeline import BuildSettings, blind_check
+    from mabench.build.pipeline import build as run_build
+
+    if skeletons is None and pose is None:
+        fail("build needs a skeleton source: --skeletons DIR (files named after the clips) or --pose mediapipe")
+    if not clips.is_dir():
+        fail(f"{clips}: not a folder of clips")
+    if executor not in ("local", "ray"):
+        fail(f"--executor {executor}: expected local or ray")
+    if executor == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            fail("--executor ray needs Ray: pip install 'mabench[ray]'")
+    if (rewrite or blind) and not base_url:
+        fail("--rewrite / --blind need --base-url (an OpenAI-compatible endpoint)")
+    settings = BuildSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
+                             flow=flow, seed=seed, test_fraction=test_fraction, subject_pattern=subject_pattern,
+                             workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
+                             api_key_env=api_key_env)
+    from mabench.models import EndpointError
+
+    t0 = time.perf_counter()
+    try:
+        summary = run_build(clips, labels, out, settings, log=lambda m: console.print(m, markup=False))
+        if blind:
+            blind_check(out, blind, base_url, blind_runs, api_key_env)
+    except (LabelsError, ValueError, EndpointError) as e:
+        fail(str(e))
+    console.print(f"built {summary['questions']} questions for {summary['clips']['usable']} of "
+                  f"{summary['clips']['labelled']} labelled clips in {time.perf_counter() - t0:.1f} s: "
+                  f"benchmark {out / 'benchmark.json'} ({summary['benchmark_questions']} questions, "
+                  f"{summary['test_clips']} clips), corpus {summary['train_clips']} clips"
+                  + (f" in {out / 'corpus'}" if summary["corpus"] else ""))
+    if summary["problems"]:
+        console.print(f"[yellow]{len(summary['problems'])} problems[/] (listed in {out / 'build.json'})")
+    if qc and (out / "qc.md").exists():
+        console.print((out / "qc.md").read_text(encoding="utf-8"), markup=False)

@@ -113,8 +113,13 @@ def read_descriptors(path: str | Path) -> dict[str, dict]:
 
 
 def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings, workers: int = 1,
-             retry_errors: bool = False, on_done: Callable[[dict], None] | None = None) -> dict:
-    """Annotate `clips` into OUT/descriptors.jsonl; returns counts {done, errors, skipped}."""
+             retry_errors: bool = False, on_done: Callable[[dict], None] | None = None,
+             executor: str = "local") -> dict:
+    """Annotate `clips` into OUT/descriptors.jsonl; returns counts {done, errors, skipped}.
+
+    `executor`: "local" (a process pool of `workers`) or "ray" (tasks on the Ray cluster named by
+    RAY_ADDRESS, or a local Ray instance with `workers` CPUs; the clips must be readable from every
+    node at the same path)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / DESCRIPTORS_FILE
@@ -133,7 +138,10 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
             on_done(rec)
 
     with open(path, "a", encoding="utf-8") as f:
-        if workers <= 1 or len(todo) <= 1:
+        if executor == "ray":
+            for rec in _ray_map(todo, settings, workers):
+                record(rec)
+        elif workers <= 1 or len(todo) <= 1:
             for c in todo:
                 record(annotate_clip(c, settings))
         else:
@@ -146,3 +154,28 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
     return counts
+
+
+def _ray_map(clips: list[Path], settings: AnnotateSettings, workers: int):
+    """annotate_clip on Ray, yielding records as they finish (so they are written as they finish)."""
+    try:
+        import ray
+    except ImportError as e:
+        raise RuntimeError("--executor ray needs Ray: pip install 'mabench[ray]'") from e
+    import os
+
+    started = not ray.is_initialized()
+    if started:
+        if os.environ.get("RAY_ADDRESS"):
+            ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False)
+        else:
+            ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
+    try:
+        task = ray.remote(annotate_clip)
+        pending = [task.remote(str(c.resolve()), settings) for c in clips]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()

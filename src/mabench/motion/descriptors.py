@@ -37,6 +37,10 @@ LEAD_S = 0.2         # onsets this far apart (and beyond their uncertainty) are 
 # Gaussian smoothing (seconds): light keeps 2-3 Hz nods for amplitude and rhythm; heavy damps
 # keypoint jitter where a fact rests on two instants (phase directions, distance trends, onsets).
 SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S = 0.06, 0.1, 0.14
+# Optional: require a phase label to hold with both phase edges moved by this much (seconds). Off by
+# default - it costs half the speed and a few points of coverage for under a point of precision
+# (bench/RESULTS.md); the QA builder's margins do that job instead.
+EDGE_S = 0.0
 
 # The part pairs PPR asks about: (a, b), each a part name.
 PAIRS: tuple[tuple[str, str], ...] = (
@@ -147,14 +151,6 @@ def _smoothing_gain(times: np.ndarray, sigma_s: float) -> float:
     return 1.0 if sigma < 0.5 else min(1.0, 1.0 / np.sqrt(2 * np.sqrt(np.pi) * sigma))
 
 
-def _label(value: float, positive: str, negative: str, move: float, still: float) -> str:
-    if value >= move:
-        return positive
-    if value <= -move:
-        return negative
-    return "none" if abs(value) <= still else "unclear"
-
-
 def phase_change(values: np.ndarray, times: np.ndarray, t0: float, t1: float) -> tuple:
     """(net change, returned distance) of a series (T,) or (T, C) between t0 and t1.
 
@@ -177,20 +173,48 @@ def _interp_row(values: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:
     return values[i - 1] * (1 - f) + values[i] * f
 
 
-def _phase_label(net: float, ret: float, pos: str, neg: str, move: float, still: float, noise: float) -> str:
-    """A direction (or trend) in one phase; `back-and-forth` when it went and came back.
+def _name(code: int, pos: str, neg: str) -> str:
+    name = _CODES[int(code)]
+    return pos if name == "pos" else neg if name == "neg" else name
 
-    `noise` is the series' own jitter; the margins widen with it, so jitter is never read as a
-    movement and a still part under jitter is still called still.
+
+_CODES = ("none", "pos", "neg", "back-and-forth", "unclear")
+
+
+def _phase_codes(net: np.ndarray, ret: np.ndarray, move: float, still: float, noise: np.ndarray) -> np.ndarray:
+    """`_phase_label` for arrays at once, as indices into `_CODES`."""
+    n_net = np.sqrt(2) * noise
+    move_t = np.maximum(move, 3 * n_net)
+    still_t = np.minimum(np.maximum(still, 2.5 * n_net), 0.8 * move_t)
+    baf = (ret >= np.maximum(move, 4 * noise)) & (np.abs(net) <= 0.5 * (np.abs(net) + ret))
+    shaky = ret > np.maximum(still, 3.5 * noise)
+    return np.select([baf, shaky, net >= move_t, net <= -move_t, np.abs(net) <= still_t], [3, 4, 1, 2, 0], 4)
+
+
+def phase_labels(series: np.ndarray, times: np.ndarray, move: float, still: float, noise: np.ndarray,
+                 edge_s: float = EDGE_S) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per phase: (net change, label code) of every column of `series` (T, C).
+
+    A label must hold when both phase edges move by +-`edge_s`: a fast movement cut by a phase edge
+    belongs to whichever phase the viewer's eye puts the edge in, so it is `unclear`, not a guess.
     """
-    n_net = np.sqrt(2) * noise  # a net change is the difference of two noisy values
-    move_t = max(move, 3 * n_net)
-    still_t = min(max(still, 2.5 * n_net), 0.8 * move_t)
-    if ret >= max(move, 4 * noise) and abs(net) <= 0.5 * (abs(net) + ret):
-        return "back-and-forth"
-    if ret > max(still, 3.5 * noise):
-        return "unclear"
-    return _label(net, pos, neg, move_t, still_t)
+    edges = phase_edges(times)
+    nets, codes = [], []
+    for k in range(len(PHASES)):
+        net, ret = phase_change(series, times, edges[k], edges[k + 1])
+        code = _phase_codes(net, ret, move, still, noise)
+        for da in ((-edge_s, 0.0, edge_s) if edge_s else ()):
+            for db in (-edge_s, 0.0, edge_s):
+                if da == db == 0.0:
+                    continue
+                t0, t1 = max(edges[k] + da, times[0]), min(edges[k + 1] + db, times[-1])
+                if t1 - t0 <= 0:
+                    continue
+                other = _phase_codes(*phase_change(series, times, t0, t1), move, still, noise)
+                code = np.where(other == code, code, 4)
+        nets.append(net)
+        codes.append(code)
+    return nets, codes
 
 
 def _reversals(proj: np.ndarray, h: float) -> int:
@@ -247,7 +271,8 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     heavy_gain = _smoothing_gain(times, SMOOTH_HEAVY_S)
     noise = {part: n * heavy_gain for part, n in raw_noise.items()}  # of the steady tracks
     edges = phase_edges(times)
-    phase_stats = [phase_change(steady, times, edges[k], edges[k + 1]) for k in range(len(PHASES))]
+    part_noise = np.array([noise[p] for p in BODY_PARTS])[:, None].repeat(2, axis=1)  # (P, 2)
+    nets, codes = phase_labels(steady, times, MOVE, STILL, part_noise)
     n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
     n_base = max(1, int(np.searchsorted(times, times[0] + 0.2)))  # the resting pose an onset departs from
 
@@ -262,10 +287,9 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         phases = {}
         pi = BODY_PARTS.index(part)
         for k, ph in enumerate(PHASES):
-            (dx, dy), (rx, ry) = (float(v) for v in phase_stats[k][0][pi]), (float(v) for v in phase_stats[k][1][pi])
-            phases[ph] = {"dx": round(dx, 4), "dy": round(dy, 4),
-                          "horizontal": _phase_label(dx, rx, "rightward", "leftward", MOVE, STILL, noise[part]),
-                          "vertical": _phase_label(dy, ry, "upward", "downward", MOVE, STILL, noise[part])}
+            (dx, dy), (cx, cy) = nets[k][pi], codes[k][pi]
+            phases[ph] = {"dx": round(float(dx), 4), "dy": round(float(dy), 4),
+                          "horizontal": _name(cx, "rightward", "leftward"), "vertical": _name(cy, "upward", "downward")}
         rec["phases"] = phases
         if rec["moving"]:
             rec["rhythm"] = _rhythm(disp, times, amp)
@@ -328,14 +352,14 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
 
     pairs = {}
     dists = np.stack([np.linalg.norm(steady_tracks[a] - steady_tracks[b], axis=1) for a, b in PAIRS], axis=1)
-    pair_stats = [phase_change(dists, times, edges[k], edges[k + 1]) for k in range(len(PHASES))]
+    pair_noise = np.array([np.hypot(noise[a], noise[b]) for a, b in PAIRS])
+    # approach is a shrinking distance: label the negated distance so "positive" means approach
+    pnets, pcodes = phase_labels(-dists, times, TREND, STEADY, pair_noise)
     for n, (a, b) in enumerate(PAIRS):
         phases = {}
-        pair_noise = float(np.hypot(noise[a], noise[b]))
         for k, ph in enumerate(PHASES):
-            delta, ret = float(pair_stats[k][0][n]), float(pair_stats[k][1][n])
-            trend = _phase_label(-delta, ret, "approach", "apart", TREND, STEADY, pair_noise)
-            phases[ph] = {"delta": round(delta, 4), "trend": trend.replace("none", "steady")}
+            trend = _name(pcodes[k][n], "approach", "apart").replace("none", "steady")
+            phases[ph] = {"delta": round(-float(pnets[k][n]), 4), "trend": trend}
         closest = float(dists[:, n].min())
         pairs[pair_name(a, b)] = {"phases": phases, "min_distance": round(closest, 4), "contact": closest <= CONTACT}
 

@@ -42,6 +42,9 @@ class Behaviour:
     # request gets judge_replies[n-1] (the last one repeats); empty = JSON scores from the digest.
     judge_replies: list[str] = field(default_factory=list)
     judge_offset: int = 0  # shifts the digest-derived judge scores (a second, disagreeing judge)
+    # Caption rewrite requests (system prompt of mabench's rewriter): "faithful" rephrases and keeps
+    # every fact, "flip" swaps up/down, "drop" loses the last sentence before the label line.
+    rewrite: str = "faithful"
 
 
 class _State:
@@ -89,6 +92,28 @@ def _answer(state: _State, body: dict[str, Any]) -> tuple[str, str]:
     if "Yes or No" in system or text.rstrip().endswith("?"):
         return ("Yes", "No")[n % 2], digest
     return f"The head moves down and up; sample {digest[:6]}.", digest
+
+
+def answer_text(body: dict[str, Any]) -> str:
+    """The text of the last user message."""
+    user = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    content = user[-1].get("content", "") if user else ""
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if p.get("type") == "text")
+    return str(content)
+
+
+def _rewrite(prompt: str, mode: str) -> str:
+    text = prompt.split("TEXT:\n", 1)[-1]
+    body, _, label_line = text.partition("\n[Body part")
+    label_line = f"\n[Body part{label_line}" if label_line else ""
+    if mode == "flip":
+        body = body.replace("upward", "@@").replace("downward", "upward").replace("@@", "downward")
+    elif mode == "drop":
+        body = ". ".join(body.split(". ")[:-1]) + "."
+    else:
+        body = "As the video shows, " + body[:1].lower() + body[1:].replace(" moves ", " goes ")
+    return body + label_line
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -166,7 +191,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         system = " ".join(m.get("content", "") for m in body.get("messages", [])
                           if m.get("role") == "system" and isinstance(m.get("content"), str))
-        if "strict grader" in system:
+        if "caption rewriter" in system:
+            text = _rewrite(answer_text(body), b.rewrite)
+        elif "strict grader" in system:
             if b.judge_replies:
                 text = b.judge_replies[min(attempt, len(b.judge_replies)) - 1]
             else:
