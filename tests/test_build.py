@@ -1,0 +1,264 @@
+"""`mabench build` on rendered synthetic clips: captions, QA, QC, corpus, split, bad input, rewrite, Ray."""
+
+import csv
+import json
+import random
+import re
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from mabench.build.captions import caption, check_rewrite
+from mabench.build.cues import CONFUSABLE
+from mabench.build.qa import OPPOSITE, TEMPLATES, fmar_distractors
+from mabench.build.qc import qc_report
+from mabench.cli import app
+from mabench.data import load_benchmark
+from mabench.motion.annotate import read_descriptors
+from mabench.synth.generate import write_set
+from mabench.taxonomy import COARSE_FINE, FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, TASKS
+
+N_CLIPS = 14
+
+
+@pytest.fixture(scope="module")
+def synth_set(tmp_path_factory):
+    root = tmp_path_factory.mktemp("synthset")
+    write_set(root, N_CLIPS, seed=3, workers=2, subjects=4, min_s=1.5, max_s=2.5)
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(synth_set, tmp_path_factory):
+    out = tmp_path_factory.mktemp("built")
+    r = CliRunner().invoke(app, ["build", str(synth_set / "clips"), "--labels", str(synth_set / "labels.csv"),
+                                 "--skeletons", str(synth_set / "skeletons"), "--out", str(out),
+                                 "--test-fraction", "0.5", "--workers", "2", "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    return out, r.output
+
+
+def test_build_outputs_a_benchmark_the_evaluator_takes(built, synth_set, tmp_path):
+    out, output = built
+    assert "built" in output and "benchmark" in output
+    bench = load_benchmark(out / "benchmark.json")
+    assert bench.has_answers and len(bench) > 0
+    records = json.loads((out / "benchmark.json").read_text())
+    assert all(set(r) == {"video_name", "task", "qid", "question", "answer", "meta"} for r in records)
+    per_clip = {}
+    for r in records:
+        per_clip.setdefault(r["video_name"], []).append(r["task"])
+    assert all(t.count("CMAR") == 1 and t.count("FMAR") == 1 and t.count("MADU") == 1 and t.count("MARE") == 1
+               for t in per_clip.values())
+    assert sum(len(t) for t in per_clip.values()) >= 11 * len(per_clip)  # a clip may lack one relational fact
+    r = CliRunner().invoke(app, ["info", str(out / "benchmark.json")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["eval", str(out / "benchmark.json"), "--videos", str(synth_set / "clips"),
+                                 "--model", "random", "--out", str(tmp_path / "run"), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    assert scores["tasks"]["CMAR"]["answered"] == len(per_clip) and not scores["failed_clips"]
+    # MARE references end with the label line, in the benchmark's own format
+    for rec in records:
+        if rec["task"] == "MARE":
+            fine = rec["meta"]["label"]
+            line = MARE_LABEL_LINE.format(coarse=FINE_TO_COARSE[fine], fine=fine[0].upper() + fine[1:])
+            assert rec["answer"].endswith(line)
+
+
+def test_split_is_subject_disjoint_and_corpus_formats(built):
+    out, _ = built
+    split = json.loads((out / "split.json").read_text())
+    assert split["by"] == "subject" and not set(split["test_subjects"]) & set(split["train_subjects"])
+    assert not set(split["train"]) & set(split["test"])
+    test_videos = {r["video_name"] for r in json.loads((out / "benchmark.json").read_text())}
+    corpus = [json.loads(line) for line in (out / "corpus" / "chat.jsonl").read_text().splitlines()]
+    assert corpus and not {s["clip"] for s in corpus} & test_videos
+    s = corpus[0]
+    assert s["messages"][0]["role"] == "user" and s["messages"][0]["content"][0]["type"] == "video"
+    assert s["messages"][1]["role"] == "assistant"
+    lf = json.loads((out / "corpus" / "llamafactory.json").read_text())
+    info = json.loads((out / "corpus" / "dataset_info.json").read_text())
+    assert lf[0]["messages"][0]["content"].startswith("<video>") and len(lf) == len(corpus)
+    assert info["mabench_train"]["formatting"] == "sharegpt" and info["mabench_train"]["columns"]["videos"] == "videos"
+    qwen = json.loads((out / "corpus" / "qwen.json").read_text())
+    assert qwen[0]["conversations"][0]["from"] == "human" and qwen[0]["video"] == corpus[0]["video"]
+    manifest = json.loads((out / "corpus" / "manifest.json").read_text())
+    assert manifest["samples"] == len(corpus) and len(manifest["sha256"]) == 64
+    assert (out / "qc.md").exists() and json.loads((out / "qc.json").read_text())["passed"]["no_leakage"]
+
+
+def test_every_closed_answer_follows_its_measured_fact(built):
+    """The answer of each Yes/No question is re-derived from the clip's descriptor record via meta."""
+    out, _ = built
+    descs = {k.rsplit(".", 1)[0]: v for k, v in read_descriptors(out).items()}
+    records = json.loads((out / "benchmark.json").read_text())
+    checked = 0
+    for q in records:
+        m, d = q["meta"], descs[q["video_name"]]
+        if m["kind"] == "direction" and m["direction"] in OPPOSITE:
+            got = d["parts"][m["parts"][0]]["phases"][m["phase"]][m["axis"]]
+            assert (got == m["direction"]) == (q["answer"] == "Yes"), q
+            checked += 1
+        elif m["kind"] == "pair trend":
+            got = d["pairs"][f"{m['parts'][0]}|{m['parts'][1]}"]["phases"][m["phase"]]["trend"]
+            assert (got == m["direction"]) == (q["answer"] == "Yes"), q
+            checked += 1
+        elif m["kind"] == "amplitude":
+            a, b = (d["parts"][p]["amplitude"] for p in m["parts"])
+            assert (a > b) == (q["answer"] == "Yes") and max(a, b) >= 1.5 * min(a, b), q
+            checked += 1
+    assert checked >= 10
+
+
+def test_closed_answers_agree_with_the_generators_truth(built, synth_set):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from build_validate import expected
+
+    out, _ = built
+    truths = {p.stem: json.loads(p.read_text()) for p in (synth_set / "truth").glob("*.json")}
+    checked = agree = 0
+    for q in json.loads((out / "benchmark.json").read_text()):
+        if TASKS[q["task"]].closed:
+            want = expected(q, truths[q["video_name"]])
+            if want is not None:
+                checked += 1
+                agree += want == q["answer"]
+    assert checked >= 40 and agree / checked >= 0.95
+
+
+def test_rerun_resumes(built, synth_set):
+    out, _ = built
+    before = (out / "benchmark.json").read_text()
+    r = CliRunner().invoke(app, ["build", str(synth_set / "clips"), "--labels", str(synth_set / "labels.csv"),
+                                 "--skeletons", str(synth_set / "skeletons"), "--out", str(out),
+                                 "--test-fraction", "0.5", "--seed", "1"])
+    assert r.exit_code == 0, r.output
+    assert f"0 new, {N_CLIPS} already done" in r.output
+    assert (out / "benchmark.json").read_text() == before  # seeded: the same benchmark again
+
+
+def test_bad_labels_name_the_row_and_the_rest_is_built(synth_set, tmp_path):
+    rows = list(csv.DictReader((synth_set / "labels.csv").open()))
+    labels = tmp_path / "labels.csv"
+    with labels.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["video", "fine_label", "subject_id"])
+        w.writerow([rows[0]["clip"], "dancing", "S1"])                       # row 2: unknown label
+        w.writerow(["missing_clip.mp4", "nodding", "S1"])                    # row 3: no such clip
+        w.writerow([rows[1]["clip"][:-4], "B1", "S2"])                       # row 4: code, no suffix: fine
+        w.writerow([rows[2]["clip"], rows[2]["label"].upper(), "S3"])        # row 5: any case: fine
+        w.writerow([rows[2]["clip"], "nodding", "S3"])                       # row 6: duplicate
+        w.writerow([rows[3]["clip"], "Z9", "S4"])                            # row 7: unknown code
+    r = CliRunner().invoke(app, ["build", str(synth_set / "clips"), "--labels", str(labels), "--skeletons",
+                                 str(synth_set / "skeletons"), "--out", str(tmp_path / "o"), "--no-flow",
+                                 "--test-fraction", "1", "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert "row 2: unknown label 'dancing'" in r.output
+    assert "row 3: clip missing_clip.mp4 not found" in r.output
+    assert "row 6:" in r.output and "already labelled on row 5" in r.output
+    assert "row 7: unknown label 'Z9'" in r.output
+    assert "for 2 of 3 labelled clips" in r.output or "for 2 of" in r.output
+    labels_used = {q["meta"]["label"] for q in json.loads((tmp_path / "o" / "benchmark.json").read_text())
+                   if q["task"] == "FMAR"}
+    assert labels_used == {"nodding", rows[2]["label"]}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,what\nx,y\n")
+    r = CliRunner().invoke(app, ["build", str(synth_set / "clips"), "--labels", str(bad), "--skeletons",
+                                 str(synth_set / "skeletons"), "--out", str(tmp_path / "o2")])
+    assert r.exit_code == 2 and "needs a header with a clip column" in r.output
+
+
+def test_templates_and_fmar_distractors():
+    for family, texts in TEMPLATES.items():
+        assert len(set(texts)) >= 5, family
+    rng = random.Random(0)
+    for fine in FINE_LABELS:
+        for _ in range(5):
+            d = fmar_distractors(fine, rng)
+            assert len(set(d)) == 4 and fine not in d and set(d) <= set(FINE_LABELS)
+            same = [x for x in d if FINE_TO_COARSE[x] == FINE_TO_COARSE[fine]]
+            assert len(same) >= min(2, len(COARSE_FINE[FINE_TO_COARSE[fine]]) - 1)
+            assert CONFUSABLE[fine] in d
+
+
+def test_caption_texts_and_the_rewrite_fact_check(built):
+    out, _ = built
+    desc = next(iter(read_descriptors(out).values()))
+    c = caption(desc, "touching nose", seed=0)
+    assert c.mare.endswith(MARE_LABEL_LINE.format(coarse="Head-hand", fine="Touching nose"))
+    assert "covering mouth" in c.mare.lower()  # the exclusion step names the nearest neighbour
+    template = "In the early phase, the right hand moves upward. It is touching nose.\n" + \
+        MARE_LABEL_LINE.format(coarse="Head-hand", fine="Touching nose")
+    ok = "Early on (early phase), the right hand rises upward; touching nose.\n" + \
+        MARE_LABEL_LINE.format(coarse="Head-hand", fine="Touching nose")
+    assert check_rewrite(template, ok, c) is None
+    assert re.match(r"(drops|adds) directions", check_rewrite(template, ok.replace("upward", "downward"), c))
+    assert "drops parts" in check_rewrite(template, ok.replace("right hand", "hand"), c)
+    assert "adds parts" in check_rewrite(template, ok.replace("nose.\n", "nose. The head stays still.\n", 1), c)
+    assert "label line" in check_rewrite(template, ok.split("\n")[0] + " touching nose head-hand", c)
+
+
+def test_rewrite_through_a_real_server(built):
+    from mabench.build.rewrite import rewrite_captions
+    from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
+
+    out, _ = built
+    descs = list(read_descriptors(out).values())[:3]
+    for mode, accepted in (("faithful", 6), ("flip", None), ("drop", None)):
+        caps = [caption(d, "nodding") for d in descs]
+        templates = [(c.madu, c.mare) for c in caps]
+        with FakeOpenAIServer(Behaviour(model="writer", rewrite=mode)) as srv:
+            res = rewrite_captions(caps, "openai:writer", srv.base_url)
+        if accepted:
+            assert res.accepted == accepted and all(c.madu.startswith("As the video shows") for c in caps)
+        else:
+            # a flipped direction or a dropped sentence is rejected; the template text is kept
+            assert res.rejected >= 3 and res.accepted + res.rejected == 6
+            kept = [c for c in caps if c.rewrite["madu"]["status"] == "rejected"]
+            assert all(c.madu == t[0] for c, t in zip(caps, templates, strict=True) if c in kept)
+    assert any(re.search(r"(drops|adds) ", c.rewrite["madu"].get("reason", "")) for c in kept)
+
+
+def test_qc_flags_leakage_duplicates_and_imbalance():
+    recs = [
+        {"video_name": "a", "task": "SAD", "qid": "SAD_0", "question": "During the nodding, does the head move up?",
+         "answer": "Yes"},
+        {"video_name": "a", "task": "SAD", "qid": "SAD_1", "question": "During the nodding, does the head move up?",
+         "answer": "Yes"},
+    ]
+    rep = qc_report(recs)
+    assert rep["leakage"] and rep["duplicates"] and rep["passed"]["yes_no_balance"] is False
+    assert rep["passed"]["twelve_per_clip"] is False
+
+
+def test_blind_check_through_the_eval_runner(built, tmp_path):
+    from mabench.build.pipeline import blind_check
+    from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
+
+    out, _ = built
+    work = tmp_path / "b"
+    work.mkdir()
+    shutil.copy(out / "benchmark.json", work / "benchmark.json")
+    records = json.loads((work / "benchmark.json").read_text())
+    key = {r["question"]: r["answer"] for r in records if r["task"] in ("SAD", "CMAR")}  # "blindly" right
+    with FakeOpenAIServer(Behaviour(model="blindy", key=key)) as srv:
+        rep = blind_check(work, "openai:blindy", srv.base_url, runs=2)
+    flagged = set(rep["blind"]["flagged"])
+    assert {r["qid"] for r in records if r["task"] in ("SAD", "CMAR")} <= flagged
+    assert rep["blind"]["runs"] == 2 and "Blind check" in (work / "qc.md").read_text()
+
+
+def test_ray_executor_with_a_local_instance(synth_set, tmp_path):
+    pytest.importorskip("ray", reason="the ray extra is not installed")
+    out = tmp_path / "ray"
+    r = CliRunner().invoke(app, ["build", str(synth_set / "clips"), "--labels", str(synth_set / "labels.csv"),
+                                 "--skeletons", str(synth_set / "skeletons"), "--out", str(out), "--no-flow",
+                                 "--executor", "ray", "--workers", "2", "--test-fraction", "1"])
+    assert r.exit_code == 0, r.output
+    assert f"descriptors: {N_CLIPS} new" in r.output
+    assert len(read_descriptors(out)) == N_CLIPS
