@@ -602,3 +602,24 @@ def build(
         console.print(f"[yellow]{len(summary['problems'])} problems[/] (listed in {out / 'build.json'})")
     if qc and (out / "qc.md").exists():
         console.print((out / "qc.md").read_text(encoding="utf-8"), markup=False)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("mabench-demo"), "--out", help="Folder for everything the demo makes."),
+    clips: int = typer.Option(24, "--clips", min=4, help="Synthetic clips to make."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Offline tour: synthetic clips -> built benchmark -> baselines evaluated -> HTML report."""
+    from mabench.demo import run_demo
+
+    t0 = time.perf_counter()
+    try:
+        res = run_demo(out, clips, seed, workers=max(1, min(4, os.cpu_count() or 1)),
+                       log=lambda m: console.print(m, markup=False))
+    except ImportError as e:
+        fail(f"the demo's report needs the report extra ({e.name} is missing): pip install 'mabench[report]'")
+    console.print(f"done in {time.perf_counter() - t0:.0f} s. Open the report: {res['index'].resolve()}")
+    console.print(f"leaderboard: {out / 'report' / 'leaderboard.md'}; your model next: mabench eval "
+                  f"{res['benchmark']} --videos {out / 'synth' / 'clips'} --model openai:NAME --base-url URL "
+                  f"--out {out / 'runs' / 'NAME'}")
