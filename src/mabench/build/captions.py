@@ -1,0 +1,253 @@
+"""Structured captions: a clip's measured motion + its labels -> a caption record and two texts.
+
+The record keeps only facts the descriptors stated (nothing `unclear`). The texts are rendered
+from it by deterministic templates (seeded per clip, several phrasings per sentence):
+
+* MADU-style description: each moving part's movement with spatial and temporal structure;
+* MARE-style reasoning chain: evidence -> exclusion of the nearest confusable label -> conclusion,
+  ending with the MA-Bench label line.
+
+`check_rewrite` is the fact check applied to an LLM rewrite of these texts: a rewrite that drops
+a label, part, direction or phase, or brings in one the template did not state, is rejected.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass, field
+
+from mabench.build.cues import CONFUSABLE, CUES
+from mabench.taxonomy import FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, display_label
+
+CAPTION_VERSION = "ma-caption-v1"
+MAX_PARTS = 4  # parts described per clip, by amplitude
+
+# How directions read in text; the keys are the descriptor's labels.
+DIR_WORDS = {"upward": "upward", "downward": "downward", "leftward": "to the left", "rightward": "to the right"}
+DIRECTION_TERMS = ("upward", "downward", "to the left", "to the right", "leftward", "rightward")
+OSC_WORDS = {"horizontal": "from side to side", "vertical": "up and down"}
+COARSE_REGION = {
+    "Body": "the torso and the body as a whole", "Head": "the head", "Upper limb": "the arms and hands",
+    "Lower limb": "the legs and feet", "Body-hand": "a hand acting on the body",
+    "Head-hand": "a hand acting on the head", "Leg-hand": "a hand acting on the legs",
+}
+
+
+@dataclass
+class Movement:
+    part: str
+    phases: dict[str, str]          # phase -> direction phrase (only phases with a stated movement)
+    rhythm: str
+    onset: float | None
+    amplitude: float
+    position: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Caption:
+    clip: str
+    fine: str
+    coarse: str
+    dominant: str | None
+    ranking: list[str]
+    movements: list[Movement]
+    still: list[str]                # parts named as staying still
+    order: list[tuple[str, str]]    # (first, then) pairs stated as "before"
+    contacts: list[tuple[str, str, str | None]]  # (a, b, phase in which they approach)
+    neighbour: str
+    subject: str | None = None
+    madu: str = ""
+    mare: str = ""
+    rewrite: dict = field(default_factory=dict)  # per text: status of an LLM rewrite, if one was tried
+    version: str = CAPTION_VERSION
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def direction_phrase(ph: dict) -> str | None:
+    """'upward and to the right', 'from side to side', ... or None when nothing is stated."""
+    words = []
+    for axis in ("vertical", "horizontal"):
+        lab = ph.get(axis)
+        if lab in DIR_WORDS:
+            words.append(DIR_WORDS[lab])
+        elif lab == "back-and-forth":
+            words.append(OSC_WORDS[axis])
+    return " and ".join(words) if words else None
+
+
+def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption:
+    """The structured caption of one clip from its descriptor record and fine label."""
+    parts = desc["parts"]
+    ranking = list(desc.get("ranking", []))
+    movements = []
+    for part in ranking[:MAX_PARTS]:
+        rec = parts[part]
+        phases = {ph: p for ph in PHASES if (p := direction_phrase(rec["phases"][ph]))}
+        if phases:
+            movements.append(Movement(part, phases, rec.get("rhythm", "single"), rec.get("onset"), rec["amplitude"],
+                                      rec.get("position", {})))
+    described = {m.part for m in movements}
+    still = [p for p in ("head", "torso") if p not in described and not parts[p]["moving"]]
+    order = [(o["a"], o["b"]) if o["relation"] == "before" else (o["b"], o["a"])
+             for o in desc.get("order", []) if o["relation"] in ("before", "after")
+             and {o["a"], o["b"]} <= described]
+    contacts = []
+    for name, pair in desc.get("pairs", {}).items():
+        a, b = name.split("|")
+        if pair.get("contact") and (a in described or b in described):
+            approach = next((ph for ph in PHASES if pair["phases"][ph]["trend"] == "approach"), None)
+            if approach is not None:  # resting together all along is not an event worth a sentence
+                contacts.append((a, b, approach))
+    return Caption(clip=desc["clip"], fine=fine, coarse=FINE_TO_COARSE[fine], dominant=desc.get("dominant"),
+                   ranking=ranking[:MAX_PARTS], movements=movements, still=still, order=order[:2],
+                   contacts=contacts[:2], neighbour=CONFUSABLE[fine], subject=subject)
+
+
+# ----------------------------------------------------------------------------------------------
+# Texts
+# ----------------------------------------------------------------------------------------------
+
+_PHASE_SENT = (
+    "In the {phase} phase, the {part} moves {dir}.",
+    "During the {phase} phase the {part} moves {dir}.",
+    "The {part} moves {dir} in the {phase} phase.",
+    "In the {phase} part of the clip, the {part} travels {dir}.",
+)
+_LEAD = (
+    "The {part} leads the movement.", "The movement is led by the {part}.",
+    "The {part} moves the most.", "Most of the motion comes from the {part}.",
+)
+_ORDER = (
+    "The {a} starts moving before the {b}.", "The {a} begins first and the {b} follows.",
+    "The {b} starts only after the {a} has begun.",
+)
+_CONTACT = (
+    "In the {phase} phase the {a} approaches the {b} and they come into contact.",
+    "The {a} reaches the {b} during the {phase} phase.",
+    "By the end of the {phase} phase, the {a} touches the {b}.",
+)
+_RHYTHM = {
+    "repetitive": ("The {part}'s movement is repetitive.", "The {part} repeats its movement several times."),
+    "continuous": ("The {part} moves continuously through the clip.", "The {part}'s movement is continuous."),
+    "single": ("The {part} makes a single movement.", "The {part} moves once."),
+}
+_STILL = ("The {parts} stays still.", "The {parts} remains steady.")
+_POSITION = ("It ends up at {height}{midline}.", "Its movement reaches {height}{midline}.")
+
+
+def _position_text(pos: dict, rng: random.Random) -> str:
+    if not pos:
+        return ""
+    midline = {"across the midline": ", across the body's midline"}.get(pos.get("midline", ""), "")
+    return rng.choice(_POSITION).format(height=pos.get("height", "the same height"), midline=midline)
+
+
+def render_madu(c: Caption, rng: random.Random) -> str:
+    """A description of each moving part: directions per phase, position, rhythm, order, contact."""
+    out = []
+    if c.dominant:
+        out.append(rng.choice(_LEAD).format(part=c.dominant))
+    for m in c.movements:
+        for ph, d in m.phases.items():
+            out.append(rng.choice(_PHASE_SENT).format(phase=ph, part=m.part, dir=d))
+        if m.part == (c.dominant or (c.movements[0].part if c.movements else None)):
+            out.append(rng.choice(_RHYTHM[m.rhythm]).format(part=m.part))
+            pos = _position_text(m.position, rng)
+            if pos:
+                out.append(pos)
+    for a, b in c.order:
+        out.append(rng.choice(_ORDER).format(a=a, b=b))
+    for a, b, ph in c.contacts:
+        out.append(rng.choice(_CONTACT).format(a=a, b=b, phase=ph))
+    if c.still:
+        out.append(rng.choice(_STILL).format(parts=" and ".join(c.still)))
+    if not c.movements:
+        out.append("No body part moves clearly; the movement is too small to describe by part.")
+    return " ".join(out)
+
+
+# The body regions whose movement is evidence for each coarse class (part names contain these words).
+COARSE_EVIDENCE = {
+    "Body": ("torso", "head"), "Head": ("head",), "Upper limb": ("hand", "arm"), "Lower limb": ("leg", "foot"),
+    "Body-hand": ("hand", "torso"), "Head-hand": ("hand", "head"), "Leg-hand": ("hand", "leg"),
+}
+
+
+def render_mare(c: Caption, rng: random.Random) -> str:
+    """Evidence -> exclusion of the nearest confusable label -> conclusion, then the label line."""
+    ev = []
+    words = COARSE_EVIDENCE[c.coarse]
+    # evidence first from the parts the class is about, then the rest (a secondary movement may be larger)
+    relevant = sorted(c.movements, key=lambda m: not any(w in m.part for w in words))
+    for m in relevant[:2]:
+        steps = ", then ".join(f"{d} in the {ph} phase" for ph, d in m.phases.items())
+        ev.append(f"the {m.part} moves {steps}" + (" repeatedly" if m.rhythm == "repetitive" else ""))
+    for a, b, ph in c.contacts[:1]:
+        ev.append(f"the {a} comes into contact with the {b} in the {ph} phase")
+    evidence = "; ".join(ev) if ev else "the visible movement is small and localised"
+    opener = rng.choice(("Observation: ", "Evidence: ", "What the video shows: "))
+    region = COARSE_REGION[c.coarse]
+    coarse_s = rng.choice((
+        f"The movement is carried by {region}, which places it in the {c.coarse} category.",
+        f"Since {region} carries the movement, the coarse category is {c.coarse}.",
+    ))
+    exclusion = rng.choice((
+        f"It is not {c.neighbour}: that would show {CUES[c.neighbour]}, while here we see {CUES[c.fine]}.",
+        f"{display_label(c.neighbour)} can be ruled out, since it would show {CUES[c.neighbour]}; "
+        f"instead the clip shows {CUES[c.fine]}.",
+        f"A close alternative is {c.neighbour}, but that would mean {CUES[c.neighbour]}, "
+        f"which does not match {CUES[c.fine]}.",
+    ))
+    conclusion = rng.choice((f"Therefore the micro-action is {c.fine}.", f"So the action is {c.fine}."))
+    line = MARE_LABEL_LINE.format(coarse=c.coarse, fine=display_label(c.fine))
+    return f"{opener}{evidence}. {coarse_s} {exclusion} {conclusion}\n{line}"
+
+
+def caption(desc: dict, fine: str, seed: int = 0, subject: str | None = None) -> Caption:
+    """Caption record and both texts; the same clip and seed give the same text."""
+    c = caption_record(desc, fine, subject)
+    rng = random.Random(f"{seed}:{c.clip}")
+    c.madu = render_madu(c, rng)
+    c.mare = render_mare(c, rng)
+    return c
+
+
+# ----------------------------------------------------------------------------------------------
+# Fact check for LLM rewrites
+# ----------------------------------------------------------------------------------------------
+
+def _terms(text: str) -> dict[str, set[str]]:
+    # the label line and coarse class names ("Head-hand") name labels, not moving parts
+    low = re.sub(r"\[body part.*", "", text.lower())
+    low = re.sub(r"\b(head|body|leg)-hand\b", " ", low)
+    sides = set(re.findall(r"\b(left|right) (upper arm|lower arm|hand|upper leg|lower leg|foot)\b", low))
+    return {
+        "parts": {f"{s} {p}" for s, p in sides} | {p for p in ("head", "torso") if re.search(rf"\b{p}\b", low)},
+        "directions": {d for d in DIRECTION_TERMS if d in low} | ({"side to side"} if "side to side" in low else set())
+        | ({"up and down"} if "up and down" in low else set()),
+        "phases": {p for p in PHASES if re.search(rf"\b{p}\b", low)},
+    }
+
+
+def check_rewrite(template: str, rewrite: str, c: Caption) -> str | None:
+    """None when `rewrite` keeps every fact of `template` and adds none; else the reason it fails."""
+    if not rewrite.strip():
+        return "empty rewrite"
+    want, got = _terms(template), _terms(rewrite)
+    for kind in ("parts", "directions", "phases"):
+        missing, added = want[kind] - got[kind], got[kind] - want[kind]
+        if missing:
+            return f"drops {kind}: {', '.join(sorted(missing))}"
+        if added:
+            return f"adds {kind} the template does not state: {', '.join(sorted(added))}"
+    low = rewrite.lower()
+    for label in (c.fine, c.coarse.lower()):
+        if label in template.lower() and label not in low:
+            return f"drops the label {label!r}"
+    line = MARE_LABEL_LINE.format(coarse=c.coarse, fine=display_label(c.fine))
+    if line in template and line not in rewrite:
+        return "drops the MARE label line"
+    return None

@@ -1,0 +1,194 @@
+"""`mabench build`: labelled clips -> descriptors -> captions -> QA -> QC -> benchmark + training corpus.
+
+Everything lands in OUT, one file per stage, so each can be inspected and the build resumed::
+
+    descriptors.jsonl   motion descriptors, one line per clip (resumable, per clip)
+    captions.jsonl      structured captions with their MADU / MARE texts (rewrites kept on rerun)
+    benchmark.json      the test split: 12 questions per clip (official format + answer + meta)
+    train_questions.json  the same for the train split (the corpus is made from these)
+    corpus/             the train split as chat JSONL, LLaMA-Factory and Qwen formats
+    split.json          which clips (and subjects) went where
+    qc.json, qc.md      quality control
+    build.json          settings, versions, counts and every problem found (row / clip, reason)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mabench import __version__
+from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
+from mabench.build.corpus import export_corpus, samples, split_clips
+from mabench.build.labels import LabelRow, read_labels
+from mabench.build.qa import QA_VERSION, build_questions
+from mabench.build.qc import qc_markdown, qc_report
+from mabench.data.io import atomic_write_text, iter_jsonl, write_json
+from mabench.motion.annotate import VIDEO_SUFFIXES, AnnotateSettings, annotate, read_descriptors
+from mabench.motion.descriptors import DESCRIPTOR_VERSION
+
+
+@dataclass
+class BuildSettings:
+    skeletons: str | None = None
+    fmt: str | None = None
+    pose: str | None = None
+    flow: bool = True
+    seed: int = 0
+    test_fraction: float = 0.2
+    subject_pattern: str | None = None
+    workers: int = 1
+    executor: str = "local"
+    rewrite: str | None = None          # openai:NAME
+    rewrite_base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+
+
+def find_clip(folder: Path, name: str) -> Path | None:
+    if Path(name).name != name or name in ("", ".", ".."):
+        return None  # only plain file names inside the clips folder
+    cands = [folder / name] + ([folder / (name + s) for s in VIDEO_SUFFIXES] if not name.lower().endswith(
+        VIDEO_SUFFIXES) else [])
+    return next((c for c in cands if c.is_file()), None)
+
+
+def _load_captions(path: Path) -> dict[str, Caption]:
+    out: dict[str, Caption] = {}
+    if path.exists():
+        for _, rec in iter_jsonl(path):
+            rec["movements"] = [Movement(**m) for m in rec.get("movements", [])]
+            rec["order"] = [tuple(x) for x in rec.get("order", [])]
+            rec["contacts"] = [tuple(x) for x in rec.get("contacts", [])]
+            out[rec["clip"]] = Caption(**rec)
+    return out
+
+
+def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, settings: BuildSettings,
+          log: Callable[[str], None] = print) -> dict:
+    """Run the whole pipeline; returns the build summary (also written to OUT/build.json)."""
+    clips_dir, out = Path(clips_dir), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows, problems = read_labels(labels_path, settings.subject_pattern)
+    located: list[tuple[LabelRow, Path]] = []
+    for r in rows:
+        path = find_clip(clips_dir, r.clip)
+        if path is None:
+            problems.append(f"{Path(labels_path).name} row {r.row}: clip {r.clip} not found in {clips_dir}")
+        else:
+            located.append((r, path))
+    for p in problems:
+        log(f"problem: {p}")
+    if not located:
+        raise ValueError(f"no usable clips: {len(problems)} problems in {labels_path} (see above)")
+
+    # 1. motion
+    counts = annotate([p for _, p in located], out, AnnotateSettings(
+        skeletons=settings.skeletons, fmt=settings.fmt, pose=settings.pose, flow=settings.flow),
+        workers=settings.workers, executor=settings.executor)
+    log(f"descriptors: {counts['done']} new, {counts['skipped']} already done, {counts['errors']} errors")
+    descs = read_descriptors(out)
+    usable: list[tuple[LabelRow, Path, dict]] = []
+    for r, p in located:
+        d = descs.get(p.name)
+        if d is None or "error" in d:
+            problems.append(f"{p.name}: {d['error'] if d else 'no descriptor'}")
+        else:
+            usable.append((r, p, d))
+    if not usable:
+        raise ValueError("no clip could be annotated; see OUT/build.json for the reasons")
+
+    # 2. captions (kept across reruns when the descriptor is unchanged, so rewrites are not redone)
+    cap_path = out / "captions.jsonl"
+    old = _load_captions(cap_path)
+    caps: dict[str, Caption] = {}
+    for r, p, d in usable:
+        fresh = caption(d, r.fine, settings.seed, r.subject)
+        prev = old.get(p.name)
+        caps[p.name] = prev if prev is not None and prev.fine == r.fine and prev.rewrite and \
+            _same_facts(prev, fresh) else fresh
+    if settings.rewrite:
+        from mabench.build.rewrite import rewrite_captions
+
+        todo = [c for c in caps.values() if not c.rewrite]
+        res = rewrite_captions(todo, settings.rewrite, settings.rewrite_base_url, settings.api_key_env)
+        log(f"rewrite: {res.accepted} accepted, {res.rejected} rejected by the fact check (template kept), "
+            f"{res.failed} failed")
+    atomic_write_text(cap_path, "".join(json.dumps(caps[p.name].to_json(), ensure_ascii=False) + "\n"
+                                        for _, p, _ in usable))
+
+    # 3. split; 4. QA per split, so each is balanced on its own
+    train, test, split_info = split_clips([r for r, _, _ in usable], settings.test_fraction, settings.seed)
+    write_json(out / "split.json", {**split_info, "train": sorted(train), "test": sorted(test)})
+    bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed)
+    train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1)
+    write_json(out / "benchmark.json", bench, indent=1)
+    questions = bench + train_qs
+
+    # 5. corpus from the train split
+    paths = {p.stem: p for _, p, _ in usable}
+    corpus = None
+    if train:
+        write_json(out / "train_questions.json", train_qs, indent=1)
+        corpus = export_corpus(samples(train_qs, paths), out / "corpus")
+    # 6. QC of the benchmark
+    qc = qc_report(bench) if bench else None
+    if qc:
+        write_json(out / "qc.json", qc)
+        atomic_write_text(out / "qc.md", qc_markdown(qc))
+    summary = {
+        "mabench": __version__, "versions": {"descriptors": DESCRIPTOR_VERSION, "captions": CAPTION_VERSION,
+                                             "qa": QA_VERSION},
+        "settings": asdict(settings), "clips": {"labelled": len(rows), "usable": len(usable)},
+        "questions": len(questions), "benchmark_questions": len(bench), "test_clips": len(test),
+        "train_clips": len(train), "corpus": corpus, "qc_passed": qc["passed"] if qc else None,
+        "problems": problems,
+    }
+    write_json(out / "build.json", summary)
+    return summary
+
+
+def _same_facts(a: Caption, b: Caption) -> bool:
+    return a.ranking == b.ranking and [asdict(m) for m in a.movements] == [asdict(m) for m in b.movements]
+
+
+def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
+                api_key_env: str = "OPENAI_API_KEY") -> dict:
+    """Answer the benchmark's closed questions `runs` times without frames (text only, sampled at
+    temperature 0.7 with different seeds) through the eval runner; add the result to the QC report."""
+    import asyncio
+
+    from mabench.build.qc import blind_hits
+    from mabench.data import load_benchmark
+    from mabench.data.predictions import latest_by_qid, read_predictions
+    from mabench.evaluate.prompts import load_prompts
+    from mabench.evaluate.runner import EvalSettings, run_eval
+    from mabench.models import GenerationConfig, make_backend
+    from mabench.taxonomy import CLOSED_TASKS
+
+    out = Path(out)
+    kind, _, name = spec.partition(":")
+    if kind not in ("openai", "blind") or not name:
+        raise ValueError(f"--blind {spec}: expected openai:NAME")
+    bench = load_benchmark(out / "benchmark.json").select(list(CLOSED_TASKS), None)
+    answers = []
+    for i in range(runs):
+        backend = make_backend(f"blind:{name}", base_url, api_key_env)
+        settings = EvalSettings(gen=GenerationConfig(temperature=0.7, seed=i))
+
+        async def go(backend=backend, settings=settings, i=i):
+            try:
+                await backend.probe()
+                return await run_eval(bench, backend, settings, out / "qc_blind" / f"run{i}", load_prompts(None))
+            finally:
+                await backend.aclose()
+
+        asyncio.run(go())
+        preds = latest_by_qid(read_predictions(out / "qc_blind" / f"run{i}" / "predictions.jsonl"))
+        answers.append({q: p.pred_answer for q, p in preds.items() if p.pred_answer})
+    records = json.loads((out / "benchmark.json").read_text(encoding="utf-8"))
+    rep = qc_report(records, blind_hits(records, answers))
+    write_json(out / "qc.json", rep)
+    atomic_write_text(out / "qc.md", qc_markdown(rep))
+    return rep

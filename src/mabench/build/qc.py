@@ -1,0 +1,136 @@
+"""Quality control of a built benchmark: counts, balance, labels, duplicates, leakage, blind check.
+
+`qc_report(records)` returns a JSON-ready dict; `qc_markdown` renders it. Targets checked:
+Yes/No share within 50 +- 5% per task, correct-letter positions near uniform (each within
++- 5 points of 1/n when there are enough questions), 12 questions per clip, no duplicate question
+in a clip, no SAD/MAD question naming the action label. The optional blind check takes the
+predictions of text-only runs and flags questions answered correctly without frames by most runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from mabench.taxonomy import COARSE_CLASSES, FINE_LABELS, TASK_ORDER, TASKS, normalize_label
+
+YES_NO_TOLERANCE = 0.05
+POSITION_TOLERANCE = 0.05
+MIN_FOR_POSITION_CHECK = 100  # fewer questions than this: positions are reported, not judged
+BLIND_MAJORITY = 0.5
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z ]+", " ", text.lower()).split("\n")[0].strip()
+
+
+def qc_report(records: list[dict], blind: dict[str, list[bool]] | None = None) -> dict:
+    """Checks over benchmark records (official format with `answer`, optionally `meta`)."""
+    by_task: dict[str, list[dict]] = defaultdict(list)
+    by_clip: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_task[r["task"]].append(r)
+        by_clip[r["video_name"]].append(r)
+    per_task = {t: len(by_task.get(t, [])) for t in TASK_ORDER}
+    expected = {t: TASKS[t].per_clip for t in TASK_ORDER}
+    short_clips = {c: 12 - len(qs) for c, qs in by_clip.items() if len(qs) < 12}
+    missing_by_task = Counter()
+    for qs in by_clip.values():
+        have = Counter(q["task"] for q in qs)
+        for t in TASK_ORDER:
+            missing_by_task[t] += max(0, expected[t] - have[t])
+
+    balance = {}
+    for t in TASK_ORDER:
+        spec, qs = TASKS[t], by_task.get(t, [])
+        if not spec.closed or not qs:
+            continue
+        if spec.answer_type.value == "yes_no":
+            yes = sum(q["answer"] == "Yes" for q in qs) / len(qs)
+            balance[t] = {"yes_share": round(yes, 4), "ok": abs(yes - 0.5) <= YES_NO_TOLERANCE}
+        else:
+            counts = Counter(q["answer"] for q in qs)
+            shares = {letter: round(counts[letter] / len(qs), 4) for letter in spec.letters}
+            judged = len(qs) >= MIN_FOR_POSITION_CHECK
+            worst = max(abs(s - 1 / len(spec.letters)) for s in shares.values())
+            balance[t] = {"positions": shares, "max_deviation": round(worst, 4),
+                          "ok": (worst <= POSITION_TOLERANCE) if judged else None}
+
+    labels = Counter(q["meta"]["label"] for q in by_task.get("FMAR", []) if isinstance(q.get("meta"), dict))
+    coarse = Counter(q["meta"]["label"] for q in by_task.get("CMAR", []) if isinstance(q.get("meta"), dict))
+
+    duplicates, near = [], []
+    for clip, qs in by_clip.items():
+        texts = Counter(q["question"] for q in qs)
+        duplicates += [{"clip": clip, "question": t, "count": n} for t, n in texts.items() if n > 1]
+        facts = defaultdict(list)
+        for q in qs:
+            m = q.get("meta") or {}
+            if TASKS[q["task"]].closed and m.get("parts"):
+                facts[(q["task"], tuple(sorted(m["parts"])), m.get("phase"), m.get("kind"), m.get("axis"))].append(
+                    q["qid"])
+        near += [{"clip": clip, "qids": ids, "fact": list(map(str, k))} for k, ids in facts.items() if len(ids) > 1]
+
+    label_terms = [normalize_label(lab) for lab in (*FINE_LABELS, *COARSE_CLASSES)]
+    leakage = []
+    for t in ("SAD", "MAD"):
+        for q in by_task.get(t, []):
+            text = f" {normalize_label(q['question'])} "
+            hits = [lab for lab in label_terms if f" {lab} " in text and lab not in ("head", "body")]
+            if hits:
+                leakage.append({"qid": q["qid"], "labels": hits})
+
+    report = {
+        "questions": len(records), "clips": len(by_clip), "per_task": per_task,
+        "missing_per_task": {t: missing_by_task[t] for t in TASK_ORDER if missing_by_task[t]},
+        "clips_with_fewer_than_12": len(short_clips), "balance": balance,
+        "fine_labels": dict(labels.most_common()), "coarse_labels": dict(coarse.most_common()),
+        "duplicates": duplicates, "near_duplicates": near, "leakage": leakage,
+    }
+    if blind is not None:
+        flagged = sorted(q for q, hits in blind.items() if hits and sum(hits) / len(hits) > BLIND_MAJORITY)
+        report["blind"] = {"runs": max((len(v) for v in blind.values()), default=0), "checked": len(blind),
+                           "flagged": flagged, "flagged_share": round(len(flagged) / max(len(blind), 1), 4)}
+    report["passed"] = {
+        "yes_no_balance": all(b["ok"] for b in balance.values() if "yes_share" in b),
+        "letter_positions": all(b["ok"] is not False for b in balance.values() if "positions" in b),
+        "twelve_per_clip": not short_clips,
+        "no_duplicates": not duplicates,
+        "no_leakage": not leakage,
+    }
+    return report
+
+
+def blind_hits(records: list[dict], runs: Iterable[dict[str, str]]) -> dict[str, list[bool]]:
+    """qid -> whether each blind run's normalised answer matched the reference (closed questions)."""
+    closed = {r["qid"]: r["answer"] for r in records if TASKS[r["task"]].closed}
+    out: dict[str, list[bool]] = {q: [] for q in closed}
+    for answers in runs:
+        for qid, ref in closed.items():
+            out[qid].append(answers.get(qid) == ref)
+    return out
+
+
+def qc_markdown(rep: dict) -> str:
+    ok = {True: "yes", False: "**NO**", None: "n/a"}
+    lines = ["# Quality control", "", f"{rep['questions']} questions, {rep['clips']} clips.", "",
+             "| task | questions | balance |", "|---|---|---|"]
+    for t in TASK_ORDER:
+        b = rep["balance"].get(t)
+        bal = "" if b is None else (f"Yes {b['yes_share']:.1%}" if "yes_share" in b else
+                                    "positions " + " ".join(f"{k} {v:.0%}" for k, v in b["positions"].items()))
+        lines.append(f"| {t} | {rep['per_task'][t]} | {bal} |")
+    lines += ["", "| check | passed |", "|---|---|"]
+    lines += [f"| {k.replace('_', ' ')} | {ok[v]} |" for k, v in rep["passed"].items()]
+    if rep.get("missing_per_task"):
+        lines += ["", "Questions missing (clips without a usable fact): " +
+                  ", ".join(f"{t} {n}" for t, n in rep["missing_per_task"].items())]
+    lines += ["", f"Duplicates: {len(rep['duplicates'])}; near-duplicates (same fact twice in a clip): "
+              f"{len(rep['near_duplicates'])}; leakage (SAD/MAD naming a label): {len(rep['leakage'])}."]
+    if "blind" in rep:
+        b = rep["blind"]
+        lines.append(f"Blind check: {len(b['flagged'])} of {b['checked']} closed questions answered correctly "
+                     f"without frames by most of {b['runs']} runs ({b['flagged_share']:.1%}).")
+    lines += ["", "Fine labels: " + ", ".join(f"{k} {v}" for k, v in rep["fine_labels"].items())]
+    return "\n".join(lines) + "\n"
