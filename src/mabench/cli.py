@@ -43,7 +43,10 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> None:
     """One clear line on stderr, then exit."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # escaped: messages carry user text and install hints like ".[hf]" that are not markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -147,8 +150,11 @@ def _csv(value: str | None) -> list[str] | None:
 @app.command("eval")
 def eval_cmd(
     bench_path: Path = typer.Argument(..., metavar="BENCH", help="Benchmark file (official JSON or JSONL)."),
-    model: str = typer.Option(..., "--model", help="openai:NAME, blind:NAME, random or prior."),
+    model: str = typer.Option(..., "--model", help="openai:NAME, blind:NAME, hf:PATH_OR_ID, random or prior."),
     out: Path = typer.Option(..., "--out", help="Run directory (created; re-running resumes)."),
+    adapter: Path | None = typer.Option(None, "--adapter", help="LoRA adapter folder for an hf: model."),
+    device: str | None = typer.Option(None, "--device", help="hf: models: cuda, cuda:1, cpu (default: cuda if any)."),
+    dtype: str | None = typer.Option(None, "--dtype", help="hf: models: bf16, fp16 or fp32 (default: bf16 on GPU)."),
     videos: Path | None = typer.Option(None, "--videos", help="Folder with the clips."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1"),
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Env variable holding the API key."),
@@ -196,7 +202,12 @@ def eval_cmd(
             fail("--extra-body must be a JSON object")
         gen = GenerationConfig(temperature=temperature, max_tokens=max_tokens, seed=seed, extra_body=body)
         backend = make_backend(model, base_url, api_key_env, video_mode, key=str(prior_key) if prior_key else None,
-                               seed=seed or 0, timeout_s=request_timeout)
+                               seed=seed or 0, timeout_s=request_timeout, adapter=str(adapter) if adapter else None,
+                               device=device, dtype=dtype)
+    except ImportError as e:
+        fail(str(e))
+    except EndpointError as e:
+        fail(str(e))
     except (BenchmarkError, PromptError) as e:
         fail(str(e))
     except json.JSONDecodeError as e:
@@ -623,3 +634,50 @@ def demo(
     console.print(f"leaderboard: {out / 'report' / 'leaderboard.md'}; your model next: mabench eval "
                   f"{res['benchmark']} --videos {out / 'synth' / 'clips'} --model openai:NAME --base-url URL "
                   f"--out {out / 'runs' / 'NAME'}")
+
+
+# --- train ------------------------------------------------------------------------------------------
+
+@app.command()
+def train(
+    corpus: Path = typer.Option(..., "--corpus", help="A `mabench build` corpus folder (corpus/) or its chat.jsonl."),
+    model: str = typer.Option(..., "--model", help="Base model: a local folder or hub id (Qwen3-VL, Qwen2.5-VL)."),
+    out: Path = typer.Option(..., "--out", help="Adapter folder (checkpoints in OUT/checkpoints)."),
+    epochs: float = typer.Option(1.0, help="Passes over the corpus."),
+    max_steps: int = typer.Option(-1, help="Stop after this many optimizer steps (overrides --epochs)."),
+    learning_rate: float = typer.Option(2e-4, "--lr"),
+    batch_size: int = typer.Option(1, min=1),
+    grad_accum: int = typer.Option(1, min=1),
+    lora_r: int = typer.Option(16, min=1),
+    lora_alpha: int = typer.Option(32, min=1),
+    frames: int = typer.Option(8, min=2, help="Frames per clip."),
+    max_side: int = typer.Option(448, help="Downscale frames to this longest side before the model's resize."),
+    gradient_checkpointing: bool = typer.Option(True, "--gradient-checkpointing/--no-gradient-checkpointing"),
+    save_steps: int = typer.Option(200, min=1),
+    logging_steps: int = typer.Option(10, min=1),
+    seed: int = typer.Option(0),
+    device: str | None = typer.Option(None, help="cuda / cpu (default: cuda if any)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in OUT/checkpoints."),
+) -> None:
+    """LoRA fine-tuning (TRL + PEFT) of a video-language model on a `mabench build` corpus."""
+    try:
+        from mabench.train.sft import CorpusError, TrainSettings
+        from mabench.train.sft import train as run_train
+    except ImportError as e:
+        fail(str(e))
+    settings = TrainSettings(lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, epochs=epochs,
+                             max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, num_frames=frames,
+                             max_side=max_side, gradient_checkpointing=gradient_checkpointing, save_steps=save_steps,
+                             logging_steps=logging_steps, seed=seed, device=device)
+    t0 = time.perf_counter()
+    try:
+        info = run_train(corpus, model, out, settings, resume=resume, log=lambda m: console.print(m, markup=False))
+    except ImportError as e:
+        fail(str(e))
+    except (CorpusError, OSError) as e:
+        fail(str(e))
+    first, last = (info["losses"][0]["loss"], info["losses"][-1]["loss"]) if info["losses"] else (None, None)
+    console.print(f"trained {info['steps']} steps in {time.perf_counter() - t0:.0f} s "
+                  f"({info['trainable_parameters']:,} LoRA parameters)"
+                  + (f"; loss {first:.3f} -> {last:.3f}" if first is not None else "")
+                  + f"; adapter: {out}  (evaluate: mabench eval BENCH --model hf:{model} --adapter {out} ...)")

@@ -96,7 +96,8 @@ def export_corpus(chat: list[dict], out: str | Path) -> dict:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps(s, ensure_ascii=False) for s in chat]
-    atomic_write_text(out / "chat.jsonl", "\n".join(lines) + ("\n" if lines else ""))
+    chat_text = "\n".join(lines) + ("\n" if lines else "")
+    atomic_write_text(out / "chat.jsonl", chat_text)
 
     def text_of(msg: dict) -> str:
         return "".join(p["text"] for p in msg["content"] if p["type"] == "text")
@@ -114,7 +115,7 @@ def export_corpus(chat: list[dict], out: str | Path) -> dict:
         {"from": "human", "value": "<video>\n" + text_of(s["messages"][0])},
         {"from": "gpt", "value": text_of(s["messages"][1])}]} for s in chat]
     atomic_write_text(out / "qwen.json", json.dumps(qwen, ensure_ascii=False, indent=1))
-    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    digest = hashlib.sha256(chat_text.encode("utf-8")).hexdigest()  # chat.jsonl bytes, as `mabench train` hashes
     manifest = {"version": CORPUS_VERSION, "samples": len(chat), "clips": len({s["clip"] for s in chat}),
                 "sha256": digest, "files": ["chat.jsonl", "llamafactory.json", "dataset_info.json", "qwen.json"]}
     atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))

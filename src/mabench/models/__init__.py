@@ -7,8 +7,9 @@ from mabench.models.base import Backend, BackendError, EndpointError, Generation
 
 def make_backend(spec: str, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
                  video_mode: str = "frames", key: str | None = None, seed: int = 0,
-                 timeout_s: float = 120.0) -> Backend:
-    """`openai:NAME`, `blind:NAME`, `random`, `prior` (needs `key`)."""
+                 timeout_s: float = 120.0, adapter: str | None = None, device: str | None = None,
+                 dtype: str | None = None) -> Backend:
+    """`openai:NAME`, `blind:NAME`, `hf:PATH_OR_ID` (needs the hf extra), `random`, `prior` (needs `key`)."""
     from mabench.models.baselines import PriorBackend, RandomBackend
     from mabench.models.openai_compat import OpenAICompatBackend
 
@@ -24,7 +25,13 @@ def make_backend(spec: str, base_url: str | None = None, api_key_env: str = "OPE
             raise ValueError(f"--model {spec} needs --base-url (e.g. http://127.0.0.1:8000/v1)")
         return OpenAICompatBackend(name, base_url, api_key_env, video_mode, blind=kind == "blind",
                                    timeout_s=timeout_s)
-    raise ValueError(f"unknown model spec {spec!r}; expected openai:NAME, blind:NAME, random or prior")
+    if kind == "hf" and name:
+        from mabench.models.hf import HFBackend
+
+        return HFBackend(name, adapter=adapter, device=device, dtype=dtype)
+    if adapter:
+        raise ValueError("--adapter applies to hf: models only")
+    raise ValueError(f"unknown model spec {spec!r}; expected openai:NAME, blind:NAME, hf:PATH, random or prior")
 
 
 __all__ = ["Backend", "BackendError", "EndpointError", "GenerationConfig", "Request", "Response", "make_backend"]

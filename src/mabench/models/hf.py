@@ -1,0 +1,307 @@
+"""Local transformers video-language models: the `hf:PATH_OR_ID` backend, and a tiny Qwen3-VL.
+
+Needs the `hf` extra (torch, transformers, peft). Qwen3-VL and Qwen2.5-VL checkpoints load with
+`AutoModelForImageTextToText`; their video inputs are prepared by `mabench.models.qwen_vl` (the
+same rules as the stock processor, without torchvision), with the sampled frames' real timestamps.
+Other families (LLaVA-OneVision, InternVL) plug in by adding a `VideoSpec`-style input builder.
+
+Requests arriving together are batched (the runner sends a clip's questions at once); decoding
+is greedy unless a temperature is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mabench.models.base import BackendError, EndpointError, Request, Response
+from mabench.models.qwen_vl import VIDEO_PAD, VideoInputs, VideoSpec, decode_jpegs, video_inputs, video_placeholder
+
+HF_INSTALL = 'pip install -e ".[hf]"  (torch, transformers, peft, trl, accelerate, datasets)'
+MAX_BATCH = 8
+BATCH_WINDOW_S = 0.02
+
+
+def require_hf() -> Any:
+    """Import torch + transformers, or fail with one line naming the install command."""
+    try:
+        import torch
+        import transformers  # noqa: F401
+    except ImportError as e:
+        raise ImportError(f"the hf backend needs the hf extra ({e.name} is missing): {HF_INSTALL}") from e
+    return torch
+
+
+def pick_device(device: str | None = None) -> str:
+    torch = require_hf()
+    if device:
+        return device
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def pick_dtype(device: str, dtype: str | None = None) -> Any:
+    torch = require_hf()
+    if dtype:
+        return {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16,
+                "float16": torch.float16, "fp32": torch.float32, "float32": torch.float32}[dtype]
+    if device.startswith("cuda") and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
+@dataclass
+class Encoded:
+    """One chat turn ready for the model (before batching)."""
+
+    input_ids: list[int]
+    video: VideoInputs | None
+    labels: list[int] | None = None
+
+
+def encode_chat(tokenizer: Any, spec: VideoSpec, messages: list[dict], video: VideoInputs | None,
+                add_generation_prompt: bool, answer: str | None = None) -> Encoded:
+    """Chat-template `messages`, expand the video placeholder, tokenize. With `answer`, the labels
+    cover the answer tokens (and the end-of-turn token) only."""
+    prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+    if video is not None:
+        if VIDEO_PAD not in prompt:
+            raise ValueError("the chat template did not place a video token; is this a video model?")
+        prompt = prompt.replace(VIDEO_PAD, video_placeholder(video, spec), 1)
+    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    if answer is None:
+        return Encoded(ids, video)
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    ans = tokenizer(answer, add_special_tokens=False)["input_ids"] + ([end] if end is not None else [])
+    return Encoded(ids + ans, video, [-100] * len(ids) + ans)
+
+
+def collate(batch: list[Encoded], tokenizer: Any, video_token_id: int, left_pad: bool) -> dict:
+    """Pad a batch and stack its videos into model inputs (tensors)."""
+    torch = require_hf()
+    import numpy as np
+
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    n = max(len(e.input_ids) for e in batch)
+    ids, mask, labels = [], [], []
+    for e in batch:
+        k = n - len(e.input_ids)
+        fill = ([pad] * k, [0] * k, [-100] * k)
+        body = (e.input_ids, [1] * len(e.input_ids), e.labels or [-100] * len(e.input_ids))
+        ids.append(fill[0] + body[0] if left_pad else body[0] + fill[0])
+        mask.append(fill[1] + body[1] if left_pad else body[1] + fill[1])
+        labels.append(fill[2] + body[2] if left_pad else body[2] + fill[2])
+    input_ids = torch.tensor(ids)
+    out = {"input_ids": input_ids, "attention_mask": torch.tensor(mask),
+           "mm_token_type_ids": (input_ids == video_token_id).to(torch.int32) * 2}
+    videos = [e.video for e in batch if e.video is not None]
+    if videos:
+        out["pixel_values_videos"] = torch.from_numpy(np.concatenate([v.pixel_values for v in videos]))
+        out["video_grid_thw"] = torch.tensor([list(v.grid_thw) for v in videos])
+    if any(e.labels for e in batch):
+        out["labels"] = torch.tensor(labels)
+    return out
+
+
+def load_model(path: str, adapter: str | None = None, device: str | None = None, dtype: str | None = None):
+    """(model, tokenizer, VideoSpec) for a local folder or hub id (offline: a local folder)."""
+    require_hf()
+    from transformers import AutoModelForImageTextToText, AutoTokenizer
+
+    dev = pick_device(device)
+    model = AutoModelForImageTextToText.from_pretrained(path, dtype=pick_dtype(dev, dtype))
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if adapter:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter)
+    model.to(dev).eval()
+    return model, tokenizer, VideoSpec.from_pretrained(path, model.config)
+
+
+@dataclass
+class _Pending:
+    req: Request
+    future: asyncio.Future
+    loop: asyncio.AbstractEventLoop
+    t0: float = field(default_factory=time.perf_counter)
+
+
+class HFBackend:
+    """`hf:PATH` for `mabench eval`: a local video-language model, batched, greedy by default."""
+
+    needs_frames = True
+    video_mode = "frames"
+
+    def __init__(self, path: str, adapter: str | None = None, device: str | None = None, dtype: str | None = None,
+                 max_batch: int = MAX_BATCH):
+        self.path, self.adapter, self.max_batch = path, adapter, max_batch
+        self.name = f"hf:{Path(path).name if Path(path).exists() else path}"
+        try:
+            self.model, self.tokenizer, self.spec = load_model(path, adapter, device, dtype)
+        except ImportError:
+            raise
+        except (OSError, ValueError) as e:
+            raise EndpointError(f"hf:{path}: cannot load the model ({e})") from e
+        self.tokenizer.padding_side = "left"
+        self.device = next(self.model.parameters()).device
+        self.video_token_id = self.tokenizer.convert_tokens_to_ids(VIDEO_PAD)
+        self._pending: list[_Pending] = []
+        self._lock = threading.Lock()
+        self._flush_scheduled = False
+        self._gpu = asyncio.Lock()
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "hf", "model": self.path, "adapter": self.adapter, "video_mode": self.video_mode,
+                "device": str(self.device), "dtype": str(next(self.model.parameters()).dtype)}
+
+    async def probe(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    async def generate(self, req: Request) -> Response:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future = loop.create_future()
+        self._pending.append(_Pending(req, fut, loop))
+        if len(self._pending) >= self.max_batch:
+            loop.create_task(self._flush())
+        elif not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_later(BATCH_WINDOW_S, lambda: loop.create_task(self._flush()))
+        return await fut
+
+    async def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
+        if self._pending and not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_later(BATCH_WINDOW_S, lambda: asyncio.get_running_loop().create_task(
+                self._flush()))
+        if not batch:
+            return
+        async with self._gpu:  # one batch on the device at a time
+            try:
+                texts = await asyncio.to_thread(self._run, [p.req for p in batch])
+            except Exception as e:  # a failed batch fails its requests, not the run
+                for p in batch:
+                    if not p.future.done():
+                        p.future.set_exception(BackendError(f"{type(e).__name__}: {e}", retryable=False))
+                return
+        now = time.perf_counter()
+        for p, text in zip(batch, texts, strict=True):
+            if not p.future.done():
+                p.future.set_result(Response(text=text, latency_s=now - p.t0))
+
+    def _encode(self, req: Request) -> Encoded:
+        video = None
+        content: list[dict] = []
+        if req.frames is not None:
+            frames = decode_jpegs(req.frames.jpegs or req.frames.data_urls)
+            video = video_inputs(frames, list(req.frames.timestamps), self.spec)
+            content.append({"type": "video"})
+        content.append({"type": "text", "text": req.question})
+        messages = ([{"role": "system", "content": req.system_prompt}] if req.system_prompt else []) + \
+            [{"role": "user", "content": content}]
+        return encode_chat(self.tokenizer, self.spec, messages, video, add_generation_prompt=True)
+
+    def _run(self, reqs: list[Request]) -> list[str]:
+        torch = require_hf()
+        inputs = collate([self._encode(r) for r in reqs], self.tokenizer, self.video_token_id, left_pad=True)
+        inputs = {k: v.to(self.device) for k, v in inputs.items()}
+        if "pixel_values_videos" in inputs:
+            inputs["pixel_values_videos"] = inputs["pixel_values_videos"].to(next(self.model.parameters()).dtype)
+        gen = reqs[0].gen
+        kw: dict[str, Any] = {"max_new_tokens": gen.max_tokens, "do_sample": gen.temperature > 0,
+                              "pad_token_id": self.tokenizer.pad_token_id}
+        if gen.temperature > 0:
+            kw["temperature"] = gen.temperature
+            if gen.top_p is not None:
+                kw["top_p"] = gen.top_p
+        if gen.seed is not None:
+            torch.manual_seed(gen.seed)
+        with torch.inference_mode():
+            out = self.model.generate(**inputs, **kw)
+        new = out[:, inputs["input_ids"].shape[1]:]
+        return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+
+# ----------------------------------------------------------------------------------------------
+# A tiny Qwen3-VL built in code (tests, the demo): no download, random weights
+# ----------------------------------------------------------------------------------------------
+
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
+                  "<|image_pad|>", "<|video_pad|>"]
+CHAT_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "<|im_start|>{{ message['role'] }}\n"
+    "{%- if message['content'] is string -%}{{ message['content'] }}"
+    "{%- else -%}{%- for item in message['content'] -%}"
+    "{%- if item['type'] == 'video' -%}<|vision_start|><|video_pad|><|vision_end|>"
+    "{%- elif item['type'] == 'text' -%}{{ item['text'] }}{%- endif -%}"
+    "{%- endfor -%}{%- endif -%}<|im_end|>\n"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}<|im_start|>assistant\n{%- endif -%}"
+)
+
+
+def _tokenizer_corpus() -> list[str]:
+    from mabench.build.captions import COARSE_REGION
+    from mabench.build.cues import CUES
+    from mabench.build.qa import TEMPLATES
+    from mabench.taxonomy import BODY_PARTS, COARSE_CLASSES, FINE_LABELS, MARE_LABEL_LINE, PHASES
+
+    words = [*FINE_LABELS, *COARSE_CLASSES, *BODY_PARTS, *PHASES, *CUES.values(), *COARSE_REGION.values(),
+             "Yes", "No", "A B C D E F G", "upward downward to the left to the right from side to side up and down",
+             MARE_LABEL_LINE, "0.1 0.5 1.0 1.5 2.0 2.5 3.0 seconds"]
+    return [t for ts in TEMPLATES.values() for t in ts] + words
+
+
+def tiny_qwen3_vl(path: str | Path, seed: int = 0, vocab_size: int = 1024) -> Path:
+    """Write a tiny randomly initialised Qwen3-VL (tokenizer trained here) to `path`; returns it."""
+    torch = require_hf()
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast, Qwen3VLConfig, Qwen3VLForConditionalGeneration
+
+    path = Path(path)
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.train_from_iterator(_tokenizer_corpus() * 4, trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False))
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                        additional_special_tokens=SPECIAL_TOKENS[1:])
+    tokenizer.chat_template = CHAT_TEMPLATE
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
+    config = Qwen3VLConfig(
+        text_config={"vocab_size": len(tokenizer), "hidden_size": 64, "intermediate_size": 128,
+                     "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
+                     "max_position_embeddings": 8192,
+                     "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 2, 2],
+                                         "mrope_interleaved": True},
+                     "pad_token_id": ids["<|endoftext|>"], "initializer_range": 0.2},
+        vision_config={"depth": 2, "hidden_size": 32, "intermediate_size": 64, "num_heads": 2, "out_hidden_size": 64,
+                       "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2,
+                       "num_position_embeddings": 256, "deepstack_visual_indexes": [0, 1]},
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=False)
+    torch.manual_seed(seed)
+    model = Qwen3VLForConditionalGeneration(config)
+    model.generation_config.eos_token_id = ids["<|im_end|>"]
+    model.generation_config.pad_token_id = ids["<|endoftext|>"]
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    # frame budget small enough for CPU tests: 8 frames of 64x64 -> 4 x 4 = 16 tokens per frame pair
+    import json
+
+    (path / "video_preprocessor_config.json").write_text(json.dumps({
+        "size": {"shortest_edge": 8 * 32 * 32, "longest_edge": 8 * 64 * 64}, "patch_size": 16,
+        "temporal_patch_size": 2, "merge_size": 2, "image_mean": [0.5] * 3, "image_std": [0.5] * 3}))
+    return path

@@ -1,0 +1,217 @@
+"""`mabench train`: LoRA supervised fine-tuning of a video-language model on a `mabench build` corpus.
+
+* input: the corpus's ``chat.jsonl`` (one user turn with a video and a question, one assistant
+  answer); every record is checked against the model before training starts;
+* LoRA on the language model's attention projections only, targeted by full module path (Qwen-VL
+  vision blocks also have ``*_proj`` modules); vision tower and projector frozen;
+* loss on the assistant's tokens only (the prompt, the video tokens and padding are masked);
+* a video-aware collator: each clip sampled once (uniform frames with their timestamps) and cached;
+* TRL's `SFTTrainer` (``skip_prepare_dataset``: the collator does the work), gradient
+  checkpointing, bf16 when the GPU has it, checkpoints and ``--resume``; runs under
+  ``accelerate launch -m mabench.train ...`` for several GPUs (DeepSpeed / FSDP via accelerate's
+  config).
+
+The adapter folder holds the PEFT adapter and ``mabench_train.json``: the corpus hash, the base
+model, the settings and the loss curve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from mabench.models.hf import HF_INSTALL, collate, encode_chat, require_hf
+from mabench.models.qwen_vl import VIDEO_PAD, VideoSpec, decode_jpegs, video_inputs
+from mabench.video import SamplingConfig, sample_frames
+
+# The language model's attention projections, by full path: never the vision tower's modules.
+LM_ATTENTION = r".*language_model\.layers\.\d+\.self_attn\.(q_proj|k_proj|v_proj|o_proj)"
+TRAIN_INFO = "mabench_train.json"
+LOSS_SAMPLES = 64
+
+
+class CorpusError(ValueError):
+    """A corpus record that cannot train this model; the message names the record."""
+
+
+@dataclass
+class TrainSettings:
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: str = LM_ATTENTION
+    learning_rate: float = 2e-4
+    epochs: float = 1.0
+    max_steps: int = -1
+    batch_size: int = 1
+    grad_accum: int = 1
+    num_frames: int = 8
+    max_side: int = 448
+    gradient_checkpointing: bool = True
+    save_steps: int = 200
+    logging_steps: int = 10
+    seed: int = 0
+    device: str | None = None
+
+
+def load_corpus(corpus: str | Path) -> tuple[list[dict], str, Path]:
+    """(records, sha256 of the file, its path); every record checked for a video and an answer."""
+    path = Path(corpus)
+    if path.is_dir():
+        path = path / "chat.jsonl"
+    if not path.exists():
+        raise CorpusError(f"{path}: no corpus here; make one with `mabench build` (it writes corpus/chat.jsonl)")
+    data = path.read_bytes()
+    records = []
+    for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise CorpusError(f"{path} line {n}: not JSON ({e.msg})") from e
+        where = f"{path} line {n} (id {rec.get('id', '?')})"
+        msgs = rec.get("messages") or []
+        if len(msgs) < 2 or msgs[0].get("role") != "user" or msgs[-1].get("role") != "assistant":
+            raise CorpusError(f"{where}: needs a user turn then an assistant turn")
+        content = msgs[0].get("content")
+        videos = [c for c in content if c.get("type") == "video"] if isinstance(content, list) else []
+        texts = [c.get("text", "") for c in content if c.get("type") == "text"] if isinstance(content, list) else []
+        if len(videos) != 1:
+            raise CorpusError(f"{where}: has {len(videos)} videos; this model is trained on one clip per sample "
+                              "(no frames, no training)")
+        video = Path(videos[0].get("video", ""))
+        if not video.is_file():
+            raise CorpusError(f"{where}: video {video} not found")
+        answer = msgs[-1].get("content")
+        answer = "".join(c.get("text", "") for c in answer) if isinstance(answer, list) else str(answer or "")
+        if not answer.strip():
+            raise CorpusError(f"{where}: empty assistant answer")
+        records.append({"id": rec.get("id", str(n)), "video": str(video), "question": "\n".join(texts),
+                        "answer": answer})
+    if not records:
+        raise CorpusError(f"{path}: no records")
+    return records, hashlib.sha256(data).hexdigest(), path
+
+
+class VideoCollator:
+    """Features are record indices; each clip's frames are sampled once and cached."""
+
+    def __init__(self, records: list[dict], tokenizer, spec: VideoSpec, sampling: SamplingConfig):
+        self.records, self.tokenizer, self.spec, self.sampling = records, tokenizer, spec, sampling
+        self.video_token_id = tokenizer.convert_tokens_to_ids(VIDEO_PAD)
+        self._frames: dict[str, tuple] = {}
+
+    def frames(self, video: str):
+        if video not in self._frames:
+            s = sample_frames(video, self.sampling)
+            self._frames[video] = (decode_jpegs(s.jpegs), list(s.timestamps))
+        return self._frames[video]
+
+    def encode(self, rec: dict):
+        frames, times = self.frames(rec["video"])
+        v = video_inputs(frames, times, self.spec)
+        messages = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": rec["question"]}]}]
+        return encode_chat(self.tokenizer, self.spec, messages, v, add_generation_prompt=True, answer=rec["answer"])
+
+    def __call__(self, features: list[dict]) -> dict:
+        return collate([self.encode(self.records[f["idx"]]) for f in features], self.tokenizer, self.video_token_id,
+                       left_pad=False)
+
+
+def check_corpus_against_model(records: list[dict], collator: VideoCollator) -> None:
+    """Fail before training if a record cannot be turned into model inputs (first and every clip)."""
+    seen = set()
+    for rec in records:
+        if rec["video"] in seen:
+            continue
+        seen.add(rec["video"])
+        try:
+            enc = collator.encode(rec)
+        except Exception as e:  # unreadable clip, template without a video slot, ...
+            raise CorpusError(f"record {rec['id']} ({rec['video']}): cannot build model inputs: {e}") from e
+        if not any(label != -100 for label in enc.labels or []):
+            raise CorpusError(f"record {rec['id']}: no answer tokens to learn")
+
+
+def corpus_loss(model, collator: VideoCollator, records: list[dict], limit: int = LOSS_SAMPLES) -> float:
+    """Mean loss over the answer tokens of the first `limit` records (a fixed set: comparable across
+    runs, unlike the noisy per-batch training loss)."""
+    torch = require_hf()
+    device = next(model.parameters()).device
+    total, tokens = 0.0, 0
+    model.eval()
+    with torch.no_grad():
+        for i in range(min(limit, len(records))):
+            batch = {k: v.to(device) for k, v in collator([{"idx": i}]).items()}
+            n = int((batch["labels"][:, 1:] != -100).sum())
+            total += float(model(**batch).loss) * n
+            tokens += n
+    model.train()
+    return total / max(tokens, 1)
+
+
+def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainSettings, resume: bool = False,
+          log=print) -> dict:
+    """Fine-tune; returns the training summary (also in OUT/mabench_train.json)."""
+    torch = require_hf()
+    try:
+        from datasets import Dataset
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForImageTextToText, AutoTokenizer
+        from trl import SFTConfig, SFTTrainer
+    except ImportError as e:
+        raise ImportError(f"mabench train needs the hf extra ({e.name} is missing): {HF_INSTALL}") from e
+    from mabench.models.hf import pick_device, pick_dtype
+
+    out = Path(out)
+    records, sha, corpus_file = load_corpus(corpus)
+    device = pick_device(settings.device)
+    dtype = pick_dtype(device)
+    tokenizer = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForImageTextToText.from_pretrained(model_path, dtype=dtype)
+    if getattr(model.config, "video_token_id", None) is None:
+        raise CorpusError(f"{model_path}: not a video model (no video token); the corpus needs one")
+    spec = VideoSpec.from_pretrained(model_path, model.config)
+    collator = VideoCollator(records, tokenizer, spec, SamplingConfig(num_frames=settings.num_frames,
+                                                                      max_side=settings.max_side))
+    check_corpus_against_model(records, collator)
+    log(f"corpus: {len(records)} samples, {len({r['video'] for r in records})} clips (sha256 {sha[:12]}); "
+        f"model {model_path} on {device} ({str(dtype).replace('torch.', '')})")
+
+    for p in model.parameters():  # vision tower, projector and the LM itself stay frozen
+        p.requires_grad = False
+    lora = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha, lora_dropout=settings.lora_dropout,
+                      target_modules=settings.target_modules, bias="none", task_type="CAUSAL_LM")
+    model = get_peft_model(model, lora)
+    if settings.gradient_checkpointing:
+        model.enable_input_require_grads()
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    model.to(device)
+    loss_before = corpus_loss(model, collator, records)
+    bf16 = dtype == torch.bfloat16
+    args = SFTConfig(
+        output_dir=str(out / "checkpoints"), per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
+        num_train_epochs=settings.epochs, max_steps=settings.max_steps, logging_steps=settings.logging_steps,
+        save_steps=settings.save_steps, save_total_limit=2, gradient_checkpointing=settings.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False}, bf16=bf16, remove_unused_columns=False,
+        dataset_kwargs={"skip_prepare_dataset": True}, report_to=[], seed=settings.seed,
+        use_cpu=device == "cpu", dataloader_num_workers=0, lr_scheduler_type="constant", warmup_steps=0)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"idx": list(range(len(records)))}),
+                         data_collator=collator, processing_class=tokenizer)
+    has_ckpt = any((out / "checkpoints").glob("checkpoint-*"))
+    result = trainer.train(resume_from_checkpoint=True if (resume and has_ckpt) else None)
+    model.save_pretrained(out)
+    loss_after = corpus_loss(model, collator, records)
+    log(f"loss on the first {min(LOSS_SAMPLES, len(records))} corpus samples: {loss_before:.3f} -> {loss_after:.3f}")
+    losses = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
+    info = {"base_model": str(model_path), "corpus": str(corpus_file), "corpus_sha256": sha,
+            "samples": len(records), "settings": asdict(settings), "trainable_parameters": trainable,
+            "steps": trainer.state.global_step, "train_loss": result.training_loss, "losses": losses,
+            "corpus_loss_before": loss_before, "corpus_loss_after": loss_after,
+            "device": device, "dtype": str(dtype).replace("torch.", "")}
+    (out / TRAIN_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+    return info

@@ -1,0 +1,151 @@
+"""Local models and fine-tuning: a tiny Qwen3-VL built in code, evaluated through `mabench eval`,
+LoRA-trained with `mabench train` on a corpus from `mabench build`, reloaded with its adapter.
+
+The hf extra (torch, transformers, peft, trl, datasets) is optional: without it these tests skip,
+except the ones that check the core never needs it and that its absence is one clear line.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from mabench.cli import app
+
+HF_MISSING = [m for m in ("torch", "transformers", "peft", "trl", "datasets") if not __import__("importlib").util
+              .find_spec(m)]
+needs_hf = pytest.mark.skipif(bool(HF_MISSING), reason=f"hf extra not installed (missing {HF_MISSING})")
+
+
+def test_core_never_imports_torch():
+    code = ("import sys; import mabench.cli, mabench.models, mabench.build.pipeline, mabench.train.sft, "
+            "mabench.models.hf, mabench.report.leaderboard; sys.exit('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_missing_hf_extra_is_one_line_with_the_install_command(tmp_path):
+    code = ("import sys; sys.modules['torch'] = None; from mabench.cli import app; "
+            f"app(['eval', 'b.json', '--model', 'hf:x', '--out', r'{tmp_path}'])")
+    (tmp_path / "b.json").write_text(json.dumps([{"video_name": "v", "task": "SAD", "qid": "SAD_0",
+                                                  "question": "Does it?", "answer": "Yes"}]))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and 'pip install -e ".[hf]"' in r.stderr
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    if HF_MISSING:
+        pytest.skip(f"hf extra not installed (missing {HF_MISSING})")
+    from mabench.models.hf import tiny_qwen3_vl
+
+    return tiny_qwen3_vl(tmp_path_factory.mktemp("tiny") / "tiny-qwen3-vl")
+
+
+@pytest.fixture(scope="module")
+def corpus_build(tmp_path_factory):
+    if HF_MISSING:
+        pytest.skip(f"hf extra not installed (missing {HF_MISSING})")
+    from mabench.build.pipeline import BuildSettings, build
+    from mabench.synth.generate import write_set
+
+    root = tmp_path_factory.mktemp("hfset")
+    labels = write_set(root / "synth", 10, seed=5, workers=2, subjects=5, min_s=1.5, max_s=2.5)
+    build(root / "synth" / "clips", labels, root / "built", BuildSettings(
+        skeletons=str(root / "synth" / "skeletons"), flow=False, test_fraction=0.4, workers=2), log=lambda m: None)
+    return root
+
+
+def test_video_inputs_follow_the_qwen_rules():
+    from mabench.models.qwen_vl import VideoSpec, smart_resize, video_inputs, video_placeholder
+
+    spec = VideoSpec(min_pixels=4 * 32 * 32, max_pixels=8 * 64 * 64)
+    frames = [np.full((48, 80, 3), i * 20, np.uint8) for i in range(5)]   # odd count: last frame repeated
+    v = video_inputs(frames, [0.0, 0.5, 1.0, 1.5, 2.0], spec)
+    h, w = smart_resize(6, 48, 80, spec)
+    assert (h % 32, w % 32) == (0, 0) and 6 * h * w <= spec.max_pixels
+    assert v.grid_thw == (3, h // 16, w // 16)
+    assert v.pixel_values.shape == (3 * (h // 16) * (w // 16), 3 * 2 * 16 * 16)
+    assert v.times == [0.25, 1.25, 2.0]                  # the mean time of each frame pair
+    text = video_placeholder(v, spec)
+    assert text.startswith("<0.2 seconds><|vision_start|>") and text.count("<|video_pad|>") == v.num_tokens
+    # first patch = the first 16x16 block of frames 0 and 1, channel-major, normalised to [-1, 1]
+    first = v.pixel_values[0].reshape(3, 2, 16, 16)
+    assert np.allclose(first[:, 0], -1.0) and np.allclose(first[:, 1], 20 / 255 * 2 - 1, atol=0.02)
+
+
+def test_video_inputs_match_transformers_processor_when_torchvision_exists():
+    pytest.importorskip("torchvision", reason="the stock video processor needs torchvision")
+    from transformers import Qwen3VLVideoProcessor
+
+    from mabench.models.qwen_vl import VideoSpec, video_inputs
+
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 255, (8, 96, 128, 3), dtype=np.uint8)
+    spec = VideoSpec(min_pixels=8 * 32 * 32, max_pixels=8 * 96 * 128)
+    ours = video_inputs(list(frames), list(np.arange(8) / 8), spec)
+    vp = Qwen3VLVideoProcessor(size={"shortest_edge": spec.min_pixels, "longest_edge": spec.max_pixels},
+                               image_mean=[0.5] * 3, image_std=[0.5] * 3, do_sample_frames=False)
+    stock = vp(videos=[frames], return_tensors="np", cap_pixels_per_frame=False)
+    assert tuple(stock["video_grid_thw"][0]) == ours.grid_thw
+    assert np.abs(stock["pixel_values_videos"] - ours.pixel_values).mean() < 0.02  # resize kernels differ a little
+
+
+@needs_hf
+def test_tiny_model_evaluates_through_mabench_eval(tiny, corpus_build, tmp_path):
+    bench = corpus_build / "built" / "benchmark.json"
+    r = CliRunner().invoke(app, ["eval", str(bench), "--videos", str(corpus_build / "synth" / "clips"),
+                                 "--model", f"hf:{tiny}", "--out", str(tmp_path / "run"), "--limit", "24",
+                                 "--max-tokens", "6", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    preds = [json.loads(x) for x in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
+    assert len(preds) == 24 and not [p for p in preds if p.get("error")]
+    assert all(p["frames"]["count"] == 8 and len(p["frames"]["timestamps"]) == 8 for p in preds)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model"]["backend"] == "hf" and config["model"]["adapter"] is None
+
+
+@needs_hf
+def test_lora_training_lowers_the_loss_and_the_adapter_changes_answers(tiny, corpus_build, tmp_path):
+    corpus = corpus_build / "built" / "corpus"
+    adapter = tmp_path / "adapter"
+    r = CliRunner().invoke(app, ["train", "--corpus", str(corpus), "--model", str(tiny), "--out", str(adapter),
+                                 "--max-steps", "60", "--lr", "1e-2", "--batch-size", "4", "--frames", "4",
+                                 "--logging-steps", "10", "--save-steps", "30"])
+    assert r.exit_code == 0, r.output
+    info = json.loads((adapter / "mabench_train.json").read_text())
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    assert info["corpus_sha256"] == manifest["sha256"] and info["steps"] == 60
+    assert info["corpus_loss_after"] <= 0.7 * info["corpus_loss_before"], info  # dropped by >= 30%
+    assert (adapter / "adapter_config.json").exists() and any(adapter.glob("adapter_model.*"))
+    cfg = json.loads((adapter / "adapter_config.json").read_text())
+    assert "language_model" in str(cfg["target_modules"]) and "visual" not in str(cfg["target_modules"])
+    assert any((adapter / "checkpoints").glob("checkpoint-*"))
+
+    bench = corpus_build / "built" / "benchmark.json"
+    answers = {}
+    for name, extra in (("base", []), ("tuned", ["--adapter", str(adapter)])):
+        r = CliRunner().invoke(app, ["eval", str(bench), "--videos", str(corpus_build / "synth" / "clips"),
+                                     "--model", f"hf:{tiny}", "--out", str(tmp_path / name), "--limit", "12",
+                                     "--max-tokens", "6", "--no-progress", *extra])
+        assert r.exit_code == 0, r.output
+        answers[name] = [json.loads(x)["raw_output"] for x in (tmp_path / name / "predictions.jsonl").read_text()
+                         .splitlines()]
+    assert answers["base"] != answers["tuned"]
+    assert sum(a in ("Yes", "No") or len(a) == 1 for a in answers["tuned"]) > \
+        sum(a in ("Yes", "No") or len(a) == 1 for a in answers["base"])  # it learned the answer format
+
+
+@needs_hf
+def test_corpus_that_does_not_fit_fails_before_training(tiny, corpus_build, tmp_path):
+    src = (corpus_build / "built" / "corpus" / "chat.jsonl").read_text().splitlines()
+    bad = json.loads(src[1])
+    bad["messages"][0]["content"] = [c for c in bad["messages"][0]["content"] if c["type"] != "video"]
+    (tmp_path / "chat.jsonl").write_text("\n".join([src[0], json.dumps(bad), *src[2:]]) + "\n")
+    r = CliRunner().invoke(app, ["train", "--corpus", str(tmp_path), "--model", str(tiny), "--out",
+                                 str(tmp_path / "a"), "--max-steps", "1"])
+    assert r.exit_code == 2 and f"(id {bad['id']})" in r.output and "has 0 videos" in r.output
+    assert not (tmp_path / "a" / "checkpoints").exists()
