@@ -100,14 +100,18 @@ def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
         from mabench.models.hf import tiny_qwen3_vl
     except ImportError:
         return None
+    import dataclasses
+
     from mabench.evaluate.runner import run_eval
-    from mabench.models import make_backend
+    from mabench.models import GenerationConfig, make_backend
 
     model_dir = runs_dir.parent / "tiny-qwen3-vl"
     if not model_dir.exists():
         tiny_qwen3_vl(model_dir)
     backend = make_backend(f"hf:{model_dir}")
     run_dir = runs_dir / "tiny-qwen3-vl"
+    # random weights never stop on their own: a short answer budget keeps the demo quick
+    settings = dataclasses.replace(settings, gen=GenerationConfig(max_tokens=12))
 
     async def go():
         try:
