@@ -149,3 +149,22 @@ def test_corpus_that_does_not_fit_fails_before_training(tiny, corpus_build, tmp_
                                  str(tmp_path / "a"), "--max-steps", "1"])
     assert r.exit_code == 2 and f"(id {bad['id']})" in r.output and "has 0 videos" in r.output
     assert not (tmp_path / "a" / "checkpoints").exists()
+
+
+@needs_hf
+def test_training_resumes_from_its_last_checkpoint(tiny, corpus_build, tmp_path):
+    args = ["train", "--corpus", str(corpus_build / "built" / "corpus"), "--model", str(tiny), "--out",
+            str(tmp_path / "a"), "--batch-size", "2", "--frames", "4", "--save-steps", "3", "--logging-steps", "1"]
+    r = CliRunner().invoke(app, [*args, "--max-steps", "3"])
+    assert r.exit_code == 0, r.output
+    state_file = tmp_path / "a" / "checkpoints" / "checkpoint-3" / "trainer_state.json"
+    state = json.loads(state_file.read_text())
+    for h in state["log_history"]:  # mark the first run's losses: a resumed run keeps them, a fresh one would not
+        if "loss" in h:
+            h["loss"] = 999.0
+    state_file.write_text(json.dumps(state))
+    r = CliRunner().invoke(app, [*args, "--max-steps", "5", "--resume"])
+    assert r.exit_code == 0, r.output
+    info = json.loads((tmp_path / "a" / "mabench_train.json").read_text())
+    losses = {x["step"]: x["loss"] for x in info["losses"]}
+    assert info["steps"] == 5 and [losses[k] for k in (1, 2, 3)] == [999.0] * 3 and losses[5] < 100

@@ -233,7 +233,7 @@ def _reversals(proj: np.ndarray, h: float) -> int:
     return reversals
 
 
-def _rhythm(disp: np.ndarray, times: np.ndarray, amp: float) -> str:
+def rhythm_of(disp: np.ndarray, times: np.ndarray, amp: float) -> str:
     """single / continuous / repetitive, from the reversals along the main axis of motion."""
     centred = disp - disp.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
@@ -292,7 +292,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
                           "horizontal": _name(cx, "rightward", "leftward"), "vertical": _name(cy, "upward", "downward")}
         rec["phases"] = phases
         if rec["moving"]:
-            rec["rhythm"] = _rhythm(disp, times, amp)
+            rec["rhythm"] = rhythm_of(disp, times, amp)
             # timed on a steadier track, where jitter moves the crossing less, unless that smoothing
             # averages the movement away (a 2-3 Hz shake): then on the light one
             tt, smooth_s = onset_tracks[part], SMOOTH_ONSET_S

@@ -11,7 +11,16 @@ from itertools import combinations
 
 import numpy as np
 
-from mabench.motion.descriptors import ONSET, PAIRS, onset_time, pair_name, phase_change, phase_edges
+from mabench.motion.descriptors import (
+    CONTACT,
+    ONSET,
+    PAIRS,
+    onset_time,
+    pair_name,
+    phase_change,
+    phase_edges,
+    rhythm_of,
+)
 from mabench.motion.skeleton import PART_JOINTS, J
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -84,7 +93,7 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float) -> dict
         rel = ("simultaneous" if abs(gap) <= GT_SIMULTANEOUS_S else
                ("before" if gap > 0 else "after") if abs(gap) >= GT_LEAD_S else None)
         order[pair_name(a, b)] = rel
-    pairs = {}
+    pairs, contact = {}, {}
     for a, b in PAIRS:
         dist = np.linalg.norm(tracks[a] - tracks[b], axis=1)
         trends = {}
@@ -92,5 +101,10 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float) -> dict
             v = _robust(-dist, times, edges[k], edges[k + 1], "approach", "apart", GT_TREND, GT_STEADY)
             trends[ph] = v.replace("none", "steady") if v else None
         pairs[pair_name(a, b)] = trends
+        contact[pair_name(a, b)] = (True if dist.min() <= 0.8 * CONTACT else False if dist.min() >= 1.25 * CONTACT
+                                    else None)
+    rhythm = {p: rhythm_of(tracks[p] - tracks[p][0], times, amp[p]) for p in BODY_PARTS if moving[p]}
     return {"amplitude": {p: round(a, 4) for p, a in amp.items()}, "moving": moving, "dominant": dominant,
-            "onset": onset, "order": order, "directions": directions, "pairs": pairs}
+            "onset": onset, "order": order, "directions": directions, "pairs": pairs, "contact": contact,
+            "rhythm": rhythm,
+            "part_tracks": {p: np.round(tr, 4).tolist() for p, tr in tracks.items()}}  # torso lengths, y up
