@@ -153,6 +153,15 @@ def corpus_loss(model, collator: VideoCollator, records: list[dict], limit: int 
     return total / max(tokens, 1)
 
 
+def _checkpointing(on: bool) -> dict:
+    """Activation (gradient) checkpointing arguments, under the name this transformers version uses."""
+    from trl import SFTConfig
+
+    name = "activation_checkpointing" if "activation_checkpointing" in SFTConfig.__dataclass_fields__ \
+        else "gradient_checkpointing"
+    return {name: on, f"{name}_kwargs": {"use_reentrant": False}}
+
+
 def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainSettings, resume: bool = False,
           log=print) -> dict:
     """Fine-tune; returns the training summary (also in OUT/mabench_train.json)."""
@@ -196,8 +205,8 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
         output_dir=str(out / "checkpoints"), per_device_train_batch_size=settings.batch_size,
         gradient_accumulation_steps=settings.grad_accum, learning_rate=settings.learning_rate,
         num_train_epochs=settings.epochs, max_steps=settings.max_steps, logging_steps=settings.logging_steps,
-        save_steps=settings.save_steps, save_total_limit=2, gradient_checkpointing=settings.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False}, bf16=bf16, remove_unused_columns=False,
+        save_steps=settings.save_steps, save_total_limit=2, **_checkpointing(settings.gradient_checkpointing),
+        bf16=bf16, remove_unused_columns=False,
         dataset_kwargs={"skip_prepare_dataset": True}, report_to=[], seed=settings.seed,
         use_cpu=device == "cpu", dataloader_num_workers=0, lr_scheduler_type="constant", warmup_steps=0)
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"idx": list(range(len(records)))}),
