@@ -629,7 +629,9 @@ def demo(
         res = run_demo(out, clips, seed, workers=max(1, min(4, os.cpu_count() or 1)),
                        log=lambda m: console.print(m, markup=False))
     except ImportError as e:
-        fail(f"the demo's report needs the report extra ({e.name} is missing): pip install 'mabench[report]'")
+        if e.name in ("matplotlib", "jinja2"):
+            fail(f"the demo's report needs the report extra ({e.name} is missing): pip install -e \".[report]\"")
+        fail(str(e))
     console.print(f"done in {time.perf_counter() - t0:.0f} s. Open the report: {res['index'].resolve()}")
     console.print(f"leaderboard: {out / 'report' / 'leaderboard.md'}; your model next: mabench eval "
                   f"{res['benchmark']} --videos {out / 'synth' / 'clips'} --model openai:NAME --base-url URL "

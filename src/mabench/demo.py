@@ -96,14 +96,15 @@ def write_report(runs: list[Path], out: Path, videos: Path, seed: int = 0) -> Pa
 
 def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
     """A tiny randomly initialised Qwen3-VL through the `hf:` backend, when the hf extra is there."""
-    try:
-        from mabench.models.hf import tiny_qwen3_vl
-    except ImportError:
-        return None
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) is None for m in ("torch", "transformers", "tokenizers")):
+        return None  # the hf extra is not installed: baselines only
     import dataclasses
 
     from mabench.evaluate.runner import run_eval
     from mabench.models import GenerationConfig, make_backend
+    from mabench.models.hf import tiny_qwen3_vl
 
     model_dir = runs_dir.parent / "tiny-qwen3-vl"
     if not model_dir.exists():
