@@ -120,11 +120,11 @@ def video_inputs(frames: list[np.ndarray], timestamps: list[float], spec: VideoS
         raise ValueError("a video needs at least one frame")
     frames = list(frames)
     times = list(timestamps)
-    while len(frames) % spec.temporal_patch_size:  # pad by repeating the last frame
+    h, w = frames[0].shape[:2]
+    rh, rw = smart_resize(len(frames), h, w, spec)  # on the real frame count, as the stock processor does
+    while len(frames) % spec.temporal_patch_size:  # then pad by repeating the last frame
         frames.append(frames[-1])
         times.append(times[-1])
-    h, w = frames[0].shape[:2]
-    rh, rw = smart_resize(len(frames), h, w, spec)
     arr = np.stack([np.asarray(Image.fromarray(f).resize((rw, rh), Image.BICUBIC), dtype=np.float32)
                     for f in frames])  # (T, H, W, C)
     arr = (arr / 255.0 - np.array(spec.image_mean, np.float32)) / np.array(spec.image_std, np.float32)
