@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mabench import __version__
@@ -43,8 +44,6 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> None:
     """One clear line on stderr, then exit."""
-    from rich.markup import escape
-
     # escaped: messages carry user text and install hints like ".[hf]" that are not markup
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -478,6 +477,28 @@ if __name__ == "__main__":  # pragma: no cover
 
 # --- motion: synthetic clips and annotation --------------------------------------------------------
 
+SKELETONS_OPT = typer.Option(None, "--skeletons", help="Folder of skeleton files named after the clips.")
+FORMAT_OPT = typer.Option(
+    None, "--format", help="coco17, wholebody133, halpe136, mediapipe33, openpose25 or mabench (default: detect).")
+POSE_OPT = typer.Option(None, "--pose", help="Pose backend to run when there are no skeleton files: mediapipe.")
+FLOW_OPT = typer.Option(True, "--flow/--no-flow", help="Optical-flow energy around each part.")
+
+
+def _check_skeleton_source(command: str, skeletons: Path | None, pose: str | None) -> None:
+    """One of --skeletons / --pose, usable, before any work starts."""
+    if skeletons is None and pose is None:
+        fail(f"{command} needs a skeleton source: --skeletons DIR (files named after the clips) or --pose mediapipe")
+    if skeletons is not None and not skeletons.is_dir():
+        fail(f"--skeletons {skeletons}: not a folder")
+    if pose is not None:
+        from mabench.motion.pose import make_pose_backend
+        from mabench.motion.skeleton import SkeletonError
+
+        try:
+            make_pose_backend(pose)
+        except SkeletonError as e:
+            fail(str(e))
+
 @app.command()
 def synth(
     out: Path = typer.Option(..., "--out", help="Folder for clips/, skeletons/, truth/ and labels.csv."),
@@ -508,11 +529,10 @@ def synth(
 def annotate(
     clips: Path = typer.Argument(..., help="A clip or a folder of clips."),
     out: Path = typer.Option(..., "--out", help="Folder for descriptors.jsonl (resumed if it exists)."),
-    skeletons: Path | None = typer.Option(None, help="Folder of skeleton files named after the clips."),
-    skeleton_format: str | None = typer.Option(
-        None, "--format", help="coco17, wholebody133, halpe136, mediapipe33, openpose25 or mabench (default: detect)."),
-    pose: str | None = typer.Option(None, help="Pose backend to run when there are no skeleton files: mediapipe."),
-    flow: bool = typer.Option(True, "--flow/--no-flow", help="Optical-flow energy around each part."),
+    skeletons: Path | None = SKELETONS_OPT,
+    skeleton_format: str | None = FORMAT_OPT,
+    pose: str | None = POSE_OPT,
+    flow: bool = FLOW_OPT,
     workers: int = typer.Option(max(1, min(4, os.cpu_count() or 1)), help="Processes."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Try clips that failed before again."),
 ) -> None:
@@ -520,17 +540,7 @@ def annotate(
     from mabench.motion.annotate import AnnotateSettings, list_clips
     from mabench.motion.annotate import annotate as run_annotate
 
-    if skeletons is None and pose is None:
-        fail("annotate needs a skeleton source: --skeletons DIR (files named after the clips) or --pose mediapipe")
-    if skeletons is not None and not skeletons.is_dir():
-        fail(f"--skeletons {skeletons}: not a folder")
-    if pose is not None:
-        from mabench.motion.pose import make_pose_backend
-        from mabench.motion.skeleton import SkeletonError
-        try:
-            make_pose_backend(pose)
-        except SkeletonError as e:
-            fail(str(e))
+    _check_skeleton_source("annotate", skeletons, pose)
     try:
         todo = list_clips(clips)
     except FileNotFoundError as e:
@@ -544,7 +554,7 @@ def annotate(
     counts = run_annotate(todo, out, settings, workers=workers, retry_errors=retry_errors,
                           on_done=lambda r: errors.append(f"{r['clip']}: {r['error']}") if "error" in r else None)
     for line in errors[:20]:
-        console.print(f"[yellow]error[/] {line}")
+        console.print(f"[yellow]error[/] {escape(line)}")
     console.print(f"{counts['done']} clips annotated, {counts['errors']} errors, {counts['skipped']} already done; "
                   f"{time.perf_counter() - t0:.1f} s -> {out / 'descriptors.jsonl'}")
 
@@ -556,10 +566,10 @@ def build(
     clips: Path = typer.Argument(..., help="Folder with the labelled clips."),
     labels: Path = typer.Option(..., "--labels", help="CSV: clip, label (name or MA-52 code), optional subject."),
     out: Path = typer.Option(..., "--out", help="Output folder (resumed if it exists)."),
-    skeletons: Path | None = typer.Option(None, help="Folder of skeleton files named after the clips."),
-    skeleton_format: str | None = typer.Option(None, "--format", help="Skeleton format (default: detect)."),
-    pose: str | None = typer.Option(None, help="Pose backend when there are no skeleton files: mediapipe."),
-    flow: bool = typer.Option(True, "--flow/--no-flow", help="Optical-flow energy around each part."),
+    skeletons: Path | None = SKELETONS_OPT,
+    skeleton_format: str | None = FORMAT_OPT,
+    pose: str | None = POSE_OPT,
+    flow: bool = FLOW_OPT,
     seed: int = typer.Option(0, help="Seed of phrasings, option order, balance and the split."),
     test_fraction: float = typer.Option(0.2, help="Share of clips in the benchmark; the rest is the corpus."),
     subject_pattern: str | None = typer.Option(
@@ -578,8 +588,7 @@ def build(
     from mabench.build.pipeline import BuildSettings, blind_check
     from mabench.build.pipeline import build as run_build
 
-    if skeletons is None and pose is None:
-        fail("build needs a skeleton source: --skeletons DIR (files named after the clips) or --pose mediapipe")
+    _check_skeleton_source("build", skeletons, pose)
     if not clips.is_dir():
         fail(f"{clips}: not a folder of clips")
     if executor not in ("local", "ray"):
