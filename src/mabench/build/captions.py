@@ -24,11 +24,12 @@ CAPTION_VERSION = "ma-caption-v1"
 MAX_PARTS = 4  # parts described per clip, by amplitude
 
 # How directions read in text; the keys are the descriptor's labels.
-DIR_WORDS = {"upward": "upward", "downward": "downward", "leftward": "to the left", "rightward": "to the right"}
+# "leftward" reads both as "moves leftward" and "its leftward movement", as MA-Bench's questions use it.
+DIR_WORDS = {"upward": "upward", "downward": "downward", "leftward": "leftward", "rightward": "rightward"}
 DIRECTION_TERMS = ("upward", "downward", "to the left", "to the right", "leftward", "rightward")
 OSC_WORDS = {"horizontal": "from side to side", "vertical": "up and down"}
 COARSE_REGION = {
-    "Body": "the torso and the body as a whole", "Head": "the head", "Upper limb": "the arms and hands",
+    "Body": "the torso, moving the body as a whole", "Head": "the head", "Upper limb": "the arms and hands",
     "Lower limb": "the legs and feet", "Body-hand": "a hand acting on the body",
     "Head-hand": "a hand acting on the head", "Leg-hand": "a hand acting on the legs",
 }
@@ -134,7 +135,7 @@ _RHYTHM = {
     "continuous": ("The {part} moves continuously through the clip.", "The {part}'s movement is continuous."),
     "single": ("The {part} makes a single movement.", "The {part} moves once."),
 }
-_STILL = ("The {parts} stays still.", "The {parts} remains steady.")
+_STILL = ("The {parts} {stay} still.", "The {parts} {remain} steady.")
 _POSITION = ("It ends up at {height}{midline}.", "Its movement reaches {height}{midline}.")
 
 
@@ -163,7 +164,9 @@ def render_madu(c: Caption, rng: random.Random) -> str:
     for a, b, ph in c.contacts:
         out.append(rng.choice(_CONTACT).format(a=a, b=b, phase=ph))
     if c.still:
-        out.append(rng.choice(_STILL).format(parts=" and ".join(c.still)))
+        many = len(c.still) > 1
+        out.append(rng.choice(_STILL).format(parts=" and ".join(c.still), stay="stay" if many else "stays",
+                                             remain="remain" if many else "remains"))
     if not c.movements:
         out.append("No body part moves clearly; the movement is too small to describe by part.")
     return " ".join(out)
@@ -192,7 +195,8 @@ def render_mare(c: Caption, rng: random.Random) -> str:
     region = COARSE_REGION[c.coarse]
     coarse_s = rng.choice((
         f"The movement is carried by {region}, which places it in the {c.coarse} category.",
-        f"Since {region} carries the movement, the coarse category is {c.coarse}.",
+        f"Since {region} {'carry' if ' and ' in region else 'carries'} the movement, the coarse category is "
+        f"{c.coarse}.",
     ))
     exclusion = rng.choice((
         f"It is not {c.neighbour}: that would show {CUES[c.neighbour]}, while here we see {CUES[c.fine]}.",
