@@ -62,7 +62,7 @@ def expected(q: dict, truth: dict) -> str | None:
             return yn[ga == m["direction"] and gb == m["direction"]]
         if kind == "opposite directions":
             return yn[ga in OPPOSITE and OPPOSITE[ga] == gb]
-        da, db = m["direction"].split("/")
+        da, db = m.get("directions") or (m["direction"], m["direction"])
         return yn[ga == da and gb == db]
     if kind == "amplitude":
         aa, ab = (f["amplitude"][p] for p in parts)
@@ -77,7 +77,7 @@ def expected(q: dict, truth: dict) -> str | None:
             return None
         return yn[rel == "simultaneous"] if fam == "MAS_SIM" else yn[rel == "before"]
     if kind == "sequence":
-        d1, d2 = m["direction"].split("/")
+        d1, d2 = m["directions"]
         dirs = f["directions"][parts[0]]
         at = {d: [k for k, p in enumerate(PHASES) for ax in ("horizontal", "vertical") if dirs[p][ax] == d]
               for d in (d1, d2)}

@@ -481,6 +481,19 @@ def rebalance(plans: list[ClipPlan], bal: Balancer) -> None:
                     break
 
 
+def _report_meta(f: Fact) -> dict:
+    """`meta` as stored: one `phase` and one `direction` (what reports break down by), and the full
+    lists where a fact spans two (`phases`, `directions`: "up in the early phase, then down later")."""
+    m = {**f.meta, "family": f.family}
+    if isinstance(m.get("direction"), str) and "/" in m["direction"]:
+        m["directions"] = m["direction"].split("/")
+        m["direction"] = m["directions"][0]
+    if isinstance(m.get("phase"), str) and "/" in m["phase"]:
+        m["phases"] = m["phase"].split("/")
+        m["phase"] = None
+    return m
+
+
 def render_clip(plan: ClipPlan, bal: Balancer) -> list[dict]:
     """The 12 (or fewer, when facts are missing) questions of one clip, without qids."""
     cap, rng = plan.cap, plan.rng
@@ -502,7 +515,7 @@ def render_clip(plan: ClipPlan, bal: Balancer) -> list[dict]:
                                                                       "parts": [], "phase": None})
     for task in FACTS:
         for f in plan.chosen[task]:
-            add(task, rng.choice(TEMPLATES[f.family]).format(**f.fields), f.answer, {**f.meta, "family": f.family})
+            add(task, rng.choice(TEMPLATES[f.family]).format(**f.fields), f.answer, _report_meta(f))
     add("MADU", rng.choice(TEMPLATES["MADU"]), cap.madu, {"kind": "description", "parts": cap.ranking,
                                                             "phase": None})
     add("MARE", rng.choice(TEMPLATES["MARE"]), cap.mare, {"kind": "reasoning", "label": cap.fine,
