@@ -262,3 +262,28 @@ def test_ray_executor_with_a_local_instance(synth_set, tmp_path):
     assert r.exit_code == 0, r.output
     assert f"descriptors: {N_CLIPS} new" in r.output
     assert len(read_descriptors(out)) == N_CLIPS
+
+
+def test_build_cli_with_rewrite_keeps_only_faithful_rewrites(synth_set, tmp_path):
+    from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
+
+    for mode, status in (("faithful", "accepted"), ("flip", "rejected")):
+        out = tmp_path / mode
+        with FakeOpenAIServer(Behaviour(model="writer", rewrite=mode)) as srv:
+            r = CliRunner().invoke(app, ["build", str(synth_set / "clips"), "--labels", str(synth_set / "labels.csv"),
+                                         "--skeletons", str(synth_set / "skeletons"), "--out", str(out), "--no-flow",
+                                         "--test-fraction", "1", "--workers", "1", "--rewrite", "openai:writer",
+                                         "--base-url", srv.base_url])
+        assert r.exit_code == 0, r.output
+        caps = [json.loads(x) for x in (out / "captions.jsonl").read_text().splitlines()]
+        statuses = {c["rewrite"]["madu"]["status"] for c in caps}
+        madu = {q["video_name"]: q["answer"] for q in json.loads((out / "benchmark.json").read_text())
+                if q["task"] == "MADU"}
+        if status == "accepted":
+            assert statuses == {"accepted"} and all(a.startswith("As the video shows") for a in madu.values())
+        else:  # swapping up and down flips facts wherever a vertical movement is stated
+            assert "rejected" in statuses and not any(a.startswith("As the video shows") for a in madu.values())
+    r = CliRunner().invoke(app, ["build", str(synth_set / "clips"), "--labels", str(synth_set / "labels.csv"),
+                                 "--skeletons", str(synth_set / "skeletons"), "--out", str(tmp_path / "x"),
+                                 "--rewrite", "openai:writer"])
+    assert r.exit_code == 2 and "--base-url" in r.output
