@@ -546,7 +546,9 @@ def annotate(
     except FileNotFoundError as e:
         fail(str(e))
     if not todo:
-        fail(f"{clips}: no video clips ({', '.join(('.mp4', '.avi', '.mov', '.mkv', '.webm'))})")
+        from mabench.data.records import VIDEO_SUFFIXES
+
+        fail(f"{clips}: no video clips ({', '.join(VIDEO_SUFFIXES)})")
     settings = AnnotateSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
                                 flow=flow)
     t0 = time.perf_counter()

@@ -26,7 +26,8 @@ from mabench.build.labels import LabelRow, read_labels
 from mabench.build.qa import QA_VERSION, build_questions
 from mabench.build.qc import qc_markdown, qc_report
 from mabench.data.io import atomic_write_text, iter_jsonl, write_json
-from mabench.motion.annotate import VIDEO_SUFFIXES, AnnotateSettings, annotate, read_descriptors
+from mabench.data.records import VIDEO_SUFFIXES
+from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
 from mabench.motion.descriptors import DESCRIPTOR_VERSION
 
 

@@ -26,7 +26,6 @@ QA_VERSION = "ma-qa-v1"
 AMPLITUDE_RATIO = 1.5   # "moves more than": the larger amplitude must be this many times the smaller
 QA_MARGIN = 1.3         # a direction is asked about only when it clears the descriptors' margin by this factor
 OPPOSITE = {"upward": "downward", "downward": "upward", "leftward": "rightward", "rightward": "leftward"}
-AXIS_WORD = {"horizontal": "horizontal", "vertical": "vertical"}
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "CMAR": (
@@ -161,7 +160,6 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "fine-grained micro-action labels.",
     ),
 }
-PPR_PHASE_WORDS = {"early": "early", "middle": "middle", "late": "late"}
 
 
 @dataclass
@@ -245,7 +243,7 @@ def mad_facts(desc: dict) -> list[Fact]:
                         same = la == lb
                         out.append(Fact("MAD_SAME", {"a": a, "b": b, "phase": ph, "dir": DIR_WORDS[la]},
                                         "Yes" if same else "No", {**base, "kind": "same direction", "direction": la}))
-                        out.append(Fact("MAD_OPP", {"a": a, "b": b, "phase": ph, "axis": AXIS_WORD[ax]},
+                        out.append(Fact("MAD_OPP", {"a": a, "b": b, "phase": ph, "axis": ax},
                                         "No" if same else "Yes", {**base, "kind": "opposite directions",
                                                                   "direction": f"{la}/{lb}"}))
                     if la in OPPOSITE and (lb in OPPOSITE or lb == "none"):
@@ -357,7 +355,7 @@ def ppr_facts(desc: dict) -> list[Fact]:
                 continue
             base = {"kind": "pair trend", "parts": [a, b], "phase": ph, "trend": trend, "value": p["delta"],
                     "margin": TREND}
-            f = {"A": _title(a), "B": _title(b), "phase": PPR_PHASE_WORDS[ph]}
+            f = {"A": _title(a), "B": _title(b), "phase": ph}
             out.append(Fact("PPR", f, "Yes" if trend == "approach" else "No", {**base, "direction": "approach"}))
             out.append(Fact("PPR_APART", f, "Yes" if trend == "apart" else "No", {**base, "direction": "apart"}))
             out.append(Fact("PPR_STEADY", f, "Yes" if trend == "steady" else "No", {**base, "direction": "steady"}))

@@ -19,11 +19,11 @@ import numpy as np
 
 from mabench.data.io import iter_jsonl, repair_torn_tail
 from mabench.data.predictions import append_jsonl
+from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.descriptors import DESCRIPTOR_VERSION, describe
 from mabench.motion.formats import load_skeleton
 from mabench.motion.skeleton import SkeletonError
 
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm")
 DESCRIPTORS_FILE = "descriptors.jsonl"
 
 
