@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import av
-import numpy as np
 
 from mabench.data.io import iter_jsonl, repair_torn_tail
 from mabench.data.predictions import append_jsonl
@@ -23,6 +22,7 @@ from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.descriptors import DESCRIPTOR_VERSION, describe
 from mabench.motion.formats import load_skeleton
 from mabench.motion.skeleton import SkeletonError
+from mabench.video.decode import decode_all
 
 DESCRIPTORS_FILE = "descriptors.jsonl"
 
@@ -62,18 +62,6 @@ def probe(path: Path) -> tuple[float, int, int]:
         return fps, s.codec_context.width, s.codec_context.height
 
 
-def _rgb_frames(path: Path) -> tuple[list[np.ndarray], np.ndarray]:
-    frames, times = [], []
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        tb = float(s.time_base or 0)
-        for i, fr in enumerate(c.decode(s)):
-            frames.append(fr.to_ndarray(format="rgb24"))
-            times.append(fr.pts * tb if fr.pts is not None and tb else i / 25.0)
-    t = np.asarray(times)
-    return frames, t - t[0]
-
-
 def annotate_clip(clip: str | Path, settings: AnnotateSettings) -> dict:
     """The descriptor record of one clip, or an error record naming what went wrong."""
     clip = Path(clip)
@@ -86,7 +74,7 @@ def annotate_clip(clip: str | Path, settings: AnnotateSettings) -> dict:
             sk = load_skeleton(src, settings.fmt, fps=fps, width=width, height=height)
         elif settings.pose:
             from mabench.motion.pose import make_pose_backend
-            frames, times = _rgb_frames(clip)
+            frames, times, _ = decode_all(clip, "rgb24")
             sk = make_pose_backend(settings.pose).estimate(frames, times)
         else:
             raise SkeletonError("no skeleton source: pass a skeletons folder or a pose backend")

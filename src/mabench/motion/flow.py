@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 
 from mabench.motion.skeleton import J, Skeleton
 from mabench.taxonomy import BODY_PARTS, PHASES
+from mabench.video.decode import decode_all
 
 FLOW_SIDE = 320
 BOX = 0.35
@@ -25,20 +25,7 @@ PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPT
 
 def decode_gray(path: str | Path, max_side: int = FLOW_SIDE) -> tuple[list[np.ndarray], np.ndarray, tuple[int, int]]:
     """All frames of a clip, grey and downscaled; their times (s); the original (width, height)."""
-    frames, times = [], []
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        w, h = stream.codec_context.width, stream.codec_context.height
-        scale = min(1.0, max_side / max(w, h))
-        sw, sh = max(2, int(round(w * scale)) // 2 * 2), max(2, int(round(h * scale)) // 2 * 2)
-        tb = float(stream.time_base) if stream.time_base else 0.0
-        for i, frame in enumerate(container.decode(stream)):
-            frames.append(frame.reformat(width=sw, height=sh, format="gray").to_ndarray())
-            pts = frame.pts
-            times.append(pts * tb if pts is not None and tb else i / float(stream.average_rate or 25))
-    t = np.asarray(times, dtype=np.float64)
-    return frames, t - (t[0] if len(t) else 0.0), (w, h)
+    return decode_all(path, "gray", max_side)
 
 
 def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset: str = "ultrafast") -> dict:

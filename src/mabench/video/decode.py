@@ -1,4 +1,5 @@
-"""Decode a clip once and return the sampled frames as JPEG bytes with their timestamps (PyAV)."""
+"""Decode clips with PyAV: sampled frames as JPEG bytes with their timestamps (evaluation), or every
+frame as an array (motion analysis)."""
 
 from __future__ import annotations
 
@@ -125,3 +126,26 @@ def _encode(img, quality: int) -> bytes:
     buf = io.BytesIO()
     img.convert("RGB").save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
+
+
+def decode_all(path: str | Path, fmt: str = "rgb24", max_side: int | None = None):
+    """Every frame of a clip as arrays in `fmt` ("rgb24" or "gray"), downscaled so the longest side
+    is at most `max_side`; their times in seconds from the first frame; the clip's (width, height)."""
+    import numpy as np
+
+    frames, times = [], []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        w, h = stream.codec_context.width, stream.codec_context.height
+        scale = min(1.0, max_side / max(w, h)) if max_side else 1.0
+        sw, sh = max(2, int(round(w * scale)) // 2 * 2), max(2, int(round(h * scale)) // 2 * 2)
+        tb = float(stream.time_base) if stream.time_base else 0.0
+        rate = float(stream.average_rate or 25)
+        for i, frame in enumerate(container.decode(stream)):
+            if (sw, sh) != (w, h):
+                frame = frame.reformat(width=sw, height=sh)
+            frames.append(frame.to_ndarray(format=fmt))
+            times.append(frame.pts * tb if frame.pts is not None and tb else i / rate)
+    t = np.asarray(times, dtype=np.float64)
+    return frames, t - (t[0] if len(t) else 0.0), (w, h)
