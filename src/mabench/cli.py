@@ -408,18 +408,13 @@ def report(
     videos: Path | None = typer.Option(None, "--videos", help="Clips folder, for frame thumbnails in the HTML."),
 ) -> None:
     """Leaderboard with 95% clip-bootstrap CIs, paired comparisons, breakdowns, plots and an HTML report."""
-    from mabench.data.io import atomic_write_text
-    from mabench.report.leaderboard import build_report, leaderboard_csv, leaderboard_markdown
+    from mabench.report.leaderboard import build_report, write_tables
 
     try:
         rep = build_report(runs, key, bootstrap, seed)
     except (BenchmarkError, ValueError, FileNotFoundError, KeyError, OSError) as e:
         fail(str(e))
-    out.mkdir(parents=True, exist_ok=True)
-    md = leaderboard_markdown(rep, paper)
-    atomic_write_text(out / "leaderboard.md", md)
-    atomic_write_text(out / "leaderboard.csv", leaderboard_csv(rep))
-    write_json(out / "report.json", rep)
+    md = write_tables(rep, out, paper)
     console.print(md)
     for comp in rep["paired"]:
         table = Table(title=f"{comp['a']} − {comp['b']} (paired bootstrap; McNemar exact for closed tasks)")
@@ -433,12 +428,11 @@ def report(
     console.print(f"written: {out / 'leaderboard.md'}, {out / 'leaderboard.csv'}, {out / 'report.json'}")
     if html:
         try:
-            from mabench.report.html import write_html
-            from mabench.report.plots import all_plots
+            from mabench.report.html import write_html_report
+
+            index = write_html_report(rep, runs, out, videos)
         except ImportError as e:
             fail(f"plots and HTML need the report extra ({e.name} is missing): pip install 'mabench[report]'")
-        bench = load_benchmark(rep["benchmark"]["path"])
-        index = write_html(rep, bench, runs, out, all_plots(rep, out / "plots"), videos)
         console.print(f"HTML report: {index}")
 
 

@@ -10,7 +10,6 @@ the demo's scores are closed-task scores; the report says so.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +23,7 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
     from mabench.build.pipeline import BuildSettings, build
     from mabench.data import load_benchmark
     from mabench.evaluate.prompts import load_prompts
-    from mabench.evaluate.runner import EvalSettings, run_eval
+    from mabench.evaluate.runner import EvalSettings, run_eval_blocking
     from mabench.models import make_backend
     from mabench.synth.generate import write_set
 
@@ -54,13 +53,7 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
         run_dir = out / "runs" / spec
         backend = make_backend(spec, seed=seed, **kw)
 
-        async def go(backend=backend, run_dir=run_dir):
-            try:
-                return await run_eval(bench, backend, settings, run_dir, prompts)
-            finally:
-                await backend.aclose()
-
-        res = asyncio.run(go())
+        res = run_eval_blocking(bench, backend, settings, run_dir, prompts)
         runs.append(run_dir)
         log(f"    {spec}: closed AVG {res.scores.closed_avg:.2f}" if res.scores and res.scores.closed_avg is not None
             else f"    {spec}: done")
@@ -78,20 +71,13 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
 
 
 def write_report(runs: list[Path], out: Path, videos: Path, seed: int = 0) -> Path:
-    from mabench.data import load_benchmark
-    from mabench.data.io import atomic_write_text, write_json
-    from mabench.report.html import write_html
-    from mabench.report.leaderboard import build_report, leaderboard_csv, leaderboard_markdown
-    from mabench.report.plots import all_plots
+    from mabench.report.html import write_html_report
+    from mabench.report.leaderboard import build_report, write_tables
 
     rep = build_report(runs, None, 500, seed)
     rep["paper"] = []  # the paper's rows are MA-Bench numbers; this is a synthetic benchmark
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "leaderboard.md", leaderboard_markdown(rep, False))
-    atomic_write_text(out / "leaderboard.csv", leaderboard_csv(rep))
-    write_json(out / "report.json", rep)
-    bench = load_benchmark(rep["benchmark"]["path"])
-    return write_html(rep, bench, runs, out, all_plots(rep, out / "plots"), videos)
+    write_tables(rep, out, paper=False)
+    return write_html_report(rep, runs, out, videos)
 
 
 def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
@@ -102,7 +88,7 @@ def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
         return None  # the hf extra is not installed: baselines only
     import dataclasses
 
-    from mabench.evaluate.runner import run_eval
+    from mabench.evaluate.runner import run_eval_blocking
     from mabench.models import GenerationConfig, make_backend
     from mabench.models.hf import tiny_qwen3_vl
 
@@ -114,12 +100,6 @@ def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
     # random weights never stop on their own: a short answer budget keeps the demo quick
     settings = dataclasses.replace(settings, gen=GenerationConfig(max_tokens=12))
 
-    async def go():
-        try:
-            return await run_eval(bench, backend, settings, run_dir, prompts)
-        finally:
-            await backend.aclose()
-
-    asyncio.run(go())
+    run_eval_blocking(bench, backend, settings, run_dir, prompts)
     log("    hf:tiny-qwen3-vl (random weights, to show the local-model path): done")
     return run_dir

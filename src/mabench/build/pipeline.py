@@ -158,13 +158,11 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
                 api_key_env: str = "OPENAI_API_KEY") -> dict:
     """Answer the benchmark's closed questions `runs` times without frames (text only, sampled at
     temperature 0.7 with different seeds) through the eval runner; add the result to the QC report."""
-    import asyncio
-
     from mabench.build.qc import blind_hits
     from mabench.data import load_benchmark
     from mabench.data.predictions import latest_by_qid, read_predictions
     from mabench.evaluate.prompts import load_prompts
-    from mabench.evaluate.runner import EvalSettings, run_eval
+    from mabench.evaluate.runner import EvalSettings, run_eval_blocking
     from mabench.models import GenerationConfig, make_backend
     from mabench.taxonomy import CLOSED_TASKS
 
@@ -178,14 +176,7 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
         backend = make_backend(f"blind:{name}", base_url, api_key_env)
         settings = EvalSettings(gen=GenerationConfig(temperature=0.7, seed=i))
 
-        async def go(backend=backend, settings=settings, i=i):
-            try:
-                await backend.probe()
-                return await run_eval(bench, backend, settings, out / "qc_blind" / f"run{i}", load_prompts(None))
-            finally:
-                await backend.aclose()
-
-        asyncio.run(go())
+        run_eval_blocking(bench, backend, settings, out / "qc_blind" / f"run{i}", load_prompts(None), probe=True)
         preds = latest_by_qid(read_predictions(out / "qc_blind" / f"run{i}" / "predictions.jsonl"))
         answers.append({q: p.pred_answer for q, p in preds.items() if p.pred_answer})
     records = json.loads((out / "benchmark.json").read_text(encoding="utf-8"))

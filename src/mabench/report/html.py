@@ -109,3 +109,12 @@ def write_html(report: dict[str, Any], bench: Benchmark, run_paths: list[Path], 
                       cell=_cell, plots=[str(p.relative_to(out)) for p in plots], tasks=TASK_ORDER, parts=parts)
     atomic_write_text(out / "index.html", html)
     return out / "index.html"
+
+
+def write_html_report(rep: dict, runs: list[Path], out: Path, videos: Path | None = None) -> Path:
+    """Plots and index.html for a built report (needs the report extra); returns index.html."""
+    from mabench.data import load_benchmark
+    from mabench.report.plots import all_plots
+
+    bench = load_benchmark(rep["benchmark"]["path"])
+    return write_html(rep, bench, runs, out, all_plots(rep, out / "plots"), videos)

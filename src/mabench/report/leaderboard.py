@@ -228,3 +228,15 @@ def leaderboard_csv(report: dict[str, Any]) -> str:
             row += [r["metrics"][m], ci[0], ci[1]]
         w.writerow(["" if v is None or v != v else v for v in row])
     return buf.getvalue()
+
+
+def write_tables(rep: dict, out: Path, paper: bool = True) -> str:
+    """Write leaderboard.md, leaderboard.csv and report.json into `out`; returns the Markdown."""
+    from mabench.data.io import atomic_write_text, write_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    md = leaderboard_markdown(rep, paper)
+    atomic_write_text(out / "leaderboard.md", md)
+    atomic_write_text(out / "leaderboard.csv", leaderboard_csv(rep))
+    write_json(out / "report.json", rep)
+    return md
