@@ -12,7 +12,6 @@ is greedy unless a temperature is set.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,15 +141,12 @@ class HFBackend:
         self.name = f"hf:{Path(path).name if Path(path).exists() else path}"
         try:
             self.model, self.tokenizer, self.spec = load_model(path, adapter, device, dtype)
-        except ImportError:
-            raise
         except (OSError, ValueError) as e:
             raise EndpointError(f"hf:{path}: cannot load the model ({e})") from e
         self.tokenizer.padding_side = "left"
         self.device = next(self.model.parameters()).device
         self.video_token_id = self.tokenizer.convert_tokens_to_ids(VIDEO_PAD)
         self._pending: list[_Pending] = []
-        self._lock = threading.Lock()
         self._flush_scheduled = False
         self._gpu = asyncio.Lock()
 
@@ -170,18 +166,21 @@ class HFBackend:
         self._pending.append(_Pending(req, fut, loop))
         if len(self._pending) >= self.max_batch:
             loop.create_task(self._flush())
-        elif not self._flush_scheduled:
+        else:
+            self._schedule_flush(loop)
+        return await fut
+
+    def _schedule_flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Flush after a short window, so the requests that arrive together go as one batch."""
+        if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_later(BATCH_WINDOW_S, lambda: loop.create_task(self._flush()))
-        return await fut
 
     async def _flush(self) -> None:
         self._flush_scheduled = False
         batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch:]
-        if self._pending and not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_later(BATCH_WINDOW_S, lambda: asyncio.get_running_loop().create_task(
-                self._flush()))
+        if self._pending:
+            self._schedule_flush(asyncio.get_running_loop())
         if not batch:
             return
         async with self._gpu:  # one batch on the device at a time
