@@ -37,10 +37,6 @@ LEAD_S = 0.2         # onsets this far apart (and beyond their uncertainty) are 
 # Gaussian smoothing (seconds): light keeps 2-3 Hz nods for amplitude and rhythm; heavy damps
 # keypoint jitter where a fact rests on two instants (phase directions, distance trends, onsets).
 SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S = 0.06, 0.1, 0.14
-# Optional: require a phase label to hold with both phase edges moved by this much (seconds). Off by
-# default - it costs half the speed and a few points of coverage for under a point of precision
-# (bench/RESULTS.md); the QA builder's margins do that job instead.
-EDGE_S = 0.0
 
 # The part pairs PPR asks about: (a, b), each a part name.
 PAIRS: tuple[tuple[str, str], ...] = (
@@ -191,29 +187,15 @@ def _phase_codes(net: np.ndarray, ret: np.ndarray, move: float, still: float, no
     return np.select([baf, shaky, net >= move_t, net <= -move_t, np.abs(net) <= still_t], [3, 4, 1, 2, 0], 4)
 
 
-def phase_labels(series: np.ndarray, times: np.ndarray, move: float, still: float, noise: np.ndarray,
-                 edge_s: float = EDGE_S) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per phase: (net change, label code) of every column of `series` (T, C).
-
-    A label must hold when both phase edges move by +-`edge_s`: a fast movement cut by a phase edge
-    belongs to whichever phase the viewer's eye puts the edge in, so it is `unclear`, not a guess.
-    """
+def phase_labels(series: np.ndarray, times: np.ndarray, move: float, still: float,
+                 noise: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per phase: (net change, label code) of every column of `series` (T, C)."""
     edges = phase_edges(times)
     nets, codes = [], []
     for k in range(len(PHASES)):
         net, ret = phase_change(series, times, edges[k], edges[k + 1])
-        code = _phase_codes(net, ret, move, still, noise)
-        for da in ((-edge_s, 0.0, edge_s) if edge_s else ()):
-            for db in (-edge_s, 0.0, edge_s):
-                if da == db == 0.0:
-                    continue
-                t0, t1 = max(edges[k] + da, times[0]), min(edges[k + 1] + db, times[-1])
-                if t1 - t0 <= 0:
-                    continue
-                other = _phase_codes(*phase_change(series, times, t0, t1), move, still, noise)
-                code = np.where(other == code, code, 4)
         nets.append(net)
-        codes.append(code)
+        codes.append(_phase_codes(net, ret, move, still, noise))
     return nets, codes
 
 
@@ -268,7 +250,8 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     steady_tracks = dict(zip(BODY_PARTS, steady.transpose(1, 0, 2), strict=True))
     onset_tracks = dict(zip(BODY_PARTS, onset_arr.transpose(1, 0, 2), strict=True))
     raw_noise = dict(zip(BODY_PARTS, _noise_level(raw), strict=True))  # per part, of the raw tracks
-    heavy_gain = _smoothing_gain(times, SMOOTH_HEAVY_S)
+    gain = {s_: _smoothing_gain(times, s_) for s_ in (SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S)}
+    heavy_gain = gain[SMOOTH_HEAVY_S]
     noise = {part: n * heavy_gain for part, n in raw_noise.items()}  # of the steady tracks
     edges = phase_edges(times)
     part_noise = np.array([noise[p] for p in BODY_PARTS])[:, None].repeat(2, axis=1)  # (P, 2)
@@ -297,13 +280,13 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
             # averages the movement away (a 2-3 Hz shake): then on the light one
             tt, smooth_s = onset_tracks[part], SMOOTH_ONSET_S
             dist = np.linalg.norm(tt - tt[:n_base].mean(axis=0), axis=1)
-            light_noise = raw_noise[part] * _smoothing_gain(times, SMOOTH_S)
+            light_noise = raw_noise[part] * gain[SMOOTH_S]
             if dist.max() < 0.6 * (amp - 3 * light_noise):  # amp itself is inflated by jitter
                 tt, smooth_s = tr, SMOOTH_S
                 dist = np.linalg.norm(disp, axis=1)
             # how far jitter can move the crossing: the track's noise over the curve's slope there; a
             # level within reach of the noise itself gives no onset at all
-            jitter = raw_noise[part] * _smoothing_gain(times, smooth_s)
+            jitter = raw_noise[part] * gain[smooth_s]
             onset = onset_time(dist, times) if onset_level(float(dist.max())) >= 3 * jitter else None
             profiles[part] = dist
             rec["onset"] = None if onset is None else round(onset, 3)
