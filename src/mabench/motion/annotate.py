@@ -8,7 +8,6 @@ only itself; ``retry_errors`` tries those again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import av
 
-from mabench.data.io import iter_jsonl, repair_torn_tail
+from mabench.data.io import iter_jsonl, repair_torn_tail, write_json
 from mabench.data.predictions import append_jsonl
 from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.descriptors import DESCRIPTOR_VERSION, describe
@@ -116,8 +115,7 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
     clips = list(clips)
     todo = [c for c in clips if c.name not in have or ("error" in have[c.name] and retry_errors)]
     counts = {"done": 0, "errors": 0, "skipped": len(clips) - len(todo)}
-    (out / "annotate.json").write_text(json.dumps({**asdict(settings), "version": DESCRIPTOR_VERSION}, indent=1),
-                                       encoding="utf-8")
+    write_json(out / "annotate.json", {**asdict(settings), "version": DESCRIPTOR_VERSION})
 
     def record(rec: dict) -> None:
         append_jsonl(f, rec)
