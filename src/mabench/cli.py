@@ -529,6 +529,8 @@ def annotate(
     flow: bool = FLOW_OPT,
     workers: int = typer.Option(max(1, min(4, os.cpu_count() or 1)), help="Processes."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Try clips that failed before again."),
+    overlay: Path | None = typer.Option(None, "--overlay", help="Folder for a contact sheet per clip (PNG: frames "
+                                        "with the skeleton and head/trunk axes, and the main signals)."),
 ) -> None:
     """Per-part motion descriptors for each clip (one JSON line per clip)."""
     from mabench.motion.annotate import AnnotateSettings, list_clips
@@ -544,7 +546,7 @@ def annotate(
 
         fail(f"{clips}: no video clips ({', '.join(VIDEO_SUFFIXES)})")
     settings = AnnotateSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
-                                flow=flow)
+                                flow=flow, overlay=str(overlay) if overlay else None)
     t0 = time.perf_counter()
     errors: list[str] = []
     counts = run_annotate(todo, out, settings, workers=workers, retry_errors=retry_errors,

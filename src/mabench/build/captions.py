@@ -18,9 +18,10 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from mabench.build.cues import CONFUSABLE, CUES
+from mabench.motion.descriptors import CONTACT
 from mabench.taxonomy import FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, display_label
 
-CAPTION_VERSION = "ma-caption-v1"
+CAPTION_VERSION = "ma-caption-v2"
 MAX_PARTS = 4  # parts described per clip, by amplitude
 
 # How directions read in text; the keys are the descriptor's labels.
@@ -58,6 +59,8 @@ class Caption:
     contacts: list[tuple[str, str, str | None]]  # (a, b, phase in which they approach)
     neighbour: str
     subject: str | None = None
+    # orientation / posture signals that moved: {"name", "subject", "phases": {phase: phrase}, "rhythm"}
+    signals: list[dict] = field(default_factory=list)
     madu: str = ""
     mare: str = ""
     rewrite: dict = field(default_factory=dict)  # per text: status of an LLM rewrite, if one was tried
@@ -79,6 +82,35 @@ def direction_phrase(ph: dict) -> str | None:
     return " and ".join(words) if words else None
 
 
+# How each orientation / posture signal reads: who moves, and the phrase for back-and-forth. The
+# direction phrases are the signal's own words (`mabench.motion.signals.SIGNALS`: "tips downward").
+SIGNAL_TEXT = {
+    "head_pitch": ("head", "tips up and down"), "head_yaw": ("head", "turns from side to side"),
+    "head_roll": ("head", "tilts from side to side"), "trunk_lean": ("trunk", "sways from side to side"),
+    "trunk_length": ("trunk", "lengthens and shortens"),
+    "hip_height": ("hips", "rise and sink"),
+}
+# Not in captions (kept in the descriptors): shoulder_raise is measured against the ears, so a head
+# that lifts reads as shoulders that drop; shoulder_width has no image direction. Neither is checked
+# on real clips yet.
+
+
+def signal_facts(desc: dict) -> list[dict]:
+    """The orientation / posture signals that moved, with their stated phases (nothing unclear)."""
+    out = []
+    for name, sig in desc.get("signals", {}).items():
+        if sig.get("state") != "moves" or name not in SIGNAL_TEXT:
+            continue
+        who, osc = SIGNAL_TEXT[name]
+        phases = {ph: (osc if lab == "back-and-forth" else lab) for ph in PHASES
+                  if (lab := sig.get("phases", {}).get(ph)) not in (None, "none", "unclear")}
+        if who.endswith("s"):  # "the hips rise", not "rises"
+            phases = {ph: re.sub(r"^(\w+?)s\b", r"\1", d) for ph, d in phases.items()}
+        if phases:
+            out.append({"name": name, "subject": who, "phases": phases, "rhythm": sig.get("rhythm", "single")})
+    return out
+
+
 def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption:
     """The structured caption of one clip from its descriptor record and fine label."""
     parts = desc["parts"]
@@ -98,13 +130,17 @@ def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption
     contacts = []
     for name, pair in desc.get("pairs", {}).items():
         a, b = name.split("|")
-        if pair.get("contact") and (a in described or b in described):
+        # a contact is an event only when the parts were apart at the start (hands resting together all
+        # along do not "reach" each other)
+        start, closest = pair.get("start_distance", float("inf")), pair.get("min_distance", 0.0)
+        if pair.get("contact") and (a in described or b in described) and start > CONTACT and \
+                start - closest >= 0.5 * start:
             approach = next((ph for ph in PHASES if pair["phases"][ph]["trend"] == "approach"), None)
             if approach is not None:  # resting together all along is not an event worth a sentence
                 contacts.append((a, b, approach))
     return Caption(clip=desc["clip"], fine=fine, coarse=FINE_TO_COARSE[fine], dominant=desc.get("dominant"),
                    ranking=ranking[:MAX_PARTS], movements=movements, still=still, order=order[:2],
-                   contacts=contacts[:2], neighbour=CONFUSABLE[fine], subject=subject)
+                   contacts=contacts[:2], neighbour=CONFUSABLE[fine], subject=subject, signals=signal_facts(desc))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -136,6 +172,7 @@ _RHYTHM = {
     "single": ("The {part} makes a single movement.", "The {part} moves once."),
 }
 _STILL = ("The {parts} {stay} still.", "The {parts} {remain} steady.")
+_SIGNAL_SENT = ("The {who} {steps}{again}.", "Seen over the clip, the {who} {steps}{again}.")
 _POSITION = ("It ends up at {height}{midline}.", "Its movement reaches {height}{midline}.")
 
 
@@ -163,13 +200,21 @@ def render_madu(c: Caption, rng: random.Random) -> str:
         out.append(rng.choice(_ORDER).format(a=a, b=b))
     for a, b, ph in c.contacts:
         out.append(rng.choice(_CONTACT).format(a=a, b=b, phase=ph))
+    for sig in c.signals[:3]:
+        steps = ", then ".join(f"{d} in the {ph} phase" for ph, d in sig["phases"].items())
+        again = " and repeats it" if sig["rhythm"] == "repeated" else ""
+        out.append(rng.choice(_SIGNAL_SENT).format(who=sig["subject"], steps=steps, again=again))
     if c.still:
         many = len(c.still) > 1
         out.append(rng.choice(_STILL).format(parts=" and ".join(c.still), stay="stay" if many else "stays",
                                              remain="remain" if many else "remains"))
-    if not c.movements:
+    if not c.movements and not c.signals:
         out.append("No body part moves clearly; the movement is too small to describe by part.")
-    return " ".join(out)
+    return _capitalise(" ".join(out))
+
+
+def _capitalise(text: str) -> str:
+    return re.sub(r"(^|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
 
 
 # The body regions whose movement is evidence for each coarse class (part names contain these words).
@@ -188,22 +233,33 @@ def render_mare(c: Caption, rng: random.Random) -> str:
     for m in relevant[:2]:
         steps = ", then ".join(f"{d} in the {ph} phase" for ph, d in m.phases.items())
         ev.append(f"the {m.part} moves {steps}" + (" repeatedly" if m.rhythm == "repetitive" else ""))
+    for sig in c.signals[:2]:
+        steps = ", then ".join(f"{d} in the {ph} phase" for ph, d in sig["phases"].items())
+        ev.append(f"the {sig['subject']} {steps}" + (" repeatedly" if sig["rhythm"] == "repeated" else ""))
     for a, b, ph in c.contacts[:1]:
         ev.append(f"the {a} comes into contact with the {b} in the {ph} phase")
     evidence = "; ".join(ev) if ev else "the visible movement is small and localised"
+    seen = ev[0] if ev else evidence
     opener = rng.choice(("Observation: ", "Evidence: ", "What the video shows: "))
     region = COARSE_REGION[c.coarse]
-    coarse_s = rng.choice((
-        f"The movement is carried by {region}, which places it in the {c.coarse} category.",
-        f"Since {region} {'carry' if ' and ' in region else 'carries'} the movement, the coarse category is "
-        f"{c.coarse}.",
-    ))
+    measured = {m.part for m in c.movements} | {"head" if s["subject"] == "head" else "torso" for s in c.signals}
+    if any(w in p for p in measured for w in words):
+        coarse_s = rng.choice((
+            f"The movement is carried by {region}, which places it in the {c.coarse} category.",
+            f"Since {region} {'carry' if ' and ' in region else 'carries'} the movement, the coarse category is "
+            f"{c.coarse}.",
+        ))
+    else:  # the measurement does not show the labelled region moving: say so rather than claim it
+        coarse_s = (f"The measured movement does not single out {region}; the coarse category given for the clip "
+                    f"is {c.coarse}.")
+    # the exclusion contrasts what the neighbour would look like with what was measured; the label's own
+    # cue is never stated as seen (the measurement may not show it)
     exclusion = rng.choice((
-        f"It is not {c.neighbour}: that would show {CUES[c.neighbour]}, while here we see {CUES[c.fine]}.",
+        f"It is not {c.neighbour}: that would show {CUES[c.neighbour]}, while here {seen}.",
         f"{display_label(c.neighbour)} can be ruled out, since it would show {CUES[c.neighbour]}; "
-        f"instead the clip shows {CUES[c.fine]}.",
+        f"what the clip shows is that {seen}.",
         f"A close alternative is {c.neighbour}, but that would mean {CUES[c.neighbour]}, "
-        f"which does not match {CUES[c.fine]}.",
+        f"which is not what was measured: {seen}.",
     ))
     conclusion = rng.choice((f"Therefore the micro-action is {c.fine}.", f"So the action is {c.fine}."))
     line = MARE_LABEL_LINE.format(coarse=c.coarse, fine=display_label(c.fine))
@@ -236,6 +292,17 @@ def _terms(text: str) -> dict[str, set[str]]:
     }
 
 
+def _claims(text: str) -> set[tuple[frozenset, frozenset]]:
+    """(parts, directions) named together in one sentence or clause: a rewrite that swaps two directions
+    keeps the same words but not the same claims."""
+    out = set()
+    for clause in re.split(r"[.;:]\s+|,\s+then\s+", re.sub(r"\[body part.*", "", text.lower())):
+        t = _terms(clause)
+        if t["parts"] and t["directions"]:
+            out.add((frozenset(t["parts"]), frozenset(t["directions"])))
+    return out
+
+
 def check_rewrite(template: str, rewrite: str, c: Caption) -> str | None:
     """None when `rewrite` keeps every fact of `template` and adds none; else the reason it fails."""
     if not rewrite.strip():
@@ -247,9 +314,14 @@ def check_rewrite(template: str, rewrite: str, c: Caption) -> str | None:
             return f"drops {kind}: {', '.join(sorted(missing))}"
         if added:
             return f"adds {kind} the template does not state: {', '.join(sorted(added))}"
-    low = rewrite.lower()
+    lost = _claims(template) - _claims(rewrite)
+    if lost and len(_claims(rewrite)) <= len(_claims(template)):
+        parts, dirs = next(iter(sorted(lost, key=str)))
+        return f"changes a claim: {', '.join(sorted(parts))} {'/'.join(sorted(dirs))}"
+    # the label line is checked on its own below; here the reasoning's own words
+    low, tlow = (re.sub(r"\[body part.*", "", t.lower()) for t in (rewrite, template))
     for label in (c.fine, c.coarse.lower()):
-        if label in template.lower() and label not in low:
+        if label in tlow and label not in low:
             return f"drops the label {label!r}"
     line = MARE_LABEL_LINE.format(coarse=c.coarse, fine=display_label(c.fine))
     if line in template and line not in rewrite:

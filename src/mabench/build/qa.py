@@ -19,8 +19,17 @@ from dataclasses import dataclass, field
 
 from mabench.build.captions import DIR_WORDS, Caption
 from mabench.build.cues import CONFUSABLE
-from mabench.motion.descriptors import MOVE, TREND
-from mabench.taxonomy import COARSE_CLASSES, COARSE_FINE, FINE_TO_COARSE, PHASES, TASK_ORDER, TASKS, display_label
+from mabench.motion.descriptors import MOVE, MOVING_PART, TREND
+from mabench.taxonomy import (
+    BODY_PARTS,
+    COARSE_CLASSES,
+    COARSE_FINE,
+    FINE_TO_COARSE,
+    PHASES,
+    TASK_ORDER,
+    TASKS,
+    display_label,
+)
 
 QA_VERSION = "ma-qa-v1"
 AMPLITUDE_RATIO = 1.5   # "moves more than": the larger amplitude must be this many times the smaller
@@ -214,12 +223,27 @@ def sad_facts(desc: dict) -> list[Fact]:
                     if any(moves_in[ax][q] == "back-and-forth" for q in PHASES if q != ph) or lab in OPPOSITE:
                         out.append(Fact("SAD_OSC", {"part": part, "phase": ph, "osc": osc}, "No",
                                         {**base, "direction": "back-and-forth", "contrast": f"{lab} instead"}))
+        # a stroke repeated along one axis (a nod) is not one along the other (a shake): a true contrast
+        rep = rec.get("repeated_axis")
+        if rep:
+            other = "horizontal" if rep == "vertical" else "vertical"
+            osc = "from side to side" if other == "horizontal" else "up and down"
+            for ph in PHASES:
+                if rec["phases"][ph][rep] == "back-and-forth":
+                    out.append(Fact("SAD_OSC", {"part": part, "phase": ph, "osc": osc}, "No",
+                                    {"kind": "direction", "parts": [part], "phase": ph, "axis": other,
+                                     "direction": "back-and-forth", "contrast": f"repeated along the {rep} axis"}))
     return out
 
 
 def _clear(phase: dict, axis: str) -> bool:
-    """The phase's net change along `axis` clears QA_MARGIN x the move threshold."""
-    return abs(phase["dx" if axis == "horizontal" else "dy"]) >= QA_MARGIN * MOVE
+    """The phase's net change along `axis` clears QA_MARGIN x the margin it was decided with (the move
+    threshold, or the clip's flow floor for a head seen by flow). Directions read off orientation or
+    posture signals (margin None) were decided against their own floors with a margin already."""
+    margin = phase.get("margin", MOVE)
+    if margin is None:
+        return True
+    return abs(phase["dx" if axis == "horizontal" else "dy"]) >= QA_MARGIN * margin
 
 
 def mad_facts(desc: dict) -> list[Fact]:
@@ -258,17 +282,60 @@ def mad_facts(desc: dict) -> list[Fact]:
                                                 {**base, "kind": "while", "direction": f"{la}/{d}",
                                                  "contrast": "b moves that way in another phase"}))
     amps = {p: parts[p]["amplitude"] for p in parts}
+    out += _against_still(desc, ("torso", "head", "left hand", "right hand"))
     for i, a in enumerate(moving):
         for b in list(moving[i + 1:]) + [p for p in ("head", "torso") if p not in moving]:
             if _same_limb(a, b):
                 continue
             hi, lo = max(amps[a], amps[b]), min(amps[a], amps[b])
+            if parts[a].get("source", "keypoints") != parts[b].get("source", "keypoints"):
+                continue  # amplitudes from flow, signals and keypoints are not on one scale
             if hi >= AMPLITUDE_RATIO * max(lo, 1e-6):
                 base = {"kind": "amplitude", "parts": [a, b], "phase": None, "value": [amps[a], amps[b]],
                         "margin": AMPLITUDE_RATIO}
                 out.append(Fact("MAD_AMP", {"a": a, "b": b}, "Yes" if amps[a] > amps[b] else "No", base))
                 out.append(Fact("MAD_AMP", {"a": b, "b": a}, "Yes" if amps[b] > amps[a] else "No",
                                 {**base, "parts": [b, a], "value": [amps[b], amps[a]]}))
+    return out
+
+
+def _still_parts(desc: dict, candidates) -> list[str]:
+    """Parts that stay still: not moving, and under half the clip's moving threshold (so not a movement
+    just short of it)."""
+    moving_at = desc.get("floor", {}).get("moving_at", MOVING_PART)
+    return [p for p in candidates
+            if not desc["parts"][p]["moving"] and desc["parts"][p]["amplitude"] <= 0.5 * moving_at]
+
+
+def _against_still(desc: dict, candidates) -> list[Fact]:
+    """A moving part against a part that stays still: "does the still one move more?" is a true No,
+    whatever units the moving one was measured in (keypoints, flow or signals)."""
+    out = []
+    parts = desc["parts"]
+    moving_at = desc.get("floor", {}).get("moving_at", MOVING_PART)
+    for a in desc.get("ranking", [])[:2]:
+        for b in _still_parts(desc, candidates):
+            if _same_limb(a, b):
+                continue
+            amps = [parts[a]["amplitude"], parts[b]["amplitude"]]
+            base = {"kind": "amplitude", "parts": [a, b], "phase": None, "value": amps,
+                    "margin": 0.5 * moving_at, "contrast": "b stays still"}
+            out.append(Fact("MAD_AMP", {"a": a, "b": b}, "Yes", base))
+            out.append(Fact("MAD_AMP", {"a": b, "b": a}, "No", {**base, "parts": [b, a], "value": amps[::-1]}))
+    return out
+
+
+def _still_first(desc: dict, candidates) -> list[Fact]:
+    """A part that never moves did not start before a moving one: a true No."""
+    out = []
+    for p_still in [p for p in candidates if not desc["parts"][p]["moving"]
+                    and desc["parts"][p]["amplitude"] < 0.5 * MOVE]:
+        for p_move in desc.get("ranking", [])[:2]:
+            if _same_limb(p_still, p_move):
+                continue
+            out.append(Fact("MAS_STILL", {"still": p_still, "moving": p_move}, "No",
+                            {"kind": "order", "parts": [p_still, p_move], "phase": None, "relation": "never moves",
+                             "value": desc["parts"][p_still]["amplitude"], "margin": 0.5 * MOVE}))
     return out
 
 
@@ -321,12 +388,7 @@ def mas_facts(desc: dict) -> list[Fact]:
             out.append(Fact("MAS_SIM", {"a": a, "b": b}, "Yes", base))
             out.append(Fact("MAS", {"a": a, "b": b}, "No", {**base, "contrast": "they start together"}))
     # a part that never moves did not start before anything (the descriptors call it still)
-    still = [p for p in ("head", "torso") if not parts[p]["moving"] and parts[p]["amplitude"] < 0.5 * MOVE]
-    for p_still in still:
-        for p_move in desc.get("ranking", [])[:2]:
-            out.append(Fact("MAS_STILL", {"still": p_still, "moving": p_move}, "No",
-                            {"kind": "order", "parts": [p_still, p_move], "phase": None, "relation": "never moves",
-                             "value": parts[p_still]["amplitude"], "margin": 0.5 * MOVE}))
+    out += _still_first(desc, ("head", "torso", "left hand", "right hand"))
     # the order of one part's own movements across phases (up in the early phase, down in the late one)
     for part in desc.get("ranking", [])[:4]:
         seq = [(k, parts[part]["phases"][ph][ax]) for k, ph in enumerate(PHASES) for ax in ("vertical", "horizontal")
@@ -363,6 +425,10 @@ def ppr_facts(desc: dict) -> list[Fact]:
 
 
 FACTS = {"SAD": sad_facts, "MAD": mad_facts, "MAS": mas_facts, "PPR": ppr_facts}
+# When a clip has too few facts of a task's own kinds (one part moves, nothing to compare or order), these
+# true contrasts against every still part keep it at 12 questions; used only then, so they do not crowd
+# out the task's usual question types.
+FALLBACKS = {"MAD": lambda d: _against_still(d, BODY_PARTS), "MAS": lambda d: _still_first(d, BODY_PARTS)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -452,6 +518,9 @@ class ClipPlan:
 
 def plan_clip(desc: dict, cap: Caption, bal: Balancer, rng: random.Random) -> ClipPlan:
     candidates = {task: make(desc) for task, make in FACTS.items()}
+    for task, extra in FALLBACKS.items():
+        if len({fact_id(f) for f in candidates[task]}) < TASKS[task].per_clip:
+            candidates[task] += [f for f in extra(desc) if f not in candidates[task]]
     chosen = {task: _pick_yes_no(task, facts, bal, rng) for task, facts in candidates.items()}
     return ClipPlan(desc, cap, rng, chosen, candidates)
 

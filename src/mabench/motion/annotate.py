@@ -33,6 +33,7 @@ class AnnotateSettings:
     pose: str | None = None        # pose backend when there are no skeleton files
     flow: bool = True
     flow_preset: str = "ultrafast"
+    overlay: str | None = None     # folder for per-clip contact sheets (PNG)
 
 
 def list_clips(clips: str | Path) -> list[Path]:
@@ -53,36 +54,72 @@ def find_skeleton(folder: Path, stem: str) -> Path | None:
     return matches[0] if matches else None
 
 
-def probe(path: Path) -> tuple[float, int, int]:
-    """(fps, width, height) of a clip."""
+@dataclass(frozen=True)
+class ClipInfo:
+    fps: float
+    width: int
+    height: int
+    frames: int       # video frames in the stream (counted from packets when the header has none)
+
+
+def probe(path: Path) -> ClipInfo:
     with av.open(str(path)) as c:
         s = c.streams.video[0]
         fps = float(s.average_rate or s.guessed_rate or 0) or 25.0
-        return fps, s.codec_context.width, s.codec_context.height
+        n = int(s.frames or 0) or sum(1 for p in c.demux(s) if p.size > 0)
+        return ClipInfo(fps, s.codec_context.width, s.codec_context.height, n)
 
 
-def annotate_clip(clip: str | Path, settings: AnnotateSettings) -> dict:
-    """The descriptor record of one clip, or an error record naming what went wrong."""
+# A skeleton is the clip's when its frame count (or time span) is within one frame or this share.
+MATCH_TOLERANCE = 0.02
+# Pose runs on frames downscaled to this longest side: MediaPipe's detector and landmark models work at
+# 224-256 px anyway, and a 1080x1296 frame costs ~3x more to convert than to estimate.
+POSE_SIDE = 640
+
+
+def check_match(sk, info: ClipInfo, src: Path) -> None:
+    """Refuse a skeleton that is not this clip's: facts from it would be silently wrong."""
+    tol = max(1, int(MATCH_TOLERANCE * info.frames))
+    n = len(sk.times)
+    if info.frames and abs(n - info.frames) > tol:
+        raise SkeletonError(f"{src.name} has {n} frames but the clip has {info.frames}: not this clip's skeleton "
+                            "(or a different frame rate)")
+    span, clip_span = sk.duration, (info.frames - 1) / info.fps if info.frames else 0.0
+    if clip_span and abs(span - clip_span) > max(1.0 / info.fps, MATCH_TOLERANCE * clip_span):
+        raise SkeletonError(f"{src.name} spans {span:.2f} s but the clip {clip_span:.2f} s: not this clip's skeleton")
+
+
+def annotate_clip(clip: str | Path, settings: AnnotateSettings, overlay: str | None = None) -> dict:
+    """The descriptor record of one clip, or an error record naming what went wrong.
+
+    Any failure inside (decode, pose, flow, descriptors, overlay) becomes this clip's error record:
+    one bad clip costs only its own questions."""
     clip = Path(clip)
     try:
-        fps, width, height = probe(clip)
+        info = probe(clip)
+        frames = times = None
         if settings.skeletons:
             src = find_skeleton(Path(settings.skeletons), clip.stem)
             if src is None:
                 raise SkeletonError(f"no skeleton file for {clip.stem} in {settings.skeletons}")
-            sk = load_skeleton(src, settings.fmt, fps=fps, width=width, height=height)
+            sk = load_skeleton(src, settings.fmt, fps=info.fps, width=info.width, height=info.height)
+            check_match(sk, info, src)
         elif settings.pose:
             from mabench.motion.pose import make_pose_backend
-            frames, times, _ = decode_all(clip, "rgb24")
+            frames, times, _ = decode_all(clip, "rgb24", POSE_SIDE)  # decoded once, for pose and flow
             sk = make_pose_backend(settings.pose).estimate(frames, times)
         else:
             raise SkeletonError("no skeleton source: pass a skeletons folder or a pose backend")
         flow = None
         if settings.flow:
             from mabench.motion.flow import clip_flow
-            flow = clip_flow(clip, sk, settings.flow_preset)
-        return describe(sk, clip.name, flow)
-    except (SkeletonError, av.error.FFmpegError, OSError, ValueError, IndexError) as e:
+            flow = clip_flow(clip, sk, settings.flow_preset, frames, times)
+        rec = describe(sk, clip.name, flow)
+        if overlay:
+            from mabench.motion.overlay import contact_sheet
+            contact_sheet(clip, sk, rec, Path(overlay) / f"{clip.stem}.png", frames, times, flow)
+        return rec
+    except Exception as e:  # noqa: BLE001 - a clip's failure of any kind is its own error record
         return {"clip": clip.name, "error": f"{type(e).__name__}: {e}"}
 
 
@@ -129,10 +166,10 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
                 record(rec)
         elif workers <= 1 or len(todo) <= 1:
             for c in todo:
-                record(annotate_clip(c, settings))
+                record(annotate_clip(c, settings, settings.overlay))
         else:
             with ProcessPoolExecutor(workers) as pool:
-                futures = [pool.submit(annotate_clip, c, settings) for c in todo]
+                futures = [pool.submit(annotate_clip, c, settings, settings.overlay) for c in todo]
                 try:
                     for fut in as_completed(futures):
                         record(fut.result())
@@ -158,7 +195,7 @@ def _ray_map(clips: list[Path], settings: AnnotateSettings, workers: int):
             ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
     try:
         task = ray.remote(annotate_clip)
-        pending = [task.remote(str(c.resolve()), settings) for c in clips]
+        pending = [task.remote(str(c.resolve()), settings, settings.overlay) for c in clips]
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             yield ray.get(done[0])

@@ -7,6 +7,13 @@ are the subject's own side (see `mabench.motion.skeleton`).
 
 A fact is only stated with a margin: a direction, trend or order inside the margin is `none` /
 `unclear`, never a guess, and the QA builder does not ask about it.
+
+Real micro-actions are small, so the margins follow each clip's own noise: a part moves when it clears
+both `MOVING_PART` and `FLOOR_TIMES` times the clip's floor (how far its stillest parts wander). A
+torso moves with the neck, not the hip centre (a seated person's hips stay put). The head, whose
+rotation barely moves its centre, also moves when optical flow in its box (sub-pixel, see
+`mabench.motion.flow`) clears the flow floor; the orientation and trunk signals of
+`mabench.motion.signals` are stated beside the parts.
 """
 
 from __future__ import annotations
@@ -16,10 +23,11 @@ from itertools import combinations
 
 import numpy as np
 
-from mabench.motion.skeleton import PART_JOINTS, J, Skeleton, fill_gaps
+from mabench.motion.signals import describe_signals, summarise
+from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
 
-DESCRIPTOR_VERSION = "ma-desc-v1"
+DESCRIPTOR_VERSION = "ma-desc-v2"
 
 # Thresholds in torso lengths (and seconds). The gap between "moves" and "still" is the margin.
 MOVE = 0.09          # net displacement in a phase that counts as moving in a direction
@@ -32,6 +40,12 @@ CONTACT = 0.45       # parts closer than this (centre to centre) are in contact
 # A part's movement is under way when it has covered a quarter of its largest displacement (at least
 # ONSET): parts of one limb then start together, and jitter moves the crossing little.
 ONSET, ONSET_FRACTION, DECISIVE = 0.08, 0.25, 1.5
+# The clip's floor: the amplitude its stillest quarter of parts reaches (pose jitter, breathing), capped
+# so a whole-body movement (rising up moves every part) does not raise the bar above itself.
+FLOOR_QUANTILE, FLOOR_TIMES, FLOOR_MIN, FLOOR_CAP = 0.25, 3.0, 0.01, 0.05
+# Head flow: moves when its displacement clears this many flow floors (the stillest quarter of part
+# boxes) and FLOW_MIN torso lengths (~1.5 px at a 1080x1296 frame's body size).
+FLOW_TIMES, FLOW_MIN, FLOW_FLOOR_MIN = 3.0, 0.006, 0.0015
 TOGETHER_CORR = 0.9   # correlation of two parts' distance-from-start profiles that means "together"
 LEAD_S = 0.2         # onsets this far apart (and beyond their uncertainty) are ordered
 # Gaussian smoothing (seconds): light keeps 2-3 Hz nods for amplitude and rhythm; heavy damps
@@ -46,15 +60,16 @@ PAIRS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _part_weights() -> np.ndarray:
+def _part_weights(joints_of: dict[str, tuple[str, ...]]) -> np.ndarray:
     w = np.zeros((len(BODY_PARTS), len(J)))
     for p, part in enumerate(BODY_PARTS):
-        for joint in PART_JOINTS[part]:
-            w[p, J[joint]] = 1.0 / len(PART_JOINTS[part])
+        for joint in joints_of[part]:
+            w[p, J[joint]] = 1.0 / len(joints_of[part])
     return w
 
 
-_PART_WEIGHTS = _part_weights()  # (P, J): each part is the mean of its joints
+_PART_WEIGHTS = _part_weights(PART_JOINTS)      # (P, J): each part's centre (distances, contact, position)
+_MOTION_WEIGHTS = _part_weights(MOTION_JOINTS)  # where each part's movement is read
 
 
 def pair_name(a: str, b: str) -> str:
@@ -239,15 +254,15 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         raise ValueError("torso not found: neck and hips missing or on top of each other")
     origin = np.median(hip_c, axis=0)
     # body-centric: image axes kept (directions are as seen), origin and unit from the body
-    def body_centric(p: np.ndarray) -> np.ndarray:  # (T, J, 2) pixels -> (T, P, 2) body units
-        norm = np.einsum("tjc,pj->tpc", p - origin, _PART_WEIGHTS) / scale
+    def body_centric(p: np.ndarray, weights: np.ndarray) -> np.ndarray:  # (T, J, 2) px -> (T, P, 2) body units
+        norm = np.einsum("tjc,pj->tpc", p - origin, weights) / scale
         norm[..., 1] *= -1  # y up, so "upward" is positive
         return norm
 
-    raw = body_centric(sk.points)
+    raw = body_centric(sk.points, _MOTION_WEIGHTS)
     light, onset_arr, steady = (_smooth(raw, times, s_) for s_ in (SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S))
+    centres = _smooth(body_centric(sk.points, _PART_WEIGHTS), times, SMOOTH_HEAVY_S)
     tracks = dict(zip(BODY_PARTS, light.transpose(1, 0, 2), strict=True))
-    steady_tracks = dict(zip(BODY_PARTS, steady.transpose(1, 0, 2), strict=True))
     onset_tracks = dict(zip(BODY_PARTS, onset_arr.transpose(1, 0, 2), strict=True))
     raw_noise = dict(zip(BODY_PARTS, _noise_level(raw), strict=True))  # per part, of the raw tracks
     gain = {s_: _smoothing_gain(times, s_) for s_ in (SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S)}
@@ -259,19 +274,23 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
     n_base = max(1, int(np.searchsorted(times, times[0] + 0.2)))  # the resting pose an onset departs from
 
+    amps = {part: float(np.linalg.norm(tracks[part] - tracks[part][:n0].mean(axis=0), axis=1).max())
+            for part in BODY_PARTS}
+    floor = min(FLOOR_CAP, max(FLOOR_MIN, float(np.quantile(list(amps.values()), FLOOR_QUANTILE))))
+    moving_at = max(MOVING_PART, FLOOR_TIMES * floor)
     parts: dict[str, dict] = {}
     profiles: dict[str, np.ndarray] = {}
     for part in BODY_PARTS:
         tr = tracks[part]
         start = tr[:n0].mean(axis=0)
         disp = tr - start
-        amp = float(np.linalg.norm(disp, axis=1).max())
-        rec: dict = {"amplitude": round(amp, 4), "moving": amp >= MOVING_PART}
+        amp = amps[part]
+        rec: dict = {"amplitude": round(amp, 4), "moving": amp >= moving_at, "source": "keypoints"}
         phases = {}
         pi = BODY_PARTS.index(part)
         for k, ph in enumerate(PHASES):
             (dx, dy), (cx, cy) = nets[k][pi], codes[k][pi]
-            phases[ph] = {"dx": round(float(dx), 4), "dy": round(float(dy), 4),
+            phases[ph] = {"dx": round(float(dx), 4), "dy": round(float(dy), 4), "margin": MOVE,
                           "horizontal": _name(cx, "rightward", "leftward"), "vertical": _name(cy, "upward", "downward")}
         rec["phases"] = phases
         if rec["moving"]:
@@ -297,8 +316,15 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
             rec["offset"] = round(float(times[-1] - crossing_time(back[::-1], times[-1] - times[::-1],
                                                                   onset_level(float(back.max())))), 3)
             peak = int(np.argmax(dist))
-            rec["position"] = _position(part, tr[peak], {p: t[peak] for p, t in tracks.items()})
+            rec["position"] = _position(part, centres[peak, BODY_PARTS.index(part)],
+                                        dict(zip(BODY_PARTS, centres[peak], strict=True)))
         parts[part] = rec
+
+    flow_info = None
+    if flow is not None and "displacement" in flow:
+        flow_info = _head_from_flow(parts, flow, times)
+    sig = describe_signals(sk)
+    _from_signals(parts, sig["signals"])
 
     moving = [p for p in BODY_PARTS if parts[p]["moving"]]
     ranking = sorted(moving, key=lambda p: -parts[p]["amplitude"])
@@ -311,14 +337,17 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     order = []
     # parts that move together (one limb, one stroke) have the same distance profile: a test that
     # uses every frame, so it holds under jitter that moves single crossings
-    corr = np.eye(len(ranking))
-    if ranking:
-        prof = np.stack([profiles[p] - profiles[p].mean() for p in ranking])
+    # parts moved by flow alone have no onset; parts moved by signals have one but no distance profile
+    timed = [p for p in ranking if p in profiles or parts[p].get("onset") is not None]
+    profiled = [p for p in timed if p in profiles]
+    corr = np.eye(len(profiled))
+    if profiled:
+        prof = np.stack([profiles[p] - profiles[p].mean() for p in profiled])
         prof /= np.maximum(np.linalg.norm(prof, axis=1, keepdims=True), 1e-12)
         corr = prof @ prof.T
-    index = {p: i for i, p in enumerate(ranking)}
-    for a, b in combinations(ranking, 2):
-        together = bool(corr[index[a], index[b]] >= TOGETHER_CORR)
+    index = {p: i for i, p in enumerate(profiled)}
+    for a, b in combinations(timed, 2):
+        together = a in index and b in index and bool(corr[index[a], index[b]] >= TOGETHER_CORR)
         if parts[a]["onset"] is None or parts[b]["onset"] is None:
             rel = "simultaneous" if together else "unclear"
             order.append({"a": a, "b": b, "gap_s": None, "relation": rel})
@@ -334,7 +363,8 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         order.append({"a": a, "b": b, "gap_s": round(float(gap), 3), "relation": rel})
 
     pairs = {}
-    dists = np.stack([np.linalg.norm(steady_tracks[a] - steady_tracks[b], axis=1) for a, b in PAIRS], axis=1)
+    centre = dict(zip(BODY_PARTS, centres.transpose(1, 0, 2), strict=True))
+    dists = np.stack([np.linalg.norm(centre[a] - centre[b], axis=1) for a, b in PAIRS], axis=1)
     pair_noise = np.array([np.hypot(noise[a], noise[b]) for a, b in PAIRS])
     # approach is a shrinking distance: label the negated distance so "positive" means approach
     pnets, pcodes = phase_labels(-dists, times, TREND, STEADY, pair_noise)
@@ -344,16 +374,100 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
             trend = _name(pcodes[k][n], "approach", "apart").replace("none", "steady")
             phases[ph] = {"delta": round(-float(pnets[k][n]), 4), "trend": trend}
         closest = float(dists[:, n].min())
-        pairs[pair_name(a, b)] = {"phases": phases, "min_distance": round(closest, 4), "contact": closest <= CONTACT}
+        pairs[pair_name(a, b)] = {"phases": phases, "min_distance": round(closest, 4), "contact": closest <= CONTACT,
+                                  "start_distance": round(float(dists[:n0, n].mean()), 4)}
 
     out = {"clip": clip, "version": DESCRIPTOR_VERSION, "duration": round(sk.duration, 3),
            "n_frames": len(times), "scale_px": round(scale, 2), "source": sk.source,
            "phase_edges": [round(float(e), 3) for e in edges],
+           "floor": {"parts": round(floor, 4), "moving_at": round(moving_at, 4)},
            "parts": parts, "ranking": ranking, "dominant": dominant, "order": order, "pairs": pairs,
-           "flagged": sk.flagged}
+           "flagged": sk.flagged, **sig}
     if flow is not None:
-        out["flow"] = flow
+        out["flow"] = {k: v for k, v in flow.items() if k not in ("displacement", "times")}
+        if flow_info is not None:
+            out["flow"]["head"] = flow_info
     return out
+
+
+def _head_from_flow(parts: dict, flow: dict, times: np.ndarray) -> dict:
+    """The head's image motion from the flow in its box; a head the keypoints call still but whose flow
+    clears the flow floor becomes moving, with its directions, amplitude and rhythm from the flow."""
+    disp = flow["displacement"]
+    ft = np.asarray(flow["times"], dtype=np.float64)
+    amps = {p: float(np.linalg.norm(d - d[0], axis=1).max()) for p, d in disp.items()}
+    floor = max(FLOW_FLOOR_MIN, float(np.quantile(list(amps.values()), FLOOR_QUANTILE)))
+    head = np.stack([np.interp(times, ft, disp["head"][:, k]) for k in range(2)], axis=1)
+    axes = {ax: summarise(head[:, k], times, floor, pos, neg) for k, (ax, pos, neg) in
+            enumerate((("horizontal", "rightward", "leftward"), ("vertical", "upward", "downward")))}
+    amp = amps["head"]
+    moves = amp >= max(FLOW_TIMES * floor, FLOW_MIN)
+    # a repeated stroke on one axis (a nod, a shake) drags the other axis a pixel or two: state only
+    # the repeated axis then
+    rep = {ax for ax, a in axes.items() if a.get("rhythm") == "repeated"}
+    if len(rep) == 1:
+        other = ({"horizontal", "vertical"} - rep).pop()
+        axes[other] = {**axes[other], "phases": {ph: "unclear" for ph in PHASES}}
+    info = {"amplitude": round(amp, 4), "floor": round(floor, 4), "moves": bool(moves),
+            **{ax: {k: v for k, v in a.items() if k in ("state", "phases", "reversals", "rhythm")}
+               for ax, a in axes.items()}}
+    rec = parts["head"]
+    if moves and not rec["moving"]:
+        rec.update({"moving": True, "source": "flow", "amplitude": round(amp, 4), "onset": None,
+                    "onset_uncertainty_s": None, "offset": None})
+        for ph in PHASES:
+            p = rec["phases"][ph]
+            for ax in ("horizontal", "vertical"):
+                p[ax] = axes[ax].get("phases", {}).get(ph, "none")
+            seg = head[_in_phase(times, ph)]
+            p["dx"], p["dy"] = (round(float(seg[-1, k] - seg[0, k]), 4) for k in range(2))
+            p["margin"] = round(floor, 4)
+        rec["rhythm"] = "repetitive" if rep else "single"
+        if len(rep) == 1:
+            rec["repeated_axis"] = next(iter(rep))
+    return info
+
+
+# Orientation / posture signals that make a part move when its position alone stays under the floor,
+# and the image axis each one's direction reads on (None: no image direction, e.g. shoulder width).
+SIGNAL_AXES = {"head": {"head_pitch": "vertical", "head_yaw": "horizontal", "head_roll": None},
+               "torso": {"trunk_lean": "horizontal", "trunk_length": "vertical", "shoulder_raise": "vertical",
+                         "hip_height": "vertical"}}
+SIGNAL_ONSET_UNCERTAINTY_S = 0.1  # ~ the smoothing width: a signal's crossing is not sharper than that
+SIGNAL_WORDS = {"tips upward": "upward", "tips downward": "downward", "turns rightward": "rightward",
+                "turns leftward": "leftward", "leans rightward": "rightward", "leans leftward": "leftward",
+                "lengthens": "upward", "shortens": "downward", "rises": "upward", "drops": "downward",
+                "sinks": "downward", "back-and-forth": "back-and-forth", "none": "none", "unclear": "unclear"}
+
+
+def _from_signals(parts: dict, signals: dict) -> None:
+    """A head or torso whose position stays under the floor but whose orientation or posture clearly
+    changes is moving: its directions per phase come from those signals, where they have one."""
+    for part, axes in SIGNAL_AXES.items():
+        rec = parts[part]
+        moved = [n for n in axes if signals.get(n, {}).get("state") == "moves"]
+        if rec["moving"] or not moved:
+            continue
+        rec.update({"moving": True, "source": "signals:" + ",".join(moved),
+                    "onset": min(signals[n]["onset"] for n in moved),
+                    "onset_uncertainty_s": SIGNAL_ONSET_UNCERTAINTY_S, "offset": None,
+                    "rhythm": "repetitive" if any(signals[n]["rhythm"] == "repeated" for n in moved) else "single"})
+        for ph in PHASES:
+            p = rec["phases"][ph]
+            for ax in ("horizontal", "vertical"):
+                words = {SIGNAL_WORDS.get(signals[n]["phases"][ph], "unclear") for n in moved if axes[n] == ax}
+                if not words:
+                    continue
+                words.discard("none")
+                # two signals disagreeing on one axis state nothing; a moving one wins over a still one
+                p[ax] = words.pop() if len(words) == 1 else "none" if not words else "unclear"
+                p["margin"] = None  # decided on the signals' own floors, not on torso-length distances
+
+
+def _in_phase(times: np.ndarray, ph: str) -> np.ndarray:
+    edges = phase_edges(times)
+    k = PHASES.index(ph)
+    return (times >= edges[k]) & (times <= edges[k + 1])
 
 
 def _position(part: str, p: np.ndarray, at_peak: dict[str, np.ndarray]) -> dict:

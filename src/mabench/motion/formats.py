@@ -28,7 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from mabench.motion.skeleton import JOINTS, MIN_CONF, Skeleton, SkeletonError, fill_gaps, load_skeleton_file
+from mabench.motion.skeleton import (
+    FACE_POINTS,
+    JOINTS,
+    MIN_CONF,
+    Skeleton,
+    SkeletonError,
+    fill_gaps,
+    load_skeleton_file,
+)
 
 HAND_POINTS = 21
 HAND_CENTRE = 9  # middle-finger knuckle in the 21-point hand layout (0 = wrist)
@@ -84,6 +92,19 @@ HAND_SLICES = {"wholebody133": (91, 112), "halpe136": (94, 115), "mediapipe33": 
                "openpose25": (_OP_HANDS, _OP_HANDS + HAND_POINTS)}
 assert all(set(m) == set(JOINTS) for m in MAPS.values())
 
+# Face points per format (index of each FACE_POINTS name it has). COCO-WholeBody and Halpe put the 68
+# face landmarks after the feet; 48 and 54 of those are the mouth corners (subject's right, left).
+_COCO_FACE = {"nose": 0, "left_eye": 1, "right_eye": 2, "left_ear": 3, "right_ear": 4}
+FACE_MAPS: dict[str, dict[str, int]] = {
+    "coco17": _COCO_FACE,
+    "wholebody133": {**_COCO_FACE, "mouth_left": 23 + 54, "mouth_right": 23 + 48},
+    "halpe136": {**_COCO_FACE, "mouth_left": 26 + 54, "mouth_right": 26 + 48},
+    "mediapipe33": {"nose": 0, "left_eye": 2, "right_eye": 5, "left_ear": 7, "right_ear": 8,
+                    "mouth_left": 9, "mouth_right": 10},
+    "openpose25": {"nose": 0, "right_eye": 15, "left_eye": 16, "right_ear": 17, "left_ear": 18},
+}
+assert all(set(m) <= set(FACE_POINTS) for m in FACE_MAPS.values())
+
 
 def to_canonical(frames: np.ndarray, fmt: str, times: np.ndarray, width: int, height: int,
                  min_conf: float = MIN_CONF) -> Skeleton:
@@ -115,8 +136,14 @@ def to_canonical(frames: np.ndarray, fmt: str, times: np.ndarray, width: int, he
             if (h[..., 2] > 0).any():
                 h[h[..., 2] < min_conf] = np.nan
                 hands[side] = h
+    face = {}
+    for name, k in FACE_MAPS[fmt].items():
+        f = frames[:, k].copy()
+        f[~ok[:, k], :2] = np.nan
+        if ok[:, k].any():
+            face[name] = f
     return fill_gaps(Skeleton(points=points, conf=conf, times=np.asarray(times, dtype=np.float64), width=width,
-                              height=height, hands=hands, source=fmt))
+                              height=height, hands=hands, source=fmt, face=face))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ subject's own side, as pose estimators label it; a direction ("leftward") is as 
 For a subject facing the camera, the subject's left hand is on the image's right.
 
 File format `mabench-skeleton/1` (JSON): ``{"format", "joints", "fps", "width", "height", "times",
-"points": [T][J][2] pixels, "conf": [T][J] in 0..1, "hands": {"left"|"right": [T][21][3]} optional}``.
+"points": [T][J][2] pixels, "conf": [T][J] in 0..1, "hands": {"left"|"right": [T][21][3]} optional,
+"face": {name: [T][3]} optional}``. The face points (nose, eyes, ears, mouth corners) carry the head's
+orientation: a nod or a head shake barely moves the head's centre but turns the face against the ears.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ for _side in ("left", "right"):
     })
 PART_JOINTS = {part: PART_JOINTS[part] for part in BODY_PARTS}  # the taxonomy's order
 
+# Where each part's *movement* is read. The same as PART_JOINTS except the torso: a seated person's hips
+# do not move, so averaging them in dilutes a sway, a straightening or a rise; the neck (the shoulders'
+# midpoint) carries the trunk's movement. PART_JOINTS stays the torso's centre for distances and contact.
+MOTION_JOINTS: dict[str, tuple[str, ...]] = {**PART_JOINTS, "torso": ("neck",)}
+
+# Face points the pose models give (COCO, MediaPipe, OpenPose all have the first five). Masked faces
+# keep them: the models place them on the head from its outline.
+FACE_POINTS: tuple[str, ...] = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "mouth_left", "mouth_right")
+
 # Missing joints are filled over gaps up to this long; longer gaps are flagged, not invented.
 MAX_GAP_S = 0.3
 MIN_CONF = 0.3
@@ -64,6 +75,7 @@ class Skeleton:
     height: int
     hands: dict[str, np.ndarray] = field(default_factory=dict)  # side -> (T, 21, 3) x, y, conf
     source: str = ""              # format it came from
+    face: dict[str, np.ndarray] = field(default_factory=dict)  # FACE_POINTS name -> (T, 3) x, y, conf
     flagged: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # joint -> long gaps
 
     def __post_init__(self) -> None:
@@ -81,10 +93,10 @@ class Skeleton:
     def duration(self) -> float:
         return float(self.times[-1] - self.times[0])
 
-    def part_tracks(self) -> dict[str, np.ndarray]:
+    def part_tracks(self, joints_of: dict[str, tuple[str, ...]] = PART_JOINTS) -> dict[str, np.ndarray]:
         """Part name -> (T, 2) trajectory: the mean of the part's joints."""
         return {part: self.points[:, [J[j] for j in joints]].mean(axis=1)
-                for part, joints in PART_JOINTS.items()}
+                for part, joints in joints_of.items()}
 
     # ---- files ----
     def to_json(self) -> dict:
@@ -95,6 +107,8 @@ class Skeleton:
                "conf": np.round(self.conf, 3).tolist(), "source": self.source}
         if self.hands:
             out["hands"] = {side: r(arr) for side, arr in self.hands.items()}
+        if self.face:
+            out["face"] = {name: r(arr) for name, arr in self.face.items()}
         return out
 
     @classmethod
@@ -108,9 +122,12 @@ class Skeleton:
             points = np.asarray(data["points"], dtype=np.float64)
             points[conf <= 0] = np.nan
             hands = {s: np.asarray(a, dtype=np.float64) for s, a in (data.get("hands") or {}).items()}
+            face = {n: np.asarray(a, dtype=np.float64) for n, a in (data.get("face") or {}).items() if n in FACE_POINTS}
+            for a in face.values():
+                a[a[:, 2] <= 0, :2] = np.nan
             return cls(points=points, conf=conf, times=np.asarray(data["times"], dtype=np.float64),
                        width=int(data["width"]), height=int(data["height"]), hands=hands,
-                       source=str(data.get("source", "")))
+                       source=str(data.get("source", "")), face=face)
         except (KeyError, TypeError, ValueError) as e:
             raise SkeletonError(f"{where}: {e}") from e
 
@@ -153,4 +170,4 @@ def fill_gaps(sk: Skeleton, min_conf: float = MIN_CONF, max_gap_s: float = MAX_G
             if at_end or (t1 - t0) > max_gap_s:
                 flagged.setdefault(name, []).append((float(t[start]), float(t[stop - 1])))
     return Skeleton(points=points, conf=sk.conf, times=sk.times, width=sk.width, height=sk.height,
-                    hands=sk.hands, source=sk.source, flagged=flagged)
+                    hands=sk.hands, source=sk.source, flagged=flagged, face=sk.face)

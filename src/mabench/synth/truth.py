@@ -21,7 +21,7 @@ from mabench.motion.descriptors import (
     phase_edges,
     rhythm_of,
 )
-from mabench.motion.skeleton import PART_JOINTS, J
+from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J
 from mabench.taxonomy import BODY_PARTS, PHASES
 
 GT_MOVE, GT_STILL = 0.14, 0.02          # net displacement in a phase (torso lengths)
@@ -64,7 +64,9 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float) -> dict
     """Facts of the exact joint trajectories `points` (T, J, 2) in pixels."""
     norm = points / torso_px
     norm[..., 1] *= -1
-    tracks = {p: norm[:, [J[j] for j in js]].mean(axis=1) for p, js in PART_JOINTS.items()}
+    # movement is read where the descriptors read it (the torso at the neck); distances between part centres
+    tracks = {p: norm[:, [J[j] for j in js]].mean(axis=1) for p, js in MOTION_JOINTS.items()}
+    centres = {p: norm[:, [J[j] for j in js]].mean(axis=1) for p, js in PART_JOINTS.items()}
     edges = phase_edges(times)
     amp, onset, directions = {}, {}, {}
     for part in BODY_PARTS:
@@ -95,7 +97,7 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float) -> dict
         order[pair_name(a, b)] = rel
     pairs, contact = {}, {}
     for a, b in PAIRS:
-        dist = np.linalg.norm(tracks[a] - tracks[b], axis=1)
+        dist = np.linalg.norm(centres[a] - centres[b], axis=1)
         trends = {}
         for k, ph in enumerate(PHASES):
             v = _robust(-dist, times, edges[k], edges[k + 1], "approach", "apart", GT_TREND, GT_STEADY)

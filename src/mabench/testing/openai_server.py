@@ -108,7 +108,8 @@ def _rewrite(prompt: str, mode: str) -> str:
     body, _, label_line = text.partition("\n[Body part")
     label_line = f"\n[Body part{label_line}" if label_line else ""
     if mode == "flip":
-        body = body.replace("upward", "@@").replace("downward", "upward").replace("@@", "downward")
+        for a, b in (("upward", "downward"), ("leftward", "rightward")):
+            body = body.replace(a, "@@").replace(b, a).replace("@@", b)
     elif mode == "drop":
         body = ". ".join(body.split(". ")[:-1]) + "."
     else:
