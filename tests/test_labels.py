@@ -1,11 +1,14 @@
 """Labels for `mabench build`: CSV and mmaction2 lists (MA-52 as it ships), label_name.txt, subjects,
-withheld labels."""
+withheld labels, the missing-clip summary, and an end-to-end build on the real MA-52 clips."""
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from mabench.build.labels import LabelsError, read_label_file, read_label_names, read_labels
+from mabench.cli import app
 from mabench.taxonomy import FINE_LABELS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared/data/ma52"
@@ -145,3 +148,60 @@ def test_unreadable_or_headerless_files_fail_with_one_line(tmp_path):
         read_label_file(_write(tmp_path / "h.csv", "a.mp4,nodding\n"))
     with pytest.raises(LabelsError, match="cannot read label names"):
         read_label_file(_write(tmp_path / "l.txt", "a.mp4 1\n"), label_names=tmp_path / "nope.txt")
+
+
+def test_missing_clips_and_bad_rows_are_summarised_not_listed(tmp_path):
+    (tmp_path / "clips").mkdir()
+    (tmp_path / "sk").mkdir()
+    lines = [f"0003_01_{i:04d}.mp4 {i % 52}" for i in range(12)] + [f"bad{i}.mp4 99" for i in range(15)]
+    lst = _write(tmp_path / "list.txt", "\r\n".join(lines) + "\r\n")
+    r = CliRunner().invoke(app, ["build", str(tmp_path / "clips"), "--labels", str(lst), "--skeletons",
+                                 str(tmp_path / "sk"), "--out", str(tmp_path / "o"), "--no-flow", "--workers", "1"])
+    assert r.exit_code == 2, r.output
+    out = r.output.splitlines()
+    missing = [ln for ln in out if "not found" in ln]
+    assert len(missing) == 1, r.output
+    assert "list.txt: 12 of 12 listed clips not found in" in missing[0]
+    assert "0003_01_0000.mp4 (line 1), 0003_01_0001.mp4 (line 2)" in missing[0] and "and 7 more" in missing[0]
+    assert "0003_01_0011.mp4" not in r.output
+    # 15 bad rows: 10 printed with their line, the rest counted
+    assert sum("is not a label index" in ln for ln in out) == 10
+    assert "... and 5 more rows that cannot be used" in r.output
+    assert "no usable clips" in r.output
+
+
+def test_build_real_ma52_clips_from_an_mmaction2_list(tmp_path):
+    clips = _need(SHARED / "clips")
+    names_txt = _need(SHARED / "label_name.txt")
+    pytest.importorskip("mediapipe")
+    from mabench.motion.pose import make_pose_backend
+    from mabench.motion.skeleton import SkeletonError
+
+    try:
+        make_pose_backend("mediapipe")
+    except SkeletonError as e:
+        pytest.skip(str(e))
+    # indices from the real label_name.txt, so the test checks the file, not our own order
+    index = {name.strip(): int(i) for i, name in (ln.split("\t") for ln in names_txt.read_text().splitlines())}
+    want = {"0019_02_0078.mp4": "nodding", "0030_01_0002.mp4": "shaking body",
+            "0020_01_0008.mp4": "sitting straightly"}
+    absent = [f"0003_01_{i:04d}.mp4" for i in range(1, 7)]
+    lst = _write(tmp_path / "ma52_list.txt", "".join(f"{c} {index[f]}\r\n" for c, f in want.items())
+                 + "".join(f"{c} 9\r\n" for c in absent))
+    out = tmp_path / "built"
+    # --no-flow: optical flow is not what this test is about (and it has crashed on these 1080x1296 clips)
+    r = CliRunner().invoke(app, ["build", str(clips), "--labels", str(lst), "--label-names", str(names_txt),
+                                 "--pose", "mediapipe", "--no-flow", "--out", str(out), "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert "mmaction2 list" in r.output and "subjects: MA-52 clip names" in r.output
+    assert "6 of 9 listed clips not found in" in r.output and "and 1 more" in r.output
+    summary = json.loads((out / "build.json").read_text())
+    assert summary["labels"] == {"file": str(lst), "format": "list", "label_names": str(names_txt),
+                                 "subjects": "MA-52 clip names"}
+    assert summary["clips"] == {"labelled": 9, "usable": 3} and summary["missing_clips"] == absent
+    assert len(summary["problems"]) == 1 and summary["settings"]["label_names"] == str(names_txt)
+    caps = [json.loads(ln) for ln in (out / "captions.jsonl").read_text().splitlines()]
+    assert {c["clip"]: (c["fine"], c["subject"]) for c in caps} == {c: (f, c[:4]) for c, f in want.items()}
+    split = json.loads((out / "split.json").read_text())
+    assert split["by"] == "subject" and sorted(split["test_subjects"] + split["train_subjects"]) == [
+        "0019", "0020", "0030"]
