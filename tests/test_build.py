@@ -159,7 +159,7 @@ def test_bad_labels_name_the_row_and_the_rest_is_built(synth_set, tmp_path):
                                  "--test-fraction", "1", "--workers", "1"])
     assert r.exit_code == 0, r.output
     assert "row 2: unknown label 'dancing'" in r.output
-    assert "row 3: clip missing_clip.mp4 not found" in r.output
+    assert "1 of 3 listed clips not found in" in r.output and "missing_clip.mp4 (row 3)" in r.output
     assert "row 6:" in r.output and "already labelled on row 5" in r.output
     assert "row 7: unknown label 'Z9'" in r.output
     assert "for 2 of 3 labelled clips" in r.output or "for 2 of" in r.output

@@ -1,4 +1,11 @@
+import csv
+from pathlib import Path
+
+import pytest
+
 from mabench import taxonomy as t
+
+SHARED = Path(__file__).resolve().parents[2] / "shared/data/ma52"
 
 
 def test_counts_match_ma52():
@@ -24,9 +31,36 @@ def test_task_table():
     assert round(random_avg, 2) == 39.05
 
 
-def test_known_codes_agree_with_coarse_class():
-    for code, label in t.KNOWN_FINE_CODES.items():
+def test_code_table_is_complete_and_letters_match_coarse_class():
+    assert len(t.FINE_CODES) == 52 and set(t.FINE_CODES.values()) == set(t.FINE_LABELS)
+    for code, label in t.FINE_CODES.items():
         assert t.COARSE_CODE[t.FINE_TO_COARSE[label]] == code[0], code
+    # numbers run 1..n inside each letter, n = the class size
+    for coarse, fines in t.COARSE_FINE.items():
+        letter = t.COARSE_CODE[coarse]
+        assert sorted(int(c[1:]) for c in t.FINE_CODES if c[0] == letter) == list(range(1, len(fines) + 1))
+    assert t.FINE_TO_CODE["nodding"] == "B1" and t.fine_from_code(" f10 ") == "covering face"
+    assert t.fine_from_code("Z9") is None and t.fine_from_code("nodding") is None
+
+
+def test_code_table_matches_ma52_codes_csv():
+    path = SHARED / "codes.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8").splitlines()))
+    assert len(rows) == 52
+    assert {r["code"]: r["label"] for r in rows} == t.FINE_CODES
+    for r in rows:
+        assert t.FINE_LABELS.index(r["label"]) == int(r["index"]), r
+        assert t.FINE_TO_COARSE[r["label"]] == r["coarse"], r
+
+
+def test_label_index_order_matches_ma52_label_name_txt():
+    path = SHARED / "label_name.txt"
+    if not path.is_file():
+        pytest.skip(f"{path} absent")
+    pairs = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert [(int(i), name.strip()) for i, name in pairs] == list(enumerate(t.FINE_LABELS))
 
 
 def test_label_matching_is_lenient_but_exact():

@@ -562,7 +562,11 @@ def annotate(
 @app.command()
 def build(
     clips: Path = typer.Argument(..., help="Folder with the labelled clips."),
-    labels: Path = typer.Option(..., "--labels", help="CSV: clip, label (name or MA-52 code), optional subject."),
+    labels: Path = typer.Option(..., "--labels", help="CSV (clip, label name / MA-52 code / index, optional "
+                                "subject) or an mmaction2 list ('<clip> <label index>' lines, as MA-52 ships)."),
+    label_names: Path | None = typer.Option(
+        None, "--label-names", help="label_name.txt ('<index> <label>' lines) for label indices; default: the "
+        "built-in order, which is MA-52's."),
     out: Path = typer.Option(..., "--out", help="Output folder (resumed if it exists)."),
     skeletons: Path | None = SKELETONS_OPT,
     skeleton_format: str | None = FORMAT_OPT,
@@ -571,7 +575,8 @@ def build(
     seed: int = typer.Option(0, help="Seed of phrasings, option order, balance and the split."),
     test_fraction: float = typer.Option(0.2, help="Share of clips in the benchmark; the rest is the corpus."),
     subject_pattern: str | None = typer.Option(
-        None, help="Regex whose first group is the subject id in a clip name (when the CSV has no subject)."),
+        None, help="Regex whose first group is the subject id in a clip name (when the CSV has no subject; "
+        "default: MA-52 names, 0003_01_0001.mp4 -> 0003)."),
     workers: int = typer.Option(max(1, min(4, os.cpu_count() or 1)), help="Processes (or Ray CPUs)."),
     executor: str = typer.Option("local", help="local (process pool) or ray (RAY_ADDRESS or a local instance)."),
     rewrite: str | None = typer.Option(None, help="Rewrite captions with an LLM: openai:NAME (fact-checked)."),
@@ -600,6 +605,7 @@ def build(
         fail("--rewrite / --blind need --base-url (an OpenAI-compatible endpoint)")
     settings = BuildSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
                              flow=flow, seed=seed, test_fraction=test_fraction, subject_pattern=subject_pattern,
+                             label_names=str(label_names) if label_names else None,
                              workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
                              api_key_env=api_key_env)
     from mabench.models import EndpointError

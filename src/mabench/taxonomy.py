@@ -17,7 +17,8 @@ from functools import lru_cache
 
 # --------------------------------------------------------------------------------------------
 # Labels: 7 coarse (body-level) classes, 52 fine (action-level) labels, lower-case as MA-52 writes
-# them. Order inside a class follows the MA-52 list in DESIGN.md (not the code order).
+# them. Order inside a class follows the MA-52 list in DESIGN.md (not the code order); the order of
+# FINE_LABELS is MA-52's label index (label_name.txt, the lists' `<clip> <index>`).
 # --------------------------------------------------------------------------------------------
 
 COARSE_FINE: dict[str, tuple[str, ...]] = {
@@ -53,22 +54,34 @@ FINE_TO_COARSE: dict[str, str] = {f: c for c, fines in COARSE_FINE.items() for f
 # MA-52 code letter of each coarse class (A1..A5 are Body labels, ...).
 COARSE_CODE: dict[str, str] = dict(zip(COARSE_CLASSES, "ABCDEFG", strict=True))
 
-# Fine-label codes seen in public files. The code order is NOT the list order above, and the
-# remaining codes are unknown, so they are not guessed.
-KNOWN_FINE_CODES: dict[str, str] = {
-    "A1": "shaking body", "A2": "turning around", "A3": "sitting straightly", "A5": "rising up",
+# The MA-52 code of every fine label (A1..G4, from the MA-52 annotation manual). The code order
+# within a class is NOT the list order above (which is mmaction2's label index order).
+FINE_CODES: dict[str, str] = {
+    "A1": "shaking body", "A2": "turning around", "A3": "sitting straightly", "A4": "shrugging",
+    "A5": "rising up",
     "B1": "nodding", "B2": "shaking head", "B3": "turning head", "B4": "tilting head",
-    "B6": "head up",
+    "B5": "bowing head", "B6": "head up",
     "C1": "illustrative gestures", "C2": "other finger movements", "C3": "hands touching fingers",
-    "C4": "stretching arms", "C5": "waving", "C7": "spreading hands", "C8": "playing objects",
-    "C13": "rubbing hands",
+    "C4": "stretching arms", "C5": "waving", "C6": "scratching arms", "C7": "spreading hands",
+    "C8": "playing objects", "C9": "putting hands together", "C10": "retracting arms",
+    "C11": "pointing oneself", "C12": "clenching fist", "C13": "rubbing hands",
     "D1": "tiptoe", "D2": "retracting feet", "D3": "shaking legs", "D4": "stretching feet",
-    "D5": "closing legs", "D6": "spread legs", "D8": "crossing legs",
+    "D5": "closing legs", "D6": "spread legs", "D7": "curling legs", "D8": "crossing legs",
     "E1": "scratching or touching chest", "E2": "scratching or touching neck",
-    "F1": "touching nose", "F2": "scratching or touching face", "F5": "pushing glasses",
-    "F6": "rubbing eyes", "F8": "touching ears",
-    "G1": "touching legs", "G2": "patting legs",
+    "E3": "scratching or touching back", "E4": "arms akimbo", "E5": "crossing arms",
+    "E6": "scratching or touching shoulder",
+    "F1": "touching nose", "F2": "scratching or touching face", "F3": "playing or tidying hair",
+    "F4": "scratching or touching hindbrain", "F5": "pushing glasses", "F6": "rubbing eyes",
+    "F7": "scratching or touching forehead", "F8": "touching ears", "F9": "covering mouth",
+    "F10": "covering face",
+    "G1": "touching legs", "G2": "patting legs", "G3": "scratching legs", "G4": "scratching feet",
 }
+FINE_TO_CODE: dict[str, str] = {f: c for c, f in FINE_CODES.items()}
+
+
+def fine_from_code(code: str) -> str | None:
+    """The fine label of an MA-52 code ("b1" -> "nodding"), or None when it is not a code."""
+    return FINE_CODES.get(code.strip().upper())
 
 
 def display_label(label: str) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from mabench import __version__
 from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
 from mabench.build.corpus import export_corpus, samples, split_clips
-from mabench.build.labels import LabelRow, read_labels
+from mabench.build.labels import LabelRow, read_label_file
 from mabench.build.qa import QA_VERSION, build_questions
 from mabench.build.qc import qc_markdown, qc_report
 from mabench.data.io import atomic_write_text, iter_jsonl, write_json
@@ -40,11 +40,15 @@ class BuildSettings:
     seed: int = 0
     test_fraction: float = 0.2
     subject_pattern: str | None = None
+    label_names: str | None = None      # label_name.txt for label indices (default: built-in order)
     workers: int = 1
     executor: str = "local"
     rewrite: str | None = None          # openai:NAME
     rewrite_base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
+
+
+MAX_LOGGED = 10  # problems printed one line each; the rest are counted (all are in build.json)
 
 
 def find_clip(folder: Path, name: str) -> Path | None:
@@ -71,16 +75,30 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     """Run the whole pipeline; returns the build summary (also written to OUT/build.json)."""
     clips_dir, out = Path(clips_dir), Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows, problems = read_labels(labels_path, settings.subject_pattern)
+    labels = read_label_file(labels_path, settings.subject_pattern, settings.label_names)
+    rows, problems = labels.rows, list(labels.problems)
     located: list[tuple[LabelRow, Path]] = []
+    missing: list[LabelRow] = []
     for r in rows:
         path = find_clip(clips_dir, r.clip)
         if path is None:
-            problems.append(f"{Path(labels_path).name} row {r.row}: clip {r.clip} not found in {clips_dir}")
+            missing.append(r)
         else:
             located.append((r, path))
-    for p in problems:
+    log(f"labels: {len(rows)} labelled clips ({'mmaction2 list' if labels.format == 'list' else 'CSV'}, "
+        f"label indices: {labels.label_names}, subjects: {labels.subjects or 'none'})")
+    # A list of 20K clips against a partial folder must not print 20K lines: the first few, then counts.
+    where = f" (all in {out / 'build.json'})" if located else ""  # build.json is only written when something builds
+    for p in problems[:MAX_LOGGED]:
         log(f"problem: {p}")
+    if len(problems) > MAX_LOGGED:
+        log(f"problem: ... and {len(problems) - MAX_LOGGED} more rows that cannot be used{where}")
+    if missing:
+        first = ", ".join(f"{r.clip} ({labels.unit} {r.row})" for r in missing[:5])
+        more = f" and {len(missing) - 5} more{where}" if len(missing) > 5 else ""
+        problems.append(f"{Path(labels_path).name}: {len(missing)} of {len(rows)} listed clips not found in "
+                        f"{clips_dir}: {first}{more}")
+        log(f"problem: {problems[-1]}")
     if not located:
         raise ValueError(f"no usable clips: {len(problems)} problems in {labels_path} (see above)")
 
@@ -144,7 +162,9 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         "settings": asdict(settings), "clips": {"labelled": len(rows), "usable": len(usable)},
         "questions": len(questions), "benchmark_questions": len(bench), "test_clips": len(test),
         "train_clips": len(train), "corpus": corpus, "qc_passed": qc["passed"] if qc else None,
-        "problems": problems,
+        "problems": problems, "missing_clips": [r.clip for r in missing],
+        "labels": {"file": str(labels_path), "format": labels.format, "label_names": labels.label_names,
+                   "subjects": labels.subjects},
     }
     write_json(out / "build.json", summary)
     return summary
