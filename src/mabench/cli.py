@@ -585,6 +585,8 @@ def build(
     qc: bool = typer.Option(False, "--qc", help="Print the quality-control report (always written to qc.md)."),
     blind: str | None = typer.Option(None, help="QC blind check: answer without frames with openai:NAME."),
     blind_runs: int = typer.Option(3, min=1, help="Blind runs for --blind."),
+    overlay: bool = typer.Option(False, "--overlay", help="Write a contact sheet per clip to OUT/overlays "
+                                 "(the report's question browser shows them)."),
 ) -> None:
     """Build a benchmark and a training corpus from labelled clips (motion -> captions -> QA -> QC)."""
     from mabench.build.labels import LabelsError
@@ -607,7 +609,7 @@ def build(
                              flow=flow, seed=seed, test_fraction=test_fraction, subject_pattern=subject_pattern,
                              label_names=str(label_names) if label_names else None,
                              workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
-                             api_key_env=api_key_env)
+                             api_key_env=api_key_env, overlay=overlay)
     from mabench.models import EndpointError
 
     t0 = time.perf_counter()

@@ -9,6 +9,7 @@ Everything lands in OUT, one file per stage, so each can be inspected and the bu
     corpus/             the train split as chat JSONL, LLaMA-Factory and Qwen formats
     split.json          which clips (and subjects) went where
     qc.json, qc.md      quality control
+    overlays/           with --overlay: a contact sheet per clip (skeleton, head/trunk axes, signals)
     build.json          settings, versions, counts and every problem found (row / clip, reason)
 """
 
@@ -30,6 +31,8 @@ from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
 from mabench.motion.descriptors import DESCRIPTOR_VERSION
 
+OVERLAYS_DIR = "overlays"  # per-clip contact sheets (`mabench build --overlay`), named <clip stem>.png
+
 
 @dataclass
 class BuildSettings:
@@ -46,6 +49,7 @@ class BuildSettings:
     rewrite: str | None = None          # openai:NAME
     rewrite_base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
+    overlay: bool = False               # contact sheets in OUT/overlays
 
 
 MAX_LOGGED = 10  # problems printed one line each; the rest are counted (all are in build.json)
@@ -104,7 +108,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
 
     # 1. motion
     counts = annotate([p for _, p in located], out, AnnotateSettings(
-        skeletons=settings.skeletons, fmt=settings.fmt, pose=settings.pose, flow=settings.flow),
+        skeletons=settings.skeletons, fmt=settings.fmt, pose=settings.pose, flow=settings.flow,
+        overlay=str(out / OVERLAYS_DIR) if settings.overlay else None),
         workers=settings.workers, executor=settings.executor)
     log(f"descriptors: {counts['done']} new, {counts['skipped']} already done, {counts['errors']} errors")
     descs = read_descriptors(out)

@@ -26,6 +26,15 @@ from mabench.video.decode import decode_all
 DESCRIPTORS_FILE = "descriptors.jsonl"
 
 
+# A skeleton is the clip's when its frame count (or time span) is within one frame or this share.
+MATCH_TOLERANCE = 0.02
+# Pose runs on frames downscaled to this longest side (MediaPipe's models work at 224-256 px anyway),
+# and on every POSE_STRIDE-th frame: keypoints at 15 fps state the same facts on the real clips
+# (bench/real_clips.py) for half the cost. Optical flow, which sees the smallest movements, uses every
+# frame at this size.
+POSE_SIDE, POSE_STRIDE = 480, 2
+
+
 @dataclass(frozen=True)
 class AnnotateSettings:
     skeletons: str | None = None   # folder of skeleton files, named after the clip
@@ -34,6 +43,7 @@ class AnnotateSettings:
     flow: bool = True
     flow_preset: str = "ultrafast"
     overlay: str | None = None     # folder for per-clip contact sheets (PNG)
+    pose_stride: int = POSE_STRIDE  # pose on every n-th frame
 
 
 def list_clips(clips: str | Path) -> list[Path]:
@@ -70,13 +80,6 @@ def probe(path: Path) -> ClipInfo:
         return ClipInfo(fps, s.codec_context.width, s.codec_context.height, n)
 
 
-# A skeleton is the clip's when its frame count (or time span) is within one frame or this share.
-MATCH_TOLERANCE = 0.02
-# Pose runs on frames downscaled to this longest side: MediaPipe's detector and landmark models work at
-# 224-256 px anyway, and a 1080x1296 frame costs ~3x more to convert than to estimate.
-POSE_SIDE = 640
-
-
 def check_match(sk, info: ClipInfo, src: Path) -> None:
     """Refuse a skeleton that is not this clip's: facts from it would be silently wrong."""
     tol = max(1, int(MATCH_TOLERANCE * info.frames))
@@ -107,7 +110,8 @@ def annotate_clip(clip: str | Path, settings: AnnotateSettings, overlay: str | N
         elif settings.pose:
             from mabench.motion.pose import make_pose_backend
             frames, times, _ = decode_all(clip, "rgb24", POSE_SIDE)  # decoded once, for pose and flow
-            sk = make_pose_backend(settings.pose).estimate(frames, times)
+            step = max(1, settings.pose_stride)
+            sk = make_pose_backend(settings.pose).estimate(frames[::step], times[::step])
         else:
             raise SkeletonError("no skeleton source: pass a skeletons folder or a pose backend")
         flow = None

@@ -46,6 +46,8 @@ FLOOR_QUANTILE, FLOOR_TIMES, FLOOR_MIN, FLOOR_CAP = 0.25, 3.0, 0.01, 0.05
 # Head flow: moves when its displacement clears this many flow floors (the stillest quarter of part
 # boxes) and FLOW_MIN torso lengths (~1.5 px at a 1080x1296 frame's body size).
 FLOW_TIMES, FLOW_MIN, FLOW_FLOOR_MIN = 3.0, 0.006, 0.0015
+# Flow is far less noisy than keypoints: light smoothing keeps a nod's ~0.3 s strokes for the rhythm.
+FLOW_SMOOTH_S = 0.03
 TOGETHER_CORR = 0.9   # correlation of two parts' distance-from-start profiles that means "together"
 LEAD_S = 0.2         # onsets this far apart (and beyond their uncertainty) are ordered
 # Gaussian smoothing (seconds): light keeps 2-3 Hz nods for amplitude and rhythm; heavy damps
@@ -322,7 +324,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
 
     flow_info = None
     if flow is not None and "displacement" in flow:
-        flow_info = _head_from_flow(parts, flow, times)
+        flow_info = _head_from_flow(parts, flow)
     sig = describe_signals(sk)
     _from_signals(parts, sig["signals"])
 
@@ -390,15 +392,15 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     return out
 
 
-def _head_from_flow(parts: dict, flow: dict, times: np.ndarray) -> dict:
+def _head_from_flow(parts: dict, flow: dict) -> dict:
     """The head's image motion from the flow in its box; a head the keypoints call still but whose flow
     clears the flow floor becomes moving, with its directions, amplitude and rhythm from the flow."""
     disp = flow["displacement"]
     ft = np.asarray(flow["times"], dtype=np.float64)
     amps = {p: float(np.linalg.norm(d - d[0], axis=1).max()) for p, d in disp.items()}
     floor = max(FLOW_FLOOR_MIN, float(np.quantile(list(amps.values()), FLOOR_QUANTILE)))
-    head = np.stack([np.interp(times, ft, disp["head"][:, k]) for k in range(2)], axis=1)
-    axes = {ax: summarise(head[:, k], times, floor, pos, neg) for k, (ax, pos, neg) in
+    head = disp["head"]  # on the flow's own (every-frame) times: a nod's strokes need them all
+    axes = {ax: summarise(head[:, k], ft, floor, pos, neg, FLOW_SMOOTH_S) for k, (ax, pos, neg) in
             enumerate((("horizontal", "rightward", "leftward"), ("vertical", "upward", "downward")))}
     amp = amps["head"]
     moves = amp >= max(FLOW_TIMES * floor, FLOW_MIN)
@@ -419,7 +421,7 @@ def _head_from_flow(parts: dict, flow: dict, times: np.ndarray) -> dict:
             p = rec["phases"][ph]
             for ax in ("horizontal", "vertical"):
                 p[ax] = axes[ax].get("phases", {}).get(ph, "none")
-            seg = head[_in_phase(times, ph)]
+            seg = head[_in_phase(ft, ph)]
             p["dx"], p["dy"] = (round(float(seg[-1, k] - seg[0, k]), 4) for k in range(2))
             p["margin"] = round(floor, 4)
         rec["rhythm"] = "repetitive" if rep else "single"

@@ -110,12 +110,15 @@ def _fill(v: np.ndarray) -> np.ndarray:
     return np.interp(idx, idx[ok], v[ok])
 
 
-def hf_noise(v: np.ndarray) -> float:
-    """White-noise level of a series from its second differences (blind to smooth motion)."""
+def hf_noise(v: np.ndarray, window: int = 8) -> float:
+    """White-noise level of a series from its second differences, taken where the series is quietest: a fast
+    nod has large second differences of its own, and must not raise its own floor."""
     if len(v) < 3:
         return 0.0
-    d2 = v[2:] - 2 * v[1:-1] + v[:-2]
-    return float(1.4826 * np.median(np.abs(d2)) / np.sqrt(6))
+    d2 = np.abs(v[2:] - 2 * v[1:-1] + v[:-2])
+    if len(d2) >= 2 * window:
+        d2 = np.quantile([np.median(d2[i:i + window]) for i in range(0, len(d2) - window + 1, window // 2)], 0.2)
+    return float(1.4826 * np.median(d2) / np.sqrt(6))
 
 
 def smooth(v: np.ndarray, times: np.ndarray, sigma_s: float = SMOOTH_S) -> np.ndarray:
@@ -144,12 +147,13 @@ def reversals(v: np.ndarray, h: float) -> int:
     return count
 
 
-def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "pos", neg: str = "neg") -> dict:
+def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "pos", neg: str = "neg",
+              smooth_s: float = SMOOTH_S) -> dict:
     """Decide a series against its floor: amplitude, state, direction per phase, rhythm."""
     v = _fill(np.asarray(v, dtype=np.float64))
     noise = hf_noise(v)
     floor = max(floor_min, 3 * noise)
-    s = smooth(v, times)
+    s = smooth(v, times, smooth_s)
     n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
     dev = s - s[:n0].mean()
     amp = float(np.abs(dev).max())
@@ -162,6 +166,7 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
     # a phase's direction must clear the floor and be a real share of the whole movement, so a drift
     # between two strokes is not stated as a movement of its own
     step = max(PHASE_MOVE * floor, PHASE_SHARE * amp)
+    h = max(0.3 * float(np.ptp(s)), PHASE_MOVE * floor)  # a swing smaller than this is not a reversal
     phases = {}
     for k, ph in enumerate(PHASES):
         seg = s[(times >= edges[k]) & (times <= edges[k + 1])]
@@ -170,7 +175,9 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
             continue
         net = float(seg[-1] - seg[0])
         back = float(np.ptp(seg)) - abs(net)  # how far it went beyond where it ended
-        if back >= step and abs(net) <= 0.5 * (abs(net) + back):
+        # a phase that turns back (a stroke of a nod) is back-and-forth, whatever its net change
+        turns = reversals(seg, h) >= 1 and float(np.ptp(seg)) >= step
+        if turns or (back >= step and abs(net) <= 0.5 * (abs(net) + back)):
             phases[ph] = "back-and-forth"
         elif net >= step:
             phases[ph] = pos
@@ -180,7 +187,7 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
             phases[ph] = "none"
         else:
             phases[ph] = "unclear"
-    n_rev = reversals(s, max(0.3 * float(np.ptp(s)), PHASE_MOVE * floor))
+    n_rev = reversals(s, h)
     # under way when it has covered a quarter of its largest excursion (as parts' onsets)
     onset = float(times[int(np.flatnonzero(np.abs(dev) >= 0.25 * amp)[0])])
     out.update({"phases": phases, "reversals": n_rev, "onset": round(onset, 3),
