@@ -47,6 +47,9 @@ def read_labels(path: str | Path, subject_pattern: str | None = None) -> tuple[l
         text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise LabelsError(f"{path}: cannot read labels ({e.strerror or e})") from e
+    except UnicodeDecodeError as e:  # the codec's message names no file
+        raise LabelsError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                          "save the labels file as UTF-8") from None
     reader = csv.DictReader(text.splitlines())
     fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
     clip_key = next((fields[k] for k in CLIP_KEYS if k in fields), None)
