@@ -328,8 +328,8 @@ def _repair(path: Path) -> None:
         fail(os_error_message(e))
     if lines:
         shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
-        console.print(f"[yellow]repair: {len(lines)} unreadable line(s) of {path} (line {shown}) set aside in "
-                      f"{path.name}.bad[/]")
+        console.print(f"[yellow]repair: {len(lines)} unreadable line(s) of {escape(str(path))} (line {shown}) set "
+                      f"aside in {escape(path.name)}.bad[/]")
 
 
 async def _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors, selection, show):

@@ -32,12 +32,13 @@ THUMB_SIDE = 160
 HTML_TEXT_CHARS = 2000
 
 
-def clip_for_page(text: str | None, where: str, limit: int = HTML_TEXT_CHARS) -> str | None:
-    """`text` cut to `limit` characters, with a marker saying how big it was and where the rest is."""
-    if text is None or len(text) <= limit:
+def clip_for_page(text: str | None, where: str, size: int | None = None, limit: int = HTML_TEXT_CHARS) -> str | None:
+    """`text` cut to `limit` characters, with a marker saying how big it was (`size`: the model's
+    whole reply, when eval already capped it) and where more of it is."""
+    if text is None or (len(text) <= limit and size is None):
         return text
-    size = len(text.encode("utf-8"))
-    return text[:limit] + f"\n… [truncated, {size} bytes; the full text is in {where}]"
+    size = size or len(text.encode("utf-8"))
+    return text[:limit] + f"\n… [truncated, {size} bytes; more in {where}]"
 
 
 def _safe_json(obj: Any) -> str:
@@ -93,9 +94,11 @@ def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, lis
             pr = preds.get(q.qid)
             j = judg.get(q.qid)
             reason = (j.get("reason") or j.get("judge_error")) if j else None
+            cut = (pr.extra.get("truncated") or {}) if pr else {}
             runs.append({
                 "pred": clip_for_page(pr.pred_answer, f"{name}/predictions.jsonl") if pr else None,
-                "raw": clip_for_page(pr.raw_output, f"{name}/predictions.jsonl") if pr else None,
+                "raw": clip_for_page(pr.raw_output, f"{name}/predictions.jsonl", cut.get("raw_output_bytes"))
+                if pr else None,
                 "method": pr.method if pr else "missing", "error": pr.error if pr else None,
                 "correct": bool(q.spec.closed and is_correct(pr, q.answer)),
                 "judge": {"scores": j.get("scores"),
