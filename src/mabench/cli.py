@@ -500,7 +500,8 @@ def report(
     try:
         rep = build_report(runs, key, bootstrap, seed)
     except MalformedLineError as e:
-        fail(_malformed_message(e, f"`mabench eval` (or `judge`) for {e.path.parent}"))
+        fail(_malformed_message(e, f"`mabench {'judge' if e.path.name == 'judgments.jsonl' else 'eval'}` for "
+                                   f"{e.path.parent}"))
     except (BenchmarkError, ValueError, KeyError) as e:
         fail(str(e))
     except OSError as e:
@@ -509,7 +510,8 @@ def report(
         cov = r["coverage"]
         if cov["missing"]:
             err_console.print(f"[yellow]warning:[/] {escape(r['name'])}: {cov['missing']} of {cov['questions']} "
-                              "questions have no answer and count as wrong; re-run its `mabench eval` to finish it")
+                              "questions have no answer and count as wrong; re-run its `mabench eval` to finish it",
+                              soft_wrap=True)
     try:
         md = write_tables(rep, out, paper)
     except OSError as e:
