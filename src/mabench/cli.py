@@ -16,10 +16,17 @@ from rich.table import Table
 
 from mabench import __version__
 from mabench.data import BenchmarkError, duplicate_labels, load_benchmark, write_json
+from mabench.data.io import MalformedLineError
 from mabench.data.predictions import read_answers_file
 from mabench.evaluate.judge import DEFAULT_PARSE_RETRIES
 from mabench.evaluate.metrics import normalize_prediction, score
-from mabench.evaluate.runner import BACKOFF_BASE_S, DEFAULT_CONCURRENCY, DEFAULT_MAX_RETRIES
+from mabench.evaluate.runner import (
+    BACKOFF_BASE_S,
+    DEFAULT_CONCURRENCY,
+    DEFAULT_MAX_CONNECTION_FAILURES,
+    DEFAULT_MAX_OUTPUT_BYTES,
+    DEFAULT_MAX_RETRIES,
+)
 from mabench.report.tables import coverage_table, scores_table
 from mabench.taxonomy import TASK_ORDER, TASKS, canonical_task
 from mabench.video.cache import DEFAULT_MEMORY_MB
@@ -49,6 +56,26 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def os_error_message(err: OSError, kept: str | None = None) -> str:
+    """One line for a file-system error a user can fix: the file, what happened, what to do.
+    `kept` names where the finished work is (a full disk mid-run loses nothing already written)."""
+    import errno
+
+    if err.errno is None:  # raised with our own message (e.g. "no predictions.jsonl; ...")
+        return str(err)
+    where = err.filename or "a file"
+    what = (err.strerror or str(err)).lower()
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "the folder is read-only or not yours; choose a writable output folder"
+    elif err.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space (or choose a folder on another disk) and re-run the same command"
+    elif err.errno == errno.ENOENT:
+        hint = "check the path"
+    else:
+        hint = "fix it and re-run the same command"
+    return f"{where}: {what}; {hint}" + (f"; finished answers are kept in {kept}" if kept else "")
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"mabench {__version__}")
@@ -70,6 +97,8 @@ def info(bench: Path = typer.Argument(..., help="Benchmark file (official JSON l
         b = load_benchmark(bench)
     except BenchmarkError as e:
         fail(str(e))
+    except OSError as e:
+        fail(os_error_message(e))
     counts = b.task_counts()
     per_clip = Counter(Counter(q.video_id for q in b).values())
     console.print(f"[bold]{bench}[/]  sha256 {b.sha256[:16]}…")
@@ -180,6 +209,15 @@ def eval_cmd(
     disk_cache: Path | None = typer.Option(None, "--frame-cache", help="On-disk frame cache folder."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Re-ask questions that failed before."),
     force: bool = typer.Option(False, "--force", help="Start again in a run dir made with other settings."),
+    allow_missing: bool = typer.Option(False, "--allow-missing",
+                                       help="Go on when more than half the clips are not in --videos."),
+    max_connection_failures: int = typer.Option(
+        DEFAULT_MAX_CONNECTION_FAILURES, "--max-connection-failures", min=0,
+        help="Stop after this many questions in a row cannot reach the server (0: never)."),
+    max_output_bytes: int = typer.Option(DEFAULT_MAX_OUTPUT_BYTES, "--max-output-bytes", min=1024,
+                                         help="Keep at most this much of each raw model reply (UTF-8 bytes)."),
+    repair: bool = typer.Option(False, "--repair",
+                                help="Set unreadable lines of predictions.jsonl aside (.bad) and go on."),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
     judge_specs: list[str] | None = typer.Option(None, "--judge", help="Also judge MADU/MARE: openai:NAME[@URL]."),
     judge_base_url: str | None = typer.Option(None, "--judge-base-url", help="Endpoint for --judge (or --base-url)."),
@@ -187,7 +225,7 @@ def eval_cmd(
 ) -> None:
     """Run a model on a benchmark; resumable; writes predictions, scores and the submission."""
     from mabench.evaluate.prompts import PromptError, load_prompts
-    from mabench.evaluate.runner import EvalSettings, RunConfigError
+    from mabench.evaluate.runner import EvalSettings, RunConfigError, RunStopped
     from mabench.models import EndpointError, GenerationConfig, make_backend
     from mabench.video.sampling import SamplingConfig
 
@@ -213,14 +251,20 @@ def eval_cmd(
         fail(f"--extra-body is not valid JSON: {e.msg} at column {e.colno}")
     except ValueError as e:
         fail(str(e))
+    except OSError as e:
+        fail(os_error_message(e))
     if (backend.needs_frames or backend.video_mode == "video") and videos is None:
         fail(f"--model {model} needs --videos DIR, the folder with the benchmark's clips")
     if videos is not None and not videos.is_dir():
         fail(f"--videos {videos}: not a folder")
     settings = EvalSettings(videos=videos, sampling=sampling_cfg, gen=gen, concurrency=concurrency,
                             max_retries=max_retries, backoff_base_s=backoff, request_timeout_s=request_timeout,
-                            cache_mb=cache_mb, disk_cache=disk_cache)
+                            cache_mb=cache_mb, disk_cache=disk_cache, max_connection_failures=max_connection_failures,
+                            max_output_bytes=max_output_bytes, allow_missing=allow_missing)
     selection = {"tasks": _csv(tasks), "limit": limit}
+    preds_path = out / "predictions.jsonl"
+    if repair:
+        _repair(preds_path)
 
     judges = {}
     if judge_specs:
@@ -255,13 +299,37 @@ def eval_cmd(
             result.scores = score_run(out, bench)[0]
     except EndpointError as e:
         fail(str(e))
-    except RunConfigError as e:
+    except (RunConfigError, RunStopped) as e:
         fail(str(e))
+    except MalformedLineError as e:
+        fail(_malformed_message(e, "the same command"))
+    except BenchmarkError as e:
+        fail(str(e))
+    except OSError as e:
+        fail(os_error_message(e, kept=str(preds_path) if preds_path.exists() else None))
     except KeyboardInterrupt:
         err_console.print(f"interrupted: finished answers are in {out / 'predictions.jsonl'}; "
                           "re-run the same command to resume")
         raise typer.Exit(130) from None
     _print_run_summary(result)
+
+
+def _malformed_message(e: MalformedLineError, command: str) -> str:
+    return (f"{e}; nothing was changed: re-run {command} with --repair to set the unreadable line(s) "
+            f"aside in {e.path.name}.bad and go on")
+
+
+def _repair(path: Path) -> None:
+    from mabench.data.io import repair_jsonl
+
+    try:
+        lines = repair_jsonl(path, "qid")
+    except OSError as e:
+        fail(os_error_message(e))
+    if lines:
+        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
+        console.print(f"[yellow]repair: {len(lines)} unreadable line(s) of {escape(str(path))} (line {shown}) set "
+                      f"aside in {escape(path.name)}.bad[/]")
 
 
 async def _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors, selection, show):
@@ -356,22 +424,37 @@ def judge(
     judge_cache: Path | None = typer.Option(None, "--judge-cache", help="SQLite cache (default ~/.cache/mabench)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the judge cache."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Judge again where the judge failed."),
+    repair: bool = typer.Option(False, "--repair",
+                                help="Set unreadable lines of predictions/judgments.jsonl aside (.bad) and go on."),
 ) -> None:
     """Judge the MADU/MARE answers of a run on the rubric; update its scores."""
-    from mabench.evaluate.results import score_run
+    from mabench.data.predictions import read_predictions
+    from mabench.evaluate.results import load_run_benchmark, score_run
     from mabench.evaluate.runner import EvalSettings
     from mabench.models import EndpointError
+    from mabench.taxonomy import OPEN_TASKS
 
     if not (run / "predictions.jsonl").exists():
         fail(f"{run}: no predictions.jsonl; run `mabench eval ... --out {run}` first")
+    if repair:
+        _repair(run / "predictions.jsonl")
+        _repair(run / "judgments.jsonl")
     try:
-        if key is None:
-            cfg = json.loads((run / "config.json").read_text())
-            key = Path(cfg["benchmark"]["path"])
-        bench = load_benchmark(key)
+        bench = load_run_benchmark(run, key)
+        asked = {p.qid for p in read_predictions(run / "predictions.jsonl", ("qid",))}
         judges = _judge_backends(judge_specs, base_url, api_key_env, request_timeout)
-    except (BenchmarkError, ValueError, KeyError, OSError) as e:
+    except MalformedLineError as e:
+        fail(_malformed_message(e, "`mabench judge`"))
+    except (BenchmarkError, ValueError, KeyError) as e:
         fail(str(e))
+    except OSError as e:
+        fail(os_error_message(e))
+    open_asked = [q for q in bench if q.task in OPEN_TASKS and q.qid in asked]
+    if not open_asked:
+        # a --tasks CMAR,SAD run: judging would only invent zeros for questions never asked
+        console.print(f"nothing to judge: {run} has no MADU/MARE answers "
+                      f"(its questions: {', '.join(sorted({q.task for q in bench}))}); no judgments written")
+        raise typer.Exit(0)
     settings = EvalSettings(concurrency=concurrency, max_retries=max_retries, backoff_base_s=backoff,
                             request_timeout_s=request_timeout)
     cache_path = None if no_cache else (judge_cache or _default_judge_cache())
@@ -383,12 +466,16 @@ def judge(
 
     try:
         res = asyncio.run(go())
+        s, extra = score_run(run, bench)
     except EndpointError as e:
         fail(f"judge: {e}")
+    except MalformedLineError as e:
+        fail(_malformed_message(e, "`mabench judge`"))
     except BenchmarkError as e:
         fail(str(e))
+    except OSError as e:
+        fail(os_error_message(e))
     _print_judge_summary(res, run)
-    s, extra = score_run(run, bench)
     console.print(scores_table({run.name: s}))
     _print_agreement(extra)
     for note in s.notes:
@@ -412,9 +499,23 @@ def report(
 
     try:
         rep = build_report(runs, key, bootstrap, seed)
-    except (BenchmarkError, ValueError, FileNotFoundError, KeyError, OSError) as e:
+    except MalformedLineError as e:
+        fail(_malformed_message(e, f"`mabench {'judge' if e.path.name == 'judgments.jsonl' else 'eval'}` for "
+                                   f"{e.path.parent}"))
+    except (BenchmarkError, ValueError, KeyError) as e:
         fail(str(e))
-    md = write_tables(rep, out, paper)
+    except OSError as e:
+        fail(os_error_message(e))
+    for r in rep["runs"]:  # a half-finished run is scored with its gaps as wrong: say so
+        cov = r["coverage"]
+        if cov["missing"]:
+            err_console.print(f"[yellow]warning:[/] {escape(r['name'])}: {cov['missing']} of {cov['questions']} "
+                              "questions have no answer and count as wrong; re-run its `mabench eval` to finish it",
+                              soft_wrap=True)
+    try:
+        md = write_tables(rep, out, paper)
+    except OSError as e:
+        fail(os_error_message(e))
     console.print(md)
     for comp in rep["paired"]:
         table = Table(title=f"{comp['a']} − {comp['b']} (paired bootstrap; McNemar exact for closed tasks)")
@@ -431,6 +532,8 @@ def report(
             from mabench.report.html import write_html_report
 
             index = write_html_report(rep, runs, out, videos)
+        except OSError as e:
+            fail(os_error_message(e))
         except ImportError as e:
             fail(f"plots and HTML need the report extra ({e.name} is missing): pip install 'mabench[report]'")
         console.print(f"HTML report: {index}")
@@ -457,6 +560,9 @@ def _print_run_summary(r) -> None:
         console.print(f"[yellow]{len(r.failed_clips)} clip(s) could not be used; their questions count as wrong:[/]")
         for vid, msg in list(r.failed_clips.items())[:20]:
             console.print(f"  {vid}: {msg}")
+    if r.earlier_errors:
+        console.print(f"[yellow]{r.earlier_errors} question(s) failed in an earlier run and were not asked again "
+                      "(they count as wrong); re-run with --retry-errors to ask them[/]")
     if r.scores is not None:
         console.print(scores_table({r.out.name: r.scores}))
         console.print(f"scores: {r.out / 'scores.json'}")

@@ -64,6 +64,9 @@ def read_label_names(path: str | Path) -> dict[int, str]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise LabelsError(f"{path}: cannot read label names ({e.strerror or e})") from e
+    except UnicodeDecodeError as e:  # the codec's message names no file
+        raise LabelsError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                          "save the label names as UTF-8") from None
     names: dict[int, str] = {}
     where: dict[str, int] = {}
     for n, line in enumerate(text.splitlines(), start=1):
@@ -117,6 +120,9 @@ def read_label_file(path: str | Path, subject_pattern: str | None = None,
         text = path.read_text(encoding="utf-8-sig")
     except OSError as e:
         raise LabelsError(f"{path}: cannot read labels ({e.strerror or e})") from e
+    except UnicodeDecodeError as e:  # the codec's message names no file
+        raise LabelsError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                          "save the labels file as UTF-8") from None
     if not text.strip():
         raise LabelsError(f"{path}: empty labels file")
     listed = is_list_format(text)

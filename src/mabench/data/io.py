@@ -22,6 +22,31 @@ class BenchmarkError(ValueError):
     """A benchmark file that cannot be used; the message names the file, record and field."""
 
 
+class MalformedLineError(BenchmarkError):
+    """A line in the middle of a JSONL file that is not a usable record (`path`, 1-based `line`)."""
+
+    def __init__(self, message: str, path: Path, line: int):
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+
+def not_utf8(path: str | Path, err: UnicodeDecodeError, line: int | None = None) -> BenchmarkError:
+    """One line naming the file (and line) of a byte that is not UTF-8; the codec's own message
+    names neither."""
+    where = f"line {line}, " if line else ""
+    return BenchmarkError(f"{path}: not UTF-8 text ({where}byte 0x{err.object[err.start]:02x} at offset "
+                          f"{err.start}); save the file as UTF-8")
+
+
+def read_text_utf8(path: str | Path) -> str:
+    """A whole text file as UTF-8 (a BOM is dropped); a non-UTF-8 byte is a BenchmarkError naming it."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise not_utf8(path, err) from None
+
+
 @dataclass
 class Benchmark:
     questions: list[Question]
@@ -79,26 +104,74 @@ def json_error(path: Path, err: json.JSONDecodeError, line: int | None = None) -
     return BenchmarkError(f"{path}: invalid JSON at line {line or err.lineno} column {err.colno}: {err.msg}")
 
 
+def _line_error(path: Path, i: int, err: Exception) -> MalformedLineError:
+    if isinstance(err, UnicodeDecodeError):
+        return MalformedLineError(str(not_utf8(path, err, i)), path, i)
+    assert isinstance(err, json.JSONDecodeError)
+    return MalformedLineError(str(json_error(path, err, i)), path, i)
+
+
+def _parse_line(raw: bytes, first: bool) -> Any:
+    """One JSONL line (bytes) -> value; UnicodeDecodeError or JSONDecodeError when it is not one."""
+    text = raw.decode("utf-8")
+    if first and text.startswith("\ufeff"):
+        text = text[1:]
+    return json.loads(text)
+
+
 def iter_jsonl(path: str | Path, tolerate_torn_tail: bool = True) -> Iterator[tuple[int, Any]]:
     """(line number, value) for each non-empty line, streamed.
 
     A bad final line is skipped when `tolerate_torn_tail` (a process killed mid-append leaves one);
-    a bad line anywhere else is an error.
+    a bad line anywhere else (not JSON, not UTF-8) is a MalformedLineError naming file and line.
+    Lines are decoded one by one, so a stray byte is reported with its line, not as a codec error.
     """
     path = Path(path)
-    pending: tuple[int, json.JSONDecodeError] | None = None
-    with open(path, encoding="utf-8-sig") as f:
-        for i, line in enumerate(f, 1):
+    pending: tuple[int, Exception] | None = None
+    with open(path, "rb") as f:
+        for i, raw in enumerate(f, 1):
             if pending is not None:
-                raise json_error(path, pending[1], pending[0])
-            if not line.strip():
+                raise _line_error(path, *pending)
+            if not raw.strip():
                 continue
             try:
-                yield i, json.loads(line)
-            except json.JSONDecodeError as err:
+                value = _parse_line(raw, i == 1)
+            except (UnicodeDecodeError, json.JSONDecodeError) as err:
                 if not tolerate_torn_tail:
-                    raise json_error(path, err, i) from None
+                    raise _line_error(path, i, err) from None
                 pending = (i, err)
+                continue
+            yield i, value
+
+
+def repair_jsonl(path: str | Path, required: str | None = None) -> list[int]:
+    """Set aside every line that is not a JSON object (with the `required` key): they are appended,
+    as they were, to `<path>.bad` and the file is rewritten atomically without them. Returns their
+    line numbers. Nothing is dropped: the bad lines stay in the .bad file for a look."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    good, bad, lines = [], [], []
+    with open(path, "rb") as f:
+        for i, raw in enumerate(f, 1):
+            if not raw.strip():
+                continue
+            try:
+                value = _parse_line(raw, i == 1)
+                ok = isinstance(value, dict) and (required is None or required in value)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                ok = False
+            (good if ok else bad).append(raw if raw.endswith(b"\n") else raw + b"\n")
+            if not ok:
+                lines.append(i)
+    if not bad:
+        return []
+    with open(path.with_name(path.name + ".bad"), "ab") as f:
+        f.writelines(bad)
+        f.flush()
+        os.fsync(f.fileno())
+    atomic_write_bytes(path, b"".join(good))
+    return lines
 
 
 def repair_torn_tail(path: str | Path) -> None:
@@ -120,7 +193,7 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
         raise BenchmarkError(f"{path}: no such file; pass the path of a benchmark JSON or JSONL file")
     if path.is_dir():
         raise BenchmarkError(f"{path}: is a directory; pass the path of a benchmark JSON or JSONL file")
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text_utf8(path)
     stripped = text.lstrip()
     if not stripped:
         raise BenchmarkError(f"{path}: file is empty")
@@ -231,16 +304,28 @@ os.umask(_UMASK)
 
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write via a temp file in the same folder, then rename: readers never see half a file."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write via a temp file in the same folder, then rename. An OSError names `path` itself (not
+    the temp file), so the message a user sees is about the file they know."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(err.errno, err.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

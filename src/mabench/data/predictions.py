@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mabench.data.io import BenchmarkError, iter_jsonl, json_error, write_json
+from mabench.data.io import BenchmarkError, MalformedLineError, iter_jsonl, json_error, read_text_utf8, write_json
 
 
 @dataclass
@@ -58,7 +58,7 @@ def read_predictions(path: str | Path, fields: tuple[str, ...] | None = None) ->
     out = []
     for i, row in iter_jsonl(path):
         if not isinstance(row, dict) or "qid" not in row:
-            raise BenchmarkError(f"{path}: line {i}: expected an object with a 'qid' field")
+            raise MalformedLineError(f"{path}: line {i}: expected an object with a 'qid' field", path, i)
         if fields is not None:
             row = {k: row[k] for k in fields if k in row}
         out.append(Prediction.from_dict(row))
@@ -97,7 +97,7 @@ def read_answers_file(path: str | Path) -> tuple[dict[str, Prediction], dict[str
     path = Path(path)
     if not path.exists():
         raise BenchmarkError(f"{path}: no such file; pass a submission JSON or predictions JSONL")
-    text = path.read_text(encoding="utf-8-sig")
+    text = read_text_utf8(path)
     head = text.lstrip()[:1]
     if head == "{" and path.suffix.lower() != ".jsonl":
         try:

@@ -280,8 +280,11 @@ async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: d
                     out: Path, settings: EvalSettings, cache: JudgeCache | None = None,
                     parse_retries: int = DEFAULT_PARSE_RETRIES, retry_errors: bool = False,
                     on_progress=None) -> JudgeResult:
-    """Judge every MADU/MARE prediction by every judge; append to `out` (judgments.jsonl)."""
-    questions = [q for q in bench if q.task in OPEN_TASKS]
+    """Judge every MADU/MARE prediction by every judge; append to `out` (judgments.jsonl).
+
+    Questions without any prediction row were never asked (a --tasks / --limit run, an unfinished
+    one): they are not judged, so they cannot turn into zeros."""
+    questions = [q for q in bench if q.task in OPEN_TASKS and q.qid in preds]
     missing_ref = [q.qid for q in questions if not q.answer]
     if missing_ref:
         raise BenchmarkError(f"{bench.path}: {len(missing_ref)} MADU/MARE questions have no reference answer "
@@ -302,6 +305,8 @@ async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: d
     sem = asyncio.Semaphore(max(1, settings.concurrency))
     total = len(jobs)
     finished = 0
+    if not jobs:
+        return res  # nothing new: leave judgments.jsonl as it is (or absent)
 
     with open(out, "a", encoding="utf-8") as sink:
 

@@ -50,6 +50,8 @@ def load_prompts(path: str | Path | None) -> dict[str, str]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
         raise PromptError(f"{path}: not valid YAML/JSON: {str(err).splitlines()[0]}") from None
+    except UnicodeDecodeError as err:
+        raise PromptError(f"{path}: not UTF-8 text (offset {err.start}); save it as UTF-8") from None
     if not isinstance(data, dict):
         raise PromptError(f"{path}: expected a mapping of task code to system prompt")
     for task, text in data.items():

@@ -50,10 +50,21 @@ RETRY_AFTER_MAX_S = 120.0
 # Clips decoded ahead of the workers, so a clip's decode overlaps the previous clips' requests
 # instead of stalling the workers that reach it first.
 PREFETCH_CLIPS = 3
+# This many questions in a row that could not reach the server stop the run: the server is gone,
+# and asking the rest would only record thousands of failures.
+DEFAULT_MAX_CONNECTION_FAILURES = 20
+# Raw model output kept per answer; a runaway reply (10 MB of repetition) must not fill the disk.
+DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024
+# More than this share of the benchmark's clips missing from --videos means the wrong folder.
+MAX_MISSING_CLIP_SHARE = 0.5
 
 
 class RunConfigError(Exception):
     """The run directory holds a run made with other settings."""
+
+
+class RunStopped(Exception):
+    """The run cannot go on (most clips missing, the server gone); the message says what to do."""
 
 
 @dataclass
@@ -67,6 +78,9 @@ class EvalSettings:
     request_timeout_s: float = 120.0
     cache_mb: float = DEFAULT_MEMORY_MB
     disk_cache: Path | None = None
+    max_connection_failures: int = DEFAULT_MAX_CONNECTION_FAILURES  # 0: never stop
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
+    allow_missing: bool = False  # go on when most clips are missing
 
 
 @dataclass
@@ -80,6 +94,7 @@ class RunResult:
     scores: Scores | None
     elapsed_s: float
     decodes: int
+    earlier_errors: int = 0  # failed in an earlier run and not asked again (no --retry-errors)
 
 
 # --- clips --------------------------------------------------------------------------------------
@@ -90,15 +105,40 @@ def resolve_clip(videos: Path, name: str) -> Path:
     if not name or PurePosixPath(name).is_absolute() or PureWindowsPath(name).is_absolute() \
             or ".." in PurePosixPath(name.replace("\\", "/")).parts:
         raise VideoError(f"unsafe video name {name!r}: it must be a file name inside --videos")
-    base = videos.resolve()
+    # Symlinks inside --videos are followed: a Hugging Face cache or an `ln -s` farm points into
+    # blobs elsewhere by design, and a link placed there is the user's choice. The name check above
+    # is what keeps a benchmark file from reaching outside the folder.
+    base = videos.absolute()
     candidates = [name] if name.lower().endswith(VIDEO_SUFFIXES) else [name + s for s in VIDEO_SUFFIXES]
     for cand in candidates:
-        p = (base / cand).resolve()
-        if not p.is_relative_to(base):
-            raise VideoError(f"unsafe video name {name!r}: it resolves outside --videos")
+        p = base / cand
         if p.exists():
             return p
     return base / candidates[0]
+
+
+def missing_clips(bench: Benchmark, videos: Path) -> tuple[list[str], int]:
+    """(clip names not found in `videos`, number of clips). Unsafe names are not counted as
+    missing: their questions are refused one by one with their own message."""
+    names = list(dict.fromkeys(q.video for q in bench))
+    missing = []
+    for name in names:
+        try:
+            if not resolve_clip(videos, name).exists():
+                missing.append(name)
+        except VideoError:
+            continue
+    return missing, len(names)
+
+
+def check_clips(bench: Benchmark, videos: Path) -> None:
+    """Stop before asking anything when most clips are not in `videos` (the wrong folder)."""
+    missing, total = missing_clips(bench, videos)
+    if total and len(missing) > MAX_MISSING_CLIP_SHARE * total:
+        shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise RunStopped(f"{len(missing)} of the benchmark's {total} clips are not in --videos {videos} "
+                         f"(e.g. {shown}); check the folder, or pass --allow-missing to go on "
+                         "(their questions count as wrong)")
 
 
 # --- config -------------------------------------------------------------------------------------
@@ -109,7 +149,8 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
     return {
         "mabench_version": __version__,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "benchmark": {"path": str(bench.path) if bench.path else None, "sha256": bench.sha256,
+        # absolute: `mabench judge` / `report` may run from another directory
+        "benchmark": {"path": str(bench.path.absolute()) if bench.path else None, "sha256": bench.sha256,
                       "questions": len(bench)},
         "selection": selection,
         "model": backend.describe(),
@@ -119,7 +160,8 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
         "prompts_hash": prompts_hash(prompts),
         "runner": {"concurrency": settings.concurrency, "max_retries": settings.max_retries,
                    "request_timeout_s": settings.request_timeout_s,
-                   "videos": str(settings.videos) if settings.videos else None},
+                   "videos": str(settings.videos.absolute()) if settings.videos else None,
+                   "max_output_bytes": settings.max_output_bytes},
     }
 
 
@@ -170,16 +212,22 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
 
 async def ask_with_retries(backend: Backend, req: Request, settings: EvalSettings) -> tuple[Any, str | None, int]:
     """(response or None, error or None, attempts)."""
-    last = "no attempt"
+    resp, err, attempts = await ask_until_done(backend, req, settings)
+    return resp, None if err is None else str(err), attempts
+
+
+async def ask_until_done(backend: Backend, req: Request,
+                         settings: EvalSettings) -> tuple[Any, BackendError | None, int]:
+    """(response or None, the last error or None, attempts): the error keeps its `kind`."""
+    err = BackendError("no attempt")
     for attempt in range(settings.max_retries + 1):
         try:
             resp = await asyncio.wait_for(backend.generate(req), settings.request_timeout_s + 5)
             return resp, None, attempt + 1
         except asyncio.TimeoutError:
-            err = BackendError(f"timed out after {settings.request_timeout_s:.0f} s", retryable=True)
+            err = BackendError(f"timed out after {settings.request_timeout_s:.0f} s", retryable=True, kind="timeout")
         except BackendError as e:
             err = e
-        last = str(err)
         if not err.retryable or attempt == settings.max_retries:
             break
         if err.retry_after is not None:
@@ -187,7 +235,17 @@ async def ask_with_retries(backend: Backend, req: Request, settings: EvalSetting
         else:
             delay = min(BACKOFF_MAX_S, settings.backoff_base_s * 2 ** attempt) * (0.5 + random.random())
         await asyncio.sleep(delay)
-    return None, last, attempt + 1
+    return None, err, attempt + 1
+
+
+def cap_text(text: str | None, max_bytes: int) -> tuple[str | None, int | None]:
+    """(text cut to at most `max_bytes` of UTF-8 on a character boundary, its full size in bytes if cut)."""
+    if text is None or max_bytes <= 0 or len(text) * 4 <= max_bytes:
+        return text, None
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text, None
+    return data[:max_bytes].decode("utf-8", errors="ignore"), len(data)
 
 
 def run_eval_blocking(bench: Benchmark, backend: Backend, settings: EvalSettings, out: Path,
@@ -212,12 +270,17 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                    on_start: Callable[[int, int], None] | None = None) -> RunResult:
     """Answer every question of `bench` not yet answered in `out`, then score and export."""
     t_start = time.perf_counter()
+    if (backend.needs_frames or backend.video_mode == "video") and settings.videos is not None \
+            and not settings.allow_missing:
+        check_clips(bench, settings.videos)  # before the run dir is touched: nothing looks like a run
     config = build_config(bench, backend, settings, prompts, selection or {})
     prepare_run_dir(out, config, force)
     preds_path = out / "predictions.jsonl"
     done = latest_by_qid(read_predictions(preds_path, ("qid", "error")))
     todo = [q for q in bench if q.qid not in done or (retry_errors and done[q.qid].error is not None)]
     skipped = len(bench) - len(todo)
+    earlier_errors = sum(1 for q in bench if q.qid in done and done[q.qid].error is not None) \
+        if not retry_errors else 0
     if on_start:
         on_start(len(bench), skipped)
 
@@ -227,7 +290,8 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     queue: asyncio.Queue[Question] = asyncio.Queue()
     for q in ordered:
         queue.put_nowait(q)
-    counters = {"done": 0, "errors": 0}
+    counters = {"done": 0, "errors": 0, "unreachable": 0}  # unreachable: connection failures in a row
+    stop = asyncio.Event()
     clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
     remaining = Counter(q.video_id for q in todo)  # questions left per clip, for the prefetch window
     window = asyncio.Semaphore(settings.concurrency // 12 + 1 + PREFETCH_CLIPS)
@@ -273,20 +337,27 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                 return Prediction(q.qid, q.task, q.video, error=f"clip: {err}")
             req = Request(q.qid, q.task, prompts.get(q.task, ""), q.question, q.spec.choices, frames,
                           clip_path, settings.gen)
-            resp, error, attempts = await ask_with_retries(backend, req, settings)
+            resp, error, attempts = await ask_until_done(backend, req, settings)
             pred = Prediction(q.qid, q.task, q.video, frames=frames.summary() if frames else None)
             if attempts > 1:
                 pred.extra["attempts"] = attempts
             if resp is None:
-                pred.error = error
+                pred.error = str(error)
+                pred.extra["error_kind"] = error.kind
                 return pred
+            # Extracted from the whole reply (a long reasoning trace ends with its answer); stored capped.
             ex = extract(resp.text, q.task, q.options)
-            pred.raw_output, pred.pred_answer, pred.method, pred.reason = resp.text, ex.answer, ex.method, ex.reason
+            raw, raw_bytes = cap_text(resp.text, settings.max_output_bytes)
+            answer_text, answer_bytes = cap_text(ex.answer, settings.max_output_bytes)
+            pred.raw_output, pred.pred_answer, pred.method, pred.reason = raw, answer_text, ex.method, ex.reason
+            if raw_bytes or answer_bytes:
+                pred.extra["truncated"] = {"raw_output_bytes": raw_bytes or len(resp.text.encode("utf-8")),
+                                           "kept_bytes": settings.max_output_bytes}
             pred.latency_s, pred.usage = round(resp.latency_s, 4), resp.usage
             return pred
 
         async def worker() -> None:
-            while True:
+            while not stop.is_set():
                 try:
                     q = queue.get_nowait()
                 except asyncio.QueueEmpty:
@@ -299,17 +370,45 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                 append_jsonl(sink, pred.to_dict())
                 counters["done"] += 1
                 counters["errors"] += pred.error is not None
+                if pred.extra.get("error_kind") == "connection":
+                    counters["unreachable"] += 1
+                    counters["last_error"] = pred.error
+                    if 0 < settings.max_connection_failures <= counters["unreachable"]:
+                        stop.set()
+                        # the server is gone: drop the requests in flight (never answered, so
+                        # not recorded; a re-run asks them)
+                        for w in workers:
+                            if w is not asyncio.current_task():
+                                w.cancel()
+                        return
+                elif pred.error is None or not pred.error.startswith("clip: "):
+                    counters["unreachable"] = 0  # the server answered (a clip error says nothing)
                 if on_progress:
                     on_progress(counters["done"], len(todo), counters["errors"])
 
         prefetcher = asyncio.create_task(prefetch()) if backend.needs_frames else None
+        workers: list[asyncio.Task] = []
+        workers += [asyncio.create_task(worker()) for _ in range(max(1, settings.concurrency))]
         try:
-            await asyncio.gather(*(worker() for _ in range(max(1, settings.concurrency))))
+            results = await asyncio.gather(*workers, return_exceptions=True)
+            for r in results:  # a disk error in a worker must reach the user, not vanish
+                if isinstance(r, Exception):
+                    raise r
         finally:
+            for w in workers:
+                w.cancel()
             if prefetcher is not None:
                 prefetcher.cancel()
                 await asyncio.gather(prefetcher, return_exceptions=True)
             cache.close()
+
+    if stop.is_set():
+        where = getattr(backend, "base_url", None) or backend.name
+        raise RunStopped(
+            f"{counters['unreachable']} questions in a row could not reach {where} "
+            f"({counters.get('last_error')}); stopped after {counters['done']} answers this run, "
+            f"finished answers kept in {preds_path}: start the server and re-run the same command with "
+            "--retry-errors (no scores or submission written)")
 
     from mabench.evaluate.results import failed_clips, score_run  # results imports the judge, which imports us
 
@@ -318,4 +417,4 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     scores = score_run(out, bench)[0] if bench.has_answers else None
     errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)
     return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips(preds), scores,
-                     time.perf_counter() - t_start, cache.stats.decodes)
+                     time.perf_counter() - t_start, cache.stats.decodes, earlier_errors)

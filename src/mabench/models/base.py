@@ -38,12 +38,19 @@ class Response:
 
 
 class BackendError(Exception):
-    """A failed request. `retryable` errors (timeouts, 429, 5xx, malformed replies) are retried."""
+    """A failed request. `retryable` errors (timeouts, 429, 5xx, malformed replies) are retried.
 
-    def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None):
+    `kind` says what failed: "connection" (nothing answered: refused, reset, unreachable), "timeout"
+    (the server took too long), "status" (an HTTP error) or "reply" (an unusable answer). The runner
+    stops a run after many connection failures in a row: a dead server, not bad questions.
+    """
+
+    def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None,
+                 kind: str = "reply"):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.kind = kind
 
 
 class EndpointError(Exception):

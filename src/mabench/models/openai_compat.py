@@ -139,15 +139,20 @@ class OpenAICompatBackend:
         t0 = time.perf_counter()
         try:
             completion = await self.client.post("/chat/completions", cast_to=ChatCompletion, **call)
-        except openai.APITimeoutError:
-            raise BackendError(f"timed out after {self.timeout_s:.0f} s", retryable=True) from None
-        except openai.APIConnectionError as err:
-            raise BackendError(f"connection failed: {type(err.__cause__ or err).__name__}", retryable=True) from None
+        except openai.APIConnectionError as err:  # APITimeoutError is a subclass: told apart below
+            refused = _connection_failure(err)
+            if refused is not None:
+                raise BackendError(f"connection failed: {refused}", retryable=True, kind="connection") from None
+            if isinstance(err, openai.APITimeoutError):
+                raise BackendError(f"timed out after {self.timeout_s:.0f} s", retryable=True,
+                                   kind="timeout") from None
+            raise BackendError(f"connection failed: {type(err.__cause__ or err).__name__}", retryable=True,
+                               kind="connection") from None
         except openai.APIStatusError as err:
             code = err.status_code
             retryable = code in (408, 409, 429) or code >= 500
             raise BackendError(f"HTTP {code}: {_short(err.message)}", retryable=retryable,
-                               retry_after=_retry_after(err)) from None
+                               retry_after=_retry_after(err), kind="status") from None
         except (ValueError, TypeError) as err:  # a body that is not JSON
             raise BackendError(f"malformed reply: {_short(str(err))}", retryable=True) from None
         latency = time.perf_counter() - t0
@@ -169,6 +174,27 @@ def _http_client() -> Any:
         return openai.DefaultAioHttpClient()
     except (RuntimeError, AttributeError, ImportError):
         return None
+
+
+def _connection_failure(err: BaseException) -> str | None:
+    """What broke, when the server could not be reached or dropped the connection; else None.
+
+    The aiohttp transport reports a refused connection as a *connect timeout* (httpx.ConnectTimeout
+    around aiohttp's ClientConnectorError around ConnectionRefusedError), so the class alone would
+    record a dead server as "timed out after 120 s"; the chain of causes tells the truth."""
+    chain: list[BaseException] = []
+    cur: BaseException | None = err
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    for e in chain:  # the OS's own words when there are any: "Connection refused"
+        if isinstance(e, ConnectionError):
+            return os.strerror(e.errno).lower() if e.errno else type(e).__name__
+    for e in chain:
+        if type(e).__name__ in ("ClientConnectorError", "ServerDisconnectedError", "ClientOSError", "ConnectError",
+                                "RemoteProtocolError", "ReadError"):
+            return type(e).__name__
+    return None
 
 
 def _message_text(completion: Any) -> str | None:

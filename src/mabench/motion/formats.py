@@ -282,7 +282,7 @@ def load_skeleton(path: str | Path, fmt: str | None = None, fps: float | None = 
         except (OSError, json.JSONDecodeError) as e:
             raise SkeletonError(f"{path}: cannot read JSON ({e})") from e
         if isinstance(head, dict) and str(head.get("format", "")).startswith("mabench-skeleton"):
-            return load_skeleton_file(path)
+            return _require_torso(load_skeleton_file(path), path)
         if fmt == "mabench":
             raise SkeletonError(f"{path}: not a mabench-skeleton file")
         if isinstance(head, dict) and "frames" in head:
@@ -305,4 +305,18 @@ def load_skeleton(path: str | Path, fmt: str | None = None, fps: float | None = 
     times = np.arange(len(frames)) / float(fps)
     if len(frames) < 2:
         raise SkeletonError(f"{path}: needs at least 2 frames of keypoints, got {len(frames)}")
-    return to_canonical(frames, fmt, times, width, height)
+    return _require_torso(to_canonical(frames, fmt, times, width, height), path)
+
+
+def _require_torso(sk: Skeleton, path: Path) -> Skeleton:
+    """Refuse, naming the file, a skeleton whose neck or hips are never seen (all NaN / zero
+    confidence): every measure is in torso lengths, and NaN reached int() deep in the flow code."""
+    seen = np.isfinite(sk.points).all(axis=2).any(axis=0)  # per joint: finite in some frame
+    if not seen.any():
+        raise SkeletonError(f"{path}: no usable keypoints (every joint is missing or NaN in all {len(sk.times)} "
+                            "frames); re-run the pose estimator on this clip, or leave it out")
+    lost = [j for j in ("neck", "left_hip", "right_hip") if not seen[JOINTS.index(j)]]
+    if lost:
+        raise SkeletonError(f"{path}: {', '.join(lost)} never found in {len(sk.times)} frames; the torso is "
+                            "needed to measure movement: re-run the pose estimator on this clip, or leave it out")
+    return sk

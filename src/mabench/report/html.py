@@ -27,6 +27,18 @@ from mabench.taxonomy import TASK_ORDER
 
 THUMB_FRAMES = 4
 THUMB_SIDE = 160
+# Text shown inline per answer in the question browser; the rest stays in the run's predictions.jsonl
+# (12,000 questions x several runs of long replies would make questions.js hundreds of MB).
+HTML_TEXT_CHARS = 2000
+
+
+def clip_for_page(text: str | None, where: str, size: int | None = None, limit: int = HTML_TEXT_CHARS) -> str | None:
+    """`text` cut to `limit` characters, with a marker saying how big it was (`size`: the model's
+    whole reply, when eval already capped it) and where more of it is."""
+    if text is None or (len(text) <= limit and size is None):
+        return text
+    size = size or len(text.encode("utf-8"))
+    return text[:limit] + f"\n… [truncated, {size} bytes; more in {where}]"
 
 
 def _safe_json(obj: Any) -> str:
@@ -74,18 +86,24 @@ def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, lis
         judg: dict[str, dict] = {}
         for (qid, _), row in latest_judgments(read_judgments(p / "judgments.jsonl")).items():
             judg.setdefault(qid, row)  # first judge's record; several judges are averaged in scores
-        per_run.append((preds, judg))
+        per_run.append((preds, judg, p.name))
     rows = []
     for q in bench:
         runs = []
-        for preds, judg in per_run:
+        for preds, judg, name in per_run:
             pr = preds.get(q.qid)
             j = judg.get(q.qid)
+            reason = (j.get("reason") or j.get("judge_error")) if j else None
+            cut = (pr.extra.get("truncated") or {}) if pr else {}
             runs.append({
-                "pred": pr.pred_answer if pr else None, "raw": pr.raw_output if pr else None,
+                "pred": clip_for_page(pr.pred_answer, f"{name}/predictions.jsonl") if pr else None,
+                "raw": clip_for_page(pr.raw_output, f"{name}/predictions.jsonl", cut.get("raw_output_bytes"))
+                if pr else None,
                 "method": pr.method if pr else "missing", "error": pr.error if pr else None,
                 "correct": bool(q.spec.closed and is_correct(pr, q.answer)),
-                "judge": {"scores": j.get("scores"), "reason": j.get("reason") or j.get("judge_error")} if j else None,
+                "judge": {"scores": j.get("scores"),
+                          "reason": clip_for_page(reason, f"{name}/judgments.jsonl")}
+                if j else None,
             })
         rows.append({"qid": q.qid, "task": q.task, "video": q.video_id, "question": q.question, "answer": q.answer,
                      "parts": question_tags(q, labels)["body part"], "frames": thumbs.get(q.video_id, []),

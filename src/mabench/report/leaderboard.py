@@ -49,14 +49,18 @@ def load_run(path: Path, bench: Benchmark) -> Run:
     if not (path / "predictions.jsonl").exists():
         raise FileNotFoundError(f"{path}: no predictions.jsonl; is this a `mabench eval` run directory?")
     preds = latest_by_qid(read_predictions(path / "predictions.jsonl", SCORING_FIELDS))
+    if not preds:  # a leaderboard row of zeros would look like a measured result
+        raise ValueError(f"{path / 'predictions.jsonl'} holds no answers; run (or resume) `mabench eval ... "
+                         f"--out {path}` first")
     rows = [r for r in read_judgments(path / "judgments.jsonl") if r.get("prompt_version") == JUDGE_PROMPT_VERSION]
     judged = aggregate(rows, [q.qid for q in bench if q.task in OPEN_TASKS]).scores if rows else None
     return Run(path.name, path, preds, judged)
 
 
 def run_benchmark(path: Path) -> Path:
-    cfg = json.loads((path / "config.json").read_text())
-    return Path(cfg["benchmark"]["path"])
+    from mabench.evaluate.results import run_benchmark_path
+
+    return run_benchmark_path(path)
 
 
 def paper_rows() -> list[dict[str, Any]]:
@@ -217,6 +221,14 @@ def leaderboard_markdown(report: dict[str, Any], with_paper: bool = True) -> str
     return "\n".join(lines) + "\n" + note + "\n"
 
 
+def csv_safe(value: Any) -> Any:
+    """A cell a spreadsheet will not run: text starting with = + - @ (or tab / CR) gets a leading
+    apostrophe, the OWASP advice against formula injection (a run named `=HYPERLINK(...)`)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def leaderboard_csv(report: dict[str, Any]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -226,7 +238,7 @@ def leaderboard_csv(report: dict[str, Any]) -> str:
         for m in METRICS:
             ci = r["ci95"][m] or (None, None)
             row += [r["metrics"][m], ci[0], ci[1]]
-        w.writerow(["" if v is None or v != v else v for v in row])
+        w.writerow([csv_safe("" if v is None or v != v else v) for v in row])
     return buf.getvalue()
 
 

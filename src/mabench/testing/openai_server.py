@@ -38,6 +38,7 @@ class Behaviour:
     models_endpoint: bool = True
     key: dict[str, str] = field(default_factory=dict)  # question text -> answer (oracle mode)
     reply_prefix: str = ""  # e.g. "<think>...</think>" to exercise extraction
+    reply_padding: int = 0  # this many characters of rambling before the answer (a runaway model)
     # Judge requests (system prompt of mabench's rubric judge): the n-th attempt for the same
     # request gets judge_replies[n-1] (the last one repeats); empty = JSON scores from the digest.
     judge_replies: list[str] = field(default_factory=list)
@@ -202,7 +203,8 @@ class Handler(BaseHTTPRequestHandler):
                 vals = [min(5, (n >> (4 * i)) % 5 + b.judge_offset) for i in range(3)]
                 text = json.dumps({"L1": vals[0], "L2": vals[1], "L3": vals[2], "reason": "test judge"})
         else:
-            text = b.reply_prefix + answer
+            pad = ("I keep thinking about the head. " * (b.reply_padding // 32 + 1))[:b.reply_padding]
+            text = b.reply_prefix + pad + ("\nAnswer: " if pad and len(answer) <= 3 else "") + answer
         self._send(200, {
             "id": f"chatcmpl-{digest[:12]}", "object": "chat.completion", "created": int(time.time()),
             "model": b.model,
