@@ -2,7 +2,8 @@
 
 Old path (as before this change): every frame decoded at full size for pose, pose on full-size frames,
 the clip decoded again (grey, 320 px) for flow. New path: one decode at `POSE_SIDE`, pose on every
-`POSE_STRIDE`-th of those frames (and, for comparison, on all), flow on all of them. CPU seconds (process time, all threads) per stage, mean over the clips.
+`POSE_STRIDE`-th of those frames (and, for comparison, on all), flow on all of them.
+CPU seconds (process time, all threads) per stage, mean over the clips.
 
     python bench/real_clips.py [CLIPS_DIR] [--repeat 3] [--sides 640,480]
 """
