@@ -98,9 +98,13 @@ SIGNAL_TEXT = {
 def signal_facts(desc: dict) -> list[dict]:
     """The orientation / posture signals that moved, with their stated phases (nothing unclear)."""
     out = []
-    for name, sig in desc.get("signals", {}).items():
+    signals = desc.get("signals", {})
+    leaning = signals.get("trunk_lean", {}).get("state") == "moves"
+    for name, sig in signals.items():
         if sig.get("state") != "moves" or name not in SIGNAL_TEXT:
             continue
+        if leaning and name in ("head_yaw", "head_roll"):
+            continue  # a leaning trunk carries the head with it: its turn or tilt is not the head's own
         who, osc = SIGNAL_TEXT[name]
         phases = {ph: (osc if lab == "back-and-forth" else lab) for ph in PHASES
                   if (lab := sig.get("phases", {}).get(ph)) not in (None, "none", "unclear")}

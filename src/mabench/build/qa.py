@@ -416,7 +416,7 @@ def ppr_facts(desc: dict) -> list[Fact]:
             if trend not in ("approach", "apart", "steady"):
                 continue
             base = {"kind": "pair trend", "parts": [a, b], "phase": ph, "trend": trend, "value": p["delta"],
-                    "margin": TREND}
+                    "margin": desc.get("floor", {}).get("trend", TREND)}
             f = {"A": _title(a), "B": _title(b), "phase": ph}
             out.append(Fact("PPR", f, "Yes" if trend == "approach" else "No", {**base, "direction": "approach"}))
             out.append(Fact("PPR_APART", f, "Yes" if trend == "apart" else "No", {**base, "direction": "apart"}))

@@ -272,7 +272,6 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     noise = {part: n * heavy_gain for part, n in raw_noise.items()}  # of the steady tracks
     edges = phase_edges(times)
     part_noise = np.array([noise[p] for p in BODY_PARTS])[:, None].repeat(2, axis=1)  # (P, 2)
-    nets, codes = phase_labels(steady, times, MOVE, STILL, part_noise)
     n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
     n_base = max(1, int(np.searchsorted(times, times[0] + 0.2)))  # the resting pose an onset departs from
 
@@ -280,6 +279,10 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
             for part in BODY_PARTS}
     floor = min(FLOOR_CAP, max(FLOOR_MIN, float(np.quantile(list(amps.values()), FLOOR_QUANTILE))))
     moving_at = max(MOVING_PART, FLOOR_TIMES * floor)
+    # a pose model's slow wander (the floor) must not pass for a direction or a distance trend either
+    move_t, still_t = max(MOVE, 2 * floor), max(STILL, 1.5 * floor)
+    trend_t, steady_t = max(TREND, FLOOR_TIMES * floor), max(STEADY, 2 * floor)
+    nets, codes = phase_labels(steady, times, move_t, still_t, part_noise)
     parts: dict[str, dict] = {}
     profiles: dict[str, np.ndarray] = {}
     for part in BODY_PARTS:
@@ -292,7 +295,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         pi = BODY_PARTS.index(part)
         for k, ph in enumerate(PHASES):
             (dx, dy), (cx, cy) = nets[k][pi], codes[k][pi]
-            phases[ph] = {"dx": round(float(dx), 4), "dy": round(float(dy), 4), "margin": MOVE,
+            phases[ph] = {"dx": round(float(dx), 4), "dy": round(float(dy), 4), "margin": round(move_t, 4),
                           "horizontal": _name(cx, "rightward", "leftward"), "vertical": _name(cy, "upward", "downward")}
         rec["phases"] = phases
         if rec["moving"]:
@@ -369,7 +372,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     dists = np.stack([np.linalg.norm(centre[a] - centre[b], axis=1) for a, b in PAIRS], axis=1)
     pair_noise = np.array([np.hypot(noise[a], noise[b]) for a, b in PAIRS])
     # approach is a shrinking distance: label the negated distance so "positive" means approach
-    pnets, pcodes = phase_labels(-dists, times, TREND, STEADY, pair_noise)
+    pnets, pcodes = phase_labels(-dists, times, trend_t, steady_t, pair_noise)
     for n, (a, b) in enumerate(PAIRS):
         phases = {}
         for k, ph in enumerate(PHASES):
@@ -382,7 +385,8 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     out = {"clip": clip, "version": DESCRIPTOR_VERSION, "duration": round(sk.duration, 3),
            "n_frames": len(times), "scale_px": round(scale, 2), "source": sk.source,
            "phase_edges": [round(float(e), 3) for e in edges],
-           "floor": {"parts": round(floor, 4), "moving_at": round(moving_at, 4)},
+           "floor": {"parts": round(floor, 4), "moving_at": round(moving_at, 4), "move": round(move_t, 4),
+                     "trend": round(trend_t, 4)},
            "parts": parts, "ranking": ranking, "dominant": dominant, "order": order, "pairs": pairs,
            "flagged": sk.flagged, **sig}
     if flow is not None:
