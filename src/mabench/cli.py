@@ -94,6 +94,45 @@ def info(bench: Path = typer.Argument(..., help="Benchmark file (official JSON l
         console.print("No answers in this file: it can be evaluated, not used as a scoring key.")
 
 
+@app.command("audit")
+def audit_cmd(
+    bench: Path = typer.Argument(..., help="Benchmark file to audit (official JSON list or JSONL)."),
+    reference: Path | None = typer.Option(None, "--reference", help="Compare the style with this benchmark "
+                                          "(e.g. the official question file)."),
+    out: Path = typer.Option(Path("audit"), "--out", help="Folder for audit.json and audit.md."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the models and the clip bootstrap."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds (grouped by clip)."),
+) -> None:
+    """Can the benchmark be answered without the video? Text-only blind baselines, cues, style vs a reference."""
+    from mabench.audit import audit, leak_summary, skipped_line, write_audit
+
+    try:
+        b = load_benchmark(bench)
+        ref = load_benchmark(reference) if reference else None
+    except BenchmarkError as e:
+        fail(str(e))
+    res = audit(b, ref, seed=seed, folds=folds)
+    path = write_audit(res, out)
+    table = Table(title=f"Blind baselines (text only, {folds}-fold CV grouped by clip), %")
+    for name in ("task", "questions", "majority", "blind [95% CI]", "leak [95% CI]"):
+        table.add_column(name, justify="right")
+    for t, row in leak_summary(res).items():
+        if row["status"] != "ok":
+            table.add_row(t, str(row["questions"]), "", row["status"], "")
+            continue
+        table.add_row(t, str(row["questions"]), f"{row['majority']:.1f}",
+                      f"{row['blind']:.1f} [{row['blind_ci'][0]:.1f}, {row['blind_ci'][1]:.1f}]",
+                      f"{row['leak']:+.1f} [{row['leak_ci'][0]:+.1f}, {row['leak_ci'][1]:+.1f}]")
+    if res.blind:
+        console.print(table)
+    if res.skipped:
+        console.print(skipped_line(res))
+    if res.style is not None:
+        console.print("style vs reference, two-sample AUC (0.5 = same style): " + ", ".join(
+            f"{t} {s.auc:.3f}" if s.auc is not None else f"{t} –" for t, s in res.style.tasks.items()))
+    console.print(f"{res.seconds:.1f} s; written: {path}, {path.parent / 'audit.md'}")
+
+
 @app.command("score")
 def score_cmd(
     predictions: Path = typer.Argument(..., help="Submission JSON or predictions JSONL."),

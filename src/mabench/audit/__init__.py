@@ -7,6 +7,6 @@
 scikit-learn is imported here and nowhere else in the package.
 """
 
-from mabench.audit.report import AuditResult, audit, audit_markdown, leak_summary, write_audit
+from mabench.audit.report import AuditResult, audit, audit_markdown, leak_summary, skipped_line, write_audit
 
-__all__ = ["AuditResult", "audit", "audit_markdown", "leak_summary", "write_audit"]
+__all__ = ["AuditResult", "audit", "audit_markdown", "leak_summary", "skipped_line", "write_audit"]

@@ -31,7 +31,7 @@ class AuditResult:
     blind: dict[str, BlindTask]
     cues: Cues
     style: Style | None = None
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # checks not run because the benchmark has no answers
     blind_correct: dict[str, bool] = field(default_factory=dict)  # qid -> blind model right out-of-fold
     seconds: float = 0.0
 
@@ -52,7 +52,7 @@ def audit(bench: Benchmark, reference: Benchmark | None = None, seed: int = 0, f
     info = {"path": str(bench.path) if bench.path else None, "sha256": bench.sha256, "questions": len(bench),
             "clips": len(bench.videos), "has_answers": bool(answered),
             "answered_closed": sum(TASKS[q.task].closed for q in answered)}
-    skipped = [] if answered else [f"{x}: the benchmark has no answers" for x in NEEDS_ANSWERS]
+    skipped = [] if answered else list(NEEDS_ANSWERS)
     blind = blind_baselines(bench, folds, seed, n_boot) if answered else None
     style = compare_style(bench, reference, folds, seed) if reference is not None else None
     res = AuditResult(info, {"seed": seed, "folds": folds, "bootstrap": n_boot}, blind.tasks if blind else {},
@@ -72,6 +72,10 @@ def leak_summary(res: AuditResult) -> dict[str, dict[str, Any]]:
                   "majority": _pct(b.majority), "chance": _pct(b.chance), "leak": _pct(b.leak),
                   "leak_ci": _pct(b.leak_ci)}
     return out
+
+
+def skipped_line(res: AuditResult) -> str:
+    return "Skipped (the benchmark has no answers): " + ", ".join(res.skipped) + "." if res.skipped else ""
 
 
 def _pct(x):
@@ -117,7 +121,7 @@ def audit_markdown(res: AuditResult) -> str:
              f"{'with' if b['has_answers'] else 'without'} answers. Seed {s['seed']}, {s['folds']}-fold "
              f"cross-validation grouped by clip, {s['bootstrap']} clip-bootstrap replicates; {res.seconds:.1f} s.", ""]
     if res.skipped:
-        lines += ["Skipped: " + "; ".join(res.skipped) + ".", ""]
+        lines += [skipped_line(res), ""]
     if res.blind:
         lines += ["## Blind baselines (question text only)", "", *blind_table(res), "",
                   "Accuracies in %. The blind model is trained on the other folds' clips and answers the held-out "
@@ -187,4 +191,4 @@ def write_audit(res: AuditResult, out: str | Path) -> Path:
     return out / "audit.json"
 
 
-__all__ = ["AuditResult", "audit", "audit_markdown", "leak_summary", "write_audit"]
+__all__ = ["AuditResult", "audit", "audit_markdown", "leak_summary", "skipped_line", "write_audit"]
