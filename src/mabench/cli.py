@@ -445,12 +445,14 @@ def report(
     paper: bool = typer.Option(True, "--paper/--no-paper", help="Add the paper's published averages as rows."),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write plots and the HTML report."),
     videos: Path | None = typer.Option(None, "--videos", help="Clips folder, for frame thumbnails in the HTML."),
+    audit: Path | None = typer.Option(None, "--audit", help="A `mabench audit` folder: split closed accuracy into "
+                                      "text-solvable questions and those that need the video."),
 ) -> None:
     """Leaderboard with 95% clip-bootstrap CIs, paired comparisons, breakdowns, plots and an HTML report."""
     from mabench.report.leaderboard import build_report, write_tables
 
     try:
-        rep = build_report(runs, key, bootstrap, seed)
+        rep = build_report(runs, key, bootstrap, seed, audit)
     except (BenchmarkError, ValueError, FileNotFoundError, KeyError, OSError) as e:
         fail(str(e))
     md = write_tables(rep, out, paper)
