@@ -616,7 +616,8 @@ def build(
     rewrite: str | None = typer.Option(None, help="Rewrite captions with an LLM: openai:NAME (fact-checked)."),
     base_url: str | None = typer.Option(None, "--base-url", help="Endpoint for --rewrite and --blind."),
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env"),
-    qc: bool = typer.Option(False, "--qc", help="Print the quality-control report (always written to qc.md)."),
+    qc: bool = typer.Option(False, "--qc", help="Also audit the built questions (text-only blind baselines: the "
+                            "leak per task) and print the quality-control report (always written to qc.md)."),
     blind: str | None = typer.Option(None, help="QC blind check: answer without frames with openai:NAME."),
     blind_runs: int = typer.Option(3, min=1, help="Blind runs for --blind."),
 ) -> None:
@@ -640,7 +641,7 @@ def build(
     settings = BuildSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
                              flow=flow, seed=seed, test_fraction=test_fraction, subject_pattern=subject_pattern,
                              workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
-                             api_key_env=api_key_env)
+                             api_key_env=api_key_env, audit=qc)
     from mabench.models import EndpointError
 
     t0 = time.perf_counter()
