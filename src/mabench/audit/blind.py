@@ -11,6 +11,7 @@ Accuracy CIs resample clips (the out-of-fold predictions stay fixed): `mabench.r
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
+from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import make_pipeline, make_union
 
 from mabench.audit.slots import family, has_code_suffix
@@ -121,11 +122,17 @@ class OptionScorer:
 
 
 def oof_predictions(qs: list[Question], folds: int, seed: int) -> list[str]:
-    """Out-of-fold answers, folds grouped by clip. A training fold with one answer only predicts it."""
+    """Out-of-fold answers, folds grouped by clip (and seeded). A training fold with one answer only predicts it."""
     groups = [q.video_id for q in qs]
     preds: list[str | None] = [None] * len(qs)
     yes_no = TASKS[qs[0].task].answer_type is AnswerType.YES_NO
-    for train, test in GroupKFold(n_splits=folds).split(qs, groups=groups):
+    # stratified by answer as well as grouped by clip: unequal answer shares across folds would make a model
+    # that leans to its training folds' majority fall below the majority rate on answers that carry no cue
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    with warnings.catch_warnings():  # a letter rarer than the folds is expected (FMAR with few clips): no noise
+        warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        splits = list(cv.split(qs, [q.answer for q in qs], groups=groups))
+    for train, test in splits:
         tr = [qs[i] for i in train]
         te = [qs[i] for i in test]
         answers = {q.answer for q in tr}
