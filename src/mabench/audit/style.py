@@ -19,7 +19,7 @@ import numpy as np
 from mabench.audit.slots import slot
 from mabench.data.io import Benchmark
 from mabench.data.records import Question
-from mabench.taxonomy import OPEN_TASKS, TASK_ORDER
+from mabench.taxonomy import OPEN_TASKS, TASK_ORDER, TASKS
 
 MAX_PER_SIDE = 3000  # questions per side and task in the two-sample test (a seeded sample beyond)
 MIN_PER_SIDE = 20
@@ -91,7 +91,8 @@ def _shares(items: list[list[str]]) -> Counter:
 
 
 def _compare(a: Counter, b: Counter, top: int | None = None) -> list[Share]:
-    keys = sorted(set(a) | set(b), key=lambda k: -abs(a.get(k, 0) - b.get(k, 0)))
+    keys = sorted((k for k in set(a) | set(b) if max(a.get(k, 0), b.get(k, 0)) >= 0.005),
+                  key=lambda k: -abs(a.get(k, 0) - b.get(k, 0)))
     return [Share(k, round(a.get(k, 0.0), 4), round(b.get(k, 0.0), 4)) for k in keys[:top]]
 
 
@@ -160,7 +161,9 @@ def compare_style(bench: Benchmark, ref: Benchmark, folds: int = 5, seed: int = 
         fm, ft = {s.text for s in sm}, {s.text for s in st}
         cov_ref = sum(s.text in fm for s in st) / len(st)
         cov_bench = sum(s.text in ft for s in sm) / len(sm)
-        types = _compare(_shares([[question_type(s.text)] for s in sm]), _shares([[question_type(s.text)] for s in st]))
+        # the keyword types describe Yes/No questions; recognition and open prompts have one kind each
+        types = _compare(_shares([[question_type(s.text)] for s in sm]),
+                         _shares([[question_type(s.text)] for s in st])) if TASKS[t].choices == ("Yes", "No") else []
         slots = {k: _compare(_shares([s.values.get(k, []) for s in sm]), _shares([s.values.get(k, []) for s in st]),
                              TOP_WORDS) for k in ("part", "dir", "phase")}
         words_m = Counter(w for s in sm for w in s.text.split() if not w.startswith("{"))
