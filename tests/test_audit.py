@@ -269,3 +269,18 @@ def test_build_qc_states_the_leak_per_task(tmp_path):
     assert qc["all_built"]["clips"] == 12 and qc["all_built"]["leak"]["SAD"]["status"] == "ok"
     assert (out / "audit" / "audit.md").exists() and (out / "audit_all" / "audit.json").exists()
     assert "Blind audit" in (out / "qc.md").read_text() and "Blind audit" in r.output
+
+
+def test_open_answers_compared_when_both_have_them(tmp_path):
+    from conftest import make_records
+
+    a = load_benchmark(_write(tmp_path, make_records(6, seed=1), "a.json"))
+    b = load_benchmark(_write(tmp_path, make_records(6, seed=2), "b.json"))
+    res = audit(a, reference=b)
+    opens = {o.task: o for o in res.style.open_answers}
+    assert set(opens) == {"MADU", "MARE"}
+    assert opens["MARE"].bench_label_line == opens["MARE"].reference_label_line == 1.0
+    assert opens["MADU"].bench_words == opens["MADU"].reference_words > 3
+    assert res.style.tasks["SAD"].auc is None and res.style.tasks["SAD"].auc_status.startswith("too few")
+    r = CliRunner().invoke(app, ["audit", str(tmp_path / "a.json"), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 0 and "phrasing families: CMAR 1" in r.output, r.output

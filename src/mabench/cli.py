@@ -125,6 +125,7 @@ def audit_cmd(
                       f"{row['leak']:+.1f} [{row['leak_ci'][0]:+.1f}, {row['leak_ci'][1]:+.1f}]")
     if res.blind:
         console.print(table)
+    console.print("phrasing families: " + ", ".join(f"{t} {c.families}" for t, c in res.cues.tasks.items()))
     if res.skipped:
         console.print(skipped_line(res))
     if res.style is not None:
