@@ -272,10 +272,10 @@ def test_build_qc_states_the_leak_per_task(tmp_path):
 
 
 def test_open_answers_compared_when_both_have_them(tmp_path):
-    from conftest import make_records
+    from mabench.synth.questions import placeholder_records
 
-    a = load_benchmark(_write(tmp_path, make_records(6, seed=1), "a.json"))
-    b = load_benchmark(_write(tmp_path, make_records(6, seed=2), "b.json"))
+    a = load_benchmark(_write(tmp_path, placeholder_records(6, seed=1), "a.json"))
+    b = load_benchmark(_write(tmp_path, placeholder_records(6, seed=2), "b.json"))
     res = audit(a, reference=b)
     opens = {o.task: o for o in res.style.open_answers}
     assert set(opens) == {"MADU", "MARE"}
