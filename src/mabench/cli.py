@@ -123,6 +123,46 @@ def info(bench: Path = typer.Argument(..., help="Benchmark file (official JSON l
         console.print("No answers in this file: it can be evaluated, not used as a scoring key.")
 
 
+@app.command("audit")
+def audit_cmd(
+    bench: Path = typer.Argument(..., help="Benchmark file to audit (official JSON list or JSONL)."),
+    reference: Path | None = typer.Option(None, "--reference", help="Compare the style with this benchmark "
+                                          "(e.g. the official question file)."),
+    out: Path = typer.Option(Path("audit"), "--out", help="Folder for audit.json and audit.md."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the models and the clip bootstrap."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds (grouped by clip)."),
+) -> None:
+    """Can the benchmark be answered without the video? Text-only blind baselines, cues, style vs a reference."""
+    from mabench.audit import audit, leak_summary, skipped_line, write_audit
+
+    try:
+        b = load_benchmark(bench)
+        ref = load_benchmark(reference) if reference else None
+    except BenchmarkError as e:
+        fail(str(e))
+    res = audit(b, ref, seed=seed, folds=folds)
+    path = write_audit(res, out)
+    table = Table(title=f"Blind baselines (text only, {folds}-fold CV grouped by clip), %")
+    for name in ("task", "questions", "majority", "blind [95% CI]", "leak [95% CI]"):
+        table.add_column(name, justify="right")
+    for t, row in leak_summary(res).items():
+        if row["status"] != "ok":
+            table.add_row(t, str(row["questions"]), "", row["status"], "")
+            continue
+        table.add_row(t, str(row["questions"]), f"{row['majority']:.1f}",
+                      f"{row['blind']:.1f} [{row['blind_ci'][0]:.1f}, {row['blind_ci'][1]:.1f}]",
+                      f"{row['leak']:+.1f} [{row['leak_ci'][0]:+.1f}, {row['leak_ci'][1]:+.1f}]")
+    if res.blind:
+        console.print(table)
+    console.print("phrasing families: " + ", ".join(f"{t} {c.families}" for t, c in res.cues.tasks.items()))
+    if res.skipped:
+        console.print(skipped_line(res))
+    if res.style is not None:
+        console.print("style vs reference, two-sample AUC (0.5 = same style): " + ", ".join(
+            f"{t} {s.auc:.3f}" if s.auc is not None else f"{t} –" for t, s in res.style.tasks.items()))
+    console.print(f"{res.seconds:.1f} s; written: {path}, {path.parent / 'audit.md'}")
+
+
 @app.command("score")
 def score_cmd(
     predictions: Path = typer.Argument(..., help="Submission JSON or predictions JSONL."),
@@ -493,16 +533,18 @@ def report(
     paper: bool = typer.Option(True, "--paper/--no-paper", help="Add the paper's published averages as rows."),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write plots and the HTML report."),
     videos: Path | None = typer.Option(None, "--videos", help="Clips folder, for frame thumbnails in the HTML."),
+    audit: Path | None = typer.Option(None, "--audit", help="A `mabench audit` folder: split closed accuracy into "
+                                      "text-solvable questions and those that need the video."),
 ) -> None:
     """Leaderboard with 95% clip-bootstrap CIs, paired comparisons, breakdowns, plots and an HTML report."""
     from mabench.report.leaderboard import build_report, write_tables
 
     try:
-        rep = build_report(runs, key, bootstrap, seed)
+        rep = build_report(runs, key, bootstrap, seed, audit)
     except MalformedLineError as e:
         fail(_malformed_message(e, f"`mabench {'judge' if e.path.name == 'judgments.jsonl' else 'eval'}` for "
                                    f"{e.path.parent}"))
-    except (BenchmarkError, ValueError, KeyError) as e:
+    except (BenchmarkError, ValueError, FileNotFoundError, KeyError) as e:
         fail(str(e))
     except OSError as e:
         fail(os_error_message(e))
@@ -688,7 +730,8 @@ def build(
     rewrite: str | None = typer.Option(None, help="Rewrite captions with an LLM: openai:NAME (fact-checked)."),
     base_url: str | None = typer.Option(None, "--base-url", help="Endpoint for --rewrite and --blind."),
     api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env"),
-    qc: bool = typer.Option(False, "--qc", help="Print the quality-control report (always written to qc.md)."),
+    qc: bool = typer.Option(False, "--qc", help="Also audit the built questions (text-only blind baselines: the "
+                            "leak per task) and print the quality-control report (always written to qc.md)."),
     blind: str | None = typer.Option(None, help="QC blind check: answer without frames with openai:NAME."),
     blind_runs: int = typer.Option(3, min=1, help="Blind runs for --blind."),
     overlay: bool = typer.Option(False, "--overlay", help="Write a contact sheet per clip to OUT/overlays "
@@ -715,7 +758,7 @@ def build(
                              flow=flow, seed=seed, test_fraction=test_fraction, subject_pattern=subject_pattern,
                              label_names=str(label_names) if label_names else None,
                              workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
-                             api_key_env=api_key_env, overlay=overlay)
+                             api_key_env=api_key_env, overlay=overlay, audit=qc)
     from mabench.models import EndpointError
 
     t0 = time.perf_counter()

@@ -25,7 +25,7 @@ from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
 from mabench.build.corpus import export_corpus, samples, split_clips
 from mabench.build.labels import LabelRow, read_label_file
 from mabench.build.qa import QA_VERSION, build_questions
-from mabench.build.qc import qc_markdown, qc_report
+from mabench.build.qc import audit_qc, qc_markdown, qc_report
 from mabench.data.io import atomic_write_text, iter_jsonl, write_json
 from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
@@ -50,6 +50,7 @@ class BuildSettings:
     rewrite_base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     overlay: bool = False               # contact sheets in OUT/overlays
+    audit: bool = False  # QC runs `mabench audit` (text-only blind baselines) and states the leak per task
 
 
 MAX_LOGGED = 10  # problems printed one line each; the rest are counted (all are in build.json)
@@ -158,6 +159,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         corpus = export_corpus(samples(train_qs, paths), out / "corpus")
     # 6. QC of the benchmark
     qc = qc_report(bench) if bench else None
+    if qc and settings.audit:
+        qc["audit"] = audit_qc(out, settings.seed)
     if qc:
         write_json(out / "qc.json", qc)
         atomic_write_text(out / "qc.md", qc_markdown(qc))
@@ -206,6 +209,10 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
         answers.append({q: p.pred_answer for q, p in preds.items() if p.pred_answer})
     records = json.loads((out / "benchmark.json").read_text(encoding="utf-8"))
     rep = qc_report(records, blind_hits(records, answers))
+    if (out / "qc.json").exists():  # keep the audit section a --qc build wrote
+        old = json.loads((out / "qc.json").read_text(encoding="utf-8"))
+        if "audit" in old:
+            rep["audit"] = old["audit"]
     write_json(out / "qc.json", rep)
     atomic_write_text(out / "qc.md", qc_markdown(rep))
     return rep

@@ -112,6 +112,51 @@ def blind_hits(records: list[dict], runs: Iterable[dict[str, str]]) -> dict[str,
     return out
 
 
+def audit_qc(out, seed: int = 0) -> dict:
+    """`mabench audit` of a build folder for QC: the benchmark, and all built questions (test + train) when
+    the train split exists (five times the questions, so a much tighter leak estimate of the generator).
+    Writes OUT/audit/ and OUT/audit_all/ (audit.json, audit.md); returns the leak per task of each."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from mabench.audit import audit, leak_summary, write_audit
+    from mabench.data import Benchmark, load_benchmark
+
+    out = Path(out)
+    bench = load_benchmark(out / "benchmark.json")
+    res = audit(bench, seed=seed)
+    write_audit(res, out / "audit")
+    rep = {"benchmark": {"dir": "audit", "questions": len(bench), "clips": len(bench.videos),
+                         "leak": leak_summary(res)}}
+    if (out / "train_questions.json").exists():
+        train = load_benchmark(out / "train_questions.json")
+        # the two splits number their questions alike; prefix so qids stay unique
+        both = Benchmark([replace(q, qid=f"test/{q.qid}") for q in bench] +
+                         [replace(q, qid=f"train/{q.qid}") for q in train])
+        res_all = audit(both, seed=seed)
+        write_audit(res_all, out / "audit_all")
+        rep["all_built"] = {"dir": "audit_all", "questions": len(both), "clips": len(both.videos),
+                            "leak": leak_summary(res_all)}
+    return rep
+
+
+def _leak_lines(audit: dict) -> list[str]:
+    lines = ["", "## Blind audit (question text only; leak = blind − majority, %, 95% CI)", "",
+             "| questions | task | n | majority | blind | leak |", "|---|---|---|---|---|---|"]
+    for key, what in (("benchmark", "benchmark"), ("all_built", "all built (test + train)")):
+        a = audit.get(key)
+        if not a:
+            continue
+        for t, row in a["leak"].items():
+            if row["status"] != "ok":
+                lines.append(f"| {what} | {t} | {row['questions']} | | {row['status']} | |")
+                continue
+            lines.append(f"| {what} | {t} | {row['questions']} | {row['majority']:.1f} | {row['blind']:.1f} | "
+                         f"{row['leak']:+.1f} [{row['leak_ci'][0]:+.1f}, {row['leak_ci'][1]:+.1f}] |")
+    return lines + ["", "Details: " + ", ".join(f"{audit[k]['dir']}/audit.md" for k in ("benchmark", "all_built")
+                                                if k in audit) + "."]
+
+
 def qc_markdown(rep: dict) -> str:
     ok = {True: "yes", False: "**NO**", None: "n/a"}
     lines = ["# Quality control", "", f"{rep['questions']} questions, {rep['clips']} clips.", "",
@@ -132,5 +177,7 @@ def qc_markdown(rep: dict) -> str:
         b = rep["blind"]
         lines.append(f"Blind check: {len(b['flagged'])} of {b['checked']} closed questions answered correctly "
                      f"without frames by most of {b['runs']} runs ({b['flagged_share']:.1%}).")
+    if "audit" in rep:
+        lines += _leak_lines(rep["audit"])
     lines += ["", "Fine labels: " + ", ".join(f"{k} {v}" for k, v in rep["fine_labels"].items())]
     return "\n".join(lines) + "\n"

@@ -124,7 +124,8 @@ def write_html(report: dict[str, Any], bench: Benchmark, run_paths: list[Path], 
     parts = sorted({p for r in rows for p in r["parts"]})
     html = tpl.render(title=", ".join(r["name"] for r in report["runs"]), benchmark=report["benchmark"],
                       bootstrap=report["bootstrap"], runs=report["runs"], paper=report["paper"], metrics=METRICS,
-                      cell=_cell, plots=[str(p.relative_to(out)) for p in plots], tasks=TASK_ORDER, parts=parts)
+                      cell=_cell, plots=[str(p.relative_to(out)) for p in plots], tasks=TASK_ORDER, parts=parts,
+                      split=report.get("audit_split"))
     atomic_write_text(out / "index.html", html)
     return out / "index.html"
 

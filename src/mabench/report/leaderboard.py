@@ -141,7 +141,8 @@ def confusion(bench: Benchmark, run: Run, task: str) -> dict[str, Counter]:
 
 
 def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = DEFAULT_BOOTSTRAP,
-                 seed: int = 0) -> dict[str, Any]:
+                 seed: int = 0, audit: Path | None = None) -> dict[str, Any]:
+    """The report dict; with `audit` (a `mabench audit` folder) also the text-solvable / needs-the-video split."""
     key = key or run_benchmark(run_paths[0])
     bench = load_benchmark(key)
     if not bench.has_answers:
@@ -184,6 +185,10 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
                 n10 = sum(y and not x for x, y in zip(ca, cb, strict=True))
                 comp["mcnemar"][t] = {"a_only": n01, "b_only": n10, "p": mcnemar_exact(n01, n10)}
             report["paired"].append(comp)
+    if audit is not None:
+        from mabench.report.split import audit_split
+
+        report["audit_split"] = audit_split(bench, runs, audit, n_boot, seed)
     return report
 
 
@@ -248,6 +253,10 @@ def write_tables(rep: dict, out: Path, paper: bool = True) -> str:
 
     out.mkdir(parents=True, exist_ok=True)
     md = leaderboard_markdown(rep, paper)
+    if rep.get("audit_split"):
+        from mabench.report.split import split_markdown
+
+        md += split_markdown(rep["audit_split"])
     atomic_write_text(out / "leaderboard.md", md)
     atomic_write_text(out / "leaderboard.csv", leaderboard_csv(rep))
     write_json(out / "report.json", rep)
