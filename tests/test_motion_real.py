@@ -86,7 +86,7 @@ def test_a_sway_of_the_trunk_moves_the_torso_even_with_hips_planted():
     for j in ("neck", "left_shoulder", "right_shoulder", "head"):
         sk.points[:, J[j], 0] -= lean
     rec = describe(sk, "sway")
-    assert rec["signals"]["trunk_lean"]["state"] == "moves" and rec["signals"]["trunk_lean"]["peak"] == "leans leftward"
+    assert rec["signals"]["trunk_lean"]["state"] == "moves" and rec["signals"]["trunk_lean"]["peak"] == "sways leftward"
     assert rec["parts"]["torso"]["moving"]  # the hips did not move: the torso is read at the neck
     assert "leftward" in {p["horizontal"] for p in rec["parts"]["torso"]["phases"].values()}
 
@@ -229,3 +229,28 @@ def test_mediapipe_real_clips_get_twelve_questions_from_measured_facts(real_buil
         if q["task"] in ("SAD", "MAD", "MAS", "PPR"):
             moving_named = "head" in q["question"].lower()
             assert moving_named or q["answer"] == "No", q["question"]
+
+
+def test_report_shows_the_contact_sheets_of_a_built_benchmark(three, tmp_path):
+    pytest.importorskip("jinja2")
+    from typer.testing import CliRunner
+
+    from mabench.cli import app
+
+    (tmp_path / "labels.csv").write_text("clip,label\nc0.mp4,waving\nc1.mp4,nodding\nc2.mp4,crossing legs\n")
+    run = CliRunner()
+    r = run.invoke(app, ["build", str(three / "clips"), "--labels", str(tmp_path / "labels.csv"), "--skeletons",
+                         str(three / "skeletons"), "--out", str(tmp_path / "b"), "--test-fraction", "1", "--workers",
+                         "1", "--overlay", "--no-flow"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "b" / "overlays").iterdir()) == ["c0.png", "c1.png", "c2.png"]
+    r = run.invoke(app, ["eval", str(tmp_path / "b" / "benchmark.json"), "--model", "random", "--out",
+                         str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    r = run.invoke(app, ["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep")])
+    assert r.exit_code == 0, r.output
+    rows = json.loads((tmp_path / "rep" / "questions.js").read_text().split("=", 1)[1].rstrip().rstrip(";"))
+    sheets = {q["video"]: q["overlay"] for q in rows}
+    assert set(sheets) == {"c0", "c1", "c2"} and all(sheets.values())
+    img = cv2.imread(str(tmp_path / "rep" / sheets["c1"]))
+    assert img is not None and img.shape[1] <= 1400

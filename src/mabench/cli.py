@@ -679,6 +679,7 @@ def annotate(
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Try clips that failed before again."),
     overlay: Path | None = typer.Option(None, "--overlay", help="Folder for a contact sheet per clip (PNG: frames "
                                         "with the skeleton and head/trunk axes, and the main signals)."),
+    executor: str = typer.Option("local", help="local (process pool) or ray (RAY_ADDRESS or a local instance)."),
 ) -> None:
     """Per-part motion descriptors for each clip (one JSON line per clip)."""
     from mabench.motion.annotate import AnnotateSettings, list_clips
@@ -697,7 +698,9 @@ def annotate(
                                 flow=flow, overlay=str(overlay) if overlay else None)
     t0 = time.perf_counter()
     errors: list[str] = []
-    counts = run_annotate(todo, out, settings, workers=workers, retry_errors=retry_errors,
+    if executor not in ("local", "ray"):
+        fail(f"--executor {executor}: expected local or ray")
+    counts = run_annotate(todo, out, settings, workers=workers, retry_errors=retry_errors, executor=executor,
                           on_done=lambda r: errors.append(f"{r['clip']}: {r['error']}") if "error" in r else None)
     for line in errors[:20]:
         console.print(f"[yellow]error[/] {escape(line)}")

@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from mabench.build.cues import CONFUSABLE, CUES
-from mabench.motion.descriptors import CONTACT
+from mabench.motion.descriptors import CONTACT, visible_order
 from mabench.taxonomy import FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, display_label
 
 CAPTION_VERSION = "ma-caption-v2"
@@ -129,8 +129,7 @@ def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption
     described = {m.part for m in movements}
     still = [p for p in ("head", "torso") if p not in described and not parts[p]["moving"]]
     order = [(o["a"], o["b"]) if o["relation"] == "before" else (o["b"], o["a"])
-             for o in desc.get("order", []) if o["relation"] in ("before", "after")
-             and {o["a"], o["b"]} <= described]
+             for o in desc.get("order", []) if visible_order(o) and {o["a"], o["b"]} <= described]
     contacts = []
     for name, pair in desc.get("pairs", {}).items():
         a, b = name.split("|")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from mabench.build.captions import DIR_WORDS, Caption
 from mabench.build.cues import CONFUSABLE
-from mabench.motion.descriptors import MOVE, MOVING_PART, TREND
+from mabench.motion.descriptors import MOVE, MOVING_PART, TREND, visible_order
 from mabench.taxonomy import (
     BODY_PARTS,
     COARSE_CLASSES,
@@ -369,6 +369,8 @@ def mas_facts(desc: dict) -> list[Fact]:
         if rel == "unclear" or _same_limb(a, b):
             continue
         base = {"kind": "order", "parts": [a, b], "phase": None, "relation": rel, "value": o["gap_s"]}
+        if rel in ("before", "after") and not visible_order(o):
+            continue
         if rel in ("before", "after"):
             first, second = (a, b) if rel == "before" else (b, a)
             base = {**base, "margin": 0.2}

@@ -365,7 +365,10 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
             rel = "simultaneous"
         else:
             rel = "unclear"
-        order.append({"a": a, "b": b, "gap_s": round(float(gap), 3), "relation": rel})
+        rec_o = {"a": a, "b": b, "gap_s": round(float(gap), 3), "relation": rel}
+        if a in index and b in index:  # how alike the two movements are over time (1 = one movement)
+            rec_o["corr"] = round(float(corr[index[a], index[b]]), 3)
+        order.append(rec_o)
 
     pairs = {}
     centre = dict(zip(BODY_PARTS, centres.transpose(1, 0, 2), strict=True))
@@ -441,7 +444,7 @@ SIGNAL_AXES = {"head": {"head_pitch": "vertical", "head_yaw": "horizontal", "hea
                          "hip_height": "vertical"}}
 SIGNAL_ONSET_UNCERTAINTY_S = 0.1  # ~ the smoothing width: a signal's crossing is not sharper than that
 SIGNAL_WORDS = {"tips upward": "upward", "tips downward": "downward", "turns rightward": "rightward",
-                "turns leftward": "leftward", "leans rightward": "rightward", "leans leftward": "leftward",
+                "turns leftward": "leftward", "sways rightward": "rightward", "sways leftward": "leftward",
                 "lengthens": "upward", "shortens": "downward", "rises": "upward", "drops": "downward",
                 "sinks": "downward", "back-and-forth": "back-and-forth", "none": "none", "unclear": "unclear"}
 
@@ -474,6 +477,18 @@ def _in_phase(times: np.ndarray, ph: str) -> np.ndarray:
     edges = phase_edges(times)
     k = PHASES.index(ph)
     return (times >= edges[k]) & (times <= edges[k + 1])
+
+
+# Two parts whose movements have nearly the same course over time are one movement (the trunk carrying
+# the head and arms); a lag under ONE_MOVEMENT_LAG_S between them is not an order a viewer can see.
+ONE_MOVEMENT_CORR, ONE_MOVEMENT_LAG_S = 0.8, 0.5
+
+
+def visible_order(o: dict) -> bool:
+    """Whether an `order` record's before/after is a sequence of two movements, not one movement's lag."""
+    if o["relation"] not in ("before", "after"):
+        return False
+    return o.get("corr", 0.0) < ONE_MOVEMENT_CORR or abs(o["gap_s"]) >= ONE_MOVEMENT_LAG_S
 
 
 def _position(part: str, p: np.ndarray, at_peak: dict[str, np.ndarray]) -> dict:

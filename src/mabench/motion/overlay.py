@@ -24,7 +24,7 @@ BONES = [("neck", "head"), ("left_shoulder", "right_shoulder"), ("left_hip", "ri
     (f"{s}_{a}", f"{s}_{b}") for s in ("left", "right") for a, b in (
         ("shoulder", "elbow"), ("elbow", "wrist"), ("wrist", "hand"), ("shoulder", "hip"), ("hip", "knee"),
         ("knee", "ankle"), ("ankle", "toe"))]
-LEFT, RIGHT, AXIS = (60, 90, 240), (240, 120, 40), (40, 200, 40)  # RGB: subject's left red, right blue
+LEFT, RIGHT, AXIS = (60, 90, 240), (240, 120, 40), (40, 200, 40)  # RGB: subject's left blue, right orange
 COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 140, 140),
            (240, 50, 230), (128, 128, 0)]
 

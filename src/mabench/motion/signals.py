@@ -44,7 +44,7 @@ SIGNALS: dict[str, SignalSpec] = {
     "head_yaw": SignalSpec("head", "ear widths", "turns rightward", "turns leftward", 0.08),
     "head_pitch": SignalSpec("head", "ear widths", "tips upward", "tips downward", 0.08),
     "head_roll": SignalSpec("head", "degrees", "tilts rightward", "tilts leftward", 3.0),
-    "trunk_lean": SignalSpec("torso", "degrees", "leans rightward", "leans leftward", 2.0),
+    "trunk_lean": SignalSpec("torso", "degrees", "sways rightward", "sways leftward", 2.0),
     "trunk_length": SignalSpec("torso", "torso lengths", "lengthens", "shortens", 0.05),
     "shoulder_width": SignalSpec("torso", "torso lengths", "widens", "narrows", 0.05),
     "shoulder_raise": SignalSpec("torso", "torso lengths", "rises", "drops", 0.03),

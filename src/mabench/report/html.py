@@ -78,7 +78,31 @@ def write_thumbnails(bench: Benchmark, videos: Path, out: Path) -> dict[str, lis
     return thumbs
 
 
-def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, list[str]]) -> list[dict]:
+OVERLAY_WIDTH = 1400  # contact sheets are re-encoded as JPEG at this width: a page of them stays light
+
+
+def copy_overlays(bench: Benchmark, overlays: Path, out: Path) -> dict[str, str]:
+    """The contact sheets `mabench build --overlay` wrote for the benchmark's clips, as JPEGs in `out`;
+    video id -> path relative to the report. Clips without one are left out."""
+    import cv2
+
+    found: dict[str, str] = {}
+    for vid in dict.fromkeys(q.video_id for q in bench):
+        src = overlays / f"{vid}.png"
+        img = cv2.imread(str(src)) if src.is_file() else None
+        if img is None:
+            continue
+        scale = min(1.0, OVERLAY_WIDTH / img.shape[1])
+        img = cv2.resize(img, (int(img.shape[1] * scale), int(img.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+        out.mkdir(parents=True, exist_ok=True)
+        name = f"{_thumb_name(vid, 0).rsplit('_', 1)[0]}.jpg"
+        cv2.imwrite(str(out / name), img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        found[vid] = f"{out.name}/{name}"
+    return found
+
+
+def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, list[str]],
+                  overlays: dict[str, str] | None = None) -> list[dict]:
     labels = clip_labels(bench)
     per_run = []
     for p in run_paths:
@@ -107,7 +131,7 @@ def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, lis
             })
         rows.append({"qid": q.qid, "task": q.task, "video": q.video_id, "question": q.question, "answer": q.answer,
                      "parts": question_tags(q, labels)["body part"], "frames": thumbs.get(q.video_id, []),
-                     "runs": runs})
+                     "overlay": (overlays or {}).get(q.video_id), "runs": runs})
     return rows
 
 
@@ -115,7 +139,10 @@ def write_html(report: dict[str, Any], bench: Benchmark, run_paths: list[Path], 
                plots: list[Path], videos: Path | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     thumbs = write_thumbnails(bench, videos, out / "frames") if videos else {}
-    rows = question_rows(bench, run_paths, thumbs)
+    # a benchmark made by `mabench build --overlay` has its contact sheets beside it
+    sheets = Path(report["benchmark"]["path"]).parent / "overlays"
+    overlays = copy_overlays(bench, sheets, out / "overlays") if sheets.is_dir() else {}
+    rows = question_rows(bench, run_paths, thumbs, overlays)
     atomic_write_text(out / "questions.js", "window.MABENCH_QUESTIONS = " + _safe_json(rows) + ";\n")
     templates = resources.files("mabench.report").joinpath("templates")
     atomic_write_text(out / "browser.js", templates.joinpath("browser.js").read_text())

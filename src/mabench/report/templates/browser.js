@@ -28,6 +28,13 @@
       const fr = el("div", null, "frames");
       for (const src of q.frames) { const i = document.createElement("img"); i.src = src; i.alt = "frame"; fr.appendChild(i); }
       d.appendChild(fr);
+      if (q.overlay) {  // a built benchmark's contact sheet: what the motion stage measured on this clip
+        const det = el("details", null, "overlay");
+        det.appendChild(el("summary", "motion overlay (skeleton, head and trunk axes, signals)"));
+        const i = document.createElement("img"); i.src = q.overlay; i.alt = "motion overlay"; i.loading = "lazy";
+        det.appendChild(i);
+        d.appendChild(det);
+      }
       d.appendChild(el("pre", q.question));
       d.appendChild(el("div", `reference: ${q.answer ?? "–"}`));
       const r = q.runs[run];
