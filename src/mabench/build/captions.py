@@ -127,7 +127,8 @@ def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption
             movements.append(Movement(part, phases, rec.get("rhythm", "single"), rec.get("onset"), rec["amplitude"],
                                       rec.get("position", {})))
     described = {m.part for m in movements}
-    still = [p for p in ("head", "torso") if p not in described and not parts[p]["moving"]]
+    still = [p for p in ("head", "torso") if p not in described and not parts[p]["moving"]
+             and parts[p].get("visible", True)]
     order = [(o["a"], o["b"]) if o["relation"] == "before" else (o["b"], o["a"])
              for o in desc.get("order", []) if visible_order(o) and {o["a"], o["b"]} <= described]
     contacts = []
@@ -136,7 +137,8 @@ def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption
         # a contact is an event only when the parts were apart at the start (hands resting together all
         # along do not "reach" each other)
         start, closest = pair.get("start_distance", float("inf")), pair.get("min_distance", 0.0)
-        if pair.get("contact") and (a in described or b in described) and start > CONTACT and \
+        seen = parts[a].get("visible", True) and parts[b].get("visible", True)
+        if seen and pair.get("contact") and (a in described or b in described) and start > CONTACT and \
                 start - closest >= 0.5 * start:
             approach = next((ph for ph in PHASES if pair["phases"][ph]["trend"] == "approach"), None)
             if approach is not None:  # resting together all along is not an event worth a sentence

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from mabench.build.captions import DIR_WORDS, Caption
 from mabench.build.cues import CONFUSABLE
-from mabench.motion.descriptors import MOVE, MOVING_PART, TREND, visible_order
+from mabench.motion.descriptors import MOVE, MOVING_PART, PAIRS, TREND, TRUNK_PAIRS, pair_name, visible_order
 from mabench.taxonomy import (
     BODY_PARTS,
     COARSE_CLASSES,
@@ -303,8 +303,8 @@ def _still_parts(desc: dict, candidates) -> list[str]:
     """Parts that stay still: not moving, and under half the clip's moving threshold (so not a movement
     just short of it)."""
     moving_at = desc.get("floor", {}).get("moving_at", MOVING_PART)
-    return [p for p in candidates
-            if not desc["parts"][p]["moving"] and desc["parts"][p]["amplitude"] <= 0.5 * moving_at]
+    return [p for p in candidates if not desc["parts"][p]["moving"] and desc["parts"][p].get("visible", True)
+            and desc["parts"][p]["amplitude"] <= 0.5 * moving_at]
 
 
 def _against_still(desc: dict, candidates) -> list[Fact]:
@@ -328,7 +328,7 @@ def _against_still(desc: dict, candidates) -> list[Fact]:
 def _still_first(desc: dict, candidates) -> list[Fact]:
     """A part that never moves did not start before a moving one: a true No."""
     out = []
-    for p_still in [p for p in candidates if not desc["parts"][p]["moving"]
+    for p_still in [p for p in candidates if not desc["parts"][p]["moving"] and desc["parts"][p].get("visible", True)
                     and desc["parts"][p]["amplitude"] < 0.5 * MOVE]:
         for p_move in desc.get("ranking", [])[:2]:
             if _same_limb(p_still, p_move):
@@ -405,13 +405,18 @@ def mas_facts(desc: dict) -> list[Fact]:
     return out
 
 
-def ppr_facts(desc: dict) -> list[Fact]:
+def ppr_facts(desc: dict, pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[Fact]:
     out = []
     moving = set(desc.get("ranking", []))
+    wanted = {pair_name(a, b) for a, b in pairs}
     for name, pair in desc.get("pairs", {}).items():
+        if name not in wanted:
+            continue
         a, b = name.split("|")
         if a not in moving and b not in moving:
             continue  # two still parts: trivially "No" everywhere
+        if not (desc["parts"][a].get("visible", True) and desc["parts"][b].get("visible", True)):
+            continue  # a part the pose model could not see: its distance to anything is a guess
         for ph in PHASES:
             p = pair["phases"][ph]
             trend = p["trend"]
@@ -430,7 +435,8 @@ FACTS = {"SAD": sad_facts, "MAD": mad_facts, "MAS": mas_facts, "PPR": ppr_facts}
 # When a clip has too few facts of a task's own kinds (one part moves, nothing to compare or order), these
 # true contrasts against every still part keep it at 12 questions; used only then, so they do not crowd
 # out the task's usual question types.
-FALLBACKS = {"MAD": lambda d: _against_still(d, BODY_PARTS), "MAS": lambda d: _still_first(d, BODY_PARTS)}
+FALLBACKS = {"MAD": lambda d: _against_still(d, BODY_PARTS), "MAS": lambda d: _still_first(d, BODY_PARTS),
+             "PPR": lambda d: ppr_facts(d, TRUNK_PAIRS)}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -60,6 +60,12 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("left hand", "right hand"), ("left hand", "left upper leg"), ("right hand", "right upper leg"),
     ("left foot", "right foot"),
 )
+# Pairs a trunk or head action is seen in (the head leaving the lap as the trunk straightens, the upper
+# arms rising toward the head in a shrug). Measured like PAIRS; the QA builder asks about them only when
+# a clip has too few PAIRS facts (its hands hidden or still).
+TRUNK_PAIRS: tuple[tuple[str, str], ...] = (
+    ("head", "left upper leg"), ("head", "right upper leg"), ("left upper arm", "head"), ("right upper arm", "head"),
+)
 
 
 def _part_weights(joints_of: dict[str, tuple[str, ...]]) -> np.ndarray:
@@ -290,7 +296,9 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         start = tr[:n0].mean(axis=0)
         disp = tr - start
         amp = amps[part]
-        rec: dict = {"amplitude": round(amp, 4), "moving": amp >= moving_at, "source": "keypoints"}
+        visible = _visible(sk, part)
+        rec: dict = {"amplitude": round(amp, 4), "moving": visible and amp >= moving_at, "source": "keypoints",
+                     "visible": visible}
         phases = {}
         pi = BODY_PARTS.index(part)
         for k, ph in enumerate(PHASES):
@@ -372,11 +380,12 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
 
     pairs = {}
     centre = dict(zip(BODY_PARTS, centres.transpose(1, 0, 2), strict=True))
-    dists = np.stack([np.linalg.norm(centre[a] - centre[b], axis=1) for a, b in PAIRS], axis=1)
-    pair_noise = np.array([np.hypot(noise[a], noise[b]) for a, b in PAIRS])
+    all_pairs = PAIRS + TRUNK_PAIRS
+    dists = np.stack([np.linalg.norm(centre[a] - centre[b], axis=1) for a, b in all_pairs], axis=1)
+    pair_noise = np.array([np.hypot(noise[a], noise[b]) for a, b in all_pairs])
     # approach is a shrinking distance: label the negated distance so "positive" means approach
     pnets, pcodes = phase_labels(-dists, times, trend_t, steady_t, pair_noise)
-    for n, (a, b) in enumerate(PAIRS):
+    for n, (a, b) in enumerate(all_pairs):
         phases = {}
         for k, ph in enumerate(PHASES):
             trend = _name(pcodes[k][n], "approach", "apart").replace("none", "steady")
@@ -477,6 +486,20 @@ def _in_phase(times: np.ndarray, ph: str) -> np.ndarray:
     edges = phase_edges(times)
     k = PHASES.index(ph)
     return (times >= edges[k]) & (times <= edges[k + 1])
+
+
+# Pose models whose confidence is the chance a point is seen (not occluded), and the mean over the clip
+# under which a part's points are guesses: MediaPipe's clasped or hidden hands (0.64-0.85 on the real
+# clips) jump by tens of pixels while the visible hand beside them stays put. No fact is stated about
+# such a part, neither a movement nor stillness. Other formats' scores are not calibrated that way.
+VISIBILITY_SOURCES = {"mediapipe33": 0.8}
+
+
+def _visible(sk: Skeleton, part: str) -> bool:
+    need = VISIBILITY_SOURCES.get(sk.source)
+    if need is None:
+        return True
+    return min(float(np.mean(sk.conf[:, J[j]])) for j in MOTION_JOINTS[part]) >= need
 
 
 # Two parts whose movements have nearly the same course over time are one movement (the trunk carrying
