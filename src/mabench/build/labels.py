@@ -56,17 +56,22 @@ class LabelFile:
         return "row" if self.format == "csv" else "line"
 
 
+def _read_text(path: Path, what: str) -> str:
+    """The file's text, or a LabelsError naming the file (the codec's own message names none)."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise LabelsError(f"{path}: cannot read {what} ({e.strerror or e})") from e
+    except UnicodeDecodeError as e:
+        raise LabelsError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
+                          f"save the {what} file as UTF-8") from None
+
+
 def read_label_names(path: str | Path) -> dict[int, str]:
     """label_name.txt (`<index>\\t<label>`, any whitespace) -> {index: canonical fine label}; every
     label must be one of the taxonomy's, each index and label once."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise LabelsError(f"{path}: cannot read label names ({e.strerror or e})") from e
-    except UnicodeDecodeError as e:  # the codec's message names no file
-        raise LabelsError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
-                          "save the label names as UTF-8") from None
+    text = _read_text(path, "label names")
     names: dict[int, str] = {}
     where: dict[str, int] = {}
     for n, line in enumerate(text.splitlines(), start=1):
@@ -116,13 +121,7 @@ def read_label_file(path: str | Path, subject_pattern: str | None = None,
     for label indices (default: the built-in order)."""
     path = Path(path)
     names = read_label_names(label_names) if label_names is not None else None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise LabelsError(f"{path}: cannot read labels ({e.strerror or e})") from e
-    except UnicodeDecodeError as e:  # the codec's message names no file
-        raise LabelsError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); "
-                          "save the labels file as UTF-8") from None
+    text = _read_text(path, "labels")
     if not text.strip():
         raise LabelsError(f"{path}: empty labels file")
     listed = is_list_format(text)

@@ -23,7 +23,7 @@ from itertools import combinations
 
 import numpy as np
 
-from mabench.motion.signals import describe_signals, summarise
+from mabench.motion.signals import describe_signals, reversals, summarise
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -222,29 +222,13 @@ def phase_labels(series: np.ndarray, times: np.ndarray, move: float, still: floa
     return nets, codes
 
 
-def _reversals(proj: np.ndarray, h: float) -> int:
-    """Turns of a 1-D signal that swing back by at least `h` (a zig-zag with hysteresis)."""
-    values = proj.tolist()  # a plain-float loop: several times faster than indexing numpy
-    reversals, trend, ref = 0, 0, values[0]
-    for v in values[1:]:
-        if trend == 0:
-            if abs(v - ref) >= h:
-                trend, ref = (1 if v > ref else -1), v
-        elif trend * (v - ref) > 0:
-            ref = v
-        elif trend * (ref - v) >= h:
-            reversals += 1
-            trend, ref = -trend, v
-    return reversals
-
-
 def rhythm_of(disp: np.ndarray, times: np.ndarray, amp: float) -> str:
     """single / continuous / repetitive, from the reversals along the main axis of motion."""
     centred = disp - disp.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     h = max(0.12 * amp, 0.07)  # a swing smaller than this is noise, not a reversal
-    reversals = max(_reversals(centred @ axis, h) for axis in vt)
-    if reversals >= 3:
+    turns = max(reversals(centred @ axis, h) for axis in vt)
+    if turns >= 3:
         return "repetitive"
     speed = np.linalg.norm(np.diff(disp, axis=0), axis=1) / np.maximum(np.diff(times), 1e-6)
     moving_frac = float(np.mean(speed > 0.25 * max(speed.max(), 1e-9)))
