@@ -103,7 +103,7 @@ class VideoCollator:
         self.records, self.tokenizer, self.spec, self.sampling = records, tokenizer, spec, sampling
         self.video_token_id = tokenizer.convert_tokens_to_ids(VIDEO_PAD)
         self._frames: dict[str, tuple] = {}
-
+        self.tokens = 0  # sequence tokens (text + video, no padding) of every batch made: throughput
     def frames(self, video: str):
         if video not in self._frames:
             s = sample_frames(video, self.sampling)
@@ -117,8 +117,10 @@ class VideoCollator:
         return encode_chat(self.tokenizer, self.spec, messages, v, add_generation_prompt=True, answer=rec["answer"])
 
     def __call__(self, features: list[dict]) -> dict:
-        return collate([self.encode(self.records[f["idx"]]) for f in features], self.tokenizer, self.video_token_id,
-                       left_pad=False)
+        batch = collate([self.encode(self.records[f["idx"]]) for f in features], self.tokenizer, self.video_token_id,
+                        left_pad=False)
+        self.tokens += int(batch["attention_mask"].sum())
+        return batch
 
 
 def check_corpus_against_model(records: list[dict], collator: VideoCollator) -> None:
@@ -212,7 +214,16 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_dict({"idx": list(range(len(records)))}),
                          data_collator=collator, processing_class=tokenizer)
     has_ckpt = any((out / "checkpoints").glob("checkpoint-*"))
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    collator.tokens = 0
     result = trainer.train(resume_from_checkpoint=True if (resume and has_ckpt) else None)
+    runtime = float(result.metrics.get("train_runtime", 0.0))
+    speed = {"train_runtime_s": round(runtime, 2), "tokens": collator.tokens,
+             "tokens_per_s": round(collator.tokens / runtime, 1) if runtime else None,
+             "step_time_s": round(runtime / max(trainer.state.global_step, 1), 3)}
+    if device.startswith("cuda"):
+        speed["peak_gpu_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     model.save_pretrained(out)
     loss_after = corpus_loss(model, collator, records)
     log(f"loss on the first {min(LOSS_SAMPLES, len(records))} corpus samples: {loss_before:.3f} -> {loss_after:.3f}")
@@ -221,6 +232,6 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
             "samples": len(records), "settings": asdict(settings), "trainable_parameters": trainable,
             "steps": trainer.state.global_step, "train_loss": result.training_loss, "losses": losses,
             "corpus_loss_before": loss_before, "corpus_loss_after": loss_after,
-            "device": device, "dtype": str(dtype).replace("torch.", "")}
+            "device": device, "dtype": str(dtype).replace("torch.", ""), **speed}
     (out / TRAIN_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
     return info
