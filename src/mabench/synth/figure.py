@@ -239,6 +239,14 @@ def background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
+def _sphere_spots(n: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    v = rng.normal(size=(n, 3))
+    v[:, 2] = np.abs(v[:, 2]) + 0.3  # the front of the head
+    return v / np.linalg.norm(v, axis=1, keepdims=True), rng.uniform(-35, 25, n)
+
+
+FACE_SPOTS, FACE_SPOT_SHADE = _sphere_spots(60)
 SHIFT = 4  # sub-pixel drawing (1/16 px): a nod moves the face by a pixel or less at 320x240
 
 
@@ -268,9 +276,20 @@ def _draw_head_v2(img: np.ndarray, head: dict[str, np.ndarray], body: Body, u: f
     for ear in ("left_ear", "right_ear"):  # in front when turned toward the camera
         if head[ear][2] - c[2] >= 0.2 * r:
             cv2.circle(img, _fx(head[ear]), int(0.2 * r * (1 << SHIFT)), dark, -1, cv2.LINE_AA, SHIFT)
+    # skin texture fixed on the sphere (freckles, shading spots): a real face is not a flat disc, and
+    # its texture turning with the head is what optical flow sees of a nod
+    spots = FACE_SPOTS * r @ rot.T + c
+    for q, shade in zip(spots, FACE_SPOT_SHADE, strict=True):
+        if q[2] - c[2] > 0.25 * r:
+            colour = tuple(int(min(255, max(0, v + shade))) for v in body.skin)
+            cv2.circle(img, _fx(q), int(max(1.0, 0.09 * r) * (1 << SHIFT)), colour, -1, cv2.LINE_AA, SHIFT)
     facing = (rot @ np.array([0.0, 0.0, 1.0]))[2]
     if facing <= 0.1:
         return
+    for brow in (1.0, -1.0):  # eyebrows
+        ends = (np.array([[brow * 0.15, -0.35, 0.92], [brow * 0.5, -0.33, 0.78]]) * r) @ rot.T + c
+        if ends[:, 2].min() > c[2]:
+            cv2.line(img, _fx(ends[0]), _fx(ends[1]), (70, 50, 40), 1, cv2.LINE_AA, SHIFT)
     for eye in ("left_eye", "right_eye"):
         if head[eye][2] > c[2]:
             cv2.circle(img, _fx(head[eye]), int(max(1.0, r / 6) * (1 << SHIFT)), (40, 30, 30), -1, cv2.LINE_AA, SHIFT)

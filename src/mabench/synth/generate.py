@@ -40,6 +40,7 @@ class ClipSpec:
     fps: int = 25
     duration: float = 3.0
     figure: str = "v2"
+    secondary: int | None = None  # secondary movements of other parts; None: 0-2 at random
 
 
 def simulate(spec: ClipSpec) -> tuple[np.ndarray, np.ndarray, dict, Body, dict[str, np.ndarray]]:
@@ -49,7 +50,7 @@ def simulate(spec: ClipSpec) -> tuple[np.ndarray, np.ndarray, dict, Body, dict[s
     n = max(2, int(round(spec.duration * spec.fps)))
     times = np.arange(n) / spec.fps
     ctx = Ctx(rng, float(times[-1]), spec.width, spec.height, body, spec.figure)
-    prog = make_program(spec.label, ctx)
+    prog = make_program(spec.label, ctx, spec.secondary)
     params = prog.params(times)
     pts = joints(params, spec.width, spec.height, body, spec.figure)
     program = {"label": prog.label, "side": prog.side, "rhythm": prog.rhythm, "initial": prog.initial,

@@ -41,6 +41,7 @@ GT_SIG_MOVING, GT_SIG_STILL, GT_SIG_MOVE, GT_SIG_NONE, GT_SIG_RETURN = 3.0, 1.0,
 # 0.01), is still under 0.002. Rhythm: reversals of the face's travel at 20% and 40% of its range agree.
 GT_FACE_MOVE, GT_FACE_STILL = 0.008, 0.002
 GT_RHYTHM_H = (0.2, 0.4)
+GT_HEAD_TURNS = {"head_yaw": 0.02, "head_pitch": 0.02, "head_roll": 1.0}  # least range that is a turn
 
 
 def _band(net: float, ret: float, pos: str, neg: str, move: float, still: float,
@@ -85,7 +86,8 @@ def _repeated(track: np.ndarray) -> str | None:
 def signal_truth(points: np.ndarray, times: np.ndarray, face: dict[str, np.ndarray] | None,
                  width: int = 0, height: int = 0) -> dict:
     """Per orientation / posture signal of `mabench.motion.signals`, read off the exact keypoints: moving
-    (None in the margin), the direction per phase in the signal's own words, rhythm when moving."""
+    (None in the margin), the direction per phase in the signal's own words, rhythm when moving, and the
+    exact series itself ("series", not for JSON)."""
     sk = Skeleton(points=points, conf=np.ones(points.shape[:2]), times=times, width=width, height=height,
                   face=face or {})
     series, _ = raw_signals(sk)
@@ -97,7 +99,7 @@ def signal_truth(points: np.ndarray, times: np.ndarray, face: dict[str, np.ndarr
         n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
         amp = float(np.abs(v - v[:n0].mean()).max())
         moving = True if amp >= GT_SIG_MOVING * f else False if amp <= GT_SIG_STILL * f else None
-        rec: dict = {"amplitude": round(amp, 4), "moving": moving}
+        rec: dict = {"amplitude": round(amp, 4), "moving": moving, "series": v}
         if moving:
             rec["directions"] = {ph: _robust(v, times, edges[k], edges[k + 1], spec.pos, spec.neg, GT_SIG_MOVE * f,
                                              GT_SIG_NONE * f, GT_SIG_RETURN * f) for k, ph in enumerate(PHASES)}
@@ -165,10 +167,19 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float,
         face_amp = amp["head"]
     head_moving = (True if moving["head"] or face_amp >= GT_FACE_MOVE else
                    False if moving["head"] is False and face_amp <= GT_FACE_STILL else None)
+    sig = signal_truth(points, times, face)
+    # rhythm of the head's own movement: its position, or its orientation where it turns (a nod during a
+    # single sway of the trunk is still a repeated movement of the head)
+    tracks_h = [head_track] + [np.asarray(sig[n]["series"]) for n, least in GT_HEAD_TURNS.items()
+                               if n in sig and np.ptp(sig[n]["series"]) >= least]
+    calls = {_repeated(tr) for tr in tracks_h}
+    head_rhythm = "repeated" if "repeated" in calls else "single" if calls == {"single"} else None
+    for rec in sig.values():
+        del rec["series"]
     return {"amplitude": {p: round(a, 4) for p, a in amp.items()}, "moving": moving, "dominant": dominant,
             "onset": onset, "order": order, "directions": directions, "pairs": pairs, "contact": contact,
             "rhythm": rhythm,
             "head": {"moving": head_moving, "face_travel": round(face_amp, 4),
-                     "rhythm": _repeated(head_track) if head_moving else None},
-            "signals": signal_truth(points, times, face),
+                     "rhythm": head_rhythm if head_moving else None},
+            "signals": sig,
             "part_tracks": {p: np.round(tr, 4).tolist() for p, tr in tracks.items()}}  # torso lengths, y up
