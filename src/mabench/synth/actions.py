@@ -280,15 +280,15 @@ SECONDARY: tuple[tuple[str, float, float], ...] = (
 
 
 # ---- figure v2: head rotations and trunk postures at real micro-action amplitudes ----
-# A head pitch of 0.1 rad moves the v2 nose by 0.024 torso lengths and its head joint (mean of the face
-# points) by 0.011; a yaw of 0.2 rad moves the nose by 0.05. Real nods move the face 1-3% of the torso
-# length at ~3 Hz (measured on MA-52 clips), a head shake ~5%.
+# A head pitch or yaw of 0.1 rad moves the v2 nose by 0.02 torso lengths (its head joint, the mean of the
+# face points, by 0.01) and shifts it against the ears by 0.08 ear widths. Real nods move the face 1-3%
+# of the torso length at ~3 Hz (measured on MA-52 clips), a head shake ~5%.
 
 def _nod(c: Ctx) -> Program:
     t0, t1 = c.window(1.0, 0.7)
     cycles = max(2.0, round(c.u(2.0, 3.5) * (t1 - t0)))
-    # down first, as people nod; 0.04-0.12 rad = a face displacement of 1-3% of the torso length
-    return Program("", None, [Stroke("head_pitch", -c.u(0.04, 0.12), t0, t1, "osc", cycles)], "repetitive")
+    # down first, as people nod; 0.05-0.15 rad = a face displacement of 1-3% of the torso length
+    return Program("", None, [Stroke("head_pitch", -c.u(0.05, 0.15), t0, t1, "osc", cycles)], "repetitive")
 
 
 def _sit_straight_v2(c: Ctx) -> Program:
@@ -310,7 +310,7 @@ def _turn_around(c: Ctx) -> Program:
 PROGRAMS_V2: dict[str, Callable[[Ctx], Program]] = {
     **PROGRAMS,
     "nodding": _nod,
-    "shaking head": _osc("head_yaw", 0.15, 0.25, hz=(1.5, 3.0)),
+    "shaking head": _osc("head_yaw", 0.19, 0.29, hz=(1.5, 3.0)),  # the face moves 4-6% of the torso length
     "tilting head": _hold("head_roll", 0.2, 0.35, signed=True),
     "turning head": _hold("head_yaw", 0.5, 0.8, signed=True, shape="back"),
     "bowing head": _hold("head_pitch", -0.5, -0.35),

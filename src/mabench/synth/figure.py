@@ -48,12 +48,15 @@ FIGURES: tuple[str, ...] = ("v1", "v2")
 # v2 head: a sphere of radius HEAD_R whose centre sits HEAD_UP above the pivot (the top of the neck,
 # NECK_PIVOT above the trunk's top). Face points in the head's own frame, in head radii: x to the
 # image's right, y down, z toward the camera (a subject facing the camera: their left is +x).
-HEAD_R, HEAD_UP, NECK_PIVOT = 0.32, 0.3, 0.2
+# Proportions of an adult head against a ~52 cm neck-to-hip torso: ~20 cm across (HEAD_R 0.26 u = 0.2
+# torso lengths), ears ~15 cm apart (0.29 torso lengths), the nose tip ~11 cm in front of the ear line:
+# so a yaw or pitch of 0.1 rad shifts the nose against the ears by ~0.08 ear widths.
+HEAD_R, HEAD_UP, NECK_PIVOT = 0.26, 0.3, 0.2
 FACE_3D: dict[str, tuple[float, float, float]] = {
-    "nose": (0.0, 0.15, 1.0),
-    "left_eye": (0.35, -0.15, 0.85), "right_eye": (-0.35, -0.15, 0.85),
-    "left_ear": (0.95, 0.0, -0.1), "right_ear": (-0.95, 0.0, -0.1),
-    "mouth_left": (0.3, 0.5, 0.8), "mouth_right": (-0.3, 0.5, 0.8),
+    "nose": (0.0, 0.2, 1.05),
+    "left_eye": (0.33, -0.1, 0.85), "right_eye": (-0.33, -0.1, 0.85),
+    "left_ear": (0.75, 0.05, -0.15), "right_ear": (-0.75, 0.05, -0.15),
+    "mouth_left": (0.28, 0.5, 0.8), "mouth_right": (-0.28, 0.5, 0.8),
 }
 HEAD_FROM = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")  # the pose importers' head joint
 
@@ -242,11 +245,11 @@ def background(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
 def _sphere_spots(n: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     v = rng.normal(size=(n, 3))
-    v[:, 2] = np.abs(v[:, 2]) + 0.3  # the front of the head
+    v[:, 2] = np.abs(v[:, 2]) + 0.2  # the front of the head
     return v / np.linalg.norm(v, axis=1, keepdims=True), rng.uniform(-35, 25, n)
 
 
-FACE_SPOTS, FACE_SPOT_SHADE = _sphere_spots(60)
+FACE_SPOTS, FACE_SPOT_SHADE = _sphere_spots(70)
 SHIFT = 4  # sub-pixel drawing (1/16 px): a nod moves the face by a pixel or less at 320x240
 
 
@@ -261,10 +264,14 @@ def _draw_head_v2(img: np.ndarray, head: dict[str, np.ndarray], body: Body, u: f
     c = head["centre"]
     rot = head["rot"]
     dark = tuple(max(0, v - 60) for v in body.skin)
-    for ear in ("left_ear", "right_ear"):  # behind the disc's edge when turned away
-        if head[ear][2] - c[2] < 0.2 * r:
-            cv2.circle(img, _fx(head[ear]), int(0.2 * r * (1 << SHIFT)), dark, -1, cv2.LINE_AA, SHIFT)
     cv2.circle(img, _fx(c), int(r * (1 << SHIFT)), body.skin, -1, cv2.LINE_AA, SHIFT)
+    # skin texture fixed on the sphere (freckles, shading spots): a real face is not a flat disc, and
+    # its texture turning with the head is what optical flow sees of a nod
+    spots = FACE_SPOTS * r @ rot.T + c
+    for q, shade in zip(spots, FACE_SPOT_SHADE, strict=True):
+        if q[2] - c[2] > 0.25 * r:
+            colour = tuple(int(min(255, max(0, v + shade))) for v in body.skin)
+            cv2.circle(img, _fx(q), int(max(1.0, 0.16 * r) * (1 << SHIFT)), colour, -1, cv2.LINE_AA, SHIFT)
     # hair: the cap of the sphere above 55 degrees from the top, a textured edge that turns with the head
     a = np.linspace(0, 2 * np.pi, 24, endpoint=False)
     b = np.radians(55)
@@ -273,16 +280,10 @@ def _draw_head_v2(img: np.ndarray, head: dict[str, np.ndarray], body: Body, u: f
     world = cap @ rot.T + c
     hull = cv2.convexHull(np.array([_fx(q) for q in world], np.int32))
     cv2.fillConvexPoly(img, hull, (60, 40, 30), cv2.LINE_AA, SHIFT)
-    for ear in ("left_ear", "right_ear"):  # in front when turned toward the camera
-        if head[ear][2] - c[2] >= 0.2 * r:
-            cv2.circle(img, _fx(head[ear]), int(0.2 * r * (1 << SHIFT)), dark, -1, cv2.LINE_AA, SHIFT)
-    # skin texture fixed on the sphere (freckles, shading spots): a real face is not a flat disc, and
-    # its texture turning with the head is what optical flow sees of a nod
-    spots = FACE_SPOTS * r @ rot.T + c
-    for q, shade in zip(spots, FACE_SPOT_SHADE, strict=True):
-        if q[2] - c[2] > 0.25 * r:
-            colour = tuple(int(min(255, max(0, v + shade))) for v in body.skin)
-            cv2.circle(img, _fx(q), int(max(1.0, 0.09 * r) * (1 << SHIFT)), colour, -1, cv2.LINE_AA, SHIFT)
+    for ear in ("left_ear", "right_ear"):  # at the side of the head; hidden once turned well away
+        if head[ear][2] - c[2] > -0.55 * r:
+            cv2.ellipse(img, _fx(head[ear]), (int(0.14 * r * (1 << SHIFT)), int(0.24 * r * (1 << SHIFT))), 0, 0, 360,
+                        dark, -1, cv2.LINE_AA, SHIFT)
     facing = (rot @ np.array([0.0, 0.0, 1.0]))[2]
     if facing <= 0.1:
         return

@@ -21,7 +21,7 @@ WANDER_S = 0.25                   # correlation time of the wander (s): a drift 
 # standard deviation of the wander, in torso lengths, per region (legs are the least certain: often
 # at the frame's edge or under a table; the upper body is well seen)
 LEG_SD, BODY_SD, HEAD_SD = 0.021, 0.006, 0.005
-FACE_SD = 0.0075                  # each face point's own wander: proxies wander ~0.045 ear widths
+FACE_SD = 0.0048                  # each face point's own wander: proxies wander ~0.045 ear widths
 JITTER_SD = 0.0015                # per-frame jitter left after the model's smoothing
 LEG_JOINTS = tuple(j for j in JOINTS if any(k in j for k in ("knee", "ankle", "toe")))
 
