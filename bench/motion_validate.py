@@ -253,6 +253,8 @@ def markdown_head(fig: str, head: dict, noises: list[str]) -> str:
     lines = ["| fact | " + " | ".join(f"{nz}: n | keypoints | keypoints + flow" for nz in noises) + " |",
              "|---|" + "---|---|---|" * len(noises)]
     for key in keys:
+        if not any(key in head[nz]["keypoints"] for nz in noises):
+            continue  # e.g. still heads among clips of head actions, or v1's head signals
         cells = []
         for nz in noises:
             kp, wf = head[nz]["keypoints"].get(key), head[nz]["keypoints + flow"].get(key)

@@ -48,8 +48,8 @@ FIGURES: tuple[str, ...] = ("v1", "v2")
 # v2 head: a sphere of radius HEAD_R whose centre sits HEAD_UP above the pivot (the top of the neck,
 # NECK_PIVOT above the trunk's top). Face points in the head's own frame, in head radii: x to the
 # image's right, y down, z toward the camera (a subject facing the camera: their left is +x).
-# Proportions of an adult head against a ~52 cm neck-to-hip torso: ~20 cm across (HEAD_R 0.26 u = 0.2
-# torso lengths), ears ~15 cm apart (0.29 torso lengths), the nose tip ~11 cm in front of the ear line:
+# Proportions of an adult head against a ~52 cm neck-to-hip torso: ~20 cm across (radius HEAD_R 0.26 u
+# = 0.2 torso lengths), ears ~15 cm apart (0.3 torso lengths), the nose tip ~11 cm in front of the ear line:
 # so a yaw or pitch of 0.1 rad shifts the nose against the ears by ~0.08 ear widths.
 HEAD_R, HEAD_UP, NECK_PIVOT = 0.26, 0.3, 0.2
 FACE_3D: dict[str, tuple[float, float, float]] = {
