@@ -61,6 +61,7 @@ class Ctx:
     width: int
     height: int
     body: Body
+    figure: str = "v2"
 
     def window(self, min_len: float = 0.5, max_frac: float = 0.6) -> tuple[float, float]:
         """A random movement window inside the clip, at least `min_len` seconds long."""
@@ -76,14 +77,14 @@ class Ctx:
         return float(self.rng.uniform(lo, hi))
 
     def rest_joint(self, name: str) -> np.ndarray:
-        return joints({}, self.width, self.height, self.body)[0, J[name]]
+        return joints({}, self.width, self.height, self.body, self.figure)[0, J[name]]
 
     def unit(self) -> float:
         return self.height / 6.0 * self.body.scale
 
 
 def _reach_strokes(c: Ctx, side: str, target: np.ndarray, t0: float, t1: float, shape: str = "hold") -> list[Stroke]:
-    ua, la = reach(side, target, c.width, c.height, c.body)
+    ua, la = reach(side, target, c.width, c.height, c.body, c.figure)
     return [Stroke(f"{side}_ua", _turn(ua - REST[f"{side}_ua"]), t0, t1, shape),
             Stroke(f"{side}_la", _turn(la - REST[f"{side}_la"]), t0, t1, shape)]
 
@@ -278,13 +279,62 @@ SECONDARY: tuple[tuple[str, float, float], ...] = (
 )
 
 
+# ---- figure v2: head rotations and trunk postures at real micro-action amplitudes ----
+# A head pitch or yaw of 0.1 rad moves the v2 nose by 0.02 torso lengths (its head joint, the mean of the
+# face points, by 0.01) and shifts it against the ears by 0.08 ear widths. Real nods move the face 1-3%
+# of the torso length at ~3 Hz (measured on MA-52 clips), a head shake ~5%.
+
+def _nod(c: Ctx) -> Program:
+    t0, t1 = c.window(1.0, 0.7)
+    cycles = max(2.0, round(c.u(2.0, 3.5) * (t1 - t0)))
+    # down first, as people nod; 0.05-0.15 rad = a face displacement of 1-3% of the torso length
+    return Program("", None, [Stroke("head_pitch", -c.u(0.05, 0.15), t0, t1, "osc", cycles)], "repetitive")
+
+
+def _sit_straight_v2(c: Ctx) -> Program:
+    t0, t1 = c.window(0.6, 0.5)
+    slump = c.u(0.45, 0.6)   # slumped forward: the trunk's projection is 10-18% shorter, the face tips down
+    lean0 = c.u(0.0, 0.06) * float(c.rng.choice([-1, 1]))
+    return Program("", None, [Stroke("slump", -slump, t0, t1), Stroke("lean", -lean0, t0, t1)],
+                   initial={"slump": slump, "lean": lean0})
+
+
+def _turn_around(c: Ctx) -> Program:
+    t0, t1 = c.window(1.0, 0.7)
+    sign = float(c.rng.choice([-1, 1]))
+    # the trunk turns (the shoulder line narrows) and the head turns further the same way, then back
+    return Program("", None, [Stroke("twist", sign * c.u(0.5, 0.8), t0, t1, "back"),
+                              Stroke("head_yaw", sign * c.u(0.2, 0.4), t0, t1, "back")])
+
+
+PROGRAMS_V2: dict[str, Callable[[Ctx], Program]] = {
+    **PROGRAMS,
+    "nodding": _nod,
+    "shaking head": _osc("head_yaw", 0.19, 0.29, hz=(1.5, 3.0)),  # the face moves 4-6% of the torso length
+    "tilting head": _hold("head_roll", 0.2, 0.35, signed=True),
+    "turning head": _hold("head_yaw", 0.5, 0.8, signed=True, shape="back"),
+    "bowing head": _hold("head_pitch", -0.5, -0.35),
+    "head up": _hold("head_pitch", 0.3, 0.45),
+    "shaking body": _osc("lean", 0.08, 0.15),
+    "rising up": _hold("root_y", -0.5, -0.3),
+    "shrugging": _both(("{side}_shrug", 0.1, 0.18), ("{side}_ua", 0.03, 0.08), shape="back"),
+    "sitting straightly": _sit_straight_v2,
+    "turning around": _turn_around,
+}
+SECONDARY_V2: tuple[tuple[str, float, float], ...] = (
+    ("head_yaw", 0.25, 0.4), ("head_pitch", 0.2, 0.3), ("lean", 0.06, 0.1),
+    ("{side}_ua", 0.3, 0.4), ("{side}_ul", 0.3, 0.4),
+)
+
+
 def make_program(label: str, c: Ctx, n_secondary: int | None = None) -> Program:
-    prog = PROGRAMS[label](c)
+    programs, secondary = (PROGRAMS_V2, SECONDARY_V2) if c.figure == "v2" else (PROGRAMS, SECONDARY)
+    prog = programs[label](c)
     prog.label = label
     n = int(c.rng.integers(0, 3)) if n_secondary is None else n_secondary
     used = {st.param for st in prog.strokes}
     for _ in range(n):
-        tmpl, lo, hi = SECONDARY[int(c.rng.integers(len(SECONDARY)))]
+        tmpl, lo, hi = secondary[int(c.rng.integers(len(secondary)))]
         param = tmpl.format(side=c.side())
         if param in used:
             continue

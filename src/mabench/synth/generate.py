@@ -3,7 +3,7 @@
 `write_set(out, n, seed)` writes::
 
     out/clips/NAME.mp4         h264 video of the figure performing one action
-    out/skeletons/NAME.json    the exact per-frame keypoints (mabench-skeleton/1)
+    out/skeletons/NAME.json    the exact per-frame keypoints (mabench-skeleton/1; figure v2 adds the face points)
     out/truth/NAME.json        labels, the motion program and the ground-truth facts
     out/labels.csv             clip,label,subject - the input `mabench build` takes
 """
@@ -20,12 +20,13 @@ import av
 import numpy as np
 
 from mabench.motion.skeleton import JOINTS, Skeleton
-from mabench.synth.actions import PROGRAMS, Ctx, make_program
-from mabench.synth.figure import TORSO, Body, background, draw, joints
+from mabench.synth.actions import PROGRAMS, PROGRAMS_V2, Ctx, make_program
+from mabench.synth.figure import TORSO, Body, background, draw, face_points, head_model, joints
 from mabench.synth.truth import ground_truth
 from mabench.taxonomy import FINE_TO_COARSE
 
-ACTIONS: tuple[str, ...] = tuple(PROGRAMS)
+ACTIONS: tuple[str, ...] = tuple(PROGRAMS_V2)   # the default figure, v2
+ACTIONS_BY_FIGURE: dict[str, tuple[str, ...]] = {"v1": tuple(PROGRAMS), "v2": ACTIONS}
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class ClipSpec:
     height: int = 240
     fps: int = 25
     duration: float = 3.0
+    figure: str = "v2"
+    secondary: int | None = None  # secondary movements of other parts; None: 0-2 at random
 
 
 def simulate(spec: ClipSpec) -> tuple[np.ndarray, np.ndarray, dict, Body, dict[str, np.ndarray]]:
@@ -46,10 +49,10 @@ def simulate(spec: ClipSpec) -> tuple[np.ndarray, np.ndarray, dict, Body, dict[s
     body = Body.for_subject(spec.subject)
     n = max(2, int(round(spec.duration * spec.fps)))
     times = np.arange(n) / spec.fps
-    ctx = Ctx(rng, float(times[-1]), spec.width, spec.height, body)
-    prog = make_program(spec.label, ctx)
+    ctx = Ctx(rng, float(times[-1]), spec.width, spec.height, body, spec.figure)
+    prog = make_program(spec.label, ctx, spec.secondary)
     params = prog.params(times)
-    pts = joints(params, spec.width, spec.height, body)
+    pts = joints(params, spec.width, spec.height, body, spec.figure)
     program = {"label": prog.label, "side": prog.side, "rhythm": prog.rhythm, "initial": prog.initial,
                "strokes": [asdict(s) for s in prog.strokes]}
     return times, pts, program, body, params
@@ -59,6 +62,7 @@ def render(path: Path, spec: ClipSpec, pts: np.ndarray, params: dict[str, np.nda
     rng = np.random.default_rng(spec.seed + 7)
     bg = background(spec.width, spec.height, rng)
     u = spec.height / 6.0 * body.scale
+    head = head_model(params, spec.width, spec.height, body) if spec.figure == "v2" else None
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=Fraction(spec.fps))
@@ -69,7 +73,8 @@ def render(path: Path, spec: ClipSpec, pts: np.ndarray, params: dict[str, np.nda
             img += rng.normal(0, 2.0, size=(spec.height, spec.width, 1)).astype(np.float32)  # sensor noise
             img *= 1.0 + 0.01 * np.sin(i / 7.0)                                            # light flicker
             frame = np.clip(img, 0, 255).astype(np.uint8)
-            draw(frame, pts[i], body, {k: float(v[i]) for k, v in params.items()}, u)
+            draw(frame, pts[i], body, {k: float(v[i]) for k, v in params.items()}, u,
+                 None if head is None else {k: v[i] for k, v in head.items()})
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():
@@ -80,11 +85,12 @@ def write_clip(out: Path, spec: ClipSpec, video: bool = True) -> dict:
     """Write one clip's files under `out`; returns its truth record."""
     times, pts, program, body, params = simulate(spec)
     torso_px = TORSO * spec.height / 6.0 * body.scale
+    face = face_points(params, spec.width, spec.height, body) if spec.figure == "v2" else {}
     sk = Skeleton(points=pts, conf=np.ones(pts.shape[:2]), times=times, width=spec.width, height=spec.height,
-                  source="synthetic")
+                  source="synthetic", face=face)
     truth = {"clip": spec.name + ".mp4", "label": spec.label, "coarse": FINE_TO_COARSE[spec.label],
              "subject": spec.subject, "spec": asdict(spec), "program": program, "torso_px": torso_px,
-             "joints": list(JOINTS), "facts": ground_truth(pts, times, torso_px)}
+             "joints": list(JOINTS), "facts": ground_truth(pts, times, torso_px, face or None)}
     (out / "skeletons").mkdir(parents=True, exist_ok=True)
     (out / "truth").mkdir(parents=True, exist_ok=True)
     (out / "skeletons" / f"{spec.name}.json").write_text(json.dumps(sk.to_json()), encoding="utf-8")
@@ -95,10 +101,14 @@ def write_clip(out: Path, spec: ClipSpec, video: bool = True) -> dict:
 
 
 def plan(n: int, seed: int = 0, subjects: int | None = None, width: int = 320, height: int = 240, fps: int = 25,
-         min_s: float = 2.0, max_s: float = 4.0, actions: tuple[str, ...] = ACTIONS) -> list[ClipSpec]:
+         min_s: float = 2.0, max_s: float = 4.0, actions: tuple[str, ...] | None = None,
+         figure: str = "v2") -> list[ClipSpec]:
     """`n` clip specs cycling through the actions (balanced), with random subject and duration."""
     if not 1.0 <= min_s <= max_s <= 5.0:
         raise ValueError(f"durations must satisfy 1 <= min <= max <= 5 seconds, got {min_s}..{max_s}")
+    if figure not in ACTIONS_BY_FIGURE:
+        raise ValueError(f"unknown figure {figure!r}; one of {tuple(ACTIONS_BY_FIGURE)}")
+    actions = actions or ACTIONS_BY_FIGURE[figure]
     rng = np.random.default_rng(seed)
     subjects = subjects or max(4, min(20, n // 6))
     labels = [actions[i % len(actions)] for i in range(n)]
@@ -109,7 +119,7 @@ def plan(n: int, seed: int = 0, subjects: int | None = None, width: int = 320, h
         slug = label.replace(" ", "-")
         specs.append(ClipSpec(name=f"S{subject:02d}_{slug}_{i:04d}", label=label, subject=subject,
                               seed=int(rng.integers(2**31)), width=width, height=height, fps=fps,
-                              duration=round(float(rng.uniform(min_s, max_s)), 2)))
+                              duration=round(float(rng.uniform(min_s, max_s)), 2), figure=figure))
     return specs
 
 

@@ -21,7 +21,8 @@ from mabench.motion.descriptors import (
     phase_edges,
     rhythm_of,
 )
-from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J
+from mabench.motion.signals import REPEAT_REVERSALS, SIGNALS, raw_signals, reversals
+from mabench.motion.skeleton import FACE_POINTS, MOTION_JOINTS, PART_JOINTS, J, Skeleton
 from mabench.taxonomy import BODY_PARTS, PHASES
 
 GT_MOVE, GT_STILL = 0.14, 0.02          # net displacement in a phase (torso lengths)
@@ -32,13 +33,23 @@ GT_DOMINANT_RATIO = 1.35
 GT_TREND, GT_STEADY = 0.14, 0.02
 GT_LEAD_S, GT_SIMULTANEOUS_S = 0.35, 0.04
 GT_ONSET_MARGIN = 0.3
+# Orientation / posture signals, in each signal's own measured floor (`SignalSpec.floor`: what a still
+# person's pose gives): moving from 3 floors, still under 1; a phase turns when its net change is 2
+# floors, is still under 0.3; a phase that overshoots by 0.4 floors is not simple.
+GT_SIG_MOVING, GT_SIG_STILL, GT_SIG_MOVE, GT_SIG_NONE, GT_SIG_RETURN = 3.0, 1.0, 2.0, 0.3, 0.4
+# The head moves when any face point travels 0.008 torso lengths (the smallest real nod moves the face
+# 0.01), is still under 0.002. Rhythm: reversals of the face's travel at 20% and 40% of its range agree.
+GT_FACE_MOVE, GT_FACE_STILL = 0.008, 0.002
+GT_RHYTHM_H = (0.2, 0.4)
+GT_HEAD_TURNS = {"head_yaw": 0.02, "head_pitch": 0.02, "head_roll": 1.0}  # least range that is a turn
 
 
-def _band(net: float, ret: float, pos: str, neg: str, move: float, still: float) -> str | None:
+def _band(net: float, ret: float, pos: str, neg: str, move: float, still: float,
+          ret_limit: float = GT_RETURN) -> str | None:
     """The true label of a change in one phase, or None inside the margins."""
     if ret >= move and abs(net) <= 0.4 * (abs(net) + ret):
         return "back-and-forth"
-    if ret > GT_RETURN:
+    if ret > ret_limit:
         return None
     if net >= move:
         return pos
@@ -48,20 +59,58 @@ def _band(net: float, ret: float, pos: str, neg: str, move: float, still: float)
 
 
 def _robust(values: np.ndarray, times: np.ndarray, t0: float, t1: float, pos: str, neg: str,
-            move: float, still: float) -> str | None:
+            move: float, still: float, ret_limit: float = GT_RETURN) -> str | None:
     """The label of a phase if it stays the same when the phase edges move by GT_EDGE_S, else None.
 
     A part moving fast across a phase boundary has a net change that depends on the exact instant;
     that is not a fact anyone could read off a video.
     """
     labels = {_band(*phase_change(values, times, max(t0 + a, times[0]), min(t1 + b, times[-1])),
-                    pos, neg, move, still)
+                    pos, neg, move, still, ret_limit)
               for a in (-GT_EDGE_S, 0.0, GT_EDGE_S) for b in (-GT_EDGE_S, 0.0, GT_EDGE_S)}
     return labels.pop() if len(labels) == 1 else None
 
 
-def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float) -> dict:
-    """Facts of the exact joint trajectories `points` (T, J, 2) in pixels."""
+def _repeated(track: np.ndarray) -> str | None:
+    """"repeated" / "single" from the reversals of a (T,) or (T, C) track along its main axis, or None
+    when the count crosses REPEAT_REVERSALS between the two hysteresis levels."""
+    track = track.reshape(len(track), -1)
+    centred = track - track.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    proj = centred @ vt[0]
+    span = float(np.ptp(proj))
+    calls = {reversals(proj, f * span) >= REPEAT_REVERSALS for f in GT_RHYTHM_H} if span > 0 else {False}
+    return None if len(calls) > 1 else "repeated" if calls.pop() else "single"
+
+
+def signal_truth(points: np.ndarray, times: np.ndarray, face: dict[str, np.ndarray] | None,
+                 width: int = 0, height: int = 0) -> dict:
+    """Per orientation / posture signal of `mabench.motion.signals`, read off the exact keypoints: moving
+    (None in the margin), the direction per phase in the signal's own words, rhythm when moving, and the
+    exact series itself ("series", not for JSON)."""
+    sk = Skeleton(points=points, conf=np.ones(points.shape[:2]), times=times, width=width, height=height,
+                  face=face or {})
+    series, _ = raw_signals(sk)
+    edges = phase_edges(times)
+    out = {}
+    for name, v in series.items():
+        spec = SIGNALS[name]
+        f = spec.floor
+        n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
+        amp = float(np.abs(v - v[:n0].mean()).max())
+        moving = True if amp >= GT_SIG_MOVING * f else False if amp <= GT_SIG_STILL * f else None
+        rec: dict = {"amplitude": round(amp, 4), "moving": moving, "series": v}
+        if moving:
+            rec["directions"] = {ph: _robust(v, times, edges[k], edges[k + 1], spec.pos, spec.neg, GT_SIG_MOVE * f,
+                                             GT_SIG_NONE * f, GT_SIG_RETURN * f) for k, ph in enumerate(PHASES)}
+            rec["rhythm"] = _repeated(v)
+        out[name] = rec
+    return out
+
+
+def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float,
+                 face: dict[str, np.ndarray] | None = None) -> dict:
+    """Facts of the exact joint trajectories `points` (T, J, 2) in pixels (and face points, name -> (T, 2+))."""
     norm = points / torso_px
     norm[..., 1] *= -1
     # movement is read where the descriptors read it (the torso at the neck); distances between part centres
@@ -106,7 +155,31 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float) -> dict
         contact[pair_name(a, b)] = (True if dist.min() <= 0.8 * CONTACT else False if dist.min() >= 1.25 * CONTACT
                                     else None)
     rhythm = {p: rhythm_of(tracks[p] - tracks[p][0], times, amp[p]) for p in BODY_PARTS if moving[p]}
+    # The head as a viewer sees it: moving when its position or its face moves (a nod turns the face and
+    # barely moves the head's centre); its rhythm from the face point that travels furthest.
+    head_track = norm[:, J["head"]]
+    if face:
+        fpts = np.stack([np.asarray(face[n])[:, :2] for n in FACE_POINTS if n in face], axis=1) / torso_px
+        travel = np.linalg.norm(fpts - fpts[:1], axis=-1).max(axis=0)
+        face_amp = float(travel.max())
+        head_track = fpts[:, int(np.argmax(travel))]
+    else:
+        face_amp = amp["head"]
+    head_moving = (True if moving["head"] or face_amp >= GT_FACE_MOVE else
+                   False if moving["head"] is False and face_amp <= GT_FACE_STILL else None)
+    sig = signal_truth(points, times, face)
+    # rhythm of the head's own movement: its position, or its orientation where it turns (a nod during a
+    # single sway of the trunk is still a repeated movement of the head)
+    tracks_h = [head_track] + [np.asarray(sig[n]["series"]) for n, least in GT_HEAD_TURNS.items()
+                               if n in sig and np.ptp(sig[n]["series"]) >= least]
+    calls = {_repeated(tr) for tr in tracks_h}
+    head_rhythm = "repeated" if "repeated" in calls else "single" if calls == {"single"} else None
+    for rec in sig.values():
+        del rec["series"]
     return {"amplitude": {p: round(a, 4) for p, a in amp.items()}, "moving": moving, "dominant": dominant,
             "onset": onset, "order": order, "directions": directions, "pairs": pairs, "contact": contact,
             "rhythm": rhythm,
+            "head": {"moving": head_moving, "face_travel": round(face_amp, 4),
+                     "rhythm": head_rhythm if head_moving else None},
+            "signals": sig,
             "part_tracks": {p: np.round(tr, 4).tolist() for p, tr in tracks.items()}}  # torso lengths, y up
