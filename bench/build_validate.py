@@ -111,8 +111,11 @@ def main() -> None:
             for f in (tmp / "skeletons").glob("*.json"):
                 sk = load_skeleton_file(f)
                 height = float(np.nanmax(sk.points[..., 1]) - np.nanmin(sk.points[..., 1])) * 1.15
+                # the face points get the same jitter, so head signals are measured under it too
+                face = {n: np.concatenate([v[:, :2] + rng.normal(0, a.noise * height, v[:, :2].shape), v[:, 2:]], 1)
+                        for n, v in sk.face.items()}
                 noisy = Skeleton(points=sk.points + rng.normal(0, a.noise * height, sk.points.shape), conf=sk.conf,
-                                 times=sk.times, width=sk.width, height=sk.height, source="noisy")
+                                 times=sk.times, width=sk.width, height=sk.height, source="noisy", face=face)
                 f.write_text(json.dumps(noisy.to_json()))
         t0 = time.perf_counter()
         summary = build(tmp / "clips", labels, tmp / "out", BuildSettings(

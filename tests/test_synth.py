@@ -88,8 +88,6 @@ def test_a_rendered_nod_turns_the_face_against_the_ears(tmp_path):
     assert truth["facts"]["head"] == {**truth["facts"]["head"], "moving": True, "rhythm": "repeated"}
 
 
-@pytest.mark.xfail(strict=True, reason="known miss, reported on issue 12: the head box's median flow (flow.py, "
-                   "box 0.7 torso lengths wide, the face ~25% of it) shows 10-15% of a real-size nod's travel")
 def test_describe_sees_a_rendered_nod_with_flow(tmp_path):
     from mabench.motion.descriptors import describe
     from mabench.motion.flow import clip_flow
