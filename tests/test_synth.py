@@ -1,8 +1,6 @@
 import subprocess
 import sys
 
-import pytest
-
 from mabench.data import load_benchmark
 from mabench.video import SamplingConfig, sample_frames
 
