@@ -46,7 +46,7 @@ def build_model(path: Path, shape: dict, device: str) -> dict:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen3VLConfig, Qwen3VLForConditionalGeneration
 
-    from mabench.models.hf import CHAT_TEMPLATE, SPECIAL_TOKENS, _tokenizer_corpus
+    from mabench.testing.tiny_qwen3vl import CHAT_TEMPLATE, SPECIAL_TOKENS, _tokenizer_corpus
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)

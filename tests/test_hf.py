@@ -41,9 +41,9 @@ def test_missing_hf_extra_is_one_line_with_the_install_command(tmp_path):
 def tiny(tmp_path_factory):
     if HF_MISSING:
         pytest.skip(f"hf extra not installed (missing {HF_MISSING})")
-    from mabench.models.hf import tiny_qwen3_vl
+    from mabench.testing import tiny_qwen3vl
 
-    return tiny_qwen3_vl(tmp_path_factory.mktemp("tiny") / "tiny-qwen3-vl")
+    return tiny_qwen3vl.build(tmp_path_factory.mktemp("tiny") / "tiny-qwen3-vl")
 
 
 @pytest.fixture(scope="module")
@@ -176,3 +176,21 @@ def test_training_resumes_from_its_last_checkpoint(tiny, corpus_build, tmp_path)
     info = json.loads((tmp_path / "a" / "mabench_train.json").read_text())
     losses = {x["step"]: x["loss"] for x in info["losses"]}
     assert info["steps"] == 5 and [losses[k] for k in (1, 2, 3)] == [999.0] * 3 and losses[5] < 100
+
+
+@needs_hf
+def test_tiny_model_is_one_vllm_can_serve(tiny):
+    """What vLLM's CPU build needs (issue #17): head size 32, an image processor, image and video tokens."""
+    from transformers import AutoTokenizer
+
+    cfg = json.loads((tiny / "config.json").read_text())
+    text, vision = cfg["text_config"], cfg["vision_config"]
+    assert (text["hidden_size"], text["num_attention_heads"], text["num_key_value_heads"], text["head_dim"],
+            text["num_hidden_layers"]) == (128, 4, 2, 32, 2)
+    assert (vision["depth"], vision["hidden_size"], vision["out_hidden_size"]) == (2, 64, 128)
+    assert json.loads((tiny / "preprocessor_config.json").read_text())["size"]["longest_edge"] == 128 * 128
+    tok = AutoTokenizer.from_pretrained(tiny)
+    content = [{"type": "image"}, {"type": "image_url"}, {"type": "video"}, {"type": "text", "text": "Nod?"}]
+    prompt = tok.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
+    assert prompt.count("<|image_pad|>") == 2 and prompt.count("<|video_pad|>") == 1
+    assert prompt.endswith("Nod?<|im_end|>\n<|im_start|>assistant\n")

@@ -90,11 +90,11 @@ def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
 
     from mabench.evaluate.runner import run_eval_blocking
     from mabench.models import GenerationConfig, make_backend
-    from mabench.models.hf import tiny_qwen3_vl
+    from mabench.testing import tiny_qwen3vl
 
     model_dir = runs_dir.parent / "tiny-qwen3-vl"
     if not model_dir.exists():
-        tiny_qwen3_vl(model_dir)
+        tiny_qwen3vl.build(model_dir)
     backend = make_backend(f"hf:{model_dir}")
     run_dir = runs_dir / "tiny-qwen3-vl"
     # random weights never stop on their own: a short answer budget keeps the demo quick

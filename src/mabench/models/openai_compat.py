@@ -26,6 +26,11 @@ _POST_TAKES_CONTENT = "content" in inspect.signature(openai.AsyncOpenAI.post).pa
 DEFAULT_TIMEOUT_S = 120.0
 PROBE_TIMEOUT_S = 10.0
 VIDEO_MODES = ("frames", "video")
+# A 500 that comes back with the same message when the same request is asked again is the server
+# failing on this request every time, not a passing fault (vLLM: a chat template without image
+# tokens, "Failed to apply prompt replacement"; a clip path it cannot open): it is not retried again.
+# Other 5xx (502, 503, 504: proxies, overload) are always retried.
+REPEATED_500_MEMORY = 1024  # requests whose last 500 is remembered (only those being retried matter)
 
 
 def _retry_after(err: openai.APIStatusError) -> float | None:
@@ -54,6 +59,7 @@ class OpenAICompatBackend:
         self.client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s,
                                          http_client=_http_client())
         self._media_cache: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+        self._last_500: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "blind" if self.blind else "openai", "model": self.model,
@@ -151,17 +157,30 @@ class OpenAICompatBackend:
         except openai.APIStatusError as err:
             code = err.status_code
             retryable = code in (408, 409, 429) or code >= 500
-            raise BackendError(f"HTTP {code}: {_short(err.message)}", retryable=retryable,
-                               retry_after=_retry_after(err), kind="status") from None
+            message = f"HTTP {code}: {_short(err.message)}"
+            if code == 500 and self._repeated_500(req, message):
+                retryable, message = False, f"{message} (the same error again: not retried)"
+            raise BackendError(message, retryable=retryable, retry_after=_retry_after(err), kind="status") from None
         except (ValueError, TypeError) as err:  # a body that is not JSON
             raise BackendError(f"malformed reply: {_short(str(err))}", retryable=True) from None
         latency = time.perf_counter() - t0
+        self._last_500.pop((req.qid, req.question), None)
         text = _message_text(completion)
         if text is None:
             raise BackendError("malformed reply: not a chat completion with a message", retryable=True)
         usage = getattr(completion, "usage", None)
         usage = usage.model_dump(exclude_none=True) if usage is not None else None
         return Response(text, usage, latency)
+
+    def _repeated_500(self, req: Request, message: str) -> bool:
+        """True when this request's previous attempt got the same HTTP 500 message."""
+        key = (req.qid, req.question)
+        repeated = self._last_500.pop(key, None) == message
+        if not repeated:
+            self._last_500[key] = message
+            while len(self._last_500) > REPEATED_500_MEMORY:
+                self._last_500.popitem(last=False)
+        return repeated
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -33,6 +33,8 @@ class Behaviour:
     fail_status: int = 429
     retry_after: float | None = 0.0
     always_status: int | None = None  # every completion fails with this status
+    # ... and this message; "{attempt}" becomes the request's attempt number (a fault that changes)
+    status_message: str = "server error"
     hang: bool = False  # never answer completions
     garbage: bool = False  # 200 OK with a body that is not a chat completion
     models_endpoint: bool = True
@@ -182,7 +184,8 @@ class Handler(BaseHTTPRequestHandler):
         if b.latency_s:
             time.sleep(b.latency_s)
         if b.always_status:
-            self._send(b.always_status, {"error": {"message": "server error", "type": "server_error"}})
+            self._send(b.always_status, {"error": {"message": b.status_message.format(attempt=attempt),
+                                                   "type": "server_error"}})
             return
         if attempt <= b.fail_first:
             headers = {"Retry-After": str(b.retry_after)} if b.retry_after is not None else {}

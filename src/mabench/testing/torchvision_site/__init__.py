@@ -1,0 +1,1 @@
+"""Put this folder on PYTHONPATH to run vLLM's CPU build with PyPI's torchvision (see `mabench.testing.vllm_cpu`)."""
