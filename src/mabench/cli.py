@@ -19,7 +19,7 @@ from mabench.data import BenchmarkError, duplicate_labels, load_benchmark, write
 from mabench.data.io import MalformedLineError
 from mabench.data.predictions import read_answers_file
 from mabench.evaluate.judge import DEFAULT_PARSE_RETRIES
-from mabench.evaluate.metrics import normalize_prediction, score
+from mabench.evaluate.metrics import normalize_prediction
 from mabench.evaluate.runner import (
     BACKOFF_BASE_S,
     DEFAULT_CONCURRENCY,
@@ -176,17 +176,16 @@ def score_cmd(
         if not bench.has_answers:
             fail(f"{key}: has no answers; pass a benchmark file with an 'answer' per question as --key")
         preds, _ = read_answers_file(predictions)
-        judged = None
-        if judgments:
-            from mabench.evaluate.judge import load_judgment_scores
+        from mabench.evaluate.judge import read_judgments
+        from mabench.evaluate.results import score_predictions
 
-            judged = load_judgment_scores(judgments, [q.qid for q in bench if not q.spec.closed]).scores
+        rows = read_judgments(judgments) if judgments else []
     except BenchmarkError as e:
         fail(str(e))
     by_qid = bench.by_qid
     unknown = [qid for qid in preds if qid not in by_qid]
     preds = {qid: normalize_prediction(p, by_qid[qid]) for qid, p in preds.items() if qid in by_qid}
-    s = score(bench, preds, judged, missing_is_wrong=True)
+    s = score_predictions(bench, preds, rows, missing_is_wrong=True).scores
     console.print(scores_table({predictions.name: s}))
     console.print(coverage_table(s))
     missing = sum(ts.missing for ts in s.tasks.values())

@@ -21,6 +21,7 @@ from mabench.data.io import Benchmark, atomic_write_text
 from mabench.data.predictions import latest_by_qid, read_predictions
 from mabench.evaluate.judge import latest_judgments, read_judgments
 from mabench.evaluate.metrics import is_correct
+from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION
 from mabench.report.leaderboard import _cell, clip_labels, question_tags
 from mabench.report.stats import METRICS
 from mabench.taxonomy import TASK_ORDER
@@ -84,7 +85,7 @@ def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, lis
     for p in run_paths:
         preds = latest_by_qid(read_predictions(p / "predictions.jsonl"))
         judg: dict[str, dict] = {}
-        for (qid, _), row in latest_judgments(read_judgments(p / "judgments.jsonl")).items():
+        for (qid, _), row in latest_judgments(read_judgments(p / "judgments.jsonl"), JUDGE_PROMPT_VERSION).items():
             judg.setdefault(qid, row)  # first judge's record; several judges are averaged in scores
         per_run.append((preds, judg, p.name))
     rows = []

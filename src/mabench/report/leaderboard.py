@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from mabench.data.io import Benchmark, load_benchmark
-from mabench.data.predictions import SCORING_FIELDS, Prediction, latest_by_qid, read_predictions
-from mabench.evaluate.judge import aggregate, read_judgments
-from mabench.evaluate.metrics import is_correct
-from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION
+from mabench.data.predictions import Prediction
+from mabench.evaluate.metrics import Scores, is_correct
+from mabench.evaluate.results import score_run_dir
 from mabench.report.stats import (
     DEFAULT_BOOTSTRAP,
     METRICS,
@@ -26,10 +25,9 @@ from mabench.report.stats import (
     mcnemar_exact,
     paired_bootstrap,
     percentile_ci,
-    point_metrics,
     replicate_weights,
 )
-from mabench.taxonomy import BODY_PARTS, CLOSED_TASKS, FINE_TO_COARSE, OPEN_TASKS, PHASES
+from mabench.taxonomy import BODY_PARTS, CLOSED_TASKS, FINE_TO_COARSE, PHASES
 
 DIRECTIONS = ("upward", "downward", "leftward", "rightward", "forward", "backward", "toward", "away")
 
@@ -40,6 +38,7 @@ class Run:
     path: Path
     preds: dict[str, Prediction]
     judged: dict[str, dict[str, float]] | None
+    scores: Scores | None = None  # exactly what scores.json holds: the leaderboard's point values
     table: ClipTable | None = None
     values: dict[str, float] = field(default_factory=dict)
     cis: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -48,13 +47,11 @@ class Run:
 def load_run(path: Path, bench: Benchmark) -> Run:
     if not (path / "predictions.jsonl").exists():
         raise FileNotFoundError(f"{path}: no predictions.jsonl; is this a `mabench eval` run directory?")
-    preds = latest_by_qid(read_predictions(path / "predictions.jsonl", SCORING_FIELDS))
-    if not preds:  # a leaderboard row of zeros would look like a measured result
+    scored = score_run_dir(path, bench)
+    if not scored.preds:  # a leaderboard row of zeros would look like a measured result
         raise ValueError(f"{path / 'predictions.jsonl'} holds no answers; run (or resume) `mabench eval ... "
                          f"--out {path}` first")
-    rows = [r for r in read_judgments(path / "judgments.jsonl") if r.get("prompt_version") == JUDGE_PROMPT_VERSION]
-    judged = aggregate(rows, [q.qid for q in bench if q.task in OPEN_TASKS]).scores if rows else None
-    return Run(path.name, path, preds, judged)
+    return Run(path.name, path, scored.preds, scored.judged, scored.scores)
 
 
 def run_benchmark(path: Path) -> Path:
@@ -156,9 +153,12 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
     for r in runs:
         r.table = clip_table(bench, r.preds, r.judged)
         have_open = r.judged is not None
-        r.values = point_metrics(r.table, have_open)
+        # point values: the run's Scores (scores.json); CIs only where a point value exists, so a
+        # half-judged or unfinished run shows no final score here either
+        assert r.scores is not None
+        r.values = {m: v for m, v in r.scores.columns().items() if v is not None}
         boots = bootstrap_metrics(r.table, weights, have_open)
-        r.cis = {m: percentile_ci(v) for m, v in boots.items()}
+        r.cis = {m: percentile_ci(v) for m, v in boots.items() if m in r.values}
     report: dict[str, Any] = {
         "benchmark": {"path": str(key), "sha256": bench.sha256, "questions": len(bench), "clips": len(bench.videos)},
         "bootstrap": {"replicates": n_boot, "seed": seed, "level": 0.95, "unit": "clip"},
@@ -174,8 +174,10 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
         for j in range(i + 1, len(runs)):
             a, b = runs[i], runs[j]
             have_open = a.judged is not None and b.judged is not None
-            comp = {"a": a.name, "b": b.name, "bootstrap": [vars(p) for p in
-                                                            paired_bootstrap(a.table, b.table, weights, have_open)],
+            both = set(a.values) & set(b.values)
+            comp = {"a": a.name, "b": b.name,
+                    "bootstrap": [vars(p) for p in paired_bootstrap(a.table, b.table, weights, have_open)
+                                  if p.metric in both],
                     "mcnemar": {}}
             for t in CLOSED_TASKS:
                 qs = [q for q in bench if q.task == t]
