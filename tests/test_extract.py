@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mabench.data import parse_options
-from mabench.evaluate.extract import extract
+from mabench.evaluation.extract import extract
 
 FMAR_OPTS = parse_options(
     "FMAR", "Q\nA. Turning head\nB. Nodding\nC. Shaking head - B2\nD. Head up\nE. Waving")

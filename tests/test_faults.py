@@ -529,7 +529,7 @@ def test_model_output_is_capped_and_the_report_pages_it(clip_set, tmp_path):
 
 
 def test_cap_text_keeps_whole_characters():
-    from mabench.evaluate.runner import cap_text
+    from mabench.evaluation.runner import cap_text
 
     assert cap_text("short", 1024) == ("short", None)
     text, size = cap_text("é" * 3000, 1025)  # 2 bytes each: the cut lands mid-character

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.data.predictions import Prediction
-from mabench.evaluate.results import score_run
-from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION
+from mabench.evaluation.results import score_run
+from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION
 from mabench.report.html import write_html
 from mabench.report.leaderboard import build_report
 from mabench.report.stats import METRICS

@@ -18,9 +18,9 @@ from mabench import __version__
 from mabench.data import BenchmarkError, duplicate_labels, load_benchmark, write_json
 from mabench.data.io import MalformedLineError
 from mabench.data.predictions import read_answers_file
-from mabench.evaluate.judge import DEFAULT_PARSE_RETRIES
-from mabench.evaluate.metrics import normalize_prediction
-from mabench.evaluate.runner import (
+from mabench.evaluation.judge import DEFAULT_PARSE_RETRIES
+from mabench.evaluation.metrics import normalize_prediction
+from mabench.evaluation.runner import (
     BACKOFF_BASE_S,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_CONNECTION_FAILURES,
@@ -176,8 +176,8 @@ def score_cmd(
         if not bench.has_answers:
             fail(f"{key}: has no answers; pass a benchmark file with an 'answer' per question as --key")
         preds, _ = read_answers_file(predictions)
-        from mabench.evaluate.judge import read_judgments
-        from mabench.evaluate.results import score_predictions
+        from mabench.evaluation.judge import read_judgments
+        from mabench.evaluation.results import score_predictions
 
         rows = read_judgments(judgments) if judgments else []
     except BenchmarkError as e:
@@ -263,8 +263,8 @@ def eval_cmd(
     judge_cache: Path | None = typer.Option(None, "--judge-cache", help="Judge cache (default ~/.cache/mabench)."),
 ) -> None:
     """Run a model on a benchmark; resumable; writes predictions, scores and the submission."""
-    from mabench.evaluate.prompts import PromptError, load_prompts
-    from mabench.evaluate.runner import EvalSettings, RunConfigError, RunStopped
+    from mabench.evaluation.prompts import PromptError, load_prompts
+    from mabench.evaluation.runner import EvalSettings, RunConfigError, RunStopped
     from mabench.models import EndpointError, GenerationConfig, make_backend
     from mabench.video.sampling import SamplingConfig
 
@@ -332,7 +332,7 @@ def eval_cmd(
     try:
         result, jres = asyncio.run(go())
         if jres is not None:
-            from mabench.evaluate.results import score_run
+            from mabench.evaluation.results import score_run
 
             _print_judge_summary(jres, out)
             result.scores = score_run(out, bench)[0]
@@ -374,7 +374,7 @@ def _repair(path: Path) -> None:
 async def _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors, selection, show):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from mabench.evaluate.runner import run_eval
+    from mabench.evaluation.runner import run_eval
 
     if not show:
         return await run_eval(bench, backend, settings, out, prompts, force=force, retry_errors=retry_errors,
@@ -413,7 +413,7 @@ async def _judge_stage(bench, out: Path, judges: dict, settings, cache_path: Pat
                        retry_errors: bool):
     """Probe every judge, then judge the run. The caller closes the judges."""
     from mabench.data.predictions import latest_by_qid, read_predictions
-    from mabench.evaluate.judge import JudgeCache, run_judge
+    from mabench.evaluation.judge import JudgeCache, run_judge
 
     for backend in judges.values():
         await backend.probe()
@@ -468,8 +468,8 @@ def judge(
 ) -> None:
     """Judge the MADU/MARE answers of a run on the rubric; update its scores."""
     from mabench.data.predictions import read_predictions
-    from mabench.evaluate.results import load_run_benchmark, score_run
-    from mabench.evaluate.runner import EvalSettings
+    from mabench.evaluation.results import load_run_benchmark, score_run
+    from mabench.evaluation.runner import EvalSettings
     from mabench.models import EndpointError
     from mabench.taxonomy import OPEN_TASKS
 

@@ -22,8 +22,8 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
     """Run every stage into `out`; returns {stage: seconds} and the report's index path."""
     from mabench.build.pipeline import BuildSettings, build
     from mabench.data import load_benchmark
-    from mabench.evaluate.prompts import load_prompts
-    from mabench.evaluate.runner import EvalSettings, run_eval_blocking
+    from mabench.evaluation.prompts import load_prompts
+    from mabench.evaluation.runner import EvalSettings, run_eval_blocking
     from mabench.models import make_backend
     from mabench.synth.generate import write_set
 
@@ -88,7 +88,7 @@ def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
         return None  # the hf extra is not installed: baselines only
     import dataclasses
 
-    from mabench.evaluate.runner import run_eval_blocking
+    from mabench.evaluation.runner import run_eval_blocking
     from mabench.models import GenerationConfig, make_backend
     from mabench.models.hf import tiny_qwen3_vl
 

@@ -189,8 +189,8 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
     from mabench.build.qc import blind_hits
     from mabench.data import load_benchmark
     from mabench.data.predictions import latest_by_qid, read_predictions
-    from mabench.evaluate.prompts import load_prompts
-    from mabench.evaluate.runner import EvalSettings, run_eval_blocking
+    from mabench.evaluation.prompts import load_prompts
+    from mabench.evaluation.runner import EvalSettings, run_eval_blocking
     from mabench.models import GenerationConfig, make_backend
     from mabench.taxonomy import CLOSED_TASKS
 

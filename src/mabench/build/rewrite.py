@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 
 from mabench.build.captions import Caption, check_rewrite
-from mabench.evaluate.runner import EvalSettings, ask_with_retries
+from mabench.evaluation.runner import EvalSettings, ask_with_retries
 from mabench.models import make_backend
 from mabench.models.base import GenerationConfig, Request
 

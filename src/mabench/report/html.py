@@ -19,9 +19,9 @@ import jinja2
 
 from mabench.data.io import Benchmark, atomic_write_text
 from mabench.data.predictions import latest_by_qid, read_predictions
-from mabench.evaluate.judge import latest_judgments, read_judgments
-from mabench.evaluate.metrics import is_correct
-from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION
+from mabench.evaluation.judge import latest_judgments, read_judgments
+from mabench.evaluation.metrics import is_correct
+from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION
 from mabench.report.leaderboard import _cell, clip_labels, question_tags
 from mabench.report.stats import METRICS
 from mabench.taxonomy import TASK_ORDER
@@ -55,7 +55,7 @@ def _thumb_name(video_id: str, i: int) -> str:
 
 def write_thumbnails(bench: Benchmark, videos: Path, out: Path) -> dict[str, list[str]]:
     """A few small frames per clip; a clip that cannot be read simply has none."""
-    from mabench.evaluate.runner import resolve_clip
+    from mabench.evaluation.runner import resolve_clip
     from mabench.video.decode import VideoError, sample_frames
     from mabench.video.sampling import SamplingConfig
 

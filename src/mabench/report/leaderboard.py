@@ -14,8 +14,8 @@ from typing import Any
 
 from mabench.data.io import Benchmark, load_benchmark
 from mabench.data.predictions import Prediction
-from mabench.evaluate.metrics import Scores, is_correct
-from mabench.evaluate.results import score_run_dir
+from mabench.evaluation.metrics import Scores, is_correct
+from mabench.evaluation.results import score_run_dir
 from mabench.report.stats import (
     DEFAULT_BOOTSTRAP,
     METRICS,
@@ -55,7 +55,7 @@ def load_run(path: Path, bench: Benchmark) -> Run:
 
 
 def run_benchmark(path: Path) -> Path:
-    from mabench.evaluate.results import run_benchmark_path
+    from mabench.evaluation.results import run_benchmark_path
 
     return run_benchmark_path(path)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from mabench.data.io import Benchmark
 from mabench.data.predictions import Prediction
-from mabench.evaluate.metrics import is_correct, summary_metrics
+from mabench.evaluation.metrics import is_correct, summary_metrics
 from mabench.taxonomy import CLOSED_TASKS, OPEN_DIMENSIONS, OPEN_TASKS
 
 DEFAULT_BOOTSTRAP = 2000

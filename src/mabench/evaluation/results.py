@@ -14,8 +14,8 @@ from typing import Any
 
 from mabench.data.io import Benchmark, BenchmarkError, load_benchmark, read_text_utf8, write_json
 from mabench.data.predictions import SCORING_FIELDS, Prediction, latest_by_qid, read_predictions
-from mabench.evaluate.judge import JUDGE_PROMPT_VERSION, aggregate, agreement, read_judgments
-from mabench.evaluate.metrics import Scores, score
+from mabench.evaluation.judge import JUDGE_PROMPT_VERSION, aggregate, agreement, read_judgments
+from mabench.evaluation.metrics import Scores, score
 from mabench.taxonomy import OPEN_TASKS
 
 

@@ -24,9 +24,9 @@ import numpy as np
 
 from mabench.data.io import Benchmark, BenchmarkError, iter_jsonl
 from mabench.data.predictions import Prediction, append_jsonl
-from mabench.evaluate.extract import strip_think
-from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
-from mabench.evaluate.runner import EvalSettings, ask_with_retries
+from mabench.evaluation.extract import strip_think
+from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
+from mabench.evaluation.runner import EvalSettings, ask_with_retries
 from mabench.models.base import Backend, GenerationConfig, Request
 from mabench.taxonomy import JUDGE_SCALE_MAX, OPEN_TASKS
 

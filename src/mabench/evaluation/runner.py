@@ -34,9 +34,9 @@ from mabench.data.predictions import (
     write_submission,
 )
 from mabench.data.records import VIDEO_SUFFIXES, Question
-from mabench.evaluate.extract import extract
-from mabench.evaluate.metrics import Scores
-from mabench.evaluate.prompts import prompts_hash
+from mabench.evaluation.extract import extract
+from mabench.evaluation.metrics import Scores
+from mabench.evaluation.prompts import prompts_hash
 from mabench.models.base import Backend, BackendError, GenerationConfig, Request
 from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
 from mabench.video.decode import VideoError
@@ -410,7 +410,7 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
             f"finished answers kept in {preds_path}: start the server and re-run the same command with "
             "--retry-errors (no scores or submission written)")
 
-    from mabench.evaluate.results import failed_clips, score_run  # results imports the judge, which imports us
+    from mabench.evaluation.results import failed_clips, score_run  # results imports the judge, which imports us
 
     preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
     write_submission(out / "submission.json", {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)

@@ -20,7 +20,7 @@ import numpy as np
 
 from mabench.data.io import Benchmark
 from mabench.data.predictions import Prediction
-from mabench.evaluate.extract import extract
+from mabench.evaluation.extract import extract
 from mabench.taxonomy import (
     CLOSED_TASKS,
     OPEN_DIMENSIONS,
@@ -251,7 +251,7 @@ def score(
 
 def mare_label_accuracy(bench: Benchmark, preds: Mapping[str, Prediction]) -> LabelAccuracy | None:
     """Coarse and fine label accuracy of MARE answers over every MARE question with a reference."""
-    from mabench.evaluate.labels import parse_mare_labels
+    from mabench.evaluation.labels import parse_mare_labels
 
     questions = [q for q in bench if q.task == "MARE" and q.answer]
     if not questions:
