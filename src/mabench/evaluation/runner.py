@@ -38,6 +38,7 @@ from mabench.evaluation.extract import extract
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
 from mabench.models.base import Backend, BackendError, GenerationConfig, Request
+from mabench.tasks import task
 from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
 from mabench.video.decode import VideoError
 from mabench.video.sampling import SamplingConfig
@@ -238,6 +239,15 @@ async def ask_until_done(backend: Backend, req: Request,
     return None, err, attempt + 1
 
 
+def make_request(q: Question, prompts: dict[str, str], frames: Any = None, clip_path: Path | None = None,
+                 gen: GenerationConfig | None = None) -> Request:
+    """The request eval sends for `q`: its system prompt and user text come from the task registry,
+    the same turn the training corpus is made of (`mabench.tasks.Task.turn`)."""
+    system, user = task(q.task).turn(q.question, prompts)
+    return Request(q.qid, q.task, system, user, q.spec.choices, frames, clip_path,
+                   gen if gen is not None else GenerationConfig())
+
+
 def cap_text(text: str | None, max_bytes: int) -> tuple[str | None, int | None]:
     """(text cut to at most `max_bytes` of UTF-8 on a character boundary, its full size in bytes if cut)."""
     if text is None or max_bytes <= 0 or len(text) * 4 <= max_bytes:
@@ -335,8 +345,7 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                         raise VideoError(f"{clip_path}: clip not found")
             except VideoError as err:
                 return Prediction(q.qid, q.task, q.video, error=f"clip: {err}")
-            req = Request(q.qid, q.task, prompts.get(q.task, ""), q.question, q.spec.choices, frames,
-                          clip_path, settings.gen)
+            req = make_request(q, prompts, frames, clip_path, settings.gen)
             resp, error, attempts = await ask_until_done(backend, req, settings)
             pred = Prediction(q.qid, q.task, q.video, frames=frames.summary() if frames else None)
             if attempts > 1:

@@ -74,6 +74,10 @@ def load_corpus(corpus: str | Path) -> tuple[list[dict], str, Path]:
             raise CorpusError(f"{path} line {n}: not JSON ({e.msg})") from e
         where = f"{path} line {n} (id {rec.get('id', '?')})"
         msgs = rec.get("messages") or []
+        system = None
+        if msgs and msgs[0].get("role") == "system":  # the eval system prompt (corpus v2)
+            system = msgs[0].get("content")
+            msgs = msgs[1:]
         if len(msgs) < 2 or msgs[0].get("role") != "user" or msgs[-1].get("role") != "assistant":
             raise CorpusError(f"{where}: needs a user turn then an assistant turn")
         content = msgs[0].get("content")
@@ -90,7 +94,7 @@ def load_corpus(corpus: str | Path) -> tuple[list[dict], str, Path]:
         if not answer.strip():
             raise CorpusError(f"{where}: empty assistant answer")
         records.append({"id": rec.get("id", str(n)), "video": str(video), "question": "\n".join(texts),
-                        "answer": answer})
+                        "answer": answer, "system": system if isinstance(system, str) and system else None})
     if not records:
         raise CorpusError(f"{path}: no records")
     return records, hashlib.sha256(data).hexdigest(), path
@@ -113,7 +117,9 @@ class VideoCollator:
     def encode(self, rec: dict):
         frames, times = self.frames(rec["video"])
         v = video_inputs(frames, times, self.spec)
-        messages = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": rec["question"]}]}]
+        # the same turn the hf backend sends at eval time (models.hf: system as plain text, then the user)
+        messages = ([{"role": "system", "content": rec["system"]}] if rec.get("system") else []) + \
+            [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": rec["question"]}]}]
         return encode_chat(self.tokenizer, self.spec, messages, v, add_generation_prompt=True, answer=rec["answer"])
 
     def __call__(self, features: list[dict]) -> dict:
