@@ -308,7 +308,7 @@ def test_read_only_run_folder_judge_and_report(clip_set, tmp_path, monkeypatch):
 
 def test_full_disk_mid_run_keeps_every_finished_answer(clip_set, tmp_path, monkeypatch):
     small = tmp_path / "small"
-    with tmpfs(small, size="8k") as mounted:  # config.json takes a page; predictions get one more
+    with tmpfs(small, size="12k") as mounted:  # config.json and .lock take a page each; predictions get one more
         if not mounted:
             pytest.skip("cannot mount a small tmpfs here; the injected variant below covers the message")
         out = small / "run"

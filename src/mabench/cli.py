@@ -264,6 +264,7 @@ def eval_cmd(
 ) -> None:
     """Run a model on a benchmark; resumable; writes predictions, scores and the submission."""
     from mabench.evaluation.prompts import PromptError, load_prompts
+    from mabench.evaluation.rundir import RunLocked
     from mabench.evaluation.runner import EvalSettings, RunConfigError, RunStopped
     from mabench.models import EndpointError, GenerationConfig, make_backend
     from mabench.video.sampling import SamplingConfig
@@ -338,7 +339,7 @@ def eval_cmd(
             result.scores = score_run(out, bench)[0]
     except EndpointError as e:
         fail(str(e))
-    except (RunConfigError, RunStopped) as e:
+    except (RunConfigError, RunStopped, RunLocked) as e:
         fail(str(e))
     except MalformedLineError as e:
         fail(_malformed_message(e, "the same command"))
@@ -412,19 +413,20 @@ def _judge_backends(specs: list[str], base_url: str | None, api_key_env: str, ti
 async def _judge_stage(bench, out: Path, judges: dict, settings, cache_path: Path | None, parse_retries: int,
                        retry_errors: bool):
     """Probe every judge, then judge the run. The caller closes the judges."""
-    from mabench.data.predictions import latest_by_qid, read_predictions
     from mabench.evaluation.judge import JudgeCache, run_judge
+    from mabench.evaluation.rundir import RunDir
 
     for backend in judges.values():
         await backend.probe()
-    cache = JudgeCache(cache_path) if cache_path else None
-    try:
-        preds = latest_by_qid(read_predictions(out / "predictions.jsonl"))
-        return await run_judge(bench, preds, judges, out / "judgments.jsonl", settings, cache,
-                               parse_retries=parse_retries, retry_errors=retry_errors)
-    finally:
-        if cache:
-            cache.close()
+    run = RunDir(out)
+    with run.lock("mabench judge"):
+        cache = JudgeCache(cache_path) if cache_path else None
+        try:
+            return await run_judge(bench, run.predictions(None), judges, run.judgments_path, settings, cache,
+                                   parse_retries=parse_retries, retry_errors=retry_errors)
+        finally:
+            if cache:
+                cache.close()
 
 
 async def _close_all(backends) -> None:
@@ -503,9 +505,13 @@ def judge(
         finally:
             await _close_all(judges.values())
 
+    from mabench.evaluation.rundir import RunLocked
+
     try:
         res = asyncio.run(go())
         s, extra = score_run(run, bench)
+    except RunLocked as e:
+        fail(str(e))
     except EndpointError as e:
         fail(f"judge: {e}")
     except MalformedLineError as e:

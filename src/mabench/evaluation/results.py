@@ -6,59 +6,32 @@ end here, so a run is scored the same way whichever stage finished last.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mabench.data.io import Benchmark, BenchmarkError, load_benchmark, read_text_utf8, write_json
-from mabench.data.predictions import SCORING_FIELDS, Prediction, latest_by_qid, read_predictions
-from mabench.evaluation.judge import JUDGE_PROMPT_VERSION, aggregate, agreement, read_judgments
+from mabench.data.io import Benchmark, write_json
+from mabench.data.predictions import Prediction
+from mabench.evaluation.judge import JUDGE_PROMPT_VERSION, aggregate, agreement
 from mabench.evaluation.metrics import Scores, score
+from mabench.evaluation.rundir import RunDir
 from mabench.taxonomy import OPEN_TASKS
 
 
 def run_config(run: Path) -> dict[str, Any]:
-    """A run directory's config.json; a missing or unreadable one says what the folder should be."""
-    cfg_path = run / "config.json"
-    if not run.is_dir():
-        raise BenchmarkError(f"{run}: no such run directory; pass a folder made by `mabench eval --out`")
-    if not cfg_path.exists():
-        raise BenchmarkError(f"{run}: no config.json; is this a `mabench eval` run directory? "
-                             "(to score loose predictions, use `mabench score PREDICTIONS --key BENCH`)")
-    try:
-        cfg = json.loads(read_text_utf8(cfg_path))
-    except json.JSONDecodeError as err:
-        raise BenchmarkError(f"{cfg_path}: invalid JSON at line {err.lineno}; pass the benchmark with --key") from None
-    if not isinstance(cfg, dict):
-        raise BenchmarkError(f"{cfg_path}: expected a JSON object; pass the benchmark with --key")
-    return cfg
+    """A run directory's config.json (see `RunDir.config`)."""
+    return RunDir(run).config()
 
 
 def run_benchmark_path(run: Path) -> Path:
-    """The benchmark file a run was made with, as config.json names it; --key when it cannot be found."""
-    cfg = run_config(run)
-    path = (cfg.get("benchmark") or {}).get("path")
-    if not path:
-        raise BenchmarkError(f"{run / 'config.json'} names no benchmark file; pass it with --key BENCH")
-    # older runs stored the path relative to where eval ran
-    if not Path(path).exists():
-        raise BenchmarkError(f"{run}: the benchmark it was made with ({path}) is not there from here; "
-                             "pass it with --key BENCH")
-    return Path(path)
+    """The benchmark file a run was made with (see `RunDir.benchmark_path`)."""
+    return RunDir(run).benchmark_path()
 
 
 def load_run_benchmark(run: Path, key: Path | None = None) -> Benchmark:
-    """The questions a run was asked: its benchmark (or `key`) with the run's --tasks / --limit."""
-    bench = load_benchmark(key if key is not None else run_benchmark_path(run))
-    try:
-        sel = run_config(run).get("selection") or {}
-    except BenchmarkError:
-        return bench  # with --key, a run without a readable config is judged on the whole key
-    if sel.get("tasks") or sel.get("limit"):
-        bench = bench.select(sel.get("tasks"), sel.get("limit"))
-    return bench
+    """The questions a run was asked (see `RunDir.benchmark`)."""
+    return RunDir(run).benchmark(key)
 
 
 def failed_clips(preds) -> dict[str, str]:
@@ -108,15 +81,15 @@ def score_predictions(bench: Benchmark, preds: Mapping[str, Prediction],
     return RunScore(preds, judged, s, extra)
 
 
-def score_run_dir(out: Path, bench: Benchmark) -> RunScore:
+def score_run_dir(out: Path | RunDir, bench: Benchmark) -> RunScore:
     """Read the run in `out` and score it against `bench` (which must have answers)."""
-    preds = latest_by_qid(read_predictions(out / "predictions.jsonl", SCORING_FIELDS))
-    return score_predictions(bench, preds, read_judgments(out / "judgments.jsonl"))
+    run = out if isinstance(out, RunDir) else RunDir(out)
+    return score_predictions(bench, run.predictions(), run.judgment_rows())
 
 
 def score_run(out: Path, bench: Benchmark, write: bool = True) -> tuple[Scores, dict[str, Any]]:
     """Scores of the run in `out` against `bench` (which must have answers); writes scores.json."""
     r = score_run_dir(out, bench)
     if write:
-        write_json(out / "scores.json", {**r.scores.to_dict(), **r.extra})
+        write_json(RunDir(out).scores_path, {**r.scores.to_dict(), **r.extra})
     return r.scores, r.extra

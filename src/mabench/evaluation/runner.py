@@ -37,6 +37,7 @@ from mabench.data.records import VIDEO_SUFFIXES, Question
 from mabench.evaluation.extract import extract
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
+from mabench.evaluation.rundir import RunDir
 from mabench.models.base import Backend, BackendError, GenerationConfig, Request
 from mabench.tasks import task
 from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
@@ -278,11 +279,25 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                    selection: dict[str, Any] | None = None,
                    on_progress: Callable[[int, int, int], None] | None = None,
                    on_start: Callable[[int, int], None] | None = None) -> RunResult:
-    """Answer every question of `bench` not yet answered in `out`, then score and export."""
+    """Answer every question of `bench` not yet answered in `out`, then score and export.
+
+    Holds the run directory's lock throughout: a second `mabench eval` on the same `out` is refused
+    (`RunLocked`) instead of asking every question again beside this one."""
     t_start = time.perf_counter()
     if (backend.needs_frames or backend.video_mode == "video") and settings.videos is not None \
             and not settings.allow_missing:
         check_clips(bench, settings.videos)  # before the run dir is touched: nothing looks like a run
+    with RunDir(out).lock("mabench eval"):
+        return await _run_eval_locked(bench, backend, settings, out, prompts, t_start, force=force,
+                                      retry_errors=retry_errors, selection=selection, on_progress=on_progress,
+                                      on_start=on_start)
+
+
+async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSettings, out: Path,
+                           prompts: dict[str, str], t_start: float, *, force: bool, retry_errors: bool,
+                           selection: dict[str, Any] | None,
+                           on_progress: Callable[[int, int, int], None] | None,
+                           on_start: Callable[[int, int], None] | None) -> RunResult:
     config = build_config(bench, backend, settings, prompts, selection or {})
     prepare_run_dir(out, config, force)
     preds_path = out / "predictions.jsonl"

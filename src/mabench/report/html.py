@@ -18,10 +18,8 @@ from typing import Any
 import jinja2
 
 from mabench.data.io import Benchmark, atomic_write_text
-from mabench.data.predictions import latest_by_qid, read_predictions
-from mabench.evaluation.judge import latest_judgments, read_judgments
 from mabench.evaluation.metrics import is_correct
-from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION
+from mabench.evaluation.rundir import RunDir
 from mabench.report.leaderboard import _cell, clip_labels, question_tags
 from mabench.report.stats import METRICS
 from mabench.taxonomy import TASK_ORDER
@@ -83,9 +81,10 @@ def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, lis
     labels = clip_labels(bench)
     per_run = []
     for p in run_paths:
-        preds = latest_by_qid(read_predictions(p / "predictions.jsonl"))
+        run = RunDir(p)
+        preds = run.predictions(None)
         judg: dict[str, dict] = {}
-        for (qid, _), row in latest_judgments(read_judgments(p / "judgments.jsonl"), JUDGE_PROMPT_VERSION).items():
+        for (qid, _), row in run.judgments().items():
             judg.setdefault(qid, row)  # first judge's record; several judges are averaged in scores
         per_run.append((preds, judg, p.name))
     rows = []

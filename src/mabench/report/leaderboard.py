@@ -12,10 +12,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mabench.data.io import Benchmark, load_benchmark
+from mabench.data.io import Benchmark, BenchmarkError, load_benchmark
 from mabench.data.predictions import Prediction
 from mabench.evaluation.metrics import Scores, is_correct
 from mabench.evaluation.results import score_run_dir
+from mabench.evaluation.rundir import RunDir
 from mabench.report.stats import (
     DEFAULT_BOOTSTRAP,
     METRICS,
@@ -45,9 +46,10 @@ class Run:
 
 
 def load_run(path: Path, bench: Benchmark) -> Run:
-    if not (path / "predictions.jsonl").exists():
+    run = RunDir(path)
+    if not run.predictions_path.exists():
         raise FileNotFoundError(f"{path}: no predictions.jsonl; is this a `mabench eval` run directory?")
-    scored = score_run_dir(path, bench)
+    scored = score_run_dir(run, bench)
     if not scored.preds:  # a leaderboard row of zeros would look like a measured result
         raise ValueError(f"{path / 'predictions.jsonl'} holds no answers; run (or resume) `mabench eval ... "
                          f"--out {path}` first")
@@ -55,9 +57,37 @@ def load_run(path: Path, bench: Benchmark) -> Run:
 
 
 def run_benchmark(path: Path) -> Path:
-    from mabench.evaluation.results import run_benchmark_path
+    return RunDir(path).benchmark_path()
 
-    return run_benchmark_path(path)
+
+def _questions(bench: Benchmark) -> dict[str, tuple[str, str, str]]:
+    return {q.qid: (q.video_id, q.task, q.question) for q in bench}
+
+
+def check_same_benchmark(run_paths: list[Path], key: Path | None, bench: Benchmark) -> None:
+    """Refuse runs made on different benchmarks: one key would score them wrongly (qids collide
+    across benchmarks) and paired tests between them would mean nothing.
+
+    Runs whose config.json records the same benchmark sha256 pass. Different files pass only with
+    --key and only when each run's own benchmark asks the key's questions (a questions-only file
+    and the same questions with answers)."""
+    shas = {p: RunDir(p).benchmark_sha256() for p in run_paths}
+    if len({s for s in shas.values() if s}) <= 1:
+        return
+    listing = ", ".join(f"{p.name}: {(s or 'unknown')[:12]}" for p, s in shas.items())
+    if key is None:
+        raise ValueError(f"the runs were made on different benchmark files ({listing}); report each benchmark's "
+                         "runs separately, or pass --key KEY if they ask the same questions")
+    ref = _questions(bench)
+    for p in run_paths:
+        try:
+            own = _questions(RunDir(p).benchmark())
+        except BenchmarkError:
+            raise ValueError(f"the runs were made on different benchmark files ({listing}) and {p.name}'s "
+                             "is not readable to compare with --key; report the runs separately") from None
+        if any(ref.get(qid) != v for qid, v in own.items()):
+            raise ValueError(f"the runs were made on different benchmarks ({listing}): {p.name} asks questions "
+                             f"that are not {key}'s; report each benchmark's runs separately")
 
 
 def paper_rows() -> list[dict[str, Any]]:
@@ -140,10 +170,11 @@ def confusion(bench: Benchmark, run: Run, task: str) -> dict[str, Counter]:
 def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = DEFAULT_BOOTSTRAP,
                  seed: int = 0, audit: Path | None = None) -> dict[str, Any]:
     """The report dict; with `audit` (a `mabench audit` folder) also the text-solvable / needs-the-video split."""
-    key = key or run_benchmark(run_paths[0])
-    bench = load_benchmark(key)
+    bench = load_benchmark(key or run_benchmark(run_paths[0]))
     if not bench.has_answers:
-        raise ValueError(f"{key}: has no answers; pass a key with answers (--key)")
+        raise ValueError(f"{key or bench.path}: has no answers; pass a key with answers (--key)")
+    check_same_benchmark(run_paths, key, bench)
+    key = key or bench.path
     runs = [load_run(p, bench) for p in run_paths]
     names = Counter(r.name for r in runs)
     for r in runs:  # two runs called "run" in different folders stay apart
