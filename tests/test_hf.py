@@ -41,7 +41,7 @@ def test_missing_hf_extra_is_one_line_with_the_install_command(tmp_path):
 def tiny(tmp_path_factory):
     if HF_MISSING:
         pytest.skip(f"hf extra not installed (missing {HF_MISSING})")
-    from mabench.models.hf import tiny_qwen3_vl
+    from mabench.train.tiny import tiny_qwen3_vl
 
     return tiny_qwen3_vl(tmp_path_factory.mktemp("tiny") / "tiny-qwen3-vl")
 

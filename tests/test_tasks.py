@@ -9,8 +9,8 @@ from mabench.build.qa import TEMPLATES
 from mabench.data import load_benchmark
 from mabench.evaluation.prompts import load_prompts
 from mabench.evaluation.runner import make_request
+from mabench.evaluation.tasks import FAMILIES, TASKS_BY_CODE, task
 from mabench.synth.questions import placeholder_records
-from mabench.tasks import FAMILIES, TASKS_BY_CODE, task
 from mabench.taxonomy import OPEN_DIMENSIONS, TASK_ORDER
 
 

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mabench import __version__
+from mabench import __version__, defaults
 from mabench.data import BenchmarkError, duplicate_labels, load_benchmark, write_json
 from mabench.data.io import MalformedLineError
 from mabench.data.predictions import read_answers_file
@@ -224,7 +224,7 @@ def eval_cmd(
     dtype: str | None = typer.Option(None, "--dtype", help="hf: models: bf16, fp16 or fp32 (default: bf16 on GPU)."),
     videos: Path | None = typer.Option(None, "--videos", help="Folder with the clips."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1"),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Env variable holding the API key."),
+    api_key_env: str = typer.Option(defaults.API_KEY_ENV, "--api-key-env", help="Env variable holding the API key."),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1, help="Requests in flight."),
     frames: int = typer.Option(DEFAULT_NUM_FRAMES, "--frames", min=1, help="Frames per clip (uniform)."),
     sampling: str = typer.Option(DEFAULT_STRATEGY, "--sampling", help="uniform | fps | kit"),
@@ -237,11 +237,11 @@ def eval_cmd(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions (clip-major)."),
     prompts_file: Path | None = typer.Option(None, "--prompts", help="YAML/JSON: task -> system prompt."),
     temperature: float = typer.Option(0.0, "--temperature"),
-    max_tokens: int = typer.Option(1024, "--max-tokens"),
+    max_tokens: int = typer.Option(defaults.MAX_TOKENS, "--max-tokens"),
     seed: int | None = typer.Option(None, "--seed", help="Sampling seed (also seeds --model random)."),
     extra_body: str | None = typer.Option(None, "--extra-body", help="JSON merged into each request body."),
     prior_key: Path | None = typer.Option(None, "--prior-key", help="Key with answers for --model prior."),
-    request_timeout: float = typer.Option(120.0, "--request-timeout", help="Seconds per request."),
+    request_timeout: float = typer.Option(defaults.REQUEST_TIMEOUT_S, "--request-timeout", help="Seconds per request."),
     max_retries: int = typer.Option(DEFAULT_MAX_RETRIES, "--max-retries", min=0),
     backoff: float = typer.Option(BACKOFF_BASE_S, "--backoff", min=0, help="First retry delay (s); doubles, jittered."),
     cache_mb: float = typer.Option(DEFAULT_MEMORY_MB, "--cache-mb", help="In-memory frame cache bound (MB)."),
@@ -455,13 +455,13 @@ def judge(
     judge_specs: list[str] = typer.Option(..., "--judge", help="openai:NAME or openai:NAME@URL; repeat for several."),
     base_url: str | None = typer.Option(None, "--base-url", help="Endpoint of judges given without @URL."),
     key: Path | None = typer.Option(None, "--key", help="Benchmark with reference answers (default: the run's)."),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env", help="Env variable holding the API key."),
+    api_key_env: str = typer.Option(defaults.API_KEY_ENV, "--api-key-env", help="Env variable holding the API key."),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1),
     parse_retries: int = typer.Option(DEFAULT_PARSE_RETRIES, "--parse-retries", min=0,
                                       help="Re-asks after an unusable judge reply."),
     max_retries: int = typer.Option(DEFAULT_MAX_RETRIES, "--max-retries", min=0),
     backoff: float = typer.Option(BACKOFF_BASE_S, "--backoff", min=0),
-    request_timeout: float = typer.Option(120.0, "--request-timeout"),
+    request_timeout: float = typer.Option(defaults.REQUEST_TIMEOUT_S, "--request-timeout"),
     judge_cache: Path | None = typer.Option(None, "--judge-cache", help="SQLite cache (default ~/.cache/mabench)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the judge cache."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Judge again where the judge failed."),
@@ -656,7 +656,7 @@ def synth(
     fps: int = typer.Option(25, min=5, max=120),
     min_seconds: float = typer.Option(2.0, help="Shortest clip (1-5 s)."),
     max_seconds: float = typer.Option(4.0, help="Longest clip (1-5 s)."),
-    workers: int = typer.Option(max(1, min(4, os.cpu_count() or 1)), help="Processes rendering clips."),
+    workers: int = typer.Option(defaults.WORKERS, help="Processes rendering clips."),
     no_video: bool = typer.Option(False, "--no-video", help="Skeletons and truth only (fast; for validation)."),
 ) -> None:
     """Write synthetic micro-action clips of a seated figure, with exact keypoints and ground truth."""
@@ -680,7 +680,7 @@ def annotate(
     skeleton_format: str | None = FORMAT_OPT,
     pose: str | None = POSE_OPT,
     flow: bool = FLOW_OPT,
-    workers: int = typer.Option(max(1, min(4, os.cpu_count() or 1)), help="Processes."),
+    workers: int = typer.Option(defaults.WORKERS, help="Processes."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Try clips that failed before again."),
     overlay: Path | None = typer.Option(None, "--overlay", help="Folder for a contact sheet per clip (PNG: frames "
                                         "with the skeleton and head/trunk axes, and the main signals)."),
@@ -730,11 +730,11 @@ def build(
     subject_pattern: str | None = typer.Option(
         None, help="Regex whose first group is the subject id in a clip name (when the CSV has no subject; "
         "default: MA-52 names, 0003_01_0001.mp4 -> 0003)."),
-    workers: int = typer.Option(max(1, min(4, os.cpu_count() or 1)), help="Processes (or Ray CPUs)."),
+    workers: int = typer.Option(defaults.WORKERS, help="Processes (or Ray CPUs)."),
     executor: str = typer.Option("local", help="local (process pool) or ray (RAY_ADDRESS or a local instance)."),
     rewrite: str | None = typer.Option(None, help="Rewrite captions with an LLM: openai:NAME (fact-checked)."),
     base_url: str | None = typer.Option(None, "--base-url", help="Endpoint for --rewrite and --blind."),
-    api_key_env: str = typer.Option("OPENAI_API_KEY", "--api-key-env"),
+    api_key_env: str = typer.Option(defaults.API_KEY_ENV, "--api-key-env"),
     qc: bool = typer.Option(False, "--qc", help="Also audit the built questions (text-only blind baselines: the "
                             "leak per task) and print the quality-control report (always written to qc.md)."),
     blind: str | None = typer.Option(None, help="QC blind check: answer without frames with openai:NAME."),
@@ -822,7 +822,8 @@ def train(
     lora_r: int = typer.Option(16, min=1),
     lora_alpha: int = typer.Option(32, min=1),
     frames: int = typer.Option(8, min=2, help="Frames per clip."),
-    max_side: int = typer.Option(448, help="Downscale frames to this longest side before the model's resize."),
+    max_side: int = typer.Option(defaults.TRAIN_MAX_SIDE,
+                                 help="Downscale frames to this longest side before the model's resize."),
     gradient_checkpointing: bool = typer.Option(True, "--gradient-checkpointing/--no-gradient-checkpointing"),
     save_steps: int = typer.Option(200, min=1),
     logging_steps: int = typer.Option(10, min=1),

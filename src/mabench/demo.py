@@ -90,7 +90,7 @@ def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
 
     from mabench.evaluation.runner import run_eval_blocking
     from mabench.models import GenerationConfig, make_backend
-    from mabench.models.hf import tiny_qwen3_vl
+    from mabench.train.tiny import tiny_qwen3_vl
 
     model_dir = runs_dir.parent / "tiny-qwen3-vl"
     if not model_dir.exists():

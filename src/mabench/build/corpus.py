@@ -12,7 +12,7 @@ the description, the reasoning chain, and the closed questions with their answer
 * ``qwen.json`` - the Qwen-VL fine-tuning repo's format (``video``, ``conversations`` with
   ``from: human / gpt``; that format has no system turn).
 
-The system prompt S and the user text Q are the task registry's turn (`mabench.tasks.Task.turn`),
+The system prompt S and the user text Q are the task registry's turn (`mabench.evaluation.tasks.Task.turn`),
 the very request `mabench eval` sends for the same question with default prompts: a model is
 fine-tuned on the prompts it is evaluated with.
 
@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mabench.data.io import atomic_write_text
-from mabench.tasks import task
+from mabench.evaluation.tasks import task
 
 # v2: each sample carries the eval system prompt and the question verbatim (v1 had no system prompt
 # and appended its own answer-format line)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mabench import __version__
+from mabench import __version__, defaults
 from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
 from mabench.build.corpus import export_corpus, samples, split_clips
 from mabench.build.labels import LabelRow, read_label_file
@@ -48,7 +48,7 @@ class BuildSettings:
     executor: str = "local"
     rewrite: str | None = None          # openai:NAME
     rewrite_base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = defaults.API_KEY_ENV
     overlay: bool = False               # contact sheets in OUT/overlays
     audit: bool = False  # QC runs `mabench audit` (text-only blind baselines) and states the leak per task
 
@@ -183,7 +183,7 @@ def _same_facts(a: Caption, b: Caption) -> bool:
 
 
 def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
-                api_key_env: str = "OPENAI_API_KEY") -> dict:
+                api_key_env: str = defaults.API_KEY_ENV) -> dict:
     """Answer the benchmark's closed questions `runs` times without frames (text only, sampled at
     temperature 0.7 with different seeds) through the eval runner; add the result to the QC report."""
     from mabench.build.qc import blind_hits

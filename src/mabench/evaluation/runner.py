@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from mabench import __version__
+from mabench import __version__, defaults
 from mabench.data.io import Benchmark, repair_torn_tail, write_json
 from mabench.data.predictions import (
     SCORING_FIELDS,
@@ -37,26 +36,26 @@ from mabench.data.records import VIDEO_SUFFIXES, Question
 from mabench.evaluation.extract import extract
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
+from mabench.evaluation.results import failed_clips, score_run
 from mabench.evaluation.rundir import RunDir
-from mabench.models.base import Backend, BackendError, GenerationConfig, Request
-from mabench.tasks import task
+from mabench.evaluation.tasks import task
+from mabench.models.base import Backend, GenerationConfig, Request
+from mabench.models.retry import ask_until_done
 from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
 from mabench.video.decode import VideoError
 from mabench.video.sampling import SamplingConfig
 
-DEFAULT_CONCURRENCY = 16
-DEFAULT_MAX_RETRIES = 4
-BACKOFF_BASE_S = 1.0
-BACKOFF_MAX_S = 30.0
-RETRY_AFTER_MAX_S = 120.0
+DEFAULT_CONCURRENCY = defaults.CONCURRENCY
+DEFAULT_MAX_RETRIES = defaults.MAX_RETRIES
+BACKOFF_BASE_S = defaults.BACKOFF_BASE_S
 # Clips decoded ahead of the workers, so a clip's decode overlaps the previous clips' requests
 # instead of stalling the workers that reach it first.
 PREFETCH_CLIPS = 3
 # This many questions in a row that could not reach the server stop the run: the server is gone,
 # and asking the rest would only record thousands of failures.
-DEFAULT_MAX_CONNECTION_FAILURES = 20
+DEFAULT_MAX_CONNECTION_FAILURES = defaults.MAX_CONNECTION_FAILURES
 # Raw model output kept per answer; a runaway reply (10 MB of repetition) must not fill the disk.
-DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024
+DEFAULT_MAX_OUTPUT_BYTES = defaults.MAX_OUTPUT_BYTES
 # More than this share of the benchmark's clips missing from --videos means the wrong folder.
 MAX_MISSING_CLIP_SHARE = 0.5
 
@@ -77,7 +76,7 @@ class EvalSettings:
     concurrency: int = DEFAULT_CONCURRENCY
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff_base_s: float = BACKOFF_BASE_S
-    request_timeout_s: float = 120.0
+    request_timeout_s: float = defaults.REQUEST_TIMEOUT_S
     cache_mb: float = DEFAULT_MEMORY_MB
     disk_cache: Path | None = None
     max_connection_failures: int = DEFAULT_MAX_CONNECTION_FAILURES  # 0: never stop
@@ -212,38 +211,10 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def ask_with_retries(backend: Backend, req: Request, settings: EvalSettings) -> tuple[Any, str | None, int]:
-    """(response or None, error or None, attempts)."""
-    resp, err, attempts = await ask_until_done(backend, req, settings)
-    return resp, None if err is None else str(err), attempts
-
-
-async def ask_until_done(backend: Backend, req: Request,
-                         settings: EvalSettings) -> tuple[Any, BackendError | None, int]:
-    """(response or None, the last error or None, attempts): the error keeps its `kind`."""
-    err = BackendError("no attempt")
-    for attempt in range(settings.max_retries + 1):
-        try:
-            resp = await asyncio.wait_for(backend.generate(req), settings.request_timeout_s + 5)
-            return resp, None, attempt + 1
-        except asyncio.TimeoutError:
-            err = BackendError(f"timed out after {settings.request_timeout_s:.0f} s", retryable=True, kind="timeout")
-        except BackendError as e:
-            err = e
-        if not err.retryable or attempt == settings.max_retries:
-            break
-        if err.retry_after is not None:
-            delay = min(err.retry_after, RETRY_AFTER_MAX_S)
-        else:
-            delay = min(BACKOFF_MAX_S, settings.backoff_base_s * 2 ** attempt) * (0.5 + random.random())
-        await asyncio.sleep(delay)
-    return None, err, attempt + 1
-
-
 def make_request(q: Question, prompts: dict[str, str], frames: Any = None, clip_path: Path | None = None,
                  gen: GenerationConfig | None = None) -> Request:
     """The request eval sends for `q`: its system prompt and user text come from the task registry,
-    the same turn the training corpus is made of (`mabench.tasks.Task.turn`)."""
+    the same turn the training corpus is made of (`mabench.evaluation.tasks.Task.turn`)."""
     system, user = task(q.task).turn(q.question, prompts)
     return Request(q.qid, q.task, system, user, q.spec.choices, frames, clip_path,
                    gen if gen is not None else GenerationConfig())
@@ -433,8 +404,6 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             f"({counters.get('last_error')}); stopped after {counters['done']} answers this run, "
             f"finished answers kept in {preds_path}: start the server and re-run the same command with "
             "--retry-errors (no scores or submission written)")
-
-    from mabench.evaluation.results import failed_clips, score_run  # results imports the judge, which imports us
 
     preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
     write_submission(out / "submission.json", {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)

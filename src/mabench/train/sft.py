@@ -22,6 +22,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mabench import defaults
 from mabench.models.hf import HF_INSTALL, collate, encode_chat, require_hf
 from mabench.models.qwen_vl import VIDEO_PAD, VideoSpec, decode_jpegs, video_inputs
 from mabench.video import SamplingConfig, sample_frames
@@ -48,7 +49,7 @@ class TrainSettings:
     batch_size: int = 1
     grad_accum: int = 1
     num_frames: int = 8
-    max_side: int = 448
+    max_side: int = defaults.TRAIN_MAX_SIDE
     gradient_checkpointing: bool = True
     save_steps: int = 200
     logging_steps: int = 10

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from mabench import defaults
+
 DEFAULT_STRATEGY = "uniform"
 DEFAULT_NUM_FRAMES = 8  # the paper's best trade-off
 # `fps` strategy (Qwen-VL style): a rate, clamped to [min, max], rounded to an even count.
@@ -22,8 +24,8 @@ FRAME_FACTOR = 2
 KIT_FPS = 3.0
 KIT_MAX_FRAMES = 8
 # Image size and encoding.
-DEFAULT_MAX_SIDE = 640
-DEFAULT_MAX_PIXELS = 640 * 480
+DEFAULT_MAX_SIDE = defaults.EVAL_MAX_SIDE
+DEFAULT_MAX_PIXELS = defaults.EVAL_MAX_PIXELS
 DEFAULT_JPEG_QUALITY = 85
 
 STRATEGIES = ("uniform", "fps", "kit")
