@@ -17,9 +17,7 @@ from rich.table import Table
 from mabench import __version__, defaults
 from mabench.data import BenchmarkError, duplicate_labels, load_benchmark, write_json
 from mabench.data.io import MalformedLineError
-from mabench.data.predictions import read_answers_file
 from mabench.evaluation.judge import DEFAULT_PARSE_RETRIES
-from mabench.evaluation.metrics import normalize_prediction
 from mabench.evaluation.runner import (
     BACKOFF_BASE_S,
     DEFAULT_CONCURRENCY,
@@ -171,26 +169,18 @@ def score_cmd(
     json_out: Path | None = typer.Option(None, "--json", help="Also write the scores as JSON here."),
 ) -> None:
     """Score predictions against a key; missing answers count as wrong."""
-    try:
-        bench = load_benchmark(key)
-        if not bench.has_answers:
-            fail(f"{key}: has no answers; pass a benchmark file with an 'answer' per question as --key")
-        preds, _ = read_answers_file(predictions)
-        from mabench.evaluation.judge import read_judgments
-        from mabench.evaluation.results import score_predictions
+    from mabench.evaluation.api import score_file
 
-        rows = read_judgments(judgments) if judgments else []
+    try:
+        res = score_file(predictions, key, judgments)
     except BenchmarkError as e:
         fail(str(e))
-    by_qid = bench.by_qid
-    unknown = [qid for qid in preds if qid not in by_qid]
-    preds = {qid: normalize_prediction(p, by_qid[qid]) for qid, p in preds.items() if qid in by_qid}
-    s = score_predictions(bench, preds, rows, missing_is_wrong=True).scores
+    s, unknown = res.scores, res.unknown_qids
     console.print(scores_table({predictions.name: s}))
     console.print(coverage_table(s))
     missing = sum(ts.missing for ts in s.tasks.values())
     if missing:
-        console.print(f"[yellow]{missing} of {len(bench)} questions missing from {predictions}: "
+        console.print(f"[yellow]{missing} of {res.questions} questions missing from {predictions}: "
                       "scored as wrong.[/]")
     if unknown:
         console.print(f"[yellow]{len(unknown)} answer(s) name qids not in the key (ignored), "
@@ -315,28 +305,20 @@ def eval_cmd(
         except ValueError as e:
             fail(str(e))
 
+    from mabench.evaluation.api import evaluate_async
+
     async def go():
-        try:
-            await backend.probe()
-            for jb in judges.values():  # fail before spending time on the model, not after
-                await jb.probe()
-            result = await _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors,
-                                              selection, progress and console.is_terminal)
-            jres = None
-            if judges:
-                jres = await _judge_stage(bench, out, judges, settings, judge_cache or _default_judge_cache(),
-                                          DEFAULT_PARSE_RETRIES, retry_errors)
-            return result, jres
-        finally:
-            await _close_all([backend, *judges.values()])
+        return await _with_progress(
+            progress and console.is_terminal, backend.name,
+            lambda on_start, on_progress: evaluate_async(
+                bench, backend, out, settings, prompts, force=force, retry_errors=retry_errors, selection=selection,
+                judges=judges, judge_cache=judge_cache or _default_judge_cache(), on_progress=on_progress,
+                on_start=on_start))
 
     try:
         result, jres = asyncio.run(go())
         if jres is not None:
-            from mabench.evaluation.results import score_run
-
             _print_judge_summary(jres, out)
-            result.scores = score_run(out, bench)[0]
     except EndpointError as e:
         fail(str(e))
     except (RunConfigError, RunStopped, RunLocked) as e:
@@ -372,18 +354,16 @@ def _repair(path: Path) -> None:
                       f"aside in {escape(path.name)}.bad[/]")
 
 
-async def _run_with_progress(bench, backend, settings, out, prompts, force, retry_errors, selection, show):
+async def _with_progress(show: bool, name: str, run):
+    """Await `run(on_start, on_progress)`, with a progress bar on a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from mabench.evaluation.runner import run_eval
-
     if not show:
-        return await run_eval(bench, backend, settings, out, prompts, force=force, retry_errors=retry_errors,
-                              selection=selection)
+        return await run(None, None)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]} q/s"), TextColumn("errors {task.fields[errors]}"),
                   TimeRemainingColumn(), console=console) as bar:
-        task = bar.add_task(backend.name, total=None, rate="–", errors=0)
+        task = bar.add_task(name, total=None, rate="–", errors=0)
         t0 = time.perf_counter()
 
         def on_start(total: int, skipped: int) -> None:
@@ -393,8 +373,7 @@ async def _run_with_progress(bench, backend, settings, out, prompts, force, retr
             rate = done / max(time.perf_counter() - t0, 1e-9)
             bar.update(task, completed=done, rate=f"{rate:.1f}", errors=errors)
 
-        return await run_eval(bench, backend, settings, out, prompts, force=force, retry_errors=retry_errors,
-                              selection=selection, on_progress=on_progress, on_start=on_start)
+        return await run(on_start, on_progress)
 
 
 def _judge_backends(specs: list[str], base_url: str | None, api_key_env: str, timeout: float) -> dict:
@@ -408,25 +387,6 @@ def _judge_backends(specs: list[str], base_url: str | None, api_key_env: str, ti
             raise ValueError(f"--judge {spec}: expected openai:NAME or openai:NAME@URL")
         judges[name] = make_backend(name, url or base_url, api_key_env, timeout_s=timeout)
     return judges
-
-
-async def _judge_stage(bench, out: Path, judges: dict, settings, cache_path: Path | None, parse_retries: int,
-                       retry_errors: bool):
-    """Probe every judge, then judge the run. The caller closes the judges."""
-    from mabench.evaluation.judge import JudgeCache, run_judge
-    from mabench.evaluation.rundir import RunDir
-
-    for backend in judges.values():
-        await backend.probe()
-    run = RunDir(out)
-    with run.lock("mabench judge"):
-        cache = JudgeCache(cache_path) if cache_path else None
-        try:
-            return await run_judge(bench, run.predictions(None), judges, run.judgments_path, settings, cache,
-                                   parse_retries=parse_retries, retry_errors=retry_errors)
-        finally:
-            if cache:
-                cache.close()
 
 
 async def _close_all(backends) -> None:
@@ -499,9 +459,12 @@ def judge(
     settings = EvalSettings(concurrency=concurrency, max_retries=max_retries, backoff_base_s=backoff,
                             request_timeout_s=request_timeout)
     cache_path = None if no_cache else (judge_cache or _default_judge_cache())
+    from mabench.evaluation.api import judge_async
+
     async def go():
         try:
-            return await _judge_stage(bench, run, judges, settings, cache_path, parse_retries, retry_errors)
+            return await judge_async(bench, run, judges, settings, cache_path, parse_retries=parse_retries,
+                                     retry_errors=retry_errors)
         finally:
             await _close_all(judges.values())
 
@@ -542,28 +505,28 @@ def report(
                                       "text-solvable questions and those that need the video."),
 ) -> None:
     """Leaderboard with 95% clip-bootstrap CIs, paired comparisons, breakdowns, plots and an HTML report."""
-    from mabench.report.leaderboard import build_report, write_tables
+    from mabench.api import report as make_report
 
     try:
-        rep = build_report(runs, key, bootstrap, seed, audit)
+        res = make_report(runs, out, key=key, n_boot=bootstrap, seed=seed, audit=audit, html=html, videos=videos,
+                          paper=paper)
     except MalformedLineError as e:
         fail(_malformed_message(e, f"`mabench {'judge' if e.path.name == 'judgments.jsonl' else 'eval'}` for "
                                    f"{e.path.parent}"))
+    except ImportError as e:
+        fail(f"plots and HTML need the report extra ({e.name} is missing): pip install 'mabench[report]'")
     except (BenchmarkError, ValueError, FileNotFoundError, KeyError) as e:
         fail(str(e))
     except OSError as e:
         fail(os_error_message(e))
+    rep = res.data
     for r in rep["runs"]:  # a half-finished run is scored with its gaps as wrong: say so
         cov = r["coverage"]
         if cov["missing"]:
             err_console.print(f"[yellow]warning:[/] {escape(r['name'])}: {cov['missing']} of {cov['questions']} "
                               "questions have no answer and count as wrong; re-run its `mabench eval` to finish it",
                               soft_wrap=True)
-    try:
-        md = write_tables(rep, out, paper)
-    except OSError as e:
-        fail(os_error_message(e))
-    console.print(md)
+    console.print(res.markdown)
     for comp in rep["paired"]:
         table = Table(title=f"{comp['a']} − {comp['b']} (paired bootstrap; McNemar exact for closed tasks)")
         for name in ("metric", "difference", "95% CI", "p (bootstrap)", "p (McNemar)"):
@@ -574,16 +537,8 @@ def report(
                           f"{p['p']:.3f}", f"{mc['p']:.3f}" if mc else "–")
         console.print(table)
     console.print(f"written: {out / 'leaderboard.md'}, {out / 'leaderboard.csv'}, {out / 'report.json'}")
-    if html:
-        try:
-            from mabench.report.html import write_html_report
-
-            index = write_html_report(rep, runs, out, videos)
-        except OSError as e:
-            fail(os_error_message(e))
-        except ImportError as e:
-            fail(f"plots and HTML need the report extra ({e.name} is missing): pip install 'mabench[report]'")
-        console.print(f"HTML report: {index}")
+    if res.index is not None:
+        console.print(f"HTML report: {res.index}")
 
 
 def _print_agreement(extra: dict) -> None:

@@ -188,9 +188,9 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
     temperature 0.7 with different seeds) through the eval runner; add the result to the QC report."""
     from mabench.build.qc import blind_hits
     from mabench.data import load_benchmark
-    from mabench.data.predictions import latest_by_qid, read_predictions
-    from mabench.evaluation.prompts import load_prompts
-    from mabench.evaluation.runner import EvalSettings, run_eval_blocking
+    from mabench.evaluation.api import evaluate
+    from mabench.evaluation.rundir import RunDir
+    from mabench.evaluation.runner import EvalSettings
     from mabench.models import GenerationConfig, make_backend
     from mabench.taxonomy import CLOSED_TASKS
 
@@ -204,8 +204,9 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
         backend = make_backend(f"blind:{name}", base_url, api_key_env)
         settings = EvalSettings(gen=GenerationConfig(temperature=0.7, seed=i))
 
-        run_eval_blocking(bench, backend, settings, out / "qc_blind" / f"run{i}", load_prompts(None), probe=True)
-        preds = latest_by_qid(read_predictions(out / "qc_blind" / f"run{i}" / "predictions.jsonl"))
+        run = RunDir(out / "qc_blind" / f"run{i}")
+        evaluate(bench, backend, run.path, settings=settings)  # default prompts, probed first
+        preds = run.predictions(None)
         answers.append({q: p.pred_answer for q, p in preds.items() if p.pred_answer})
     records = json.loads((out / "benchmark.json").read_text(encoding="utf-8"))
     rep = qc_report(records, blind_hits(records, answers))

@@ -230,21 +230,6 @@ def cap_text(text: str | None, max_bytes: int) -> tuple[str | None, int | None]:
     return data[:max_bytes].decode("utf-8", errors="ignore"), len(data)
 
 
-def run_eval_blocking(bench: Benchmark, backend: Backend, settings: EvalSettings, out: Path,
-                      prompts: dict[str, str], probe: bool = False, **kw: Any) -> RunResult:
-    """`run_eval` from synchronous code (the demo, QC's blind check): its own event loop, an optional
-    probe first, and the backend closed afterwards whatever happens."""
-    async def go() -> RunResult:
-        try:
-            if probe:
-                await backend.probe()
-            return await run_eval(bench, backend, settings, out, prompts, **kw)
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
-
-
 async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, out: Path,
                    prompts: dict[str, str], *, force: bool = False, retry_errors: bool = False,
                    selection: dict[str, Any] | None = None,
