@@ -117,3 +117,21 @@ def test_every_module_imports_in_a_fresh_interpreter():
     with ThreadPoolExecutor(4) as pool:
         failed = [x for x in pool.map(load, sorted(_modules())) if x[1]]
     assert failed == []
+
+
+def test_every_python_m_route_works():
+    env = {**os.environ, "PYTHONPATH": str(SRC.parent) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    routes = [(["mabench", "--version"], "mabench "), (["mabench.cli", "build", "--help"], "labelled clips"),
+              (["mabench.cli", "train", "--help"], "LoRA"), (["mabench.synth", "--help"], "--placeholder"),
+              (["mabench.train", "--help"], "LoRA"), (["mabench.testing.openai_server", "--help"], "--port")]
+    mains = {str(p.parent.relative_to(SRC.parent)).replace(os.sep, ".") for p in SRC.rglob("__main__.py")}
+    assert mains <= {r[0][0] for r in routes}  # a new __main__ gets a line here
+
+    def run(route):
+        args, expect = route
+        r = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, env=env, timeout=120)
+        return args, r.returncode == 0 and expect in r.stdout, r.stdout[-300:] + r.stderr[-300:]
+
+    with ThreadPoolExecutor(3) as pool:
+        bad = [x for x in pool.map(run, routes) if not x[1]]
+    assert bad == []

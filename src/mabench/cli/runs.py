@@ -1,21 +1,19 @@
-"""The `mabench` command."""
+"""`mabench score`, `eval`, `judge`, `report`: thin wrappers of the Python API (`mabench.api`)."""
 
-from __future__ import annotations
 
 import asyncio
 import json
 import os
 import time
-from collections import Counter
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mabench import __version__, defaults
-from mabench.data import BenchmarkError, duplicate_labels, load_benchmark, write_json
+from mabench import defaults
+from mabench.cli.common import _csv, _malformed_message, _repair, app, console, err_console, fail, os_error_message
+from mabench.data import BenchmarkError, load_benchmark, write_json
 from mabench.data.io import MalformedLineError
 from mabench.evaluation.judge import DEFAULT_PARSE_RETRIES
 from mabench.evaluation.runner import (
@@ -26,7 +24,6 @@ from mabench.evaluation.runner import (
     DEFAULT_MAX_RETRIES,
 )
 from mabench.report.tables import coverage_table, scores_table
-from mabench.taxonomy import TASK_ORDER, TASKS, canonical_task
 from mabench.video.cache import DEFAULT_MEMORY_MB
 from mabench.video.sampling import (
     DEFAULT_FPS,
@@ -36,129 +33,6 @@ from mabench.video.sampling import (
     DEFAULT_NUM_FRAMES,
     DEFAULT_STRATEGY,
 )
-
-app = typer.Typer(
-    help="Evaluate, build and report micro-action understanding benchmarks (MA-Bench) for MLLMs.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> None:
-    """One clear line on stderr, then exit."""
-    # escaped: messages carry user text and install hints like ".[hf]" that are not markup
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def os_error_message(err: OSError, kept: str | None = None) -> str:
-    """One line for a file-system error a user can fix: the file, what happened, what to do.
-    `kept` names where the finished work is (a full disk mid-run loses nothing already written)."""
-    import errno
-
-    if err.errno is None:  # raised with our own message (e.g. "no predictions.jsonl; ...")
-        return str(err)
-    where = err.filename or "a file"
-    what = (err.strerror or str(err)).lower()
-    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        hint = "the folder is read-only or not yours; choose a writable output folder"
-    elif err.errno in (errno.ENOSPC, errno.EDQUOT):
-        hint = "free some space (or choose a folder on another disk) and re-run the same command"
-    elif err.errno == errno.ENOENT:
-        hint = "check the path"
-    else:
-        hint = "fix it and re-run the same command"
-    return f"{where}: {what}; {hint}" + (f"; finished answers are kept in {kept}" if kept else "")
-
-
-def _version(value: bool) -> None:
-    if value:
-        console.print(f"mabench {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
-) -> None:
-    pass
-
-
-@app.command()
-def info(bench: Path = typer.Argument(..., help="Benchmark file (official JSON list or JSONL).")) -> None:
-    """Summarise a benchmark: clips, questions per task, answer and option-position balance."""
-    try:
-        b = load_benchmark(bench)
-    except BenchmarkError as e:
-        fail(str(e))
-    except OSError as e:
-        fail(os_error_message(e))
-    counts = b.task_counts()
-    per_clip = Counter(Counter(q.video_id for q in b).values())
-    console.print(f"[bold]{bench}[/]  sha256 {b.sha256[:16]}…")
-    console.print(f"{len(b)} questions, {len(b.videos)} clips, questions per clip: "
-                  + ", ".join(f"{n}×{k}" for n, k in sorted(per_clip.items())))
-    table = Table(title="Questions per task")
-    for name in ("task", "tier", "questions", "answers", "answer balance"):
-        table.add_column(name)
-    for t in TASK_ORDER:
-        if t not in counts:
-            continue
-        answers = Counter(q.answer for q in b if q.task == t and q.answer is not None)
-        balance = "  ".join(f"{a}:{100 * n / sum(answers.values()):.1f}%"
-                            for a, n in sorted(answers.items())) if answers and TASKS[t].closed else "–"
-        table.add_row(t, TASKS[t].tier, str(counts[t]), str(sum(answers.values())), balance)
-    console.print(table)
-    dup = [q.qid for q in b if q.options and duplicate_labels(q.options)]
-    if dup:
-        console.print(f"[yellow]{len(dup)} question(s) list the same label under two letters "
-                      f"(e.g. {dup[0]}); answers given as label text are ambiguous there.[/]")
-    if not b.has_answers:
-        console.print("No answers in this file: it can be evaluated, not used as a scoring key.")
-
-
-@app.command("audit")
-def audit_cmd(
-    bench: Path = typer.Argument(..., help="Benchmark file to audit (official JSON list or JSONL)."),
-    reference: Path | None = typer.Option(None, "--reference", help="Compare the style with this benchmark "
-                                          "(e.g. the official question file)."),
-    out: Path = typer.Option(Path("audit"), "--out", help="Folder for audit.json and audit.md."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the models and the clip bootstrap."),
-    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds (grouped by clip)."),
-) -> None:
-    """Can the benchmark be answered without the video? Text-only blind baselines, cues, style vs a reference."""
-    from mabench.audit import audit, leak_summary, skipped_line, write_audit
-
-    try:
-        b = load_benchmark(bench)
-        ref = load_benchmark(reference) if reference else None
-    except BenchmarkError as e:
-        fail(str(e))
-    res = audit(b, ref, seed=seed, folds=folds)
-    path = write_audit(res, out)
-    table = Table(title=f"Blind baselines (text only, {folds}-fold CV grouped by clip), %")
-    for name in ("task", "questions", "majority", "blind [95% CI]", "leak [95% CI]"):
-        table.add_column(name, justify="right")
-    for t, row in leak_summary(res).items():
-        if row["status"] != "ok":
-            table.add_row(t, str(row["questions"]), "", row["status"], "")
-            continue
-        table.add_row(t, str(row["questions"]), f"{row['majority']:.1f}",
-                      f"{row['blind']:.1f} [{row['blind_ci'][0]:.1f}, {row['blind_ci'][1]:.1f}]",
-                      f"{row['leak']:+.1f} [{row['leak_ci'][0]:+.1f}, {row['leak_ci'][1]:+.1f}]")
-    if res.blind:
-        console.print(table)
-    console.print("phrasing families: " + ", ".join(f"{t} {c.families}" for t, c in res.cues.tasks.items()))
-    if res.skipped:
-        console.print(skipped_line(res))
-    if res.style is not None:
-        console.print("style vs reference, two-sample AUC (0.5 = same style): " + ", ".join(
-            f"{t} {s.auc:.3f}" if s.auc is not None else f"{t} –" for t, s in res.style.tasks.items()))
-    console.print(f"{res.seconds:.1f} s; written: {path}, {path.parent / 'audit.md'}")
 
 
 @app.command("score")
@@ -190,18 +64,6 @@ def score_cmd(
     if json_out:
         write_json(json_out, s.to_dict())
         console.print(f"scores written to {json_out}")
-
-
-def _csv(value: str | None) -> list[str] | None:
-    if not value:
-        return None
-    out = []
-    for t in value.split(","):
-        code = canonical_task(t)
-        if code is None:
-            fail(f"--tasks: unknown task {t.strip()!r}; expected some of {','.join(TASK_ORDER)}")
-        out.append(code)
-    return out
 
 
 @app.command("eval")
@@ -334,24 +196,6 @@ def eval_cmd(
                           "re-run the same command to resume")
         raise typer.Exit(130) from None
     _print_run_summary(result)
-
-
-def _malformed_message(e: MalformedLineError, command: str) -> str:
-    return (f"{e}; nothing was changed: re-run {command} with --repair to set the unreadable line(s) "
-            f"aside in {e.path.name}.bad and go on")
-
-
-def _repair(path: Path) -> None:
-    from mabench.data.io import repair_jsonl
-
-    try:
-        lines = repair_jsonl(path, "qid")
-    except OSError as e:
-        fail(os_error_message(e))
-    if lines:
-        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
-        console.print(f"[yellow]repair: {len(lines)} unreadable line(s) of {escape(str(path))} (line {shown}) set "
-                      f"aside in {escape(path.name)}.bad[/]")
 
 
 async def _with_progress(show: bool, name: str, run):
@@ -571,240 +415,3 @@ def _print_run_summary(r) -> None:
     else:
         console.print("the benchmark has no answers: no scores; submit the submission file")
     console.print(f"submission: {r.out / 'submission.json'}")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    app()
-
-
-# --- motion: synthetic clips and annotation --------------------------------------------------------
-
-SKELETONS_OPT = typer.Option(None, "--skeletons", help="Folder of skeleton files named after the clips.")
-FORMAT_OPT = typer.Option(
-    None, "--format", help="coco17, wholebody133, halpe136, mediapipe33, openpose25 or mabench (default: detect).")
-POSE_OPT = typer.Option(None, "--pose", help="Pose backend to run when there are no skeleton files: mediapipe.")
-FLOW_OPT = typer.Option(True, "--flow/--no-flow", help="Optical-flow energy around each part.")
-
-
-def _check_skeleton_source(command: str, skeletons: Path | None, pose: str | None) -> None:
-    """One of --skeletons / --pose, usable, before any work starts."""
-    if skeletons is None and pose is None:
-        fail(f"{command} needs a skeleton source: --skeletons DIR (files named after the clips) or --pose mediapipe")
-    if skeletons is not None and not skeletons.is_dir():
-        fail(f"--skeletons {skeletons}: not a folder")
-    if pose is not None:
-        from mabench.motion.pose import make_pose_backend
-        from mabench.motion.skeleton import SkeletonError
-
-        try:
-            make_pose_backend(pose)
-        except SkeletonError as e:
-            fail(str(e))
-
-@app.command()
-def synth(
-    out: Path = typer.Option(..., "--out", help="Folder for clips/, skeletons/, truth/ and labels.csv."),
-    n: int = typer.Option(52, "--n", min=1, help="Number of clips (actions cycle, so classes stay balanced)."),
-    seed: int = typer.Option(0, help="Random seed; the same seed writes the same set."),
-    width: int = typer.Option(320, min=64),
-    height: int = typer.Option(240, min=64),
-    fps: int = typer.Option(25, min=5, max=120),
-    min_seconds: float = typer.Option(2.0, help="Shortest clip (1-5 s)."),
-    max_seconds: float = typer.Option(4.0, help="Longest clip (1-5 s)."),
-    workers: int = typer.Option(defaults.WORKERS, help="Processes rendering clips."),
-    no_video: bool = typer.Option(False, "--no-video", help="Skeletons and truth only (fast; for validation)."),
-) -> None:
-    """Write synthetic micro-action clips of a seated figure, with exact keypoints and ground truth."""
-    from mabench.synth.generate import ACTIONS, write_set
-
-    t0 = time.perf_counter()
-    try:
-        labels = write_set(out, n, seed=seed, video=not no_video, workers=workers, width=width, height=height,
-                           fps=fps, min_s=min_seconds, max_s=max_seconds)
-    except ValueError as e:
-        fail(str(e))
-    console.print(f"wrote {n} clips ({len(ACTIONS)} actions) to {out} in {time.perf_counter() - t0:.1f} s; "
-                  f"labels: {labels}")
-
-
-@app.command()
-def annotate(
-    clips: Path = typer.Argument(..., help="A clip or a folder of clips."),
-    out: Path = typer.Option(..., "--out", help="Folder for descriptors.jsonl (resumed if it exists)."),
-    skeletons: Path | None = SKELETONS_OPT,
-    skeleton_format: str | None = FORMAT_OPT,
-    pose: str | None = POSE_OPT,
-    flow: bool = FLOW_OPT,
-    workers: int = typer.Option(defaults.WORKERS, help="Processes."),
-    retry_errors: bool = typer.Option(False, "--retry-errors", help="Try clips that failed before again."),
-    overlay: Path | None = typer.Option(None, "--overlay", help="Folder for a contact sheet per clip (PNG: frames "
-                                        "with the skeleton and head/trunk axes, and the main signals)."),
-) -> None:
-    """Per-part motion descriptors for each clip (one JSON line per clip)."""
-    from mabench.motion.annotate import AnnotateSettings, list_clips
-    from mabench.motion.annotate import annotate as run_annotate
-
-    _check_skeleton_source("annotate", skeletons, pose)
-    try:
-        todo = list_clips(clips)
-    except FileNotFoundError as e:
-        fail(str(e))
-    if not todo:
-        from mabench.data.records import VIDEO_SUFFIXES
-
-        fail(f"{clips}: no video clips ({', '.join(VIDEO_SUFFIXES)})")
-    settings = AnnotateSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
-                                flow=flow, overlay=str(overlay) if overlay else None)
-    t0 = time.perf_counter()
-    errors: list[str] = []
-    counts = run_annotate(todo, out, settings, workers=workers, retry_errors=retry_errors,
-                          on_done=lambda r: errors.append(f"{r['clip']}: {r['error']}") if "error" in r else None)
-    for line in errors[:20]:
-        console.print(f"[yellow]error[/] {escape(line)}")
-    console.print(f"{counts['done']} clips annotated, {counts['errors']} errors, {counts['skipped']} already done; "
-                  f"{time.perf_counter() - t0:.1f} s -> {out / 'descriptors.jsonl'}")
-
-
-# --- build ----------------------------------------------------------------------------------------
-
-@app.command()
-def build(
-    clips: Path = typer.Argument(..., help="Folder with the labelled clips."),
-    labels: Path = typer.Option(..., "--labels", help="CSV (clip, label name / MA-52 code / index, optional "
-                                "subject) or an mmaction2 list ('<clip> <label index>' lines, as MA-52 ships)."),
-    label_names: Path | None = typer.Option(
-        None, "--label-names", help="label_name.txt ('<index> <label>' lines) for label indices; default: the "
-        "built-in order, which is MA-52's."),
-    out: Path = typer.Option(..., "--out", help="Output folder (resumed if it exists)."),
-    skeletons: Path | None = SKELETONS_OPT,
-    skeleton_format: str | None = FORMAT_OPT,
-    pose: str | None = POSE_OPT,
-    flow: bool = FLOW_OPT,
-    seed: int = typer.Option(0, help="Seed of phrasings, option order, balance and the split."),
-    test_fraction: float = typer.Option(0.2, help="Share of clips in the benchmark; the rest is the corpus."),
-    subject_pattern: str | None = typer.Option(
-        None, help="Regex whose first group is the subject id in a clip name (when the CSV has no subject; "
-        "default: MA-52 names, 0003_01_0001.mp4 -> 0003)."),
-    workers: int = typer.Option(defaults.WORKERS, help="Processes (or Ray CPUs)."),
-    executor: str = typer.Option("local", help="local (process pool) or ray (RAY_ADDRESS or a local instance)."),
-    rewrite: str | None = typer.Option(None, help="Rewrite captions with an LLM: openai:NAME (fact-checked)."),
-    base_url: str | None = typer.Option(None, "--base-url", help="Endpoint for --rewrite and --blind."),
-    api_key_env: str = typer.Option(defaults.API_KEY_ENV, "--api-key-env"),
-    qc: bool = typer.Option(False, "--qc", help="Also audit the built questions (text-only blind baselines: the "
-                            "leak per task) and print the quality-control report (always written to qc.md)."),
-    blind: str | None = typer.Option(None, help="QC blind check: answer without frames with openai:NAME."),
-    blind_runs: int = typer.Option(3, min=1, help="Blind runs for --blind."),
-    overlay: bool = typer.Option(False, "--overlay", help="Write a contact sheet per clip to OUT/overlays "
-                                 "(the report's question browser shows them)."),
-) -> None:
-    """Build a benchmark and a training corpus from labelled clips (motion -> captions -> QA -> QC)."""
-    from mabench.build.labels import LabelsError
-    from mabench.build.pipeline import BuildSettings, blind_check
-    from mabench.build.pipeline import build as run_build
-
-    _check_skeleton_source("build", skeletons, pose)
-    if not clips.is_dir():
-        fail(f"{clips}: not a folder of clips")
-    if executor not in ("local", "ray"):
-        fail(f"--executor {executor}: expected local or ray")
-    if executor == "ray":
-        try:
-            import ray  # noqa: F401
-        except ImportError:
-            fail("--executor ray needs Ray: pip install 'mabench[ray]'")
-    if (rewrite or blind) and not base_url:
-        fail("--rewrite / --blind need --base-url (an OpenAI-compatible endpoint)")
-    settings = BuildSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
-                             flow=flow, seed=seed, test_fraction=test_fraction, subject_pattern=subject_pattern,
-                             label_names=str(label_names) if label_names else None,
-                             workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
-                             api_key_env=api_key_env, overlay=overlay, audit=qc)
-    from mabench.models import EndpointError
-
-    t0 = time.perf_counter()
-    try:
-        summary = run_build(clips, labels, out, settings, log=lambda m: console.print(m, markup=False))
-        if blind:
-            blind_check(out, blind, base_url, blind_runs, api_key_env)
-    except (LabelsError, ValueError, EndpointError) as e:
-        fail(str(e))
-    console.print(f"built {summary['questions']} questions for {summary['clips']['usable']} of "
-                  f"{summary['clips']['labelled']} labelled clips in {time.perf_counter() - t0:.1f} s: "
-                  f"benchmark {out / 'benchmark.json'} ({summary['benchmark_questions']} questions, "
-                  f"{summary['test_clips']} clips), corpus {summary['train_clips']} clips"
-                  + (f" in {out / 'corpus'}" if summary["corpus"] else ""))
-    if summary["problems"]:
-        console.print(f"[yellow]{len(summary['problems'])} problems[/] (listed in {out / 'build.json'})")
-    if qc and (out / "qc.md").exists():
-        console.print((out / "qc.md").read_text(encoding="utf-8"), markup=False)
-
-
-@app.command()
-def demo(
-    out: Path = typer.Option(Path("mabench-demo"), "--out", help="Folder for everything the demo makes."),
-    clips: int = typer.Option(24, "--clips", min=4, help="Synthetic clips to make."),
-    seed: int = typer.Option(0, "--seed"),
-) -> None:
-    """Offline tour: synthetic clips -> built benchmark -> baselines evaluated -> HTML report."""
-    from mabench.demo import run_demo
-
-    t0 = time.perf_counter()
-    try:
-        res = run_demo(out, clips, seed, workers=max(1, min(4, os.cpu_count() or 1)),
-                       log=lambda m: console.print(m, markup=False))
-    except ImportError as e:
-        if e.name in ("matplotlib", "jinja2"):
-            fail(f"the demo's report needs the report extra ({e.name} is missing): pip install -e \".[report]\"")
-        fail(str(e))
-    console.print(f"done in {time.perf_counter() - t0:.0f} s. Open the report: {res['index'].resolve()}")
-    console.print(f"leaderboard: {out / 'report' / 'leaderboard.md'}; your model next: mabench eval "
-                  f"{res['benchmark']} --videos {out / 'synth' / 'clips'} --model openai:NAME --base-url URL "
-                  f"--out {out / 'runs' / 'NAME'}")
-
-
-# --- train ------------------------------------------------------------------------------------------
-
-@app.command()
-def train(
-    corpus: Path = typer.Option(..., "--corpus", help="A `mabench build` corpus folder (corpus/) or its chat.jsonl."),
-    model: str = typer.Option(..., "--model", help="Base model: a local folder or hub id (Qwen3-VL, Qwen2.5-VL)."),
-    out: Path = typer.Option(..., "--out", help="Adapter folder (checkpoints in OUT/checkpoints)."),
-    epochs: float = typer.Option(1.0, help="Passes over the corpus."),
-    max_steps: int = typer.Option(-1, help="Stop after this many optimizer steps (overrides --epochs)."),
-    learning_rate: float = typer.Option(2e-4, "--lr"),
-    batch_size: int = typer.Option(1, min=1),
-    grad_accum: int = typer.Option(1, min=1),
-    lora_r: int = typer.Option(16, min=1),
-    lora_alpha: int = typer.Option(32, min=1),
-    frames: int = typer.Option(8, min=2, help="Frames per clip."),
-    max_side: int = typer.Option(defaults.TRAIN_MAX_SIDE,
-                                 help="Downscale frames to this longest side before the model's resize."),
-    gradient_checkpointing: bool = typer.Option(True, "--gradient-checkpointing/--no-gradient-checkpointing"),
-    save_steps: int = typer.Option(200, min=1),
-    logging_steps: int = typer.Option(10, min=1),
-    seed: int = typer.Option(0),
-    device: str | None = typer.Option(None, help="cuda / cpu (default: cuda if any)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in OUT/checkpoints."),
-) -> None:
-    """LoRA fine-tuning (TRL + PEFT) of a video-language model on a `mabench build` corpus."""
-    try:
-        from mabench.train.sft import CorpusError, TrainSettings
-        from mabench.train.sft import train as run_train
-    except ImportError as e:
-        fail(str(e))
-    settings = TrainSettings(lora_r=lora_r, lora_alpha=lora_alpha, learning_rate=learning_rate, epochs=epochs,
-                             max_steps=max_steps, batch_size=batch_size, grad_accum=grad_accum, num_frames=frames,
-                             max_side=max_side, gradient_checkpointing=gradient_checkpointing, save_steps=save_steps,
-                             logging_steps=logging_steps, seed=seed, device=device)
-    t0 = time.perf_counter()
-    try:
-        info = run_train(corpus, model, out, settings, resume=resume, log=lambda m: console.print(m, markup=False))
-    except ImportError as e:
-        fail(str(e))
-    except (CorpusError, OSError) as e:
-        fail(str(e))
-    first, last = (info["losses"][0]["loss"], info["losses"][-1]["loss"]) if info["losses"] else (None, None)
-    console.print(f"trained {info['steps']} steps in {time.perf_counter() - t0:.0f} s "
-                  f"({info['trainable_parameters']:,} LoRA parameters)"
-                  + (f"; loss {first:.3f} -> {last:.3f}" if first is not None else "")
-                  + f"; adapter: {out}  (evaluate: mabench eval BENCH --model hf:{model} --adapter {out} ...)")
