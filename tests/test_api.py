@@ -21,6 +21,16 @@ def test_import_mabench_stays_light():
     assert r.returncode == 0 and r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
+def test_api_names_stay_functions_after_the_subpackages_are_imported():
+    import mabench.build.pipeline  # noqa: F401
+    import mabench.report.leaderboard  # noqa: F401
+    from mabench.report.leaderboard import build_report
+
+    assert callable(build_report)
+    for name in ("evaluate", "judge", "score", "report", "build", "open_run"):
+        assert getattr(mabench, name) is getattr(mabench.api, name), name
+
+
 def test_evaluate_score_report_open_run(tmp_path, bench_file):
     res = mabench.evaluate(bench_file, "random", tmp_path / "r1", seed=1)
     assert res.total == 60 and res.asked == 60 and res.scores is not None

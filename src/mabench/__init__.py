@@ -14,6 +14,8 @@ The Python API (`mabench.api`), loaded on first use so that `import mabench` sta
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -23,6 +25,21 @@ __all__ = ["__version__", "build", "evaluate", "judge", "open_run", "report", "s
 
 if TYPE_CHECKING:
     from mabench.api import build, evaluate, judge, open_run, report, score
+
+
+class _Package(types.ModuleType):
+    """`mabench.report` and `mabench.build` name both an API function and a subpackage. Python sets
+    a package attribute for every subpackage it imports, which would replace the function; this
+    keeps the API names for the API. The subpackages stay importable by their dotted names
+    (`from mabench.report.leaderboard import build_report`), not as attributes of `mabench`."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _API and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 DEMO_CLIPS = 24
 
@@ -49,7 +50,7 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
     prompts = load_prompts(None)
     settings = EvalSettings(videos=out / "synth" / "clips")
     runs = []
-    specs = [("random", {}), ("prior", {"key": str(bench_path)})]
+    specs: list[tuple[str, dict[str, Any]]] = [("random", {}), ("prior", {"key": str(bench_path)})]
     for spec, kw in specs:
         run_dir = out / "runs" / spec
         backend = make_backend(spec, seed=seed, **kw)

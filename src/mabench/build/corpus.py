@@ -26,6 +26,7 @@ import json
 import random
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from mabench.data.io import atomic_write_text
 from mabench.evaluation.tasks import task
@@ -49,7 +50,7 @@ def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[st
         for r in rows:
             by_subject.setdefault(r.subject, []).append(r.clip)
         test: set[str] = set()
-        test_subjects = []
+        test_subjects: list[str] = []
         target = test_fraction * len(clips)
         for s in subjects:
             if len(test) >= target or (test_fraction < 1.0 and len(test_subjects) == len(subjects) - 1):
@@ -59,7 +60,7 @@ def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[st
         if test_fraction >= 1.0:
             test = set(clips)
             test_subjects = subjects
-        info = {"by": "subject", "test_subjects": sorted(test_subjects),
+        info: dict[str, Any] = {"by": "subject", "test_subjects": sorted(test_subjects),
                 "train_subjects": sorted(set(subjects) - set(test_subjects))}
     else:
         shuffled = clips[:]

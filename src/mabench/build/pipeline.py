@@ -94,8 +94,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         f"label indices: {labels.label_names}, subjects: {labels.subjects or 'none'})")
     # A list of 20K clips against a partial folder must not print 20K lines: the first few, then counts.
     where = f" (all in {out / 'build.json'})" if located else ""  # build.json is only written when something builds
-    for p in problems[:MAX_LOGGED]:
-        log(f"problem: {p}")
+    for problem in problems[:MAX_LOGGED]:
+        log(f"problem: {problem}")
     if len(problems) > MAX_LOGGED:
         log(f"problem: ... and {len(problems) - MAX_LOGGED} more rows that cannot be used{where}")
     if missing:

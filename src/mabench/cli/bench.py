@@ -1,5 +1,6 @@
 """`mabench info` and `mabench audit`: look at a benchmark file."""
 
+from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
@@ -23,7 +24,7 @@ def info(bench: Path = typer.Argument(..., help="Benchmark file (official JSON l
         fail(os_error_message(e))
     counts = b.task_counts()
     per_clip = Counter(Counter(q.video_id for q in b).values())
-    console.print(f"[bold]{bench}[/]  sha256 {b.sha256[:16]}…")
+    console.print(f"[bold]{bench}[/]  sha256 {(b.sha256 or '?')[:16]}…")
     console.print(f"{len(b)} questions, {len(b.videos)} clips, questions per clip: "
                   + ", ".join(f"{n}×{k}" for n, k in sorted(per_clip.items())))
     table = Table(title="Questions per task")

@@ -1,5 +1,6 @@
 """`mabench synth`, `annotate`, `build`, `demo`, `train`: clips to benchmarks, corpora and adapters."""
 
+from __future__ import annotations
 
 import os
 import time

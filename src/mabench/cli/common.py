@@ -1,7 +1,9 @@
 """The `mabench` Typer app and what every command shares: one-line failures, file-error messages."""
 
+from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -21,7 +23,7 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     """One clear line on stderr, then exit."""
     # escaped: messages carry user text and install hints like ".[hf]" that are not markup
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)

@@ -1,5 +1,6 @@
 """`mabench score`, `eval`, `judge`, `report`: thin wrappers of the Python API (`mabench.api`)."""
 
+from __future__ import annotations
 
 import asyncio
 import json

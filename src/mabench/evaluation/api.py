@@ -138,7 +138,7 @@ def judge(run: PathLike, judges: Sequence[str] | Mapping[str, Backend], *, base_
 
     >>> judge("runs/qwen", ["openai:judge"], base_url="http://127.0.0.1:8001/v1").scores.final  # doctest: +SKIP
     """
-    settings = settings or JudgePolicy()
+    policy: JudgeSettings = settings if settings is not None else JudgePolicy()
     if isinstance(judges, Mapping):
         backends = dict(judges)
     else:
@@ -147,12 +147,12 @@ def judge(run: PathLike, judges: Sequence[str] | Mapping[str, Backend], *, base_
             name, _, url = spec.partition("@")
             if not name.startswith("openai:"):
                 raise ValueError(f"judge {spec}: expected openai:NAME or openai:NAME@URL")
-            backends[name] = make_backend(name, url or base_url, api_key_env, timeout_s=settings.request_timeout_s)
+            backends[name] = make_backend(name, url or base_url, api_key_env, timeout_s=policy.request_timeout_s)
     bench = RunDir(run).benchmark(key)
 
     async def go() -> JudgeResult:
         try:
-            return await judge_async(bench, run, backends, settings, cache, parse_retries=parse_retries,
+            return await judge_async(bench, run, backends, policy, cache, parse_retries=parse_retries,
                                      retry_errors=retry_errors)
         finally:
             for b in backends.values():

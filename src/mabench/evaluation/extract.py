@@ -104,9 +104,9 @@ def _letter_candidates(text: str, letters: tuple[str, ...]) -> list[tuple[str, s
             if not re.match(r"^\s*(?:[).\]]|$)", tail):
                 continue
         found.append((letter.upper(), "pattern:answer_is"))
-    m = _LEADING_LETTER.match(text)
-    if m:
-        found.append((m.group(1), "pattern:leading"))
+    lead = _LEADING_LETTER.match(text)
+    if lead:
+        found.append((lead.group(1), "pattern:leading"))
     found += [(m.group(1), "pattern:bracketed") for m in _BRACKETED_LETTER.finditer(text)]
     found += [(m.group(1), "pattern:bare") for m in _BARE_LETTER.finditer(text)]
     return [(ltr, how) for ltr, how in found if ltr in letters]

@@ -205,10 +205,13 @@ def aggregate(rows: Iterable[Mapping[str, Any]], qids: Iterable[str], judges: li
     latest = latest_judgments(rows)
     if judges is None:
         judges = sorted({j for _, j in latest})
-    scores, failed, missing = {}, [], []
+    scores: dict[str, dict[str, float]] = {}
+    failed: list[str] = []
+    missing: list[str] = []
     for qid in qids:
-        per = [latest.get((qid, j)) for j in judges]
-        if any(r is None for r in per) or not judges:
+        found = [latest.get((qid, j)) for j in judges]
+        per = [r for r in found if r is not None]
+        if len(per) < len(found) or not judges:
             missing.append(qid)
         elif any(r.get("scores") is None for r in per):
             failed.append(qid)
@@ -233,8 +236,8 @@ def agreement(rows: Iterable[Mapping[str, Any]], judges: list[str]) -> dict[str,
                 col = []
                 for j in judges:
                     r = latest.get((qid, j))
-                    ok = r and r.get("scores") and r.get("task") == task
-                    col.append(r["scores"][dim] if ok else np.nan)
+                    ok = r is not None and r.get("scores") and r.get("task") == task
+                    col.append(r["scores"][dim] if r is not None and ok else np.nan)
                 if sum(not np.isnan(v) for v in col) >= 2:
                     cols.append(col)
             if not cols:
@@ -271,7 +274,8 @@ def load_judgment_scores(path: str | Path, qids: Iterable[str]) -> Aggregate:
 class JudgeSettings(RetrySettings, Protocol):
     """Retries, timeouts and how many judge calls go out at once (the CLI passes its EvalSettings)."""
 
-    concurrency: int
+    @property
+    def concurrency(self) -> int: ...
 
 
 @dataclass(frozen=True)

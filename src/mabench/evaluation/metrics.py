@@ -226,10 +226,11 @@ def score(
 
     s = Scores(tasks={t: tasks[t] for t in TASK_ORDER if t in tasks}, notes=notes)
     s.partial = bool(unjudged) or (missing > 0 and not missing_is_wrong)
-    have_dims = all(t in tasks and tasks[t].dims for t in OPEN_TASKS)
+    open_dims = {t: d for t in OPEN_TASKS if t in tasks and (d := tasks[t].dims)}
+    have_dims = len(open_dims) == len(OPEN_TASKS)
     if all(t in tasks for t in CLOSED_TASKS):
         acc = np.array([[tasks[t].accuracy for t in CLOSED_TASKS]], dtype=float)
-        dims = np.array([[tasks[t].dims[d] for t in OPEN_TASKS for d in OPEN_DIMENSIONS[t]]]) if have_dims else None
+        dims = np.array([[open_dims[t][d] for t in OPEN_TASKS for d in OPEN_DIMENSIONS[t]]]) if have_dims else None
         summary = summary_metrics(acc, dims)
         s.closed_avg = float(summary["closed AVG"][0])
         if dims is not None:
@@ -237,9 +238,11 @@ def score(
             if not s.partial:
                 s.final = float(summary["final"][0])
     elif have_dims:
-        s.open_avg = fmean(v for t in OPEN_TASKS for v in tasks[t].dims.values())
-    perceptual = [tasks[t].accuracy for t in CLOSED_TASKS if TASKS[t].tier == TIERS[0] and t in tasks]
-    relational = [tasks[t].accuracy for t in CLOSED_TASKS if TASKS[t].tier == TIERS[1] and t in tasks]
+        s.open_avg = fmean(v for d in open_dims.values() for v in d.values())
+    perceptual = [a for t in CLOSED_TASKS if TASKS[t].tier == TIERS[0] and t in tasks
+                  and (a := tasks[t].accuracy) is not None]
+    relational = [a for t in CLOSED_TASKS if TASKS[t].tier == TIERS[1] and t in tasks
+                  and (a := tasks[t].accuracy) is not None]
     s.tiers = {
         TIERS[0]: fmean(perceptual) if perceptual else None,
         TIERS[1]: fmean(relational) if relational else None,

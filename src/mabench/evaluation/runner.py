@@ -171,7 +171,7 @@ _IDENTITY = (("benchmark", "sha256"), ("model", "backend"), ("model", "model"), 
              ("model", "seed"), ("model", "prior"), ("sampling",), ("generation",), ("prompts_hash",))
 
 
-def _get(d: dict, path: tuple[str, ...]) -> Any:
+def _get(d: Any, path: tuple[str, ...]) -> Any:
     for k in path:
         d = d.get(k) if isinstance(d, dict) else None
     return d
@@ -271,7 +271,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
     queue: asyncio.Queue[Question] = asyncio.Queue()
     for q in ordered:
         queue.put_nowait(q)
-    counters = {"done": 0, "errors": 0, "unreachable": 0}  # unreachable: connection failures in a row
+    counters: dict[str, Any] = {"done": 0, "errors": 0, "unreachable": 0}  # unreachable: connection failures in a row
     stop = asyncio.Event()
     clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
     remaining = Counter(q.video_id for q in todo)  # questions left per clip, for the prefetch window
@@ -323,7 +323,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 pred.extra["attempts"] = attempts
             if resp is None:
                 pred.error = str(error)
-                pred.extra["error_kind"] = error.kind
+                pred.extra["error_kind"] = error.kind if error is not None else None
                 return pred
             # Extracted from the whole reply (a long reasoning trace ends with its answer); stored capped.
             ex = extract(resp.text, q.task, q.options)

@@ -24,9 +24,12 @@ RETRY_AFTER_MAX_S = defaults.RETRY_AFTER_MAX_S
 class RetrySettings(Protocol):
     """What a retry loop needs; `RetryPolicy` and the runner's `EvalSettings` both have it."""
 
-    max_retries: int
-    backoff_base_s: float
-    request_timeout_s: float
+    @property
+    def max_retries(self) -> int: ...
+    @property
+    def backoff_base_s(self) -> float: ...
+    @property
+    def request_timeout_s(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -206,7 +206,8 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
             a, b = runs[i], runs[j]
             have_open = a.judged is not None and b.judged is not None
             both = set(a.values) & set(b.values)
-            comp = {"a": a.name, "b": b.name,
+            assert a.table is not None and b.table is not None
+            comp: dict[str, Any] = {"a": a.name, "b": b.name,
                     "bootstrap": [vars(p) for p in paired_bootstrap(a.table, b.table, weights, have_open)
                                   if p.metric in both],
                     "mcnemar": {}}
