@@ -17,6 +17,7 @@ from mabench.cli.common import _csv, _malformed_message, _repair, app, console, 
 from mabench.data import BenchmarkError, load_benchmark, write_json
 from mabench.data.io import MalformedLineError
 from mabench.evaluation.judge import DEFAULT_PARSE_RETRIES
+from mabench.evaluation.rundir import RunDir
 from mabench.evaluation.runner import (
     BACKOFF_BASE_S,
     DEFAULT_CONCURRENCY,
@@ -155,7 +156,7 @@ def eval_cmd(
                             cache_mb=cache_mb, disk_cache=disk_cache, max_connection_failures=max_connection_failures,
                             max_output_bytes=max_output_bytes, allow_missing=allow_missing)
     selection = {"tasks": _csv(tasks), "limit": limit}
-    preds_path = out / "predictions.jsonl"
+    preds_path = RunDir(out).predictions_path
     if repair:
         _repair(preds_path)
 
@@ -274,20 +275,20 @@ def judge(
                                 help="Set unreadable lines of predictions/judgments.jsonl aside (.bad) and go on."),
 ) -> None:
     """Judge the MADU/MARE answers of a run on the rubric; update its scores."""
-    from mabench.data.predictions import read_predictions
     from mabench.evaluation.results import load_run_benchmark, score_run
     from mabench.evaluation.runner import EvalSettings
     from mabench.models import EndpointError
     from mabench.taxonomy import OPEN_TASKS
 
-    if not (run / "predictions.jsonl").exists():
+    rd = RunDir(run)
+    if not rd.predictions_path.exists():
         fail(f"{run}: no predictions.jsonl; run `mabench eval ... --out {run}` first")
     if repair:
-        _repair(run / "predictions.jsonl")
-        _repair(run / "judgments.jsonl")
+        _repair(rd.predictions_path)
+        _repair(rd.judgments_path)
     try:
         bench = load_run_benchmark(run, key)
-        asked = {p.qid for p in read_predictions(run / "predictions.jsonl", ("qid",))}
+        asked = set(rd.predictions(("qid",)))
         judges = _judge_backends(judge_specs, base_url, api_key_env, request_timeout)
     except MalformedLineError as e:
         fail(_malformed_message(e, "`mabench judge`"))

@@ -37,7 +37,7 @@ from mabench.evaluation.extract import extract
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
 from mabench.evaluation.results import failed_clips, score_run
-from mabench.evaluation.rundir import RunDir
+from mabench.evaluation.rundir import CONFIG, PREDICTIONS, SCORES, SUBMISSION, RunDir
 from mabench.evaluation.tasks import task
 from mabench.models.base import Backend, GenerationConfig, Request
 from mabench.models.retry import ask_until_done
@@ -188,7 +188,8 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    cfg_path = out / "config.json"
+    run = RunDir(out)
+    cfg_path = run.config_path
     if cfg_path.exists():
         try:
             old = json.loads(cfg_path.read_text())
@@ -201,11 +202,11 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
                 "use another --out, or --force to set the old answers aside and start again")
         if diffs and force:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            for name in ("predictions.jsonl", "scores.json", "submission.json", "config.json"):
+            for name in (PREDICTIONS, SCORES, SUBMISSION, CONFIG):
                 if (out / name).exists():
                     (out / name).rename(out / f"{name}.{stamp}.bak")
     write_json(cfg_path, config)
-    repair_torn_tail(out / "predictions.jsonl")
+    repair_torn_tail(run.predictions_path)
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                            on_start: Callable[[int, int], None] | None) -> RunResult:
     config = build_config(bench, backend, settings, prompts, selection or {})
     prepare_run_dir(out, config, force)
-    preds_path = out / "predictions.jsonl"
+    preds_path = RunDir(out).predictions_path
     done = latest_by_qid(read_predictions(preds_path, ("qid", "error")))
     todo = [q for q in bench if q.qid not in done or (retry_errors and done[q.qid].error is not None)]
     skipped = len(bench) - len(todo)
@@ -391,7 +392,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             "--retry-errors (no scores or submission written)")
 
     preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
-    write_submission(out / "submission.json", {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
+    write_submission(RunDir(out).submission_path, {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
     scores = score_run(out, bench)[0] if bench.has_answers else None
     errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)
     return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips(preds), scores,
