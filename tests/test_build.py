@@ -76,11 +76,12 @@ def test_split_is_subject_disjoint_and_corpus_formats(built):
     corpus = [json.loads(line) for line in (out / "corpus" / "chat.jsonl").read_text().splitlines()]
     assert corpus and not {s["clip"] for s in corpus} & test_videos
     s = corpus[0]
-    assert s["messages"][0]["role"] == "user" and s["messages"][0]["content"][0]["type"] == "video"
-    assert s["messages"][1]["role"] == "assistant"
+    assert [m["role"] for m in s["messages"]] == ["system", "user", "assistant"]
+    assert s["messages"][1]["content"][0]["type"] == "video"
     lf = json.loads((out / "corpus" / "llamafactory.json").read_text())
     info = json.loads((out / "corpus" / "dataset_info.json").read_text())
     assert lf[0]["messages"][0]["content"].startswith("<video>") and len(lf) == len(corpus)
+    assert lf[0]["system"] == s["messages"][0]["content"]
     assert info["mabench_train"]["formatting"] == "sharegpt" and info["mabench_train"]["columns"]["videos"] == "videos"
     qwen = json.loads((out / "corpus" / "qwen.json").read_text())
     assert qwen[0]["conversations"][0]["from"] == "human" and qwen[0]["video"] == corpus[0]["video"]

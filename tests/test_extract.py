@@ -1,9 +1,11 @@
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mabench.data import parse_options
-from mabench.evaluate.extract import extract
+from mabench.evaluation.extract import extract
 
 FMAR_OPTS = parse_options(
     "FMAR", "Q\nA. Turning head\nB. Nodding\nC. Shaking head - B2\nD. Head up\nE. Waving")
@@ -98,6 +100,21 @@ def test_open_tasks_keep_text_without_thinking():
     ex = extract("<think>plan</think>\nThe head nods twice.", "MADU")
     assert (ex.answer, ex.method) == ("The head nods twice.", "think_stripped")
     assert extract("", "MARE").method == "invalid"
+
+
+def test_open_answers_reach_the_judge_and_the_submission_verbatim(tmp_path):
+    """Markdown stays (the official references use **bold**; the organisers judge what was submitted);
+    only the reasoning block goes."""
+    from mabench.data.predictions import Prediction, write_submission
+
+    raw = "<think>which part?</think>\n**Head**: bows in the *early* phase.\n\n[Body part (coarse-grained)] Head"
+    ex = extract(raw, "MARE")
+    assert ex.answer == "**Head**: bows in the *early* phase.\n\n[Body part (coarse-grained)] Head"
+    assert extract("## Summary\n- the `left hand` rises", "MADU").answer == "## Summary\n- the `left hand` rises"
+    assert extract("<think>only this", "MADU").method == "invalid"
+    write_submission(tmp_path / "s.json", {"q": Prediction("q", "MARE", "v", raw_output=raw, pred_answer=ex.answer)},
+                     {})
+    assert json.loads((tmp_path / "s.json").read_text())["answers"][0]["pred_answer"] == ex.answer
 
 
 # --- properties ---------------------------------------------------------------------------------

@@ -308,7 +308,7 @@ def test_read_only_run_folder_judge_and_report(clip_set, tmp_path, monkeypatch):
 
 def test_full_disk_mid_run_keeps_every_finished_answer(clip_set, tmp_path, monkeypatch):
     small = tmp_path / "small"
-    with tmpfs(small, size="8k") as mounted:  # config.json takes a page; predictions get one more
+    with tmpfs(small, size="12k") as mounted:  # config.json and .lock take a page each; predictions get one more
         if not mounted:
             pytest.skip("cannot mount a small tmpfs here; the injected variant below covers the message")
         out = small / "run"
@@ -529,7 +529,7 @@ def test_model_output_is_capped_and_the_report_pages_it(clip_set, tmp_path):
 
 
 def test_cap_text_keeps_whole_characters():
-    from mabench.evaluate.runner import cap_text
+    from mabench.evaluation.runner import cap_text
 
     assert cap_text("short", 1024) == ("short", None)
     text, size = cap_text("é" * 3000, 1025)  # 2 bytes each: the cut lands mid-character

@@ -151,7 +151,8 @@ def test_lora_training_lowers_the_loss_and_the_adapter_changes_answers(tiny, cor
 def test_corpus_that_does_not_fit_fails_before_training(tiny, corpus_build, tmp_path):
     src = (corpus_build / "built" / "corpus" / "chat.jsonl").read_text().splitlines()
     bad = json.loads(src[1])
-    bad["messages"][0]["content"] = [c for c in bad["messages"][0]["content"] if c["type"] != "video"]
+    user = next(m for m in bad["messages"] if m["role"] == "user")
+    user["content"] = [c for c in user["content"] if c["type"] != "video"]
     (tmp_path / "chat.jsonl").write_text("\n".join([src[0], json.dumps(bad), *src[2:]]) + "\n")
     r = CliRunner().invoke(app, ["train", "--corpus", str(tmp_path), "--model", str(tiny), "--out",
                                  str(tmp_path / "a"), "--max-steps", "1"])

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from mabench.evaluate.judge import JudgeParseError, cache_key, parse_judge_reply
-from mabench.evaluate.labels import parse_mare_labels
-from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
+from mabench.evaluation.judge import JudgeParseError, cache_key, parse_judge_reply
+from mabench.evaluation.labels import parse_mare_labels
+from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
 from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from mabench.data import load_benchmark
 from mabench.data.predictions import Prediction, make_submission, read_answers_file
-from mabench.evaluate.metrics import final_score, normalize_prediction, score
+from mabench.evaluation.metrics import final_score, normalize_prediction, score
 
 
 def test_final_score_hand_computed():

@@ -6,8 +6,8 @@ from mabench.video import SamplingConfig, sample_frames
 
 
 def test_placeholder_set_for_dry_runs(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "mabench.synth", "--clips", "3", "--out", str(tmp_path / "d")],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, "-m", "mabench.synth", "--placeholder", "--clips", "3", "--out",
+                        str(tmp_path / "d")], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     bench = load_benchmark(tmp_path / "d" / "bench.json")
     assert len(bench) == 36 and bench.has_answers and len(bench.videos) == 3

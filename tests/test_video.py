@@ -1,4 +1,5 @@
 import asyncio
+import math
 from fractions import Fraction
 
 import av
@@ -145,3 +146,27 @@ def test_failed_clip_is_remembered(tmp_path):
     res = asyncio.run(go())
     assert all(isinstance(r, VideoError) for r in res)
     assert cache.stats.decodes == 1 and cache.stats.failures == 1
+
+
+def _published_smart_nframes(total_frames, video_fps, fps=2.0, min_frames=4, max_frames=32):
+    """qwen-vl-utils' `smart_nframes` (vision_process.py, fps path), written out from its source."""
+    factor = 2
+    min_frames = math.ceil(min_frames / factor) * factor
+    max_frames = math.floor(min(max_frames, total_frames) / factor) * factor
+    nframes = total_frames / video_fps * fps
+    nframes = min(min(max(nframes, min_frames), max_frames), total_frames)
+    return math.floor(nframes / factor) * factor
+
+
+def test_fps_frame_count_is_qwen_vl_utils_smart_nframes():
+    from mabench.video.sampling import smart_nframes
+
+    assert smart_nframes(73, 25.0) == 4  # 5.84 frames: rounded down, not to the nearest even count (6)
+    for video_fps in (10.0, 24.0, 25.0, 29.97, 30.0, 60.0):
+        for total in range(2, 400, 3):
+            for fps, lo, hi in ((2.0, 4, 32), (1.0, 4, 768), (4.0, 8, 16)):
+                want = _published_smart_nframes(total, video_fps, fps, lo, hi)
+                assert smart_nframes(total, video_fps, fps, lo, hi) == want, (total, video_fps, fps)
+                ts = [i / video_fps for i in range(total)]
+                cfg = SamplingConfig(strategy="fps", fps=fps, min_frames=lo, max_frames=hi)
+                assert len(select_indices(ts, cfg)) == want, (total, video_fps, fps)

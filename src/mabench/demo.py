@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 DEMO_CLIPS = 24
 
@@ -20,10 +21,11 @@ DEMO_CLIPS = 24
 def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: int = 2,
              log: Callable[[str], None] = print) -> dict:
     """Run every stage into `out`; returns {stage: seconds} and the report's index path."""
-    from mabench.build.pipeline import BuildSettings, build
+    from mabench.api import build, evaluate
+    from mabench.build.pipeline import BuildSettings
     from mabench.data import load_benchmark
-    from mabench.evaluate.prompts import load_prompts
-    from mabench.evaluate.runner import EvalSettings, run_eval_blocking
+    from mabench.evaluation.prompts import load_prompts
+    from mabench.evaluation.runner import EvalSettings
     from mabench.models import make_backend
     from mabench.synth.generate import write_set
 
@@ -37,7 +39,7 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
     t = time.perf_counter()
     summary = build(out / "synth" / "clips", labels, out / "built",
                     BuildSettings(skeletons=str(out / "synth" / "skeletons"), seed=seed, test_fraction=1.0,
-                                  workers=workers), log=lambda m: None)
+                                  workers=workers))
     times["build"] = time.perf_counter() - t
     log(f"2/4 benchmark: {summary['benchmark_questions']} questions from the clips' measured motion in "
         f"{out / 'built' / 'benchmark.json'} ({times['build']:.1f} s)")
@@ -48,12 +50,12 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
     prompts = load_prompts(None)
     settings = EvalSettings(videos=out / "synth" / "clips")
     runs = []
-    specs = [("random", {}), ("prior", {"key": str(bench_path)})]
+    specs: list[tuple[str, dict[str, Any]]] = [("random", {}), ("prior", {"key": str(bench_path)})]
     for spec, kw in specs:
         run_dir = out / "runs" / spec
         backend = make_backend(spec, seed=seed, **kw)
 
-        res = run_eval_blocking(bench, backend, settings, run_dir, prompts)
+        res = evaluate(bench, backend, run_dir, settings=settings, prompts=prompts, probe=False)
         runs.append(run_dir)
         log(f"    {spec}: closed AVG {res.scores.closed_avg:.2f}" if res.scores and res.scores.closed_avg is not None
             else f"    {spec}: done")
@@ -71,13 +73,12 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
 
 
 def write_report(runs: list[Path], out: Path, videos: Path, seed: int = 0) -> Path:
-    from mabench.report.html import write_html_report
-    from mabench.report.leaderboard import build_report, write_tables
+    from mabench.api import report
 
-    rep = build_report(runs, None, 500, seed)
-    rep["paper"] = []  # the paper's rows are MA-Bench numbers; this is a synthetic benchmark
-    write_tables(rep, out, paper=False)
-    return write_html_report(rep, runs, out, videos)
+    # paper=False: the paper's rows are MA-Bench numbers; this is a synthetic benchmark
+    index = report(runs, out, n_boot=500, seed=seed, videos=videos, paper=False).index
+    assert index is not None
+    return index
 
 
 def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
@@ -88,7 +89,7 @@ def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
         return None  # the hf extra is not installed: baselines only
     import dataclasses
 
-    from mabench.evaluate.runner import run_eval_blocking
+    from mabench.api import evaluate
     from mabench.models import GenerationConfig, make_backend
     from mabench.testing import tiny_qwen3vl
 
@@ -100,6 +101,6 @@ def _hf_run(bench, settings, runs_dir: Path, prompts, log) -> Path | None:
     # random weights never stop on their own: a short answer budget keeps the demo quick
     settings = dataclasses.replace(settings, gen=GenerationConfig(max_tokens=12))
 
-    run_eval_blocking(bench, backend, settings, run_dir, prompts)
+    evaluate(bench, backend, run_dir, settings=settings, prompts=prompts, probe=False)
     log("    hf:tiny-qwen3-vl (random weights, to show the local-model path): done")
     return run_dir

@@ -162,7 +162,7 @@ def blind_task(qs: list[Question], folds: int, seed: int, n_boot: int = DEFAULT_
     clips = list(dict.fromkeys(q.video_id for q in qs))
     model = "tfidf word+char n-grams, logistic regression" if spec.answer_type is AnswerType.YES_NO else \
         "per-option logistic regression (text, letter, length, stem)"
-    res = BlindTask(task, "ok", len(qs), len(clips), spec.chance, model=model)
+    res = BlindTask(task, "ok", len(qs), len(clips), spec.chance or 0.0, model=model)
     answers = [q.answer for q in qs]
     counts = {a: answers.count(a) for a in spec.choices}
     res.majority_answer = max(counts, key=lambda a: counts[a])

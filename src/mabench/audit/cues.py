@@ -157,12 +157,12 @@ def find_cues(bench: Benchmark) -> Cues:
             base = sum(q.answer == "Yes" for q in qs) / len(qs) if answered else None
             tc.yes_rate = base
             if answered:
-                tc.family_rates = sorted(_yes_groups(fams, base, MIN_FAMILY), key=lambda c: -abs(c.z))[:TOP]
+                tc.family_rates = sorted(_yes_groups(fams, base, MIN_FAMILY), key=lambda c: -abs(c.z or 0.0))[:TOP]
                 words: dict[str, list[Question]] = defaultdict(list)
                 for q in qs:
                     for w in set(_WORD.findall(slot(q.question).text)):
                         words[w].append(q)
-                tc.word_rates = sorted(_yes_groups(words, base, MIN_WORD), key=lambda c: -abs(c.z))[:TOP]
+                tc.word_rates = sorted(_yes_groups(words, base, MIN_WORD), key=lambda c: -abs(c.z or 0.0))[:TOP]
             named = [q for q in qs if any(f" {lab} " in f" {normalize_label(q.question)} " for lab in labels)]
             if t in RELATIONAL:
                 rate = sum(q.answer == "Yes" for q in named) / len(named) if answered and named else None

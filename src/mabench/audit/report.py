@@ -107,10 +107,11 @@ def blind_table(res: AuditResult) -> list[str]:
             continue
         maj = f"{100 * b.majority:.1f} ({b.majority_answer})" if b.majority is not None else "–"
         if b.status != "ok":
-            lines.append(f"| {t} | {b.questions} | {b.clips} | {100 * b.chance:.1f} | {maj} | {b.status} | |")
+            lines.append(f"| {t} | {b.questions} | {b.clips} | {100 * (b.chance or 0.0):.1f} | {maj} | {b.status} | |")
             continue
-        lines.append(f"| {t} | {b.questions} | {b.clips} | {100 * b.chance:.1f} | {maj} | "
-                     f"{100 * b.blind:.1f} {_ci(b.blind_ci)} | {100 * b.leak:+.1f} {_ci(b.leak_ci)} |")
+        lines.append(f"| {t} | {b.questions} | {b.clips} | {100 * (b.chance or 0.0):.1f} | {maj} | "
+                     f"{100 * (b.blind or 0.0):.1f} {_ci(b.blind_ci)} | "
+                     f"{100 * (b.leak or 0.0):+.1f} {_ci(b.leak_ci)} |")
     return lines
 
 
@@ -143,10 +144,10 @@ def audit_markdown(res: AuditResult) -> str:
         lines += ["", "Largest families: " + "; ".join(f"`{_short(f.key, 80)}` ({f.n})" for f in tc.family_mix[:5])]
         if tc.family_rates:
             lines += ["", "| family | n | Yes % |", "|---|---|---|"]
-            lines += [f"| `{_short(f.key, 90)}` | {f.n} | {100 * f.rate:.0f} |" for f in tc.family_rates[:6]]
+            lines += [f"| `{_short(f.key, 90)}` | {f.n} | {100 * (f.rate or 0.0):.0f} |" for f in tc.family_rates[:6]]
         if tc.word_rates:
             lines += ["", "Words that move the Yes rate: " + ", ".join(
-                f"*{w.key}* {100 * w.rate:.0f}% of {w.n}" for w in tc.word_rates[:8])]
+                f"*{w.key}* {100 * (w.rate or 0.0):.0f}% of {w.n}" for w in tc.word_rates[:8])]
         for oc in tc.option_cues:
             if not oc.questions:
                 continue

@@ -4,13 +4,17 @@ From the training clips' captions and QA, three formats of the same samples (one
 the description, the reasoning chain, and the closed questions with their answers):
 
 * ``chat.jsonl`` - plain chat messages, one sample per line, the input of `mabench train`:
-  ``{"id", "clip", "task", "video", "messages": [{"role": "user", "content": [{"type": "video",
-  "video": PATH}, {"type": "text", "text": Q}]}, {"role": "assistant", "content": [{"type": "text",
-  "text": A}]}]}``;
+  ``{"id", "clip", "task", "video", "messages": [{"role": "system", "content": S}, {"role": "user",
+  "content": [{"type": "video", "video": PATH}, {"type": "text", "text": Q}]}, {"role": "assistant",
+  "content": [{"type": "text", "text": A}]}]}``;
 * ``llamafactory.json`` + ``dataset_info.json`` - LLaMA-Factory's sharegpt video format
-  (``messages`` with a ``<video>`` tag, ``videos``);
+  (``messages`` with a ``<video>`` tag, ``system``, ``videos``);
 * ``qwen.json`` - the Qwen-VL fine-tuning repo's format (``video``, ``conversations`` with
-  ``from: human / gpt``).
+  ``from: human / gpt``; that format has no system turn).
+
+The system prompt S and the user text Q are the task registry's turn (`mabench.evaluation.tasks.Task.turn`),
+the very request `mabench eval` sends for the same question with default prompts: a model is
+fine-tuned on the prompts it is evaluated with.
 
 Video paths are absolute, so the files work from any working directory.
 """
@@ -22,16 +26,15 @@ import json
 import random
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from mabench.data.io import atomic_write_text
-from mabench.taxonomy import TASKS
+from mabench.evaluation.tasks import task
 
-CORPUS_VERSION = "ma-corpus-v1"
+# v2: each sample carries the eval system prompt and the question verbatim (v1 had no system prompt
+# and appended its own answer-format line)
+CORPUS_VERSION = "ma-corpus-v2"
 DATASET_NAME = "mabench_train"
-CLOSED_SUFFIX = {
-    "letter": "Answer with the option's letter.",
-    "yes_no": "Answer Yes or No.",
-}
 
 
 def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[str], set[str], dict]:
@@ -47,7 +50,7 @@ def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[st
         for r in rows:
             by_subject.setdefault(r.subject, []).append(r.clip)
         test: set[str] = set()
-        test_subjects = []
+        test_subjects: list[str] = []
         target = test_fraction * len(clips)
         for s in subjects:
             if len(test) >= target or (test_fraction < 1.0 and len(test_subjects) == len(subjects) - 1):
@@ -57,7 +60,7 @@ def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[st
         if test_fraction >= 1.0:
             test = set(clips)
             test_subjects = subjects
-        info = {"by": "subject", "test_subjects": sorted(test_subjects),
+        info: dict[str, Any] = {"by": "subject", "test_subjects": sorted(test_subjects),
                 "train_subjects": sorted(set(subjects) - set(test_subjects))}
     else:
         shuffled = clips[:]
@@ -70,23 +73,17 @@ def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[st
     return train, test, info
 
 
-def _prompt(q: dict) -> str:
-    spec = TASKS[q["task"]]
-    if not spec.closed:
-        return q["question"]
-    suffix = CLOSED_SUFFIX["yes_no" if spec.answer_type.value == "yes_no" else "letter"]
-    return f"{q['question']}\n{suffix}"
-
-
 def samples(questions: Iterable[dict], video_paths: dict[str, Path]) -> list[dict]:
     """One chat sample per question (its clip's video path resolved)."""
     out = []
     for q in questions:
         video = str(video_paths[q["video_name"]].resolve())
+        system, user = task(q["task"]).turn(q["question"])
         out.append({"id": q["qid"], "clip": q["video_name"], "task": q["task"], "video": video,
                     "messages": [
+                        {"role": "system", "content": system},
                         {"role": "user", "content": [{"type": "video", "video": video},
-                                                     {"type": "text", "text": _prompt(q)}]},
+                                                     {"type": "text", "text": user}]},
                         {"role": "assistant", "content": [{"type": "text", "text": q["answer"]}]}]})
     return out
 
@@ -100,20 +97,25 @@ def export_corpus(chat: list[dict], out: str | Path) -> dict:
     atomic_write_text(out / "chat.jsonl", chat_text)
 
     def text_of(msg: dict) -> str:
+        if isinstance(msg["content"], str):
+            return msg["content"]
         return "".join(p["text"] for p in msg["content"] if p["type"] == "text")
 
-    lf = [{"messages": [{"role": "user", "content": "<video>" + text_of(s["messages"][0])},
-                        {"role": "assistant", "content": text_of(s["messages"][1])}],
-           "videos": [s["video"]]} for s in chat]
+    def turn(s: dict, role: str) -> dict:
+        return next(m for m in s["messages"] if m["role"] == role)
+
+    lf = [{"messages": [{"role": "user", "content": "<video>" + text_of(turn(s, "user"))},
+                        {"role": "assistant", "content": text_of(turn(s, "assistant"))}],
+           "system": text_of(turn(s, "system")), "videos": [s["video"]]} for s in chat]
     atomic_write_text(out / "llamafactory.json", json.dumps(lf, ensure_ascii=False, indent=1))
     info = {DATASET_NAME: {"file_name": "llamafactory.json", "formatting": "sharegpt",
-                           "columns": {"messages": "messages", "videos": "videos"},
+                           "columns": {"messages": "messages", "system": "system", "videos": "videos"},
                            "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
                                     "assistant_tag": "assistant"}}}
     atomic_write_text(out / "dataset_info.json", json.dumps(info, indent=1))
     qwen = [{"video": s["video"], "conversations": [
-        {"from": "human", "value": "<video>\n" + text_of(s["messages"][0])},
-        {"from": "gpt", "value": text_of(s["messages"][1])}]} for s in chat]
+        {"from": "human", "value": "<video>\n" + text_of(turn(s, "user"))},
+        {"from": "gpt", "value": text_of(turn(s, "assistant"))}]} for s in chat]
     atomic_write_text(out / "qwen.json", json.dumps(qwen, ensure_ascii=False, indent=1))
     digest = hashlib.sha256(chat_text.encode("utf-8")).hexdigest()  # chat.jsonl bytes, as `mabench train` hashes
     manifest = {"version": CORPUS_VERSION, "samples": len(chat), "clips": len({s["clip"] for s in chat}),

@@ -126,7 +126,7 @@ def read_label_file(path: str | Path, subject_pattern: str | None = None,
         raise LabelsError(f"{path}: empty labels file")
     listed = is_list_format(text)
     unit = "line" if listed else "row"
-    range_hint = (f"not in {Path(label_names).name} ({min(names)}–{max(names)})" if names
+    range_hint = (f"not in {Path(label_names).name} ({min(names)}–{max(names)})" if names and label_names
                   else f"not a label index (0–{len(FINE_LABELS) - 1})")
 
     entries: list[tuple[int, str, str, str]] = []  # (line, clip, raw label, subject from a column)
@@ -192,7 +192,7 @@ def read_label_file(path: str | Path, subject_pattern: str | None = None,
     source = "column" if subject_key else "pattern" if rx else None
     # MA-52 names carry the subject; using it keeps the split subject-disjoint without any option.
     if source is None and rows and all(MA52_CLIP.fullmatch(Path(r.clip).stem) for r in rows):
-        rows = [replace(r, subject=MA52_CLIP.fullmatch(Path(r.clip).stem).group(1)) for r in rows]
+        rows = [replace(r, subject=m.group(1)) for r in rows if (m := MA52_CLIP.fullmatch(Path(r.clip).stem))]
         source = "MA-52 clip names"
     return LabelFile(rows, problems, "list" if listed else "csv",
                      str(label_names) if label_names is not None else "built-in", source)

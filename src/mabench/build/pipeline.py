@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mabench import __version__
+from mabench import __version__, defaults
 from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
 from mabench.build.corpus import export_corpus, samples, split_clips
 from mabench.build.labels import LabelRow, read_label_file
@@ -48,7 +48,7 @@ class BuildSettings:
     executor: str = "local"
     rewrite: str | None = None          # openai:NAME
     rewrite_base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str = defaults.API_KEY_ENV
     overlay: bool = False               # contact sheets in OUT/overlays
     audit: bool = False  # QC runs `mabench audit` (text-only blind baselines) and states the leak per task
 
@@ -94,8 +94,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         f"label indices: {labels.label_names}, subjects: {labels.subjects or 'none'})")
     # A list of 20K clips against a partial folder must not print 20K lines: the first few, then counts.
     where = f" (all in {out / 'build.json'})" if located else ""  # build.json is only written when something builds
-    for p in problems[:MAX_LOGGED]:
-        log(f"problem: {p}")
+    for problem in problems[:MAX_LOGGED]:
+        log(f"problem: {problem}")
     if len(problems) > MAX_LOGGED:
         log(f"problem: ... and {len(problems) - MAX_LOGGED} more rows that cannot be used{where}")
     if missing:
@@ -183,14 +183,14 @@ def _same_facts(a: Caption, b: Caption) -> bool:
 
 
 def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
-                api_key_env: str = "OPENAI_API_KEY") -> dict:
+                api_key_env: str = defaults.API_KEY_ENV) -> dict:
     """Answer the benchmark's closed questions `runs` times without frames (text only, sampled at
     temperature 0.7 with different seeds) through the eval runner; add the result to the QC report."""
     from mabench.build.qc import blind_hits
     from mabench.data import load_benchmark
-    from mabench.data.predictions import latest_by_qid, read_predictions
-    from mabench.evaluate.prompts import load_prompts
-    from mabench.evaluate.runner import EvalSettings, run_eval_blocking
+    from mabench.evaluation.api import evaluate
+    from mabench.evaluation.rundir import RunDir
+    from mabench.evaluation.runner import EvalSettings
     from mabench.models import GenerationConfig, make_backend
     from mabench.taxonomy import CLOSED_TASKS
 
@@ -204,8 +204,9 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
         backend = make_backend(f"blind:{name}", base_url, api_key_env)
         settings = EvalSettings(gen=GenerationConfig(temperature=0.7, seed=i))
 
-        run_eval_blocking(bench, backend, settings, out / "qc_blind" / f"run{i}", load_prompts(None), probe=True)
-        preds = latest_by_qid(read_predictions(out / "qc_blind" / f"run{i}" / "predictions.jsonl"))
+        run = RunDir(out / "qc_blind" / f"run{i}")
+        evaluate(bench, backend, run.path, settings=settings)  # default prompts, probed first
+        preds = run.predictions(None)
         answers.append({q: p.pred_answer for q, p in preds.items() if p.pred_answer})
     records = json.loads((out / "benchmark.json").read_text(encoding="utf-8"))
     rep = qc_report(records, blind_hits(records, answers))

@@ -35,7 +35,7 @@ def qc_report(records: list[dict], blind: dict[str, list[bool]] | None = None) -
     per_task = {t: len(by_task.get(t, [])) for t in TASK_ORDER}
     expected = {t: TASKS[t].per_clip for t in TASK_ORDER}
     short_clips = {c: 12 - len(qs) for c, qs in by_clip.items() if len(qs) < 12}
-    missing_by_task = Counter()
+    missing_by_task: Counter[str] = Counter()
     for qs in by_clip.values():
         have = Counter(q["task"] for q in qs)
         for t in TASK_ORDER:

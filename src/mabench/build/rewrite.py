@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from mabench import defaults
 from mabench.build.captions import Caption, check_rewrite
-from mabench.evaluate.runner import EvalSettings, ask_with_retries
 from mabench.models import make_backend
 from mabench.models.base import GenerationConfig, Request
+from mabench.models.retry import RetryPolicy, ask_with_retries
 
 REWRITE_SYSTEM = (
     "You are a caption rewriter for a video dataset. Rewrite the text in fluent, natural English with "
@@ -39,7 +40,7 @@ async def _rewrite_all(captions: list[Caption], spec: str, base_url: str | None,
     # text only: the rewriter sees the caption, never the video
     backend = make_backend(f"blind:{name}", base_url=base_url, api_key_env=api_key_env)
     await backend.probe()
-    settings = EvalSettings(max_retries=3)
+    settings = RetryPolicy(max_retries=3)
     sem = asyncio.Semaphore(concurrency)
     res = RewriteResult()
 
@@ -71,6 +72,7 @@ async def _rewrite_all(captions: list[Caption], spec: str, base_url: str | None,
 
 
 def rewrite_captions(captions: list[Caption], spec: str, base_url: str | None = None,
-                     api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8) -> RewriteResult:
+                     api_key_env: str = defaults.API_KEY_ENV,
+                     concurrency: int = defaults.REWRITE_CONCURRENCY) -> RewriteResult:
     """Rewrite the MADU and MARE texts of `captions` in place where the rewrite passes the fact check."""
     return asyncio.run(_rewrite_all(captions, spec, base_url, api_key_env, concurrency))

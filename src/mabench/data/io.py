@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mabench.data.records import Question, parse_options
+from mabench.data.records import Option, Question, parse_options
 from mabench.taxonomy import TASKS, AnswerType, canonical_task
 
 KNOWN_KEYS = {"video_name", "video", "task", "qid", "question", "answer"}
@@ -151,7 +151,9 @@ def repair_jsonl(path: str | Path, required: str | None = None) -> list[int]:
     path = Path(path)
     if not path.exists():
         return []
-    good, bad, lines = [], [], []
+    good: list[bytes] = []
+    bad: list[bytes] = []
+    lines: list[int] = []
     with open(path, "rb") as f:
         for i, raw in enumerate(f, 1):
             if not raw.strip():
@@ -259,7 +261,7 @@ def parse_record(rec: Any, where: str) -> Question:
     text = rec.get("question")
     if not isinstance(text, str) or not text.strip():
         raise bad("question", "missing; expected the question text")
-    options = ()
+    options: tuple[Option, ...] = ()
     if TASKS[task].letters:
         try:
             options = parse_options(task, text)

@@ -21,7 +21,7 @@ class Prediction:
     video: str | None = None
     raw_output: str | None = None
     pred_answer: str | None = None  # extracted closed answer, or the (think-stripped) open text
-    method: str | None = None  # how pred_answer was extracted (see mabench.evaluate.extract)
+    method: str | None = None  # how pred_answer was extracted (see mabench.evaluation.extract)
     reason: str | None = None  # why the extraction is invalid
     error: str | None = None  # the request failed (clip unreadable, server error...): wrong
     latency_s: float | None = None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from mabench import defaults
 from mabench.models.base import Backend, BackendError, EndpointError, GenerationConfig, Request, Response
 
 
-def make_backend(spec: str, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY",
+def make_backend(spec: str, base_url: str | None = None, api_key_env: str = defaults.API_KEY_ENV,
                  video_mode: str = "frames", key: str | None = None, seed: int = 0,
-                 timeout_s: float = 120.0, adapter: str | None = None, device: str | None = None,
+                 timeout_s: float = defaults.REQUEST_TIMEOUT_S, adapter: str | None = None, device: str | None = None,
                  dtype: str | None = None) -> Backend:
     """`openai:NAME`, `blind:NAME`, `hf:PATH_OR_ID` (needs the hf extra), `random`, `prior` (needs `key`)."""
     from mabench.models.baselines import PriorBackend, RandomBackend

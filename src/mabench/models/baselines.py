@@ -56,8 +56,7 @@ class PriorBackend:
         if not counts:
             raise ValueError(f"{key}: has no answers; the prior baseline needs a key with answers")
         self.prior = {
-            t: max(TASKS[t].choices, key=lambda a, c=c: (c[a], -TASKS[t].choices.index(a)))
-            for t, c in counts.items()
+            t: _most_frequent(TASKS[t].choices, c) for t, c in counts.items()
         }
 
     async def probe(self) -> None:
@@ -71,3 +70,8 @@ class PriorBackend:
 
     def describe(self) -> dict[str, Any]:
         return {"backend": "prior", "key": self.key, "prior": self.prior}
+
+
+def _most_frequent(choices: tuple[str, ...], counts: Counter) -> str:
+    """The most frequent answer; ties go to the earlier choice."""
+    return max(choices, key=lambda a: (counts[a], -choices.index(a)))

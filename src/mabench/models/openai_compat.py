@@ -18,12 +18,13 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletion
 
+from mabench import defaults
 from mabench.models.base import BackendError, EndpointError, Request, Response
 
-DEFAULT_API_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_API_KEY_ENV = defaults.API_KEY_ENV
 MEDIA_CACHE_CLIPS = 8  # clips whose encoded frames are kept (only the clips in flight are needed)
 _POST_TAKES_CONTENT = "content" in inspect.signature(openai.AsyncOpenAI.post).parameters
-DEFAULT_TIMEOUT_S = 120.0
+DEFAULT_TIMEOUT_S = defaults.REQUEST_TIMEOUT_S
 PROBE_TIMEOUT_S = 10.0
 VIDEO_MODES = ("frames", "video")
 # A 500 that comes back with the same message when the same request is asked again is the server

@@ -125,8 +125,9 @@ def video_inputs(frames: list[np.ndarray], timestamps: list[float], spec: VideoS
     while len(frames) % spec.temporal_patch_size:  # then pad by repeating the last frame
         frames.append(frames[-1])
         times.append(times[-1])
-    arr = np.stack([np.asarray(Image.fromarray(f).resize((rw, rh), Image.BICUBIC), dtype=np.float32)
-                    for f in frames])  # (T, H, W, C)
+    bicubic = Image.Resampling.BICUBIC
+    arr: np.ndarray = np.stack([np.asarray(Image.fromarray(f).resize((rw, rh), bicubic), dtype=np.float32)
+                                for f in frames])  # (T, H, W, C)
     arr = (arr / 255.0 - np.array(spec.image_mean, np.float32)) / np.array(spec.image_std, np.float32)
     arr = arr.transpose(0, 3, 1, 2)  # (T, C, H, W)
     p, m, tp = spec.patch_size, spec.merge_size, spec.temporal_patch_size

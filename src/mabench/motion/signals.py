@@ -41,7 +41,7 @@ class SignalSpec:
 
 # Image directions are as seen; a part's side is the subject's own (see `mabench.motion.skeleton`).
 SIGNALS: dict[str, SignalSpec] = {
-    "head_yaw": SignalSpec("head", "ear widths", "turns rightward", "turns leftward", 0.08),
+    "head_yaw": SignalSpec("head", "ear widths", "turns rightward", "turns leftward", 0.06),
     "head_pitch": SignalSpec("head", "ear widths", "tips upward", "tips downward", 0.08),
     "head_roll": SignalSpec("head", "degrees", "tilts rightward", "tilts leftward", 3.0),
     "trunk_lean": SignalSpec("torso", "degrees", "sways rightward", "sways leftward", 2.0),

@@ -18,9 +18,8 @@ from typing import Any
 import jinja2
 
 from mabench.data.io import Benchmark, atomic_write_text
-from mabench.data.predictions import latest_by_qid, read_predictions
-from mabench.evaluate.judge import latest_judgments, read_judgments
-from mabench.evaluate.metrics import is_correct
+from mabench.evaluation.metrics import is_correct
+from mabench.evaluation.rundir import RunDir
 from mabench.report.leaderboard import _cell, clip_labels, question_tags
 from mabench.report.stats import METRICS
 from mabench.taxonomy import TASK_ORDER
@@ -54,7 +53,7 @@ def _thumb_name(video_id: str, i: int) -> str:
 
 def write_thumbnails(bench: Benchmark, videos: Path, out: Path) -> dict[str, list[str]]:
     """A few small frames per clip; a clip that cannot be read simply has none."""
-    from mabench.evaluate.runner import resolve_clip
+    from mabench.evaluation.runner import resolve_clip
     from mabench.video.decode import VideoError, sample_frames
     from mabench.video.sampling import SamplingConfig
 
@@ -106,9 +105,10 @@ def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, lis
     labels = clip_labels(bench)
     per_run = []
     for p in run_paths:
-        preds = latest_by_qid(read_predictions(p / "predictions.jsonl"))
+        run = RunDir(p)
+        preds = run.predictions(None)
         judg: dict[str, dict] = {}
-        for (qid, _), row in latest_judgments(read_judgments(p / "judgments.jsonl")).items():
+        for (qid, _), row in run.judgments().items():
             judg.setdefault(qid, row)  # first judge's record; several judges are averaged in scores
         per_run.append((preds, judg, p.name))
     rows = []

@@ -12,11 +12,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mabench.data.io import Benchmark, load_benchmark
-from mabench.data.predictions import SCORING_FIELDS, Prediction, latest_by_qid, read_predictions
-from mabench.evaluate.judge import aggregate, read_judgments
-from mabench.evaluate.metrics import is_correct
-from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION
+from mabench.data.io import Benchmark, BenchmarkError, load_benchmark
+from mabench.data.predictions import Prediction
+from mabench.evaluation.metrics import Scores, is_correct
+from mabench.evaluation.results import score_run_dir
+from mabench.evaluation.rundir import RunDir
 from mabench.report.stats import (
     DEFAULT_BOOTSTRAP,
     METRICS,
@@ -26,10 +26,9 @@ from mabench.report.stats import (
     mcnemar_exact,
     paired_bootstrap,
     percentile_ci,
-    point_metrics,
     replicate_weights,
 )
-from mabench.taxonomy import BODY_PARTS, CLOSED_TASKS, FINE_TO_COARSE, OPEN_TASKS, PHASES
+from mabench.taxonomy import BODY_PARTS, CLOSED_TASKS, FINE_TO_COARSE, PHASES
 
 DIRECTIONS = ("upward", "downward", "leftward", "rightward", "forward", "backward", "toward", "away")
 
@@ -40,27 +39,55 @@ class Run:
     path: Path
     preds: dict[str, Prediction]
     judged: dict[str, dict[str, float]] | None
+    scores: Scores | None = None  # exactly what scores.json holds: the leaderboard's point values
     table: ClipTable | None = None
     values: dict[str, float] = field(default_factory=dict)
     cis: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def load_run(path: Path, bench: Benchmark) -> Run:
-    if not (path / "predictions.jsonl").exists():
+    run = RunDir(path)
+    if not run.predictions_path.exists():
         raise FileNotFoundError(f"{path}: no predictions.jsonl; is this a `mabench eval` run directory?")
-    preds = latest_by_qid(read_predictions(path / "predictions.jsonl", SCORING_FIELDS))
-    if not preds:  # a leaderboard row of zeros would look like a measured result
+    scored = score_run_dir(run, bench)
+    if not scored.preds:  # a leaderboard row of zeros would look like a measured result
         raise ValueError(f"{path / 'predictions.jsonl'} holds no answers; run (or resume) `mabench eval ... "
                          f"--out {path}` first")
-    rows = [r for r in read_judgments(path / "judgments.jsonl") if r.get("prompt_version") == JUDGE_PROMPT_VERSION]
-    judged = aggregate(rows, [q.qid for q in bench if q.task in OPEN_TASKS]).scores if rows else None
-    return Run(path.name, path, preds, judged)
+    return Run(path.name, path, scored.preds, scored.judged, scored.scores)
 
 
 def run_benchmark(path: Path) -> Path:
-    from mabench.evaluate.results import run_benchmark_path
+    return RunDir(path).benchmark_path()
 
-    return run_benchmark_path(path)
+
+def _questions(bench: Benchmark) -> dict[str, tuple[str, str, str]]:
+    return {q.qid: (q.video_id, q.task, q.question) for q in bench}
+
+
+def check_same_benchmark(run_paths: list[Path], key: Path | None, bench: Benchmark) -> None:
+    """Refuse runs made on different benchmarks: one key would score them wrongly (qids collide
+    across benchmarks) and paired tests between them would mean nothing.
+
+    Runs whose config.json records the same benchmark sha256 pass. Different files pass only with
+    --key and only when each run's own benchmark asks the key's questions (a questions-only file
+    and the same questions with answers)."""
+    shas = {p: RunDir(p).benchmark_sha256() for p in run_paths}
+    if len({s for s in shas.values() if s}) <= 1:
+        return
+    listing = ", ".join(f"{p.name}: {(s or 'unknown')[:12]}" for p, s in shas.items())
+    if key is None:
+        raise ValueError(f"the runs were made on different benchmark files ({listing}); report each benchmark's "
+                         "runs separately, or pass --key KEY if they ask the same questions")
+    ref = _questions(bench)
+    for p in run_paths:
+        try:
+            own = _questions(RunDir(p).benchmark())
+        except BenchmarkError:
+            raise ValueError(f"the runs were made on different benchmark files ({listing}) and {p.name}'s "
+                             "is not readable to compare with --key; report the runs separately") from None
+        if any(ref.get(qid) != v for qid, v in own.items()):
+            raise ValueError(f"the runs were made on different benchmarks ({listing}): {p.name} asks questions "
+                             f"that are not {key}'s; report each benchmark's runs separately")
 
 
 def paper_rows() -> list[dict[str, Any]]:
@@ -143,10 +170,11 @@ def confusion(bench: Benchmark, run: Run, task: str) -> dict[str, Counter]:
 def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = DEFAULT_BOOTSTRAP,
                  seed: int = 0, audit: Path | None = None) -> dict[str, Any]:
     """The report dict; with `audit` (a `mabench audit` folder) also the text-solvable / needs-the-video split."""
-    key = key or run_benchmark(run_paths[0])
-    bench = load_benchmark(key)
+    bench = load_benchmark(key or run_benchmark(run_paths[0]))
     if not bench.has_answers:
-        raise ValueError(f"{key}: has no answers; pass a key with answers (--key)")
+        raise ValueError(f"{key or bench.path}: has no answers; pass a key with answers (--key)")
+    check_same_benchmark(run_paths, key, bench)
+    key = key or bench.path
     runs = [load_run(p, bench) for p in run_paths]
     names = Counter(r.name for r in runs)
     for r in runs:  # two runs called "run" in different folders stay apart
@@ -156,9 +184,12 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
     for r in runs:
         r.table = clip_table(bench, r.preds, r.judged)
         have_open = r.judged is not None
-        r.values = point_metrics(r.table, have_open)
+        # point values: the run's Scores (scores.json); CIs only where a point value exists, so a
+        # half-judged or unfinished run shows no final score here either
+        assert r.scores is not None
+        r.values = {m: v for m, v in r.scores.columns().items() if v is not None}
         boots = bootstrap_metrics(r.table, weights, have_open)
-        r.cis = {m: percentile_ci(v) for m, v in boots.items()}
+        r.cis = {m: percentile_ci(v) for m, v in boots.items() if m in r.values}
     report: dict[str, Any] = {
         "benchmark": {"path": str(key), "sha256": bench.sha256, "questions": len(bench), "clips": len(bench.videos)},
         "bootstrap": {"replicates": n_boot, "seed": seed, "level": 0.95, "unit": "clip"},
@@ -174,8 +205,11 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
         for j in range(i + 1, len(runs)):
             a, b = runs[i], runs[j]
             have_open = a.judged is not None and b.judged is not None
-            comp = {"a": a.name, "b": b.name, "bootstrap": [vars(p) for p in
-                                                            paired_bootstrap(a.table, b.table, weights, have_open)],
+            both = set(a.values) & set(b.values)
+            assert a.table is not None and b.table is not None
+            comp: dict[str, Any] = {"a": a.name, "b": b.name,
+                    "bootstrap": [vars(p) for p in paired_bootstrap(a.table, b.table, weights, have_open)
+                                  if p.metric in both],
                     "mcnemar": {}}
             for t in CLOSED_TASKS:
                 qs = [q for q in bench if q.task == t]

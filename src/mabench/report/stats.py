@@ -14,8 +14,8 @@ import numpy as np
 
 from mabench.data.io import Benchmark
 from mabench.data.predictions import Prediction
-from mabench.evaluate.metrics import is_correct
-from mabench.taxonomy import CLOSED_TASKS, OPEN_DIMENSIONS, OPEN_TASKS, OPEN_TO_PERCENT
+from mabench.evaluation.metrics import is_correct, summary_metrics
+from mabench.taxonomy import CLOSED_TASKS, OPEN_DIMENSIONS, OPEN_TASKS
 
 DEFAULT_BOOTSTRAP = 2000
 CI_LEVEL = 0.95
@@ -59,21 +59,12 @@ def clip_table(bench: Benchmark, preds: Mapping[str, Prediction],
 
 
 def _metrics_from_sums(correct, total, dim_sum, dim_n, have_open: bool) -> dict[str, np.ndarray]:
-    """Metric arrays (one value per replicate) from weighted sums, shapes (B, 6)."""
+    """Metric arrays (one value per replicate) from weighted sums, shapes (B, 6): per-replicate
+    accuracies and dimension means, then the same formula as scores.json (`summary_metrics`)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         acc = 100.0 * correct / total
-        out = {t: acc[:, j] for j, t in enumerate(CLOSED_TASKS)}
-        out["closed AVG"] = acc.mean(axis=1)
-        if have_open:
-            dims = dim_sum / dim_n
-            k = 0
-            for t in OPEN_TASKS:
-                for d in OPEN_DIMENSIONS[t]:
-                    out[f"{t} {d}"] = dims[:, k]
-                    k += 1
-            out["open AVG"] = dims.mean(axis=1)
-            out["final"] = (acc.sum(axis=1) + OPEN_TO_PERCENT * dims.sum(axis=1)) / 12
-    return out
+        dims = dim_sum / dim_n if have_open else None
+    return summary_metrics(acc, dims)
 
 
 def replicate_weights(n_clips: int, n_boot: int = DEFAULT_BOOTSTRAP, seed: int = 0) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from mabench.evaluate.metrics import Scores
+from mabench.evaluation.metrics import Scores
 
 
 def fmt(v: float | None, digits: int = 2) -> str:

@@ -22,6 +22,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mabench import defaults
 from mabench.models.hf import HF_INSTALL, collate, encode_chat, require_hf
 from mabench.models.qwen_vl import VIDEO_PAD, VideoSpec, decode_jpegs, video_inputs
 from mabench.video import SamplingConfig, sample_frames
@@ -48,7 +49,7 @@ class TrainSettings:
     batch_size: int = 1
     grad_accum: int = 1
     num_frames: int = 8
-    max_side: int = 448
+    max_side: int = defaults.TRAIN_MAX_SIDE
     gradient_checkpointing: bool = True
     save_steps: int = 200
     logging_steps: int = 10
@@ -74,6 +75,10 @@ def load_corpus(corpus: str | Path) -> tuple[list[dict], str, Path]:
             raise CorpusError(f"{path} line {n}: not JSON ({e.msg})") from e
         where = f"{path} line {n} (id {rec.get('id', '?')})"
         msgs = rec.get("messages") or []
+        system = None
+        if msgs and msgs[0].get("role") == "system":  # the eval system prompt (corpus v2)
+            system = msgs[0].get("content")
+            msgs = msgs[1:]
         if len(msgs) < 2 or msgs[0].get("role") != "user" or msgs[-1].get("role") != "assistant":
             raise CorpusError(f"{where}: needs a user turn then an assistant turn")
         content = msgs[0].get("content")
@@ -90,7 +95,7 @@ def load_corpus(corpus: str | Path) -> tuple[list[dict], str, Path]:
         if not answer.strip():
             raise CorpusError(f"{where}: empty assistant answer")
         records.append({"id": rec.get("id", str(n)), "video": str(video), "question": "\n".join(texts),
-                        "answer": answer})
+                        "answer": answer, "system": system if isinstance(system, str) and system else None})
     if not records:
         raise CorpusError(f"{path}: no records")
     return records, hashlib.sha256(data).hexdigest(), path
@@ -113,7 +118,9 @@ class VideoCollator:
     def encode(self, rec: dict):
         frames, times = self.frames(rec["video"])
         v = video_inputs(frames, times, self.spec)
-        messages = [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": rec["question"]}]}]
+        # the same turn the hf backend sends at eval time (models.hf: system as plain text, then the user)
+        messages = ([{"role": "system", "content": rec["system"]}] if rec.get("system") else []) + \
+            [{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": rec["question"]}]}]
         return encode_chat(self.tokenizer, self.spec, messages, v, add_generation_prompt=True, answer=rec["answer"])
 
     def __call__(self, features: list[dict]) -> dict:

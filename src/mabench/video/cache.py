@@ -20,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from mabench import defaults
 from mabench.data.io import atomic_write_text
 from mabench.video.decode import SampledFrames, VideoError, sample_frames
 from mabench.video.sampling import SamplingConfig
 
-DEFAULT_MEMORY_MB = 16  # ~80 clips of 8 frames at 640 px; only the few clips in flight are needed
+DEFAULT_MEMORY_MB = defaults.FRAME_CACHE_MB  # ~80 clips of 8 frames at 640 px; only the few clips in flight are needed
 DISK_FORMAT = 1
 
 

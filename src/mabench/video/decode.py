@@ -35,12 +35,13 @@ class SampledFrames:
         return {"count": len(self.timestamps), "timestamps": [round(t, 3) for t in self.timestamps]}
 
 
-def _frame_times(container: av.container.InputContainer, stream) -> list[int | None]:
+def _frame_times(container: av.container.InputContainer, stream) -> list[int]:
     """Presentation timestamps of every frame, from the packets alone (no decoding)."""
     pts = [p.pts for p in container.demux(stream) if p.size > 0]
-    if any(p is None for p in pts):
+    known = [p for p in pts if p is not None]
+    if len(known) < len(pts):
         return []
-    return sorted(pts)
+    return sorted(known)
 
 
 def sample_frames(path: str | Path, cfg: SamplingConfig) -> SampledFrames:

@@ -11,9 +11,12 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from mabench import defaults
+
 DEFAULT_STRATEGY = "uniform"
 DEFAULT_NUM_FRAMES = 8  # the paper's best trade-off
-# `fps` strategy (Qwen-VL style): a rate, clamped to [min, max], rounded to an even count.
+# `fps` strategy: qwen-vl-utils' `smart_nframes` - a rate, clamped to [min, max] and to the clip's
+# frames, rounded DOWN to a multiple of FRAME_FACTOR.
 DEFAULT_FPS = 2.0
 FPS_MIN_FRAMES = 4
 FPS_MAX_FRAMES = 32
@@ -22,8 +25,8 @@ FRAME_FACTOR = 2
 KIT_FPS = 3.0
 KIT_MAX_FRAMES = 8
 # Image size and encoding.
-DEFAULT_MAX_SIDE = 640
-DEFAULT_MAX_PIXELS = 640 * 480
+DEFAULT_MAX_SIDE = defaults.EVAL_MAX_SIDE
+DEFAULT_MAX_PIXELS = defaults.EVAL_MAX_PIXELS
 DEFAULT_JPEG_QUALITY = 85
 
 STRATEGIES = ("uniform", "fps", "kit")
@@ -53,8 +56,27 @@ class SamplingConfig:
         return ",".join(f"{k}={v}" for k, v in asdict(self).items())
 
 
-def _round_even(n: float, factor: int = FRAME_FACTOR) -> int:
-    return max(factor, int(round(n / factor)) * factor)
+def ceil_by_factor(number: float, factor: int = FRAME_FACTOR) -> int:
+    return math.ceil(number / factor) * factor
+
+
+def floor_by_factor(number: float, factor: int = FRAME_FACTOR) -> int:
+    return math.floor(number / factor) * factor
+
+
+def smart_nframes(total_frames: int, video_fps: float, fps: float = DEFAULT_FPS, min_frames: int = FPS_MIN_FRAMES,
+                  max_frames: int = FPS_MAX_FRAMES) -> int:
+    """Frames to sample at `fps`, as qwen-vl-utils' `smart_nframes` counts them (the rule Qwen-VL was
+    trained with): clamp to [min, max] and to the clip, then round DOWN to a multiple of FRAME_FACTOR.
+
+    >>> smart_nframes(73, 25.0)  # 2.92 s at 2 fps = 5.84 frames -> 4 (rounding to nearest would give 6)
+    4
+    """
+    min_f = ceil_by_factor(min_frames)
+    max_f = floor_by_factor(min(max_frames, total_frames))
+    n = total_frames / video_fps * fps
+    n = min(min(max(n, min_f), max_f), total_frames)
+    return floor_by_factor(n)
 
 
 def select_indices(timestamps: list[float], cfg: SamplingConfig) -> list[int]:
@@ -67,12 +89,13 @@ def select_indices(timestamps: list[float], cfg: SamplingConfig) -> list[int]:
         return sorted(set(np.linspace(0, n - 1, k).round().astype(int).tolist()))
     duration = timestamps[-1] - timestamps[0]
     if cfg.strategy == "fps":
-        # Qwen's rule: frames = duration x fps, clamped, rounded to an even count, <= available
-        want = (duration + _frame_step(timestamps)) * cfg.fps
-        k = min(max(want, cfg.min_frames), cfg.max_frames)
-        k = _round_even(k)
-        if k > n:
-            k = n if n < FRAME_FACTOR else (n // FRAME_FACTOR) * FRAME_FACTOR
+        # qwen-vl-utils' rule; its clip length (frames / fps) is the span of our timestamps plus one frame
+        if n < FRAME_FACTOR:
+            return list(range(n))  # qwen-vl-utils refuses such a clip; one frame is all there is
+        step = _frame_step(timestamps)
+        # the container's rate, as qwen-vl-utils reads it; rounded so 1 / (1 / 30) is 30, not 30.000000000000004
+        video_fps = round(1.0 / step, 6) if step > 0 else cfg.fps
+        k = smart_nframes(n, video_fps, cfg.fps, cfg.min_frames, cfg.max_frames)
         return sorted(set(np.linspace(0, n - 1, k).round().astype(int).tolist()))
     # kit: one frame every 1/3 s from the first frame, at most 8
     ts = np.asarray(timestamps) - timestamps[0]

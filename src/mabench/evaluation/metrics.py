@@ -16,9 +16,11 @@ from dataclasses import asdict, dataclass, field
 from statistics import fmean
 from typing import Any
 
+import numpy as np
+
 from mabench.data.io import Benchmark
 from mabench.data.predictions import Prediction
-from mabench.evaluate.extract import extract
+from mabench.evaluation.extract import extract
 from mabench.taxonomy import (
     CLOSED_TASKS,
     OPEN_DIMENSIONS,
@@ -116,11 +118,39 @@ class Scores:
         return cols
 
 
+OPEN_COLUMNS: tuple[str, ...] = tuple(f"{t} {d}" for t in OPEN_TASKS for d in OPEN_DIMENSIONS[t])
+
+
+def summary_metrics(acc: np.ndarray, dims: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The one formula behind every score mabench prints: the 6 closed accuracies (percent) and
+    the 6 open dimension means (0-5) -> every leaderboard column, one value per row.
+
+    Rows are one run (shape (1, 6)) or bootstrap replicates (B, 6); scores.json, the leaderboard,
+    the HTML report and `mabench score` all go through here, so they cannot disagree.
+
+    >>> m = summary_metrics(np.array([[50.0] * 6]), np.array([[2.5] * 6]))
+    >>> float(m["closed AVG"][0]), float(m["open AVG"][0]), float(m["final"][0])
+    (50.0, 2.5, 50.0)
+    """
+    acc = np.asarray(acc, dtype=float)
+    out = {t: acc[:, j] for j, t in enumerate(CLOSED_TASKS)}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["closed AVG"] = acc.mean(axis=1)
+        if dims is not None:
+            dims = np.asarray(dims, dtype=float)
+            out.update({c: dims[:, k] for k, c in enumerate(OPEN_COLUMNS)})
+            out["open AVG"] = dims.mean(axis=1)
+            # final: the mean of the 12 numbers on a 0-100 scale (not a hard-coded /12: the counts come
+            # from the task table)
+            out["final"] = np.concatenate([acc, OPEN_TO_PERCENT * dims], axis=1).mean(axis=1)
+    return out
+
+
 def final_score(accuracies: Mapping[str, float], dim_means: Mapping[str, Mapping[str, float]]) -> float:
     """Mean of the 6 closed accuracies (percent) and the 6 open dimension means x 20."""
-    parts = [accuracies[t] for t in CLOSED_TASKS]
-    parts += [dim_means[t][d] * OPEN_TO_PERCENT for t in OPEN_TASKS for d in OPEN_DIMENSIONS[t]]
-    return fmean(parts)
+    acc = np.array([[accuracies[t] for t in CLOSED_TASKS]])
+    dims = np.array([[dim_means[t][d] for t in OPEN_TASKS for d in OPEN_DIMENSIONS[t]]])
+    return float(summary_metrics(acc, dims)["final"][0])
 
 
 def is_correct(pred: Prediction | None, answer: str | None) -> bool:
@@ -196,28 +226,35 @@ def score(
 
     s = Scores(tasks={t: tasks[t] for t in TASK_ORDER if t in tasks}, notes=notes)
     s.partial = bool(unjudged) or (missing > 0 and not missing_is_wrong)
+    open_dims = {t: d for t in OPEN_TASKS if t in tasks and (d := tasks[t].dims)}
+    have_dims = len(open_dims) == len(OPEN_TASKS)
     if all(t in tasks for t in CLOSED_TASKS):
-        s.closed_avg = fmean(tasks[t].accuracy for t in CLOSED_TASKS)
-    have_dims = all(t in tasks and tasks[t].dims for t in OPEN_TASKS)
-    if have_dims:
-        s.open_avg = fmean(v for t in OPEN_TASKS for v in tasks[t].dims.values())
-    perceptual = [tasks[t].accuracy for t in CLOSED_TASKS if TASKS[t].tier == TIERS[0] and t in tasks]
-    relational = [tasks[t].accuracy for t in CLOSED_TASKS if TASKS[t].tier == TIERS[1] and t in tasks]
+        acc = np.array([[tasks[t].accuracy for t in CLOSED_TASKS]], dtype=float)
+        dims = np.array([[open_dims[t][d] for t in OPEN_TASKS for d in OPEN_DIMENSIONS[t]]]) if have_dims else None
+        summary = summary_metrics(acc, dims)
+        s.closed_avg = float(summary["closed AVG"][0])
+        if dims is not None:
+            s.open_avg = float(summary["open AVG"][0])
+            if not s.partial:
+                s.final = float(summary["final"][0])
+    elif have_dims:
+        s.open_avg = fmean(v for d in open_dims.values() for v in d.values())
+    perceptual = [a for t in CLOSED_TASKS if TASKS[t].tier == TIERS[0] and t in tasks
+                  and (a := tasks[t].accuracy) is not None]
+    relational = [a for t in CLOSED_TASKS if TASKS[t].tier == TIERS[1] and t in tasks
+                  and (a := tasks[t].accuracy) is not None]
     s.tiers = {
         TIERS[0]: fmean(perceptual) if perceptual else None,
         TIERS[1]: fmean(relational) if relational else None,
         TIERS[2]: s.open_avg * OPEN_TO_PERCENT if s.open_avg is not None else None,
     }
     s.mare_labels = mare_label_accuracy(bench, preds)
-    if s.closed_avg is not None and have_dims and not s.partial:
-        s.final = final_score({t: tasks[t].accuracy for t in CLOSED_TASKS},
-                              {t: tasks[t].dims for t in OPEN_TASKS})
     return s
 
 
 def mare_label_accuracy(bench: Benchmark, preds: Mapping[str, Prediction]) -> LabelAccuracy | None:
     """Coarse and fine label accuracy of MARE answers over every MARE question with a reference."""
-    from mabench.evaluate.labels import parse_mare_labels
+    from mabench.evaluation.labels import parse_mare_labels
 
     questions = [q for q in bench if q.task == "MARE" and q.answer]
     if not questions:

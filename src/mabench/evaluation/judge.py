@@ -18,16 +18,17 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from mabench import defaults
 from mabench.data.io import Benchmark, BenchmarkError, iter_jsonl
 from mabench.data.predictions import Prediction, append_jsonl
-from mabench.evaluate.extract import strip_think
-from mabench.evaluate.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
-from mabench.evaluate.runner import EvalSettings, ask_with_retries
+from mabench.evaluation.extract import strip_think
+from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
 from mabench.models.base import Backend, GenerationConfig, Request
+from mabench.models.retry import RetrySettings, ask_with_retries
 from mabench.taxonomy import JUDGE_SCALE_MAX, OPEN_TASKS
 
 DIMS = ("L1", "L2", "L3")
@@ -204,10 +205,13 @@ def aggregate(rows: Iterable[Mapping[str, Any]], qids: Iterable[str], judges: li
     latest = latest_judgments(rows)
     if judges is None:
         judges = sorted({j for _, j in latest})
-    scores, failed, missing = {}, [], []
+    scores: dict[str, dict[str, float]] = {}
+    failed: list[str] = []
+    missing: list[str] = []
     for qid in qids:
-        per = [latest.get((qid, j)) for j in judges]
-        if any(r is None for r in per) or not judges:
+        found = [latest.get((qid, j)) for j in judges]
+        per = [r for r in found if r is not None]
+        if len(per) < len(found) or not judges:
             missing.append(qid)
         elif any(r.get("scores") is None for r in per):
             failed.append(qid)
@@ -232,8 +236,8 @@ def agreement(rows: Iterable[Mapping[str, Any]], judges: list[str]) -> dict[str,
                 col = []
                 for j in judges:
                     r = latest.get((qid, j))
-                    ok = r and r.get("scores") and r.get("task") == task
-                    col.append(r["scores"][dim] if ok else np.nan)
+                    ok = r is not None and r.get("scores") and r.get("task") == task
+                    col.append(r["scores"][dim] if r is not None and ok else np.nan)
                 if sum(not np.isnan(v) for v in col) >= 2:
                     cols.append(col)
             if not cols:
@@ -267,6 +271,23 @@ def load_judgment_scores(path: str | Path, qids: Iterable[str]) -> Aggregate:
 # --- the judge run ------------------------------------------------------------------------------
 
 
+class JudgeSettings(RetrySettings, Protocol):
+    """Retries, timeouts and how many judge calls go out at once (the CLI passes its EvalSettings)."""
+
+    @property
+    def concurrency(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class JudgePolicy:
+    """`JudgeSettings` for callers without an eval run (the Python API's default)."""
+
+    concurrency: int = defaults.JUDGE_CONCURRENCY
+    max_retries: int = defaults.MAX_RETRIES
+    backoff_base_s: float = defaults.BACKOFF_BASE_S
+    request_timeout_s: float = defaults.REQUEST_TIMEOUT_S
+
+
 @dataclass
 class JudgeResult:
     judged: int  # calls made this time
@@ -277,7 +298,7 @@ class JudgeResult:
 
 
 async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: dict[str, Backend],
-                    out: Path, settings: EvalSettings, cache: JudgeCache | None = None,
+                    out: Path, settings: JudgeSettings, cache: JudgeCache | None = None,
                     parse_retries: int = DEFAULT_PARSE_RETRIES, retry_errors: bool = False,
                     on_progress=None) -> JudgeResult:
     """Judge every MADU/MARE prediction by every judge; append to `out` (judgments.jsonl).
@@ -327,7 +348,7 @@ async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: d
     return res
 
 
-async def _judge_one(q, name: str, backend: Backend, text: str, settings: EvalSettings,
+async def _judge_one(q, name: str, backend: Backend, text: str, settings: RetrySettings,
                      cache: JudgeCache | None, parse_retries: int) -> Judgment:
     j = Judgment(q.qid, q.task, name, pred_sha=sha(text))
     if not text:

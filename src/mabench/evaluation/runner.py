@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from mabench import __version__
+from mabench import __version__, defaults
 from mabench.data.io import Benchmark, repair_torn_tail, write_json
 from mabench.data.predictions import (
     SCORING_FIELDS,
@@ -34,27 +33,29 @@ from mabench.data.predictions import (
     write_submission,
 )
 from mabench.data.records import VIDEO_SUFFIXES, Question
-from mabench.evaluate.extract import extract
-from mabench.evaluate.metrics import Scores
-from mabench.evaluate.prompts import prompts_hash
-from mabench.models.base import Backend, BackendError, GenerationConfig, Request
+from mabench.evaluation.extract import extract
+from mabench.evaluation.metrics import Scores
+from mabench.evaluation.prompts import prompts_hash
+from mabench.evaluation.results import failed_clips, score_run
+from mabench.evaluation.rundir import CONFIG, PREDICTIONS, SCORES, SUBMISSION, RunDir
+from mabench.evaluation.tasks import task
+from mabench.models.base import Backend, GenerationConfig, Request
+from mabench.models.retry import ask_until_done
 from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
 from mabench.video.decode import VideoError
 from mabench.video.sampling import SamplingConfig
 
-DEFAULT_CONCURRENCY = 16
-DEFAULT_MAX_RETRIES = 4
-BACKOFF_BASE_S = 1.0
-BACKOFF_MAX_S = 30.0
-RETRY_AFTER_MAX_S = 120.0
+DEFAULT_CONCURRENCY = defaults.CONCURRENCY
+DEFAULT_MAX_RETRIES = defaults.MAX_RETRIES
+BACKOFF_BASE_S = defaults.BACKOFF_BASE_S
 # Clips decoded ahead of the workers, so a clip's decode overlaps the previous clips' requests
 # instead of stalling the workers that reach it first.
 PREFETCH_CLIPS = 3
 # This many questions in a row that could not reach the server stop the run: the server is gone,
 # and asking the rest would only record thousands of failures.
-DEFAULT_MAX_CONNECTION_FAILURES = 20
+DEFAULT_MAX_CONNECTION_FAILURES = defaults.MAX_CONNECTION_FAILURES
 # Raw model output kept per answer; a runaway reply (10 MB of repetition) must not fill the disk.
-DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024
+DEFAULT_MAX_OUTPUT_BYTES = defaults.MAX_OUTPUT_BYTES
 # More than this share of the benchmark's clips missing from --videos means the wrong folder.
 MAX_MISSING_CLIP_SHARE = 0.5
 
@@ -75,7 +76,7 @@ class EvalSettings:
     concurrency: int = DEFAULT_CONCURRENCY
     max_retries: int = DEFAULT_MAX_RETRIES
     backoff_base_s: float = BACKOFF_BASE_S
-    request_timeout_s: float = 120.0
+    request_timeout_s: float = defaults.REQUEST_TIMEOUT_S
     cache_mb: float = DEFAULT_MEMORY_MB
     disk_cache: Path | None = None
     max_connection_failures: int = DEFAULT_MAX_CONNECTION_FAILURES  # 0: never stop
@@ -170,7 +171,7 @@ _IDENTITY = (("benchmark", "sha256"), ("model", "backend"), ("model", "model"), 
              ("model", "seed"), ("model", "prior"), ("sampling",), ("generation",), ("prompts_hash",))
 
 
-def _get(d: dict, path: tuple[str, ...]) -> Any:
+def _get(d: Any, path: tuple[str, ...]) -> Any:
     for k in path:
         d = d.get(k) if isinstance(d, dict) else None
     return d
@@ -187,7 +188,8 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    cfg_path = out / "config.json"
+    run = RunDir(out)
+    cfg_path = run.config_path
     if cfg_path.exists():
         try:
             old = json.loads(cfg_path.read_text())
@@ -200,42 +202,23 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
                 "use another --out, or --force to set the old answers aside and start again")
         if diffs and force:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            for name in ("predictions.jsonl", "scores.json", "submission.json", "config.json"):
+            for name in (PREDICTIONS, SCORES, SUBMISSION, CONFIG):
                 if (out / name).exists():
                     (out / name).rename(out / f"{name}.{stamp}.bak")
     write_json(cfg_path, config)
-    repair_torn_tail(out / "predictions.jsonl")
+    repair_torn_tail(run.predictions_path)
 
 
 # --- the run ------------------------------------------------------------------------------------
 
 
-async def ask_with_retries(backend: Backend, req: Request, settings: EvalSettings) -> tuple[Any, str | None, int]:
-    """(response or None, error or None, attempts)."""
-    resp, err, attempts = await ask_until_done(backend, req, settings)
-    return resp, None if err is None else str(err), attempts
-
-
-async def ask_until_done(backend: Backend, req: Request,
-                         settings: EvalSettings) -> tuple[Any, BackendError | None, int]:
-    """(response or None, the last error or None, attempts): the error keeps its `kind`."""
-    err = BackendError("no attempt")
-    for attempt in range(settings.max_retries + 1):
-        try:
-            resp = await asyncio.wait_for(backend.generate(req), settings.request_timeout_s + 5)
-            return resp, None, attempt + 1
-        except asyncio.TimeoutError:
-            err = BackendError(f"timed out after {settings.request_timeout_s:.0f} s", retryable=True, kind="timeout")
-        except BackendError as e:
-            err = e
-        if not err.retryable or attempt == settings.max_retries:
-            break
-        if err.retry_after is not None:
-            delay = min(err.retry_after, RETRY_AFTER_MAX_S)
-        else:
-            delay = min(BACKOFF_MAX_S, settings.backoff_base_s * 2 ** attempt) * (0.5 + random.random())
-        await asyncio.sleep(delay)
-    return None, err, attempt + 1
+def make_request(q: Question, prompts: dict[str, str], frames: Any = None, clip_path: Path | None = None,
+                 gen: GenerationConfig | None = None) -> Request:
+    """The request eval sends for `q`: its system prompt and user text come from the task registry,
+    the same turn the training corpus is made of (`mabench.evaluation.tasks.Task.turn`)."""
+    system, user = task(q.task).turn(q.question, prompts)
+    return Request(q.qid, q.task, system, user, q.spec.choices, frames, clip_path,
+                   gen if gen is not None else GenerationConfig())
 
 
 def cap_text(text: str | None, max_bytes: int) -> tuple[str | None, int | None]:
@@ -248,34 +231,33 @@ def cap_text(text: str | None, max_bytes: int) -> tuple[str | None, int | None]:
     return data[:max_bytes].decode("utf-8", errors="ignore"), len(data)
 
 
-def run_eval_blocking(bench: Benchmark, backend: Backend, settings: EvalSettings, out: Path,
-                      prompts: dict[str, str], probe: bool = False, **kw: Any) -> RunResult:
-    """`run_eval` from synchronous code (the demo, QC's blind check): its own event loop, an optional
-    probe first, and the backend closed afterwards whatever happens."""
-    async def go() -> RunResult:
-        try:
-            if probe:
-                await backend.probe()
-            return await run_eval(bench, backend, settings, out, prompts, **kw)
-        finally:
-            await backend.aclose()
-
-    return asyncio.run(go())
-
-
 async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, out: Path,
                    prompts: dict[str, str], *, force: bool = False, retry_errors: bool = False,
                    selection: dict[str, Any] | None = None,
                    on_progress: Callable[[int, int, int], None] | None = None,
                    on_start: Callable[[int, int], None] | None = None) -> RunResult:
-    """Answer every question of `bench` not yet answered in `out`, then score and export."""
+    """Answer every question of `bench` not yet answered in `out`, then score and export.
+
+    Holds the run directory's lock throughout: a second `mabench eval` on the same `out` is refused
+    (`RunLocked`) instead of asking every question again beside this one."""
     t_start = time.perf_counter()
     if (backend.needs_frames or backend.video_mode == "video") and settings.videos is not None \
             and not settings.allow_missing:
         check_clips(bench, settings.videos)  # before the run dir is touched: nothing looks like a run
+    with RunDir(out).lock("mabench eval"):
+        return await _run_eval_locked(bench, backend, settings, out, prompts, t_start, force=force,
+                                      retry_errors=retry_errors, selection=selection, on_progress=on_progress,
+                                      on_start=on_start)
+
+
+async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSettings, out: Path,
+                           prompts: dict[str, str], t_start: float, *, force: bool, retry_errors: bool,
+                           selection: dict[str, Any] | None,
+                           on_progress: Callable[[int, int, int], None] | None,
+                           on_start: Callable[[int, int], None] | None) -> RunResult:
     config = build_config(bench, backend, settings, prompts, selection or {})
     prepare_run_dir(out, config, force)
-    preds_path = out / "predictions.jsonl"
+    preds_path = RunDir(out).predictions_path
     done = latest_by_qid(read_predictions(preds_path, ("qid", "error")))
     todo = [q for q in bench if q.qid not in done or (retry_errors and done[q.qid].error is not None)]
     skipped = len(bench) - len(todo)
@@ -290,7 +272,7 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     queue: asyncio.Queue[Question] = asyncio.Queue()
     for q in ordered:
         queue.put_nowait(q)
-    counters = {"done": 0, "errors": 0, "unreachable": 0}  # unreachable: connection failures in a row
+    counters: dict[str, Any] = {"done": 0, "errors": 0, "unreachable": 0}  # unreachable: connection failures in a row
     stop = asyncio.Event()
     clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
     remaining = Counter(q.video_id for q in todo)  # questions left per clip, for the prefetch window
@@ -335,15 +317,14 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
                         raise VideoError(f"{clip_path}: clip not found")
             except VideoError as err:
                 return Prediction(q.qid, q.task, q.video, error=f"clip: {err}")
-            req = Request(q.qid, q.task, prompts.get(q.task, ""), q.question, q.spec.choices, frames,
-                          clip_path, settings.gen)
+            req = make_request(q, prompts, frames, clip_path, settings.gen)
             resp, error, attempts = await ask_until_done(backend, req, settings)
             pred = Prediction(q.qid, q.task, q.video, frames=frames.summary() if frames else None)
             if attempts > 1:
                 pred.extra["attempts"] = attempts
             if resp is None:
                 pred.error = str(error)
-                pred.extra["error_kind"] = error.kind
+                pred.extra["error_kind"] = error.kind if error is not None else None
                 return pred
             # Extracted from the whole reply (a long reasoning trace ends with its answer); stored capped.
             ex = extract(resp.text, q.task, q.options)
@@ -410,10 +391,8 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
             f"finished answers kept in {preds_path}: start the server and re-run the same command with "
             "--retry-errors (no scores or submission written)")
 
-    from mabench.evaluate.results import failed_clips, score_run  # results imports the judge, which imports us
-
     preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
-    write_submission(out / "submission.json", {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
+    write_submission(RunDir(out).submission_path, {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
     scores = score_run(out, bench)[0] if bench.has_answers else None
     errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)
     return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips(preds), scores,

@@ -3,7 +3,8 @@
 Model output is untrusted text. The rules, in order:
 
 1. `<think>...</think>` blocks are removed (an unclosed `<think>` removes everything after it;
-   a stray `</think>` keeps only what follows it). Markdown emphasis is dropped.
+   a stray `</think>` keeps only what follows it). For closed tasks markdown emphasis is dropped;
+   an open answer (MADU, MARE) is otherwise kept verbatim for the judge and the submission.
 2. Every *asserted* answer in the text is collected: "Answer: B", "the answer is (B)", "Option B",
    a leading "B." / "(B)" / "B)", a bare "B" ("so it is B."), "Yes, the hand ...", a sentence that is just "No.".
    Two different asserted answers make the output ambiguous: `invalid`, never a guess.
@@ -103,9 +104,9 @@ def _letter_candidates(text: str, letters: tuple[str, ...]) -> list[tuple[str, s
             if not re.match(r"^\s*(?:[).\]]|$)", tail):
                 continue
         found.append((letter.upper(), "pattern:answer_is"))
-    m = _LEADING_LETTER.match(text)
-    if m:
-        found.append((m.group(1), "pattern:leading"))
+    lead = _LEADING_LETTER.match(text)
+    if lead:
+        found.append((lead.group(1), "pattern:leading"))
     found += [(m.group(1), "pattern:bracketed") for m in _BRACKETED_LETTER.finditer(text)]
     found += [(m.group(1), "pattern:bare") for m in _BARE_LETTER.finditer(text)]
     return [(ltr, how) for ltr, how in found if ltr in letters]
@@ -226,11 +227,16 @@ def extract(output: str | None, task: str, options: tuple[Option, ...] = ()) -> 
     if output is None or not output.strip():
         return invalid("empty")
     body, stripped = strip_think(output)
+    if not spec.closed:
+        # verbatim but for the reasoning block: the judge (and the organisers, from the submission)
+        # read what the model wrote, markdown included, as the official references use it too
+        body = body.strip()
+        if not body:
+            return invalid("only reasoning, no answer" if stripped else "empty")
+        return Extraction(body, "think_stripped" if stripped else "exact")
     body = clean(body)
     if not body:
         return invalid("only reasoning, no answer" if stripped else "empty")
-    if not spec.closed:
-        return Extraction(body, "think_stripped" if stripped else "exact")
     if spec.answer_type is AnswerType.YES_NO:
         result = _extract_yes_no(body)
     else:

@@ -1,0 +1,94 @@
+"""The `mabench` Typer app and what every command shares: one-line failures, file-error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from mabench import __version__
+from mabench.data.io import MalformedLineError
+from mabench.taxonomy import TASK_ORDER, canonical_task
+
+app = typer.Typer(
+    help="Evaluate, build and report micro-action understanding benchmarks (MA-Bench) for MLLMs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One clear line on stderr, then exit."""
+    # escaped: messages carry user text and install hints like ".[hf]" that are not markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def os_error_message(err: OSError, kept: str | None = None) -> str:
+    """One line for a file-system error a user can fix: the file, what happened, what to do.
+    `kept` names where the finished work is (a full disk mid-run loses nothing already written)."""
+    import errno
+
+    if err.errno is None:  # raised with our own message (e.g. "no predictions.jsonl; ...")
+        return str(err)
+    where = err.filename or "a file"
+    what = (err.strerror or str(err)).lower()
+    if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        hint = "the folder is read-only or not yours; choose a writable output folder"
+    elif err.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space (or choose a folder on another disk) and re-run the same command"
+    elif err.errno == errno.ENOENT:
+        hint = "check the path"
+    else:
+        hint = "fix it and re-run the same command"
+    return f"{where}: {what}; {hint}" + (f"; finished answers are kept in {kept}" if kept else "")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"mabench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    pass
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    out = []
+    for t in value.split(","):
+        code = canonical_task(t)
+        if code is None:
+            fail(f"--tasks: unknown task {t.strip()!r}; expected some of {','.join(TASK_ORDER)}")
+        out.append(code)
+    return out
+
+
+def _malformed_message(e: MalformedLineError, command: str) -> str:
+    return (f"{e}; nothing was changed: re-run {command} with --repair to set the unreadable line(s) "
+            f"aside in {e.path.name}.bad and go on")
+
+
+def _repair(path: Path) -> None:
+    from mabench.data.io import repair_jsonl
+
+    try:
+        lines = repair_jsonl(path, "qid")
+    except OSError as e:
+        fail(os_error_message(e))
+    if lines:
+        shown = ", ".join(map(str, lines[:10])) + (" ..." if len(lines) > 10 else "")
+        console.print(f"[yellow]repair: {len(lines)} unreadable line(s) of {escape(str(path))} (line {shown}) set "
+                      f"aside in {escape(path.name)}.bad[/]")

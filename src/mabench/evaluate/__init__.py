@@ -1,1 +1,0 @@
-"""Prompts, answer extraction, the runner, the judge and the metrics."""
