@@ -135,7 +135,7 @@ class OpenAICompatBackend:
         # is; `chat.completions.create` would first walk every message part against its
         # TypedDicts (8 ms of CPU per request with 8 frames) and re-encode the frames each time.
         if _POST_TAKES_CONTENT:
-            call = {"content": self._body_bytes(req, params),
+            call: dict[str, Any] = {"content": self._body_bytes(req, params),
                     "options": {"headers": {"Content-Type": "application/json"}}}
         else:  # older SDKs: a dict body
             messages: list[dict[str, Any]] = []

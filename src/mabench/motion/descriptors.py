@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 
@@ -170,7 +171,7 @@ def _smoothing_gain(times: np.ndarray, sigma_s: float) -> float:
     return 1.0 if sigma < 0.5 else min(1.0, 1.0 / np.sqrt(2 * np.sqrt(np.pi) * sigma))
 
 
-def phase_change(values: np.ndarray, times: np.ndarray, t0: float, t1: float) -> tuple:
+def phase_change(values: np.ndarray, times: np.ndarray, t0: float, t1: float) -> tuple[Any, Any]:
     """(net change, returned distance) of a series (T,) or (T, C) between t0 and t1.
 
     The returned distance is how far the series went beyond where it ended up (extent - |net|): a
@@ -331,7 +332,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         if parts[ranking[0]]["amplitude"] >= DOMINANT_RATIO * second:
             dominant = ranking[0]
 
-    order = []
+    order: list[dict[str, Any]] = []
     # parts that move together (one limb, one stroke) have the same distance profile: a test that
     # uses every frame, so it holds under jitter that moves single crossings
     # parts moved by flow alone have no onset; parts moved by signals have one but no distance profile
@@ -432,7 +433,7 @@ def _head_from_flow(parts: dict, flow: dict) -> dict:
 
 # Orientation / posture signals that make a part move when its position alone stays under the floor,
 # and the image axis each one's direction reads on (None: no image direction, e.g. shoulder width).
-SIGNAL_AXES = {"head": {"head_pitch": "vertical", "head_yaw": "horizontal", "head_roll": None},
+SIGNAL_AXES: dict[str, dict[str, str | None]] = {"head": {"head_pitch": "vertical", "head_yaw": "horizontal", "head_roll": None},
                "torso": {"trunk_lean": "horizontal", "trunk_length": "vertical", "shoulder_raise": "vertical",
                          "hip_height": "vertical"}}
 SIGNAL_ONSET_UNCERTAINTY_S = 0.1  # ~ the smoothing width: a signal's crossing is not sharper than that

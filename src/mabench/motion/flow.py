@@ -40,7 +40,7 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     frames = [np.ascontiguousarray(f) for f in frames]  # DIS asserts contiguous input (PyAV pads rows)
     h, w = frames[0].shape[:2]
     sx, sy = w / sk.width, h / sk.height
-    dis = cv2.DISOpticalFlow_create(PRESETS[preset])
+    dis = cv2.DISOpticalFlow_create(PRESETS[preset])  # type: ignore[attr-defined]  # not in the stubs
     # part centres at each frame time, in flow-image pixels
     tracks = sk.part_tracks()
     centres = np.stack([np.stack([np.interp(times, sk.times, tracks[p][:, k]) for k in range(2)], -1)

@@ -53,12 +53,13 @@ def _coco_like(head: tuple[int, ...], neck: tuple[int, ...], lhand: int | None, 
     m: dict[str, list[tuple[int, ...]]] = {"head": [head, (0,)], "neck": [neck, (5, 6)]}
     body = {"shoulder": (5, 6), "elbow": (7, 8), "wrist": (9, 10), "hip": (11, 12), "knee": (13, 14),
             "ankle": (15, 16)}
+    def one(i: int | None, fallback: int | None = None) -> list[tuple[int, ...]]:
+        return [(j,) for j in (i, fallback) if j is not None]
+
     for name, (li, ri) in body.items():
-        m[f"left_{name}"], m[f"right_{name}"] = [(li,)], [(ri,)]
-    m["left_hand"] = ([(lhand,)] if lhand is not None else []) + [(9,)]
-    m["right_hand"] = ([(rhand,)] if rhand is not None else []) + [(10,)]
-    m["left_toe"] = ([(ltoe,)] if ltoe is not None else []) + [(15,)]
-    m["right_toe"] = ([(rtoe,)] if rtoe is not None else []) + [(16,)]
+        m[f"left_{name}"], m[f"right_{name}"] = one(li), one(ri)
+    m["left_hand"], m["right_hand"] = one(lhand, 9), one(rhand, 10)
+    m["left_toe"], m["right_toe"] = one(ltoe, 15), one(rtoe, 16)
     return m
 
 

@@ -75,9 +75,9 @@ def _plot(series: dict[str, np.ndarray], floors: dict[str, float], times: np.nda
     cv2.line(img, xy(t0, 0), xy(t1, 0), (200, 200, 200), 1)
     for t in marks:
         cv2.line(img, (xy(t, 0)[0], top), (xy(t, 0)[0], bottom), (225, 225, 225), 1)
-    for k, (name, v) in enumerate(series.items()):
+    for k, (name, values) in enumerate(series.items()):
         colour = COLOURS[k % len(COLOURS)]
-        rel = (v - v[: max(1, len(v) // 15)].mean()) / max(floors.get(name, 1.0), 1e-9)
+        rel = (values - values[: max(1, len(values) // 15)].mean()) / max(floors.get(name, 1.0), 1e-9)
         pts = np.array([xy(float(t), float(r)) for t, r in zip(times, rel, strict=True)], np.int32)
         cv2.polylines(img, [pts], False, colour, 2, cv2.LINE_AA)
         cv2.putText(img, name, (width - right + 8, top + 14 + 18 * k), cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1,

@@ -73,10 +73,11 @@ class Body:
     @classmethod
     def for_subject(cls, subject: int) -> Body:
         rng = np.random.default_rng(1000 + subject)
-        return cls(scale=float(rng.uniform(0.9, 1.05)),
-                   skin=tuple(int(v) for v in rng.integers([150, 110, 80], [240, 200, 170])),
-                   shirt=tuple(int(v) for v in rng.integers(20, 220, 3)),
-                   trousers=tuple(int(v) for v in rng.integers(20, 90, 3)))
+        def rgb(a: np.ndarray) -> tuple[int, int, int]:
+            return int(a[0]), int(a[1]), int(a[2])
+
+        return cls(scale=float(rng.uniform(0.9, 1.05)), skin=rgb(rng.integers([150, 110, 80], [240, 200, 170])),
+                   shirt=rgb(rng.integers(20, 220, 3)), trousers=rgb(rng.integers(20, 90, 3)))
 
 
 def _seg(start: np.ndarray, angle: np.ndarray, length: float | np.ndarray, s: float) -> np.ndarray:

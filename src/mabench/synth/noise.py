@@ -61,10 +61,10 @@ def add_noise(sk: Skeleton, kind: str, level: float, rng: np.random.Generator) -
             v[:, :2] += rng.normal(0, sd, (n, 2))
     elif kind == "mediapipe":
         unit = level * torso_length(sk)
-        sd = np.full(len(JOINTS), BODY_SD)
-        sd[[J[j] for j in LEG_JOINTS]] = LEG_SD
-        sd[J["head"]] = HEAD_SD
-        pts = sk.points + unit * (wander(n, sk.times, rng, (len(JOINTS), 2)) * sd[None, :, None]
+        sds = np.full(len(JOINTS), BODY_SD)
+        sds[[J[j] for j in LEG_JOINTS]] = LEG_SD
+        sds[J["head"]] = HEAD_SD
+        pts = sk.points + unit * (wander(n, sk.times, rng, (len(JOINTS), 2)) * sds[None, :, None]
                                   + rng.normal(0, JITTER_SD, sk.points.shape))
         if face:
             shared = HEAD_SD * wander(n, sk.times, rng, (2,))

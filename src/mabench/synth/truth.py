@@ -117,7 +117,9 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float,
     tracks = {p: norm[:, [J[j] for j in js]].mean(axis=1) for p, js in MOTION_JOINTS.items()}
     centres = {p: norm[:, [J[j] for j in js]].mean(axis=1) for p, js in PART_JOINTS.items()}
     edges = phase_edges(times)
-    amp, onset, directions = {}, {}, {}
+    amp: dict[str, float] = {}
+    onset: dict[str, float | None] = {}
+    directions: dict[str, dict] = {}
     for part in BODY_PARTS:
         tr = tracks[part]
         dist = np.linalg.norm(tr - tr[0], axis=1)
@@ -135,12 +137,13 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float,
     moving = {p: (True if a >= GT_MOVING_PART else False if a <= GT_STILL_PART else None) for p, a in amp.items()}
     ranked = sorted(BODY_PARTS, key=lambda p: -amp[p])
     dominant = ranked[0] if amp[ranked[0]] >= GT_DOMINANT_RATIO * max(amp[ranked[1]], GT_MOVING_PART) else None
-    order = {}
+    order: dict[str, str | None] = {}
     for a, b in combinations([p for p in BODY_PARTS if moving[p]], 2):
-        if onset[a] is None or onset[b] is None:
+        oa, ob = onset[a], onset[b]
+        if oa is None or ob is None:
             order[pair_name(a, b)] = None
             continue
-        gap = onset[b] - onset[a]
+        gap = ob - oa
         rel = ("simultaneous" if abs(gap) <= GT_SIMULTANEOUS_S else
                ("before" if gap > 0 else "after") if abs(gap) >= GT_LEAD_S else None)
         order[pair_name(a, b)] = rel
