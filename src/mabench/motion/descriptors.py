@@ -433,9 +433,11 @@ def _head_from_flow(parts: dict, flow: dict) -> dict:
 
 # Orientation / posture signals that make a part move when its position alone stays under the floor,
 # and the image axis each one's direction reads on (None: no image direction, e.g. shoulder width).
-SIGNAL_AXES: dict[str, dict[str, str | None]] = {"head": {"head_pitch": "vertical", "head_yaw": "horizontal", "head_roll": None},
-               "torso": {"trunk_lean": "horizontal", "trunk_length": "vertical", "shoulder_raise": "vertical",
-                         "hip_height": "vertical"}}
+SIGNAL_AXES: dict[str, dict[str, str | None]] = {
+    "head": {"head_pitch": "vertical", "head_yaw": "horizontal", "head_roll": None},
+    "torso": {"trunk_lean": "horizontal", "trunk_length": "vertical", "shoulder_raise": "vertical",
+              "hip_height": "vertical"},
+}
 SIGNAL_ONSET_UNCERTAINTY_S = 0.1  # ~ the smoothing width: a signal's crossing is not sharper than that
 SIGNAL_WORDS = {"tips upward": "upward", "tips downward": "downward", "turns rightward": "rightward",
                 "turns leftward": "leftward", "sways rightward": "rightward", "sways leftward": "leftward",
