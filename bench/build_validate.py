@@ -64,6 +64,10 @@ def expected(q: dict, truth: dict) -> str | None:
         if "back-and-forth" in got:
             return None
         return "Yes" if d in got and o not in got else "No" if o in got and d not in got else None
+    if kind == "midline":  # toward / away from the midline: the horizontal direction that means, from where the
+        # phase starts (measured; the truth checks the direction)
+        g = f["directions"][parts[0]][ph]["horizontal"]
+        return None if g is None else yn[g == m["direction"]]
     if kind == "stillness":
         moving = f["moving"][parts[0]]
         return None if moving is None else yn[moving]

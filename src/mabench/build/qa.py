@@ -85,6 +85,13 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Throughout the action, does the {part} move out of its resting position?",
         "Is the {part} displaced from its starting position during this micro-action?",
     ),
+    "SAD_MIDLINE": (
+        "In this action, does the {part} move {rel} the body midline during {when}?",
+        "During {when}, does the {part} move {rel} the midline of the body?",
+        "Does the {part} shift {rel} the body's midline in {when}?",
+        "In {when} of this action, is the {part} moving {rel} the midline?",
+        "During {when}, does the {part} travel {rel} the body midline?",
+    ),
     "SAD_MOVES": (
         "Is the {part} involved in the movement of this action?",
         "Does the {part} take an active part in this micro-action?",
@@ -192,6 +199,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Did the {a} begin its {dir_a} movement before the {b} began moving {dir_b}?",
         "Did the {a}'s {dir_a} shift occur before the {b}'s {dir_b} movement?",
         "Did the {a}'s {dir_a} motion happen before the {b} began moving {dir_b}?",
+        "Did the {a} begin moving before the {b} started moving {dir_b}?",
+        "Did the {a} start its movement before the {b}'s {dir_b} movement began?",
+        "Did the {a} move before the {b} began its {dir_b} motion?",
     ),
     "MAS_SEQ": (
         "Did the {part} move {d1} before it moved {d2}?",
@@ -410,7 +420,8 @@ def _still_first(desc: dict, candidates) -> list[Fact]:
         for p_move in desc.get("ranking", [])[:2]:
             if _same_limb(p_still, p_move):
                 continue
-            out.append(Fact("MAS_STILL", {"a": p_still, "b": p_move}, "No",
+            db = _first_direction(desc["parts"][p_move])
+            out.append(Fact("MAS_STILL", {"a": p_still, "b": p_move, **({"dir_b": db} if db else {})}, "No",
                             {"kind": "order", "parts": [p_still, p_move], "phase": None, "relation": "never moves",
                              "value": desc["parts"][p_still]["amplitude"], "margin": margin}))
     return out
@@ -545,7 +556,34 @@ def sad_extra_facts(desc: dict) -> list[Fact]:
             out.append(Fact("SAD_MAIN", {"part": part, "dir": OPPOSITE[d]}, "No",
                             {**base, "direction": OPPOSITE[d], "contrast": "flipped direction"}))
     out += stillness_facts(desc)
+    out += midline_facts(desc)
     out += pair_move_facts(desc, "SAD")
+    return out
+
+
+MIDLINE_SIDE = 0.2  # torso lengths off the body midline at the phase start: clearly on one side (a margin over
+# the 0.15 that `descriptors._position` calls "at the midline")
+
+
+def midline_facts(desc: dict) -> list[Fact]:
+    """"Does the left hand move toward / away from the body midline": a clear horizontal direction in a phase
+    that starts with the part clearly on one side of the midline (descriptor `x_from_midline`)."""
+    out = []
+    parts = desc["parts"]
+    for part in desc.get("ranking", [])[:6]:
+        if part == "torso":
+            continue
+        for ph in PHASES:
+            p = parts[part]["phases"][ph]
+            h, x0 = p["horizontal"], p.get("x_from_midline")
+            if h not in OPPOSITE or x0 is None or abs(x0) < MIDLINE_SIDE or not _clear(p, "horizontal"):
+                continue
+            toward = "leftward" if x0 > 0 else "rightward"  # the image direction back to the midline
+            base = {"kind": "midline", "parts": [part], "phase": ph, "axis": "horizontal", "value": [p["dx"], x0],
+                    "margin": [QA_MARGIN * MOVE, MIDLINE_SIDE]}
+            for rel, img in (("toward", toward), ("away from", OPPOSITE[toward])):
+                out.append(Fact("SAD_MIDLINE", {"part": part, "phase": ph, "rel": rel}, "Yes" if h == img else "No",
+                                {**base, "direction": img, "relation": rel}))
     return out
 
 
@@ -651,21 +689,21 @@ FALLBACKS = {"SAD": stillness_facts, "MAD": lambda d: _against_still(d, BODY_PAR
 # Which wording (a TEMPLATES key) each fact family is asked in, per task.
 WORDING: dict[str, dict[str, tuple[str, ...]]] = {
     "SAD": {"SAD": ("SAD",), "SAD2": ("SAD",), "SAD_MAIN": ("SAD_MAIN",), "POSITION": ("SAD_STILL",),
-            "MOVES": ("SAD_MOVES",), "SAD_TOWARD": ("SAD_TOWARD",), "SAD_AWAY": ("SAD_AWAY",),
-            "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",), "SAD_OSC": ("SAD_OSC",)},
+            "MOVES": ("SAD_MOVES",), "SAD_MIDLINE": ("SAD_MIDLINE",), "SAD_TOWARD": ("SAD_TOWARD",),
+            "SAD_AWAY": ("SAD_AWAY",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",), "SAD_OSC": ("SAD_OSC",)},
     "MAD": {"MAD_WHILE": ("MAD_WHILE",), "MAD_SAME": ("MAD_SAME",), "MAD_OPP": ("MAD_OPP",), "MAD_AMP": ("MAD_AMP",),
             "MAS": ("MAD_ORDER",), "MAS_DIR": ("MAD_ORDER",), "MAD_TOWARD": ("MAD_TOWARD",),
             "MAD_AWAY": ("MAD_AWAY",)},
-    "MAS": {"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR",), "MAS_STILL": ("MAS",), "MAS_SEQ": ("MAS_SEQ",)},
+    "MAS": {"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR",), "MAS_STILL": ("MAS", "MAS_DIR"), "MAS_SEQ": ("MAS_SEQ",)},
     "PPR": {"PPR": ("PPR",), "PPR_APART": ("PPR_APART",), "PPR_STEADY": ("PPR_STEADY",)},
 }
 # Target share of each wording in its task: the official question-type mix (bench/RESULTS.md, measured with
 # `mabench.audit.style.question_type`) spread over the wordings of each type.
 MIX: dict[str, dict[str, float]] = {
-    "SAD": {"SAD_MAIN": 0.27, "SAD": 0.28, "SAD_STILL": 0.15, "SAD_SEQ": 0.075, "SAD_TOWARD": 0.04, "SAD_AWAY": 0.035,
-            "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.025},
-    "MAD": {"MAD_WHILE": 0.55, "MAD_AMP": 0.115, "MAD_SAME": 0.10, "MAD_ORDER": 0.10, "MAD_OPP": 0.05,
-            "MAD_TOWARD": 0.045, "MAD_AWAY": 0.04},
+    "SAD": {"SAD_MAIN": 0.27, "SAD": 0.28, "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
+            "SAD_TOWARD": 0.02, "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.025},
+    "MAD": {"MAD_WHILE": 0.56, "MAD_AMP": 0.11, "MAD_SAME": 0.12, "MAD_ORDER": 0.10, "MAD_OPP": 0.05,
+            "MAD_TOWARD": 0.02, "MAD_AWAY": 0.02},
     "MAS": {"MAS_DIR": 0.68, "MAS": 0.27, "MAS_SEQ": 0.05},
     "PPR": {"PPR": 0.78, "PPR_APART": 0.18, "PPR_STEADY": 0.04},
 }
@@ -705,7 +743,8 @@ def dir_phrase(code: str, rng: random.Random, task: str = "SAD") -> str:
 _FIELD = re.compile(r"{(\w+)}")
 
 
-def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> str:
+def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> list[tuple[str, str]]:
+    """(question, template) in each of the wording's templates that the fact's fields fill."""
     edges = desc.get("phase_edges")
     vals: dict[str, str] = {}
     for k, v in f.fields.items():
@@ -713,14 +752,13 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
             vals["when"] = phase_phrase(v, edges, task, rng)
         elif k in ("dir", "dir_a", "dir_b", "d1", "d2"):
             vals[k] = dir_phrase(v, rng, task)
-        elif k in ("A", "B"):
-            vals[k] = v
+        elif k == "rel":  # "toward" / "inward toward", "away from" / "outward, away from"
+            vals[k] = v if rng.random() < 0.7 else {"toward": "inward toward", "away from": "outward, away from"}[v]
         else:
             vals[k] = v
     if "axis" in f.fields:
         vals["axis"] = f.fields["axis"]
-    fits = [t for t in TEMPLATES[wording] if set(_FIELD.findall(t)) <= set(vals)]
-    return rng.choice(fits).format(**vals)
+    return [(t.format(**vals), t) for t in TEMPLATES[wording] if set(_FIELD.findall(t)) <= set(vals)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -730,7 +768,11 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
 _WORD = re.compile(r"[a-z]+")
 # Weights of the balancer's three aims (see `Balancer`). Evening out every word exactly overshoots: a
 # text model trained on the other clips then learns the reverse (blind accuracy below the majority).
-W_MIX, W_WORDING, W_GRAMS, NOISE = 3.0, 0.25, 0.05, 2.0
+W_MIX, W_TASK, W_WORDING, NOISE = 3.0, 0.3, 0.5, 2.0
+# per task, tuned with `mabench audit` on a 200-clip synthetic build (bench/RESULTS.md): MAS needs the words
+# evened out hardest (its "never moved" negatives name still parts), SAD the least
+W_TEMPLATE = {"SAD": 0.2, "MAD": 0.5, "MAS": 0.5, "PPR": 0.3}
+W_GRAMS = {"SAD": 0.05, "MAD": 0.1, "MAS": 0.3, "PPR": 0.1}
 
 
 def _grams(text: str) -> set[str]:
@@ -756,19 +798,22 @@ class Balancer:
         self.gram_bal: Counter = Counter()      # (task, gram) -> Yes minus No
         self._slots: dict[str, list[int]] = {}
 
-    def score(self, task: str, wording: str, answer: str, text: str) -> float:
+    def score(self, task: str, wording: str, template: str, answer: str, text: str) -> float:
         s = 1 if answer == "Yes" else -1
         n = sum(self.wording[task].values())
         deficit = MIX[task].get(wording, 0.0) * (n + 1) - self.wording[task][wording]
         grams = _grams(text)
         gram = sum(self.gram_bal[(task, g)] for g in grams) / max(len(grams), 1)
-        return -W_MIX * deficit + W_WORDING * s * self.wording_bal[(task, wording)] + W_GRAMS * s * gram
+        task_bal = self.yes_no[task]["Yes"] - self.yes_no[task]["No"]
+        return -W_MIX * deficit + W_TASK * s * task_bal + W_WORDING * s * self.wording_bal[(task, wording)] \
+            + W_TEMPLATE[task] * s * self.wording_bal[(task, template)] + W_GRAMS[task] * s * gram
 
-    def take(self, task: str, wording: str, answer: str, text: str) -> None:
+    def take(self, task: str, wording: str, template: str, answer: str, text: str) -> None:
         s = 1 if answer == "Yes" else -1
         self.yes_no[task][answer] += 1
         self.wording[task][wording] += 1
         self.wording_bal[(task, wording)] += s
+        self.wording_bal[(task, template)] += s
         for g in _grams(text):
             self.gram_bal[(task, g)] += s
 
@@ -791,6 +836,7 @@ class Asked:
     fact: Fact
     wording: str
     text: str
+    template: str
 
 
 def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Random, n: int = 2) -> list[Asked]:
@@ -799,20 +845,20 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
     cands = []
     for f in facts:
         for w in WORDING[task].get(f.family, ()):
-            for _ in range(2):  # two phrasings each: the balancer may prefer either
-                cands.append(Asked(f, w, render(f, w, task, desc, rng)))
+            # every template the fact fills: the balancer evens out Yes/No per template as well
+            cands += [Asked(f, w, text, t) for text, t in render(f, w, task, desc, rng)]
     for _ in range(n):
         taken = {fact_id(c.fact) for c in chosen}
         used_parts = {tuple(sorted(c.fact.meta.get("parts", []))) for c in chosen}
         pool = [c for c in cands if fact_id(c.fact) not in taken]
         if not pool:
             break
-        best = min(pool, key=lambda c: bal.score(task, c.wording, c.fact.answer, c.text)
+        best = min(pool, key=lambda c: bal.score(task, c.wording, c.template, c.fact.answer, c.text)
                    + (0.5 if tuple(sorted(c.fact.meta.get("parts", []))) in used_parts else 0.0)
                    + SECONDARY_PENALTY * bool(SECONDARY_PARTS & set(c.fact.meta.get("parts", [])))
                    + NOISE * rng.random())
         chosen.append(best)
-        bal.take(task, best.wording, best.fact.answer, best.text)
+        bal.take(task, best.wording, best.template, best.fact.answer, best.text)
     return chosen
 
 
@@ -830,17 +876,28 @@ SAME_CLASS_COUNTS = (0, 1, 1, 1, 2, 2, 2, 3, 3, 4)
 CONFUSABLE_SHARE = 1 / 3
 
 
-def fmar_distractors(fine: str, rng: random.Random) -> list[str]:
+def _weighted_sample(pool: list[str], k: int, rng: random.Random, weights: dict[str, float] | None) -> list[str]:
+    pool, out = list(pool), []
+    for _ in range(min(k, len(pool))):
+        pick = rng.choices(pool, [weights.get(x, 0.0) + 0.05 for x in pool] if weights else None)[0]
+        out.append(pick)
+        pool.remove(pick)
+    return out
+
+
+def fmar_distractors(fine: str, rng: random.Random, weights: dict[str, float] | None = None) -> list[str]:
     """4 distinct labels other than `fine`: a varying number from its coarse class, the nearest confusable
-    label in about a third, the rest from other classes."""
+    label in about a third, the rest from other classes. With `weights` (how often each label is the answer
+    in this build), distractors are drawn in that proportion: a label that is never the answer would
+    otherwise be a distractor a text-only model learns to rule out."""
     same = [f for f in COARSE_FINE[FINE_TO_COARSE[fine]] if f != fine]
     other = [f for f in FINE_TO_COARSE if FINE_TO_COARSE[f] != FINE_TO_COARSE[fine]]
     picks = [CONFUSABLE[fine]] if rng.random() < CONFUSABLE_SHARE else []
     k = min(rng.choice(SAME_CLASS_COUNTS), len(same))
     rest_same = [f for f in same if f not in picks and f != CONFUSABLE[fine]]
-    picks += rng.sample(rest_same, max(0, min(len(rest_same), k - sum(p in same for p in picks), 4 - len(picks))))
+    picks += _weighted_sample(rest_same, max(0, min(k - sum(p in same for p in picks), 4 - len(picks))), rng, weights)
     rest = [f for f in other if f not in picks and f != CONFUSABLE[fine]]
-    picks += rng.sample(rest, 4 - len(picks))
+    picks += _weighted_sample(rest, 4 - len(picks), rng, weights)
     return picks
 
 
@@ -857,7 +914,8 @@ def _report_meta(f: Fact) -> dict:
     return m
 
 
-def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random) -> list[dict]:
+def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
+                   label_weights: dict[str, float] | None = None) -> list[dict]:
     """The 12 (or fewer, when a clip has no usable fact for a task) questions of one clip, without qids."""
     video = cap.clip.rsplit(".", 1)[0] if cap.clip.lower().endswith((".mp4", ".avi", ".mov", ".mkv", ".webm")) \
         else cap.clip
@@ -872,7 +930,7 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random) 
     add("CMAR", f"{rng.choice(TEMPLATES['CMAR'])}\n{opts}", letter, {"kind": "label", "label": cap.coarse,
                                                                       "parts": [], "phase": None})
     slot = bal.letter_slot("FMAR")
-    opts, letter = _options("FMAR", cap.fine, fmar_distractors(cap.fine, rng), slot, rng)
+    opts, letter = _options("FMAR", cap.fine, fmar_distractors(cap.fine, rng, label_weights), slot, rng)
     add("FMAR", f"{rng.choice(TEMPLATES['FMAR'])}\n{opts}", letter, {"kind": "label", "label": cap.fine,
                                                                       "parts": [], "phase": None})
     for task, make in FACTS.items():
@@ -891,10 +949,13 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random) 
 def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0) -> list[dict]:
     """Questions for every (descriptor, caption) pair, with official-style qids, in task order per clip."""
     bal = Balancer(random.Random(seed))
+    items = list(items)
+    answers = Counter(cap.fine for _, cap in items)
+    label_weights = {k: v / max(len(items), 1) for k, v in answers.items()}
     records = []
     counters = Counter()
     for desc, cap in items:
-        for rec in sorted(clip_questions(desc, cap, bal, random.Random(f"{seed}:{cap.clip}")),
+        for rec in sorted(clip_questions(desc, cap, bal, random.Random(f"{seed}:{cap.clip}"), label_weights),
                           key=lambda r: TASK_ORDER.index(r["task"])):
             qid = f"{rec['task']}_{counters[rec['task']]:04d}"
             rec = {"video_name": rec["video_name"], "task": rec["task"], "qid": qid, "question": rec["question"],
