@@ -20,12 +20,14 @@ POSITION_TOLERANCE = 0.05
 MIN_FOR_POSITION_CHECK = 100  # fewer questions than this: positions are reported, not judged
 BLIND_MAJORITY = 0.5
 # Gates of `mabench build --qc` (`qc_gate`): the build fails when a closed task's blind leak (all built
-# questions when the train split exists) exceeds LEAK_GATE points, when the style two-sample AUC of a
-# task against a reference exceeds STYLE_AUC_GATE, or when clips fall short of 12 questions.
-# 0.98: today's templates reach 0.85-0.99 against the official file (bench/RESULTS.md), so the gate
-# catches a regression to fixed, answer-revealing wording (1.0) rather than a style not yet reached.
+# questions when the train split exists) exceeds LEAK_GATE points (with its 95% CI above 0), when the style
+# two-sample AUC of a task against a reference exceeds STYLE_AUC_GATE, or when clips fall short of 12.
+# The style gate covers the Yes/No tasks: 0.995 failed every one of them before issue #14 (0.997-1.000) and
+# passes today's (0.85-0.993, bench/RESULTS.md); the 0.75 aim is not reached yet. CMAR/FMAR/MADU/MARE ask
+# from a handful of fixed stems that mabench words its own way, so their AUC is 1.0 by construction.
 LEAK_GATE = 5.0
-STYLE_AUC_GATE = 0.98
+STYLE_AUC_GATE = 0.995
+STYLE_GATED_TASKS = ("SAD", "MAD", "MAS", "PPR")
 
 
 def _norm(text: str) -> str:
@@ -119,10 +121,11 @@ def blind_hits(records: list[dict], runs: Iterable[dict[str, str]]) -> dict[str,
     return out
 
 
-def audit_qc(out, seed: int = 0) -> dict:
+def audit_qc(out, seed: int = 0, reference=None) -> dict:
     """`mabench audit` of a build folder for QC: the benchmark, and all built questions (test + train) when
     the train split exists (five times the questions, so a much tighter leak estimate of the generator).
-    Writes OUT/audit/ and OUT/audit_all/ (audit.json, audit.md); returns the leak per task of each."""
+    Writes OUT/audit/ and OUT/audit_all/ (audit.json, audit.md); returns the leak per task of each, and with a
+    `reference` benchmark file the style AUC per task of all built questions against it (`style_auc`)."""
     from dataclasses import replace
     from pathlib import Path
 
@@ -140,8 +143,11 @@ def audit_qc(out, seed: int = 0) -> dict:
         # the two splits number their questions alike; prefix so qids stay unique
         both = Benchmark([replace(q, qid=f"test/{q.qid}") for q in bench] +
                          [replace(q, qid=f"train/{q.qid}") for q in train])
-        res_all = audit(both, seed=seed)
+        ref = load_benchmark(reference) if reference else None
+        res_all = audit(both, reference=ref, seed=seed)
         write_audit(res_all, out / "audit_all")
+        if res_all.style is not None:
+            rep["style_auc"] = {t: s.auc for t, s in res_all.style.tasks.items()}
         rep["all_built"] = {"dir": "audit_all", "questions": len(both), "clips": len(both.videos),
                             "leak": leak_summary(res_all)}
     return rep
@@ -151,12 +157,14 @@ def qc_gate(rep: dict, style_auc: dict[str, float | None] | None = None) -> dict
     """Whether a QC'd build passes its gates, and why not: {"passed": bool, "failures": [str]}."""
     failures = []
     audit = rep.get("audit") or {}
+    style_auc = style_auc if style_auc is not None else audit.get("style_auc")
     leak = (audit.get("all_built") or audit.get("benchmark") or {}).get("leak", {})
     for t, row in leak.items():
-        if row.get("status") == "ok" and row["leak"] > LEAK_GATE:
+        # and beyond chance: on a few clips a leak of 5 points is often noise (its CI then reaches 0)
+        if row.get("status") == "ok" and row["leak"] > LEAK_GATE and row["leak_ci"][0] > 0:
             failures.append(f"{t} blind leak {row['leak']:+.1f} points > {LEAK_GATE:g}")
     for t, auc in (style_auc or {}).items():
-        if auc is not None and auc > STYLE_AUC_GATE:
+        if t in STYLE_GATED_TASKS and auc is not None and auc > STYLE_AUC_GATE:
             failures.append(f"{t} style AUC {auc:.3f} > {STYLE_AUC_GATE:g}")
     if rep.get("clips_with_fewer_than_12"):
         failures.append(f"{rep['clips_with_fewer_than_12']} clips with fewer than 12 questions "
