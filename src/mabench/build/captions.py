@@ -219,6 +219,12 @@ def render_madu(c: Caption, rng: random.Random) -> str:
             where = f", {MIDLINE_TEXT.get(pos.get('midline', ''), 'near the body midline')} at {pos.get('height')}"
         out.append(rng.choice(_LEAD_SENT).format(part=lead.part, where=where))
         out.append(rng.choice(_PATH).format(steps=_steps(lead.phases), rhythm=_RHYTHM_TAIL[lead.rhythm]))
+        seen = list(lead.phases)
+    if lead is not None and len(c.movements) < 3:  # a short description says when, too
+        out.append(f"Its movement is seen in the {seen[0]} phase" if len(seen) == 1 else
+                   f"Its movement runs from the {seen[0]} phase to the {seen[-1]} phase")
+        out[-1] += f" of the clip, the {lead.part} being the part that moves the most." if c.dominant == lead.part \
+            else " of the clip."
     others = [m for m in c.movements if m is not lead]
     if others:
         out.append("The " + " Meanwhile, the ".join(f"{m.part} moves {_steps(m.phases)}." for m in others[:2]))

@@ -768,7 +768,8 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
 _WORD = re.compile(r"[a-z]+")
 # Weights of the balancer's three aims (see `Balancer`). Evening out every word exactly overshoots: a
 # text model trained on the other clips then learns the reverse (blind accuracy below the majority).
-W_MIX, W_TASK, W_WORDING, NOISE = 3.0, 0.3, 0.5, 2.0
+W_MIX, W_WORDING, NOISE = 3.0, 0.5, 2.0
+W_TASK = {"SAD": 0.3, "MAD": 0.3, "MAS": 0.6, "PPR": 0.3}
 # per task, tuned with `mabench audit` on a 200-clip synthetic build (bench/RESULTS.md): MAS needs the words
 # evened out hardest (its "never moved" negatives name still parts), SAD the least
 W_TEMPLATE = {"SAD": 0.2, "MAD": 0.5, "MAS": 0.5, "PPR": 0.3}
@@ -794,28 +795,33 @@ class Balancer:
         self.rng = rng
         self.yes_no: dict[str, Counter] = {t: Counter() for t in FACTS}
         self.wording: dict[str, Counter] = {t: Counter() for t in FACTS}
-        self.wording_bal: Counter = Counter()   # (task, wording) -> Yes minus No
-        self.gram_bal: Counter = Counter()      # (task, gram) -> Yes minus No
+        # per (task, key) for wordings, templates and words: questions asked and how many were Yes
+        self.asked: Counter = Counter()
+        self.yes: Counter = Counter()
         self._slots: dict[str, list[int]] = {}
+
+    def _excess(self, task: str, key: str, rate: float) -> float:
+        """Yes minus No among the questions with `key`. (Measured against the task's own Yes rate instead of
+        50%, the leak came out no lower on the 200-clip build: bench/RESULTS.md.)"""
+        return 2 * self.yes[(task, key)] - self.asked[(task, key)]
 
     def score(self, task: str, wording: str, template: str, answer: str, text: str) -> float:
         s = 1 if answer == "Yes" else -1
         n = sum(self.wording[task].values())
+        rate = self.yes_no[task]["Yes"] / n if n else 0.5
         deficit = MIX[task].get(wording, 0.0) * (n + 1) - self.wording[task][wording]
         grams = _grams(text)
-        gram = sum(self.gram_bal[(task, g)] for g in grams) / max(len(grams), 1)
+        gram = sum(self._excess(task, g, rate) for g in grams) / max(len(grams), 1)
         task_bal = self.yes_no[task]["Yes"] - self.yes_no[task]["No"]
-        return -W_MIX * deficit + W_TASK * s * task_bal + W_WORDING * s * self.wording_bal[(task, wording)] \
-            + W_TEMPLATE[task] * s * self.wording_bal[(task, template)] + W_GRAMS[task] * s * gram
+        return -W_MIX * deficit + W_TASK[task] * s * task_bal + W_WORDING * s * self._excess(task, wording, rate) \
+            + W_TEMPLATE[task] * s * self._excess(task, template, rate) + W_GRAMS[task] * s * gram
 
     def take(self, task: str, wording: str, template: str, answer: str, text: str) -> None:
-        s = 1 if answer == "Yes" else -1
         self.yes_no[task][answer] += 1
         self.wording[task][wording] += 1
-        self.wording_bal[(task, wording)] += s
-        self.wording_bal[(task, template)] += s
-        for g in _grams(text):
-            self.gram_bal[(task, g)] += s
+        for key in (wording, template, *_grams(text)):
+            self.asked[(task, key)] += 1
+            self.yes[(task, key)] += answer == "Yes"
 
     def letter_slot(self, task: str) -> int:
         """The correct option's position: a shuffled cycle over all positions (uniform)."""
