@@ -768,8 +768,8 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
 _WORD = re.compile(r"[a-z]+")
 # Weights of the balancer's three aims (see `Balancer`). Evening out every word exactly overshoots: a
 # text model trained on the other clips then learns the reverse (blind accuracy below the majority).
-W_MIX, W_WORDING, NOISE = 3.0, 0.5, 2.0
-W_TASK = {"SAD": 0.3, "MAD": 0.3, "MAS": 0.6, "PPR": 0.3}
+W_MIX, W_WORDING, NOISE = 3.0, 1.0, 2.0
+W_TASK = {"SAD": 0.3, "MAD": 0.3, "MAS": 0.3, "PPR": 0.3}
 # per task, tuned with `mabench audit` on a 200-clip synthetic build (bench/RESULTS.md): MAS needs the words
 # evened out hardest (its "never moved" negatives name still parts), SAD the least
 W_TEMPLATE = {"SAD": 0.2, "MAD": 0.5, "MAS": 0.5, "PPR": 0.3}
