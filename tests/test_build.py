@@ -302,8 +302,10 @@ def test_qc_gate_fails_on_leak_style_and_short_clips():
     ok = {"status": "ok", "leak": 1.0, "leak_ci": [-4.0, 6.0]}
     rep = {"clips_with_fewer_than_12": 0, "audit": {"all_built": {"leak": {"SAD": ok, "MAS": dict(ok)}}}}
     assert qc_gate(rep, {"SAD": 0.7}) == {"passed": True, "failures": []}
+    rep["clips_with_fewer_than_12"], rep["short_clips_without_motion"] = 1, ["still_clip"]
+    assert qc_gate(rep)["passed"]  # a clip without measured motion may be short
     rep["audit"]["all_built"]["leak"]["MAS"] = {"status": "ok", "leak": LEAK_GATE + 3, "leak_ci": [2.0, 14.0]}
-    rep["clips_with_fewer_than_12"] = 2
+    rep["clips_with_fewer_than_12"] = 3
     gate = qc_gate(rep, {"SAD": STYLE_AUC_GATE + 0.01})
     assert not gate["passed"] and len(gate["failures"]) == 3
     assert any(f.startswith("MAS blind leak") for f in gate["failures"])
