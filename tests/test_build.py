@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 
 from mabench.build.captions import caption, check_rewrite
 from mabench.build.cues import CONFUSABLE
-from mabench.build.qa import OPPOSITE, TEMPLATES, fmar_distractors
+from mabench.build.qa import MIDLINE_SIDE, OPPOSITE, TEMPLATES, fmar_distractors
 from mabench.build.qc import qc_report
 from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.motion.annotate import read_descriptors
 from mabench.synth.generate import write_set
-from mabench.taxonomy import FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, TASKS
+from mabench.taxonomy import FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, TASKS
 
 N_CLIPS = 14
 
@@ -109,6 +109,24 @@ def test_every_closed_answer_follows_its_measured_fact(built):
         elif m["kind"] == "amplitude":
             a, b = (d["parts"][p]["amplitude"] for p in m["parts"])
             assert (a > b) == (q["answer"] == "Yes") and max(a, b) >= 1.5 * min(a, b), q
+            checked += 1
+        elif m["kind"] == "direction2":
+            ph = d["parts"][m["parts"][0]]["phases"][m["phase"]]
+            assert ([ph["vertical"], ph["horizontal"]] == m["directions"]) == (q["answer"] == "Yes"), q
+            checked += 1
+        elif m["kind"] == "main direction":
+            labs = {d["parts"][m["parts"][0]]["phases"][p][m["axis"]] for p in PHASES}
+            assert (m["direction"] in labs) == (q["answer"] == "Yes") and OPPOSITE[m["direction"]] not in labs \
+                or (q["answer"] == "No" and m["direction"] not in labs), q
+            checked += 1
+        elif m["kind"] == "midline":
+            ph = d["parts"][m["parts"][0]]["phases"][m["phase"]]
+            assert abs(ph["x_from_midline"]) >= MIDLINE_SIDE and (ph["x_from_midline"] > 0) == (
+                (m["direction"] == "leftward") == (m["relation"] == "toward")), q
+            assert (ph["horizontal"] == m["direction"]) == (q["answer"] == "Yes"), q
+            checked += 1
+        elif m["kind"] == "stillness":
+            assert d["parts"][m["parts"][0]]["moving"] == (q["answer"] == "Yes"), q
             checked += 1
     assert checked >= 10
 
