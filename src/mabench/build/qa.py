@@ -5,9 +5,11 @@ the fact travels with the question in `meta` (parts, phase, direction, the measu
 margin it cleared). Negatives are real contrasts: the opposite direction, the swapped order, the
 other distance trend, a phase in which the part did not move that way.
 
-Balance: Yes/No is balanced per task across the benchmark (each clip asks one of each where it
-has both; otherwise the scarcer answer first), and the correct letter of CMAR / FMAR cycles through
-the positions in shuffled blocks, so positions are uniform. Everything is seeded.
+The relational tasks ask MA-Bench's question types in its proportions (`MIX`, measured on the official
+file: bench/RESULTS.md) in mabench's own wording (`TEMPLATES`, chosen per fact family by `WORDING`).
+Balance: each question is picked by `Balancer` so that the task keeps that mix and neither the
+question's type, its template nor its words predict the answer; the correct letter of CMAR / FMAR
+cycles through the positions in shuffled blocks. Everything is seeded.
 """
 
 from __future__ import annotations
