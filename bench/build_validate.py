@@ -54,6 +54,23 @@ def expected(q: dict, truth: dict) -> str | None:
     if kind == "direction":
         g = f["directions"][parts[0]][ph][m["axis"]]
         return None if g is None else yn[g == m["direction"]]
+    if kind == "direction2":  # both axes in one phase: "upward and leftward"
+        gv, gh = (f["directions"][parts[0]][ph][ax] for ax in ("vertical", "horizontal"))
+        return None if gv is None or gh is None else yn[[gv, gh] == m["directions"]]
+    if kind == "main direction":  # stated in some phase, its opposite in none (a phase inside the margins
+        # is neither; a swing makes the main direction moot)
+        got = {f["directions"][parts[0]][p][m["axis"]] for p in PHASES}
+        d, o = m["direction"], OPPOSITE[m["direction"]]
+        if "back-and-forth" in got:
+            return None
+        return "Yes" if d in got and o not in got else "No" if o in got and d not in got else None
+    if kind == "midline":  # toward / away from the midline: the horizontal direction that means, from where the
+        # phase starts (measured; the truth checks the direction)
+        g = f["directions"][parts[0]][ph]["horizontal"]
+        return None if g is None else yn[g == m["direction"]]
+    if kind == "stillness":
+        moving = f["moving"][parts[0]]
+        return None if moving is None else yn[moving]
     if kind in ("same direction", "opposite directions", "while"):
         ga, gb = (f["directions"][p][ph][m["axis"]] for p in parts)
         if ga is None or gb is None:
@@ -87,7 +104,7 @@ def expected(q: dict, truth: dict) -> str | None:
             return "No"
         return None
     if kind == "pair trend":
-        g = f["pairs"][f"{parts[0]}|{parts[1]}"][ph]
+        g = f["pairs"].get(f"{parts[0]}|{parts[1]}", {}).get(ph)  # the truth covers PAIRS, not TRUNK_PAIRS
         return None if g is None else yn[g == m["direction"]]
     raise ValueError(f"{q['qid']}: unknown fact kind {kind!r}")
 

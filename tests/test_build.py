@@ -5,19 +5,20 @@ import json
 import random
 import re
 import shutil
+from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
 
 from mabench.build.captions import caption, check_rewrite
 from mabench.build.cues import CONFUSABLE
-from mabench.build.qa import OPPOSITE, TEMPLATES, fmar_distractors
+from mabench.build.qa import MIDLINE_SIDE, OPPOSITE, TEMPLATES, fmar_distractors
 from mabench.build.qc import qc_report
 from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.motion.annotate import read_descriptors
 from mabench.synth.generate import write_set
-from mabench.taxonomy import COARSE_FINE, FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, TASKS
+from mabench.taxonomy import FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, TASKS
 
 N_CLIPS = 14
 
@@ -110,6 +111,24 @@ def test_every_closed_answer_follows_its_measured_fact(built):
             a, b = (d["parts"][p]["amplitude"] for p in m["parts"])
             assert (a > b) == (q["answer"] == "Yes") and max(a, b) >= 1.5 * min(a, b), q
             checked += 1
+        elif m["kind"] == "direction2":
+            ph = d["parts"][m["parts"][0]]["phases"][m["phase"]]
+            assert ([ph["vertical"], ph["horizontal"]] == m["directions"]) == (q["answer"] == "Yes"), q
+            checked += 1
+        elif m["kind"] == "main direction":
+            labs = {d["parts"][m["parts"][0]]["phases"][p][m["axis"]] for p in PHASES}
+            assert (m["direction"] in labs) == (q["answer"] == "Yes") and OPPOSITE[m["direction"]] not in labs \
+                or (q["answer"] == "No" and m["direction"] not in labs), q
+            checked += 1
+        elif m["kind"] == "midline":
+            ph = d["parts"][m["parts"][0]]["phases"][m["phase"]]
+            assert abs(ph["x_from_midline"]) >= MIDLINE_SIDE and (ph["x_from_midline"] > 0) == (
+                (m["direction"] == "leftward") == (m["relation"] == "toward")), q
+            assert (ph["horizontal"] == m["direction"]) == (q["answer"] == "Yes"), q
+            checked += 1
+        elif m["kind"] == "stillness":
+            assert d["parts"][m["parts"][0]]["moving"] == (q["answer"] == "Yes"), q
+            checked += 1
     assert checked >= 10
 
 
@@ -129,7 +148,7 @@ def test_closed_answers_agree_with_the_generators_truth(built, synth_set):
             if want is not None:
                 checked += 1
                 agree += want == q["answer"]
-    assert checked >= 40 and agree / checked >= 0.95
+    assert checked >= 35 and agree / checked >= 0.95  # the rest sit inside the truth's own margins
 
 
 def test_rerun_resumes(built, synth_set):
@@ -178,13 +197,15 @@ def test_templates_and_fmar_distractors():
     for family, texts in TEMPLATES.items():
         assert len(set(texts)) >= 5, family
     rng = random.Random(0)
+    confusable, same_counts = [], Counter()
     for fine in FINE_LABELS:
-        for _ in range(5):
+        for _ in range(20):
             d = fmar_distractors(fine, rng)
             assert len(set(d)) == 4 and fine not in d and set(d) <= set(FINE_LABELS)
-            same = [x for x in d if FINE_TO_COARSE[x] == FINE_TO_COARSE[fine]]
-            assert len(same) >= min(2, len(COARSE_FINE[FINE_TO_COARSE[fine]]) - 1)
-            assert CONFUSABLE[fine] in d
+            same_counts[sum(FINE_TO_COARSE[x] == FINE_TO_COARSE[fine] for x in d)] += 1
+            confusable.append(CONFUSABLE[fine] in d)
+    # as MA-Bench: the number of same-class distractors varies, the confusable label is there about a third
+    assert len(same_counts) >= 4 and 0.25 <= sum(confusable) / len(confusable) <= 0.45
 
 
 def test_caption_texts_and_the_rewrite_fact_check(built):
@@ -246,11 +267,15 @@ def test_blind_check_through_the_eval_runner(built, tmp_path):
     work.mkdir()
     shutil.copy(out / "benchmark.json", work / "benchmark.json")
     records = json.loads((work / "benchmark.json").read_text())
-    key = {r["question"]: r["answer"] for r in records if r["task"] in ("SAD", "CMAR")}  # "blindly" right
+    # "blindly" right: the server knows the answer of each SAD / CMAR text asked once (the same words in two
+    # clips can have two answers: that is the point of the wording)
+    texts = Counter(r["question"] for r in records)
+    known = [r for r in records if r["task"] in ("SAD", "CMAR") and texts[r["question"]] == 1]
+    key = {r["question"]: r["answer"] for r in known}
     with FakeOpenAIServer(Behaviour(model="blindy", key=key)) as srv:
         rep = blind_check(work, "openai:blindy", srv.base_url, runs=2)
     flagged = set(rep["blind"]["flagged"])
-    assert {r["qid"] for r in records if r["task"] in ("SAD", "CMAR")} <= flagged
+    assert len(known) >= 10 and {r["qid"] for r in known} <= flagged
     assert rep["blind"]["runs"] == 2 and "Blind check" in (work / "qc.md").read_text()
 
 
@@ -288,3 +313,21 @@ def test_build_cli_with_rewrite_keeps_only_faithful_rewrites(synth_set, tmp_path
                                  "--skeletons", str(synth_set / "skeletons"), "--out", str(tmp_path / "x"),
                                  "--rewrite", "openai:writer"])
     assert r.exit_code == 2 and "--base-url" in r.output
+
+
+def test_qc_gate_fails_on_leak_style_and_short_clips():
+    from mabench.build.qc import LEAK_GATE, STYLE_AUC_GATE, qc_gate
+
+    ok = {"status": "ok", "leak": 1.0, "leak_ci": [-4.0, 6.0]}
+    rep = {"clips_with_fewer_than_12": 0, "audit": {"all_built": {"leak": {"SAD": ok, "MAS": dict(ok)}}}}
+    assert qc_gate(rep, {"SAD": 0.7}) == {"passed": True, "failures": []}
+    rep["clips_with_fewer_than_12"], rep["short_clips_without_motion"] = 1, ["still_clip"]
+    assert qc_gate(rep)["passed"]  # a clip without measured motion may be short
+    rep["audit"]["all_built"]["leak"]["MAS"] = {"status": "ok", "leak": LEAK_GATE + 3, "leak_ci": [2.0, 14.0]}
+    rep["clips_with_fewer_than_12"] = 3
+    gate = qc_gate(rep, {"SAD": STYLE_AUC_GATE + 0.01})
+    assert not gate["passed"] and len(gate["failures"]) == 3
+    assert any(f.startswith("MAS blind leak") for f in gate["failures"])
+    # a large leak whose CI reaches 0 (a handful of clips) is noise, not a failure
+    rep = {"audit": {"benchmark": {"leak": {"PPR": {"status": "ok", "leak": 9.0, "leak_ci": [-3.0, 20.0]}}}}}
+    assert qc_gate(rep)["passed"]

@@ -188,19 +188,46 @@ def _position_text(pos: dict, rng: random.Random) -> str:
     return rng.choice(_POSITION).format(height=pos.get("height", "the same height"), midline=midline)
 
 
+_LEAD_SENT = (
+    "The movement is led by the {part}{where}.", "The dominant movement comes from the {part}{where}.",
+    "Most of the motion is carried by the {part}{where}.",
+)
+_PATH = (
+    "Its path goes {steps}{rhythm}.", "It moves {steps}{rhythm}.", "Over the clip it travels {steps}{rhythm}.",
+)
+_RHYTHM_TAIL = {"repetitive": ", repeating the stroke several times in a repetitive rhythm",
+                "continuous": ", moving continuously", "single": ", as a single movement"}
+RHYTHM_WORDS = {"repetitive": "repeated several times", "continuous": "continuous", "single": "a single stroke"}
+MIDLINE_TEXT = {"own side": "on its own side of the body midline", "across the midline": "across the body midline",
+                "at the midline": "near the body midline"}
+
+
+def _steps(phases: dict[str, str]) -> str:
+    items = [f"{d} in the {ph} phase" for ph, d in phases.items()]
+    return items[0] if len(items) == 1 else ", then ".join(items[:-1]) + " and finally " + items[-1]
+
+
 def render_madu(c: Caption, rng: random.Random) -> str:
-    """A description of each moving part: directions per phase, position, rhythm, order, contact."""
+    """Dominant part first (where it is: midline side, height), then its path and rhythm, the other parts,
+    the lead-follow order and contacts; only measured facts."""
     out = []
-    if c.dominant:
-        out.append(rng.choice(_LEAD).format(part=c.dominant))
-    for m in c.movements:
-        for ph, d in m.phases.items():
-            out.append(rng.choice(_PHASE_SENT).format(phase=ph, part=m.part, dir=d))
-        if m.part == (c.dominant or (c.movements[0].part if c.movements else None)):
-            out.append(rng.choice(_RHYTHM[m.rhythm]).format(part=m.part))
-            pos = _position_text(m.position, rng)
-            if pos:
-                out.append(pos)
+    lead = next((m for m in c.movements if m.part == c.dominant), c.movements[0] if c.movements else None)
+    if lead is not None:
+        pos = lead.position or {}
+        where = ""
+        if pos:
+            where = f", {MIDLINE_TEXT.get(pos.get('midline', ''), 'near the body midline')} at {pos.get('height')}"
+        out.append(rng.choice(_LEAD_SENT).format(part=lead.part, where=where))
+        out.append(rng.choice(_PATH).format(steps=_steps(lead.phases), rhythm=_RHYTHM_TAIL[lead.rhythm]))
+        seen = list(lead.phases)
+    if lead is not None and len(c.movements) < 3:  # a short description says when, too
+        out.append(f"Its movement is seen in the {seen[0]} phase" if len(seen) == 1 else
+                   f"Its movement runs from the {seen[0]} phase to the {seen[-1]} phase")
+        out[-1] += f" of the clip, the {lead.part} being the part that moves the most." if c.dominant == lead.part \
+            else " of the clip."
+    others = [m for m in c.movements if m is not lead]
+    if others:
+        out.append("The " + " Meanwhile, the ".join(f"{m.part} moves {_steps(m.phases)}." for m in others[:2]))
     for a, b in c.order:
         out.append(rng.choice(_ORDER).format(a=a, b=b))
     for a, b, ph in c.contacts:
@@ -245,7 +272,7 @@ def render_mare(c: Caption, rng: random.Random) -> str:
         ev.append(f"the {a} comes into contact with the {b} in the {ph} phase")
     evidence = "; ".join(ev) if ev else "the visible movement is small and localised"
     seen = ev[0] if ev else evidence
-    opener = rng.choice(("Observation: ", "Evidence: ", "What the video shows: "))
+    opener = rng.choice(("In the video, ", "Looking at the clip, ", "From the observed motion, "))
     region = COARSE_REGION[c.coarse]
     measured = {m.part for m in c.movements} | {"head" if s["subject"] == "head" else "torso" for s in c.signals}
     if any(w in p for p in measured for w in words):
@@ -266,9 +293,14 @@ def render_mare(c: Caption, rng: random.Random) -> str:
         f"A close alternative is {c.neighbour}, but that would mean {CUES[c.neighbour]}, "
         f"which is not what was measured: {seen}.",
     ))
-    conclusion = rng.choice((f"Therefore the micro-action is {c.fine}.", f"So the action is {c.fine}."))
+    timing = ""
+    if c.movements:
+        m = c.movements[0]
+        first = next(iter(m.phases))
+        timing = f" The {m.part}'s movement starts in the {first} phase and is {RHYTHM_WORDS[m.rhythm]}."
+    conclusion = rng.choice((f"Therefore the micro-action is {c.fine}.", f"Taken together, the action is {c.fine}."))
     line = MARE_LABEL_LINE.format(coarse=c.coarse, fine=display_label(c.fine))
-    return f"{opener}{evidence}. {coarse_s} {exclusion} {conclusion}\n{line}"
+    return f"{opener}{evidence}.{timing} {coarse_s} {exclusion} {conclusion} {line}"
 
 
 def caption(desc: dict, fine: str, seed: int = 0, subject: str | None = None) -> Caption:

@@ -5,19 +5,22 @@ the fact travels with the question in `meta` (parts, phase, direction, the measu
 margin it cleared). Negatives are real contrasts: the opposite direction, the swapped order, the
 other distance trend, a phase in which the part did not move that way.
 
-Balance: Yes/No is balanced per task across the benchmark (each clip asks one of each where it
-has both; otherwise the scarcer answer first), and the correct letter of CMAR / FMAR cycles through
-the positions in shuffled blocks, so positions are uniform. Everything is seeded.
+The relational tasks ask MA-Bench's question types in its proportions (`MIX`, measured on the official
+file: bench/RESULTS.md) in mabench's own wording (`TEMPLATES`, chosen per fact family by `WORDING`).
+Balance: each question is picked by `Balancer` so that the task keeps that mix and neither the
+question's type, its template nor its words predict the answer; the correct letter of CMAR / FMAR
+cycles through the positions in shuffled blocks. Everything is seeded.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from mabench.build.captions import DIR_WORDS, Caption
+from mabench.build.captions import Caption
 from mabench.build.cues import CONFUSABLE
 from mabench.motion.descriptors import MOVE, MOVING_PART, PAIRS, TREND, TRUNK_PAIRS, pair_name, visible_order
 from mabench.taxonomy import (
@@ -36,137 +39,222 @@ AMPLITUDE_RATIO = 1.5   # "moves more than": the larger amplitude must be this m
 QA_MARGIN = 1.3         # a direction is asked about only when it clears the descriptors' margin by this factor
 OPPOSITE = {"upward": "downward", "downward": "upward", "leftward": "rightward", "rightward": "leftward"}
 
+# The project's own wording for the question types MA-Bench asks (see bench/RESULTS.md for the official
+# type mix they are drawn to). {when} is a phase phrase ("the early segment", "the late stage (1.2-1.9
+# seconds)"), {dir} a direction phrase that may be compound ("upward and to the left").
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "CMAR": (
-        "What is the coarse-grained category of the micro action in this video clip?",
-        "Please select the most appropriate coarse-grained label for the micro action in this video clip.",
-        "Which body-level category does the micro-action in this video belong to?",
-        "Choose the coarse-grained class that best describes the micro-action shown in the video.",
-        "Which coarse-grained micro-action category fits this clip?",
+        "Which coarse-grained label fits the micro action performed in this clip?",
+        "Please choose the coarse-grained micro-action category that this video clip belongs to.",
+        "Identify the coarse-grained category of the micro action seen in this video.",
+        "To which coarse-grained behavior category should the action in this video be assigned?",
+        "Please pick the most suitable coarse-grained category for the action in this video clip.",
+        "What coarse-grained label best describes the micro action in this clip?",
+        "Determine which coarse-grained category the micro action in this video clip falls under.",
     ),
     "FMAR": (
-        "What is the fine-grained label of the micro action in this video?",
-        "Please identify the exact fine-grained action category shown in this video.",
-        "Which fine-grained micro-action does the person perform in this clip?",
-        "Select the fine-grained label that best matches the micro-action in the video.",
-        "Which of these fine-grained actions is shown in the video?",
+        "Which fine-grained label fits the micro action performed in this clip?",
+        "Please choose the fine-grained action category that best matches this video.",
+        "Identify the precise fine-grained label of the action shown in this clip.",
+        "What fine-grained micro-action category does the behavior in this video belong to?",
+        "Please pick the correct fine-grained action class for the micro action in this video clip.",
+        "Determine which fine-grained action label the behavior in this clip corresponds to.",
+        "Select the exact fine-grained micro-action label for this video.",
     ),
     "SAD": (
-        "Does the {part} move {dir} during the {phase} phase?",
-        "In the {phase} phase of the video, does the {part} move {dir}?",
-        "Is the {part}'s movement in the {phase} phase directed {dir}?",
-        "During the {phase} segment of this micro-action, does the {part} travel {dir}?",
-        "Looking at the {phase} phase, is the {part} moving {dir}?",
+        "In this action, does the {part} move {dir} during {when}?",
+        "During {when}, does the {part} move {dir}?",
+        "Does the {part} move {dir} in {when} of the action?",
+        "In {when} of this action, does the {part} shift {dir}?",
+        "Does the {part} travel {dir} during {when} of the micro-action?",
+        "In this action, is the {part} moving {dir} in {when}?",
+        "In this action, does the {part} move {dir} during {when} of the motion?",
+        "In {when} of the action, is the {part}'s motion directed {dir}?",
+    ),
+    "SAD_MAIN": (
+        "Does the {part} move predominantly {dir} during the action?",
+        "In this action, does the {part} move mainly {dir}?",
+        "Does the {part} move {dir} overall throughout the action?",
+        "Is the {part}'s movement in this action directed mainly {dir}?",
+        "Throughout the micro-action, does the {part} move predominantly {dir}?",
+        "Is the overall direction of the {part}'s motion {dir} during the entire action?",
+        "Over the entire motion, does the {part} move predominantly {dir}?",
+    ),
+    "SAD_STILL": (
+        "Does the {part} change its position during the action?",
+        "In this action, does the {part} leave its starting position?",
+        "Does the {part} shift from its initial position at any point in the action?",
+        "Throughout the action, does the {part} move out of its resting position?",
+        "Is the {part} displaced from its starting position during this micro-action?",
+    ),
+    "SAD_MIDLINE": (
+        "In this action, does the {part} move {rel} the body midline during {when}?",
+        "During {when}, does the {part} move {rel} the midline of the body?",
+        "Does the {part} shift {rel} the body's midline in {when}?",
+        "In {when} of this action, is the {part} moving {rel} the midline?",
+        "During {when}, does the {part} travel {rel} the body midline?",
+    ),
+    "SAD_MOVES": (
+        "Is the {part} involved in the movement of this action?",
+        "Does the {part} take an active part in this micro-action?",
+        "In this action, does the {part} make a noticeable movement?",
+        "Does the {part} visibly move during the action?",
+        "Does this micro-action include a movement of the {part}?",
+    ),
+    "SAD_TOWARD": (
+        "In this action, does the {part} move toward the {b} during {when}?",
+        "Does the {part} draw closer to the {b} in {when} of the action?",
+        "During {when}, does the {part} approach the {b}?",
+        "In {when} of this action, does the {part} come closer to the {b}?",
+        "Does the {part} move toward the {b} in {when}?",
+    ),
+    "SAD_AWAY": (
+        "During {when}, does the {part} move away from the {b}?",
+        "In {when} of this action, does the {part} pull away from the {b}?",
+        "In this action, does the {part} move away from the {b} during {when}?",
+        "Does the {part} withdraw away from the {b} in {when} of the action?",
+        "During {when}, does the {part} move farther away from the {b}?",
+    ),
+    "SAD_SEQ": (
+        "In this action, does the {part} move {d1} before moving {d2}?",
+        "Does the {part} first move {d1} and later {d2}?",
+        "In this action, does the {part} move {d1} first and then turn {d2}?",
+        "Does the {part}'s {d1} movement come before its {d2} movement?",
+        "Does the {part} move {d1} before it reverses {d2}?",
+    ),
+    "SAD_WITH": (
+        "In this action, does the {b} move {dir_b} while the {a} moves {dir_a} during {when}?",
+        "During {when}, while the {a} moves {dir_a}, does the {b} move {dir_b}?",
+        "Does the {b} move {dir_b} at the same time as the {a} moves {dir_a} in {when}?",
+        "In {when}, does the {b} move {dir_b} together with the {a} moving {dir_a}?",
+        "While the {a} shifts {dir_a} in {when}, does the {b} shift {dir_b}?",
     ),
     "SAD_OSC": (
-        "Does the {part} move back and forth {osc} during the {phase} phase?",
-        "In the {phase} phase, does the {part} go {osc} and come back?",
-        "During the {phase} phase, is the {part}'s movement a back-and-forth {osc}?",
-        "Does the {part} swing {osc} in the {phase} phase of the video?",
-        "In the {phase} segment, does the {part} move to and fro {osc}?",
-    ),
-    "MAD_SAME": (
-        "During the {phase} phase, do the {a} and the {b} both move {dir}?",
-        "In the {phase} phase, do the {a} and the {b} move {dir} at the same time?",
-        "While the {a} moves {dir} in the {phase} phase, does the {b} also move {dir}?",
-        "Do the {a} and the {b} simultaneously move {dir} during the {phase} segment?",
-        "In the {phase} phase, are the {a} and the {b} both moving {dir}?",
+        "Does the {part} move back and forth {osc} during {when}?",
+        "In {when} of this action, does the {part} swing {osc}?",
+        "During {when}, does the {part} oscillate {osc}?",
+        "In this action, does the {part} move to and fro {osc} in {when}?",
+        "Does the {part} make a repeated movement {osc} in {when}?",
     ),
     "MAD_WHILE": (
-        "While the {a} moves {dir_a} in the {phase} phase, does the {b} simultaneously move {dir_b}?",
-        "During the {phase} phase, as the {a} moves {dir_a}, does the {b} move {dir_b}?",
-        "In the {phase} segment, does the {b} move {dir_b} while the {a} moves {dir_a}?",
-        "At the time the {a} moves {dir_a} (the {phase} phase), is the {b} moving {dir_b}?",
-        "Does the {b} move {dir_b} during the {phase} phase, while the {a} moves {dir_a}?",
+        "While the {a} was moving {dir_a} in {when}, did the {b} simultaneously move {dir_b}?",
+        "During {when}, while the {a} moved {dir_a}, did the {b} move {dir_b} at the same time?",
+        "In {when}, while the {a} was moving {dir_a}, was the {b} moving {dir_b} as well?",
+        "While the {a} was shifting {dir_a} during {when}, did the {b} simultaneously shift {dir_b}?",
+        "During {when} when the {a} was moving {dir_a}, did the {b} perform a {dir_b} movement at the same time?",
+        "While the {a} performed its {dir_a} movement in {when}, did the {b} simultaneously move {dir_b}?",
+    ),
+    "MAD_SAME": (
+        "During {when}, did the {a} and the {b} move {dir} in the same direction?",
+        "In {when}, did the {a} move {dir} in the same direction as the {b}?",
+        "During {when}, were the {a} and the {b} moving {dir} in the same way?",
+        "In {when}, did the {a} share the {b}'s {dir} direction of movement?",
+        "During {when}, did the {a} and the {b} take the same {dir} direction?",
     ),
     "MAD_OPP": (
-        "In the {phase} phase, do the {a} and the {b} move in opposite {axis} directions?",
-        "During the {phase} phase, does the {a} move {axis}ly opposite to the {b}?",
-        "In the {phase} segment, are the {a} and the {b} moving in opposite {axis} directions?",
-        "Do the {a} and the {b} move against each other {axis}ly in the {phase} phase?",
-        "During the {phase} phase, is the {a}'s {axis} movement opposite in direction to the {b}'s?",
+        "During {when}, did the {a} move in the opposite {axis} direction to the {b}?",
+        "In {when}, were the {a} and the {b} moving in opposite {axis} directions?",
+        "During {when}, did the {a} move opposite to the {b} along the {axis} axis?",
+        "In {when}, was the {a}'s {axis} movement opposite in direction to that of the {b}?",
+        "During {when}, did the {a} and the {b} move in opposite {axis} directions?",
     ),
     "MAD_AMP": (
-        "Does the {a} move more than the {b} in this clip?",
-        "Is the {a}'s movement larger in amplitude than the {b}'s?",
-        "Over the whole clip, does the {a} travel farther than the {b}?",
-        "Is the {a} moving with a greater amplitude than the {b}?",
-        "Compared with the {b}, does the {a} make the bigger movement?",
+        "Compared to the {b}, did the {a} exhibit a greater movement amplitude during the action?",
+        "Did the {a} move with a larger amplitude than the {b} during the action?",
+        "Compared with the {b}'s motion, did the {a} show a greater amplitude of movement?",
+        "Was the {a}'s movement amplitude greater than that of the {b} over the action?",
+        "Compared to the {b}, did the {a} make a larger movement during the micro-action?",
+    ),
+    "MAD_ORDER": (
+        "Before the {b} began moving {dir_b}, did the {a} first move {dir_a} as a preparatory action?",
+        "Before the {b} started its {dir_b} movement, did the {a} first begin moving {dir_a}?",
+        "Before the {b} started moving, did the {a} first move as a preparatory action?",
+        "Before the {b} initiated its {dir_b} motion, did the {a} first start its {dir_a} motion?",
+        "Before the {b} began to move, did the {a} already start moving?",
+    ),
+    "MAD_TOWARD": (
+        "During {when}, did the {a} move toward the {b}?",
+        "In {when}, did the {a} draw closer to the {b}?",
+        "During {when}, did the {a} and the {b} approach each other?",
+        "In {when}, did the {a} come closer to the {b}?",
+        "During {when}, did the {a} noticeably approach the {b}?",
+    ),
+    "MAD_AWAY": (
+        "In {when}, did the {a} move away from the {b}?",
+        "During {when}, did the {a} and the {b} move apart?",
+        "In {when}, did the {a} pull away from the {b}?",
+        "During {when}, did the {a} move farther away from the {b}?",
+        "In {when}, did the {a} and the {b} separate from each other?",
     ),
     "MAS": (
-        "Does the {a} start moving before the {b}?",
-        "Did the {a}'s movement begin earlier than the {b}'s?",
-        "Is the {b} set in motion only after the {a} has started moving?",
-        "Does the {a} move first, with the {b} following?",
-        "Did the {a}'s movement happen before the {b}'s movement?",
+        "Did the {a} start moving before the {b} began moving?",
+        "Did the {a} begin its movement before the {b} started moving?",
+        "Did the {a}'s movement begin before the {b}'s movement?",
+        "Did the {a} move before the {b} did?",
+        "Did the {a} start its motion before the {b} started its motion?",
     ),
     "MAS_DIR": (
-        "Did the {a} move {dir_a} before the {b} started moving {dir_b}?",
-        "Does the {a}'s {dir_a} movement start before the {b} begins to move {dir_b}?",
-        "Did the {a} begin moving {dir_a} earlier than the {b} began moving {dir_b}?",
-        "Is the {a}'s {dir_a} movement under way before the {b}'s {dir_b} movement starts?",
-        "Does the {b} start moving {dir_b} only after the {a} has begun moving {dir_a}?",
+        "Did the {a} begin moving {dir_a} before the {b} started moving {dir_b}?",
+        "Did the {a}'s {dir_a} movement begin before the {b}'s {dir_b} movement?",
+        "Did the {a} start its {dir_a} motion before the {b} began its {dir_b} motion?",
+        "Did the {a} start moving {dir_a} before the {b} started its {dir_b} shift?",
+        "Did the {a} begin its {dir_a} movement before the {b} began moving {dir_b}?",
+        "Did the {a}'s {dir_a} shift occur before the {b}'s {dir_b} movement?",
+        "Did the {a}'s {dir_a} motion happen before the {b} began moving {dir_b}?",
+        "Did the {a} begin moving before the {b} started moving {dir_b}?",
+        "Did the {a} start its movement before the {b}'s {dir_b} movement began?",
+        "Did the {a} move before the {b} began its {dir_b} motion?",
     ),
     "MAS_SEQ": (
-        "Does the {part} move {d1} before it moves {d2}?",
-        "Is the {part}'s {d1} movement followed later by a movement {d2}?",
-        "Does the {part} first move {d1} and only later {d2}?",
-        "Does the {part}'s {d1} movement come before its {d2} movement?",
-        "Does the {part} move {d2} only after having moved {d1}?",
-    ),
-    "MAS_SIM": (
-        "Do the {a} and the {b} start moving at the same time?",
-        "Do the {a} and the {b} begin their movements simultaneously?",
-        "Is the onset of the {a}'s movement simultaneous with that of the {b}?",
-        "Do the {a} and the {b} set off together?",
-        "Does the {a} start moving at the same moment as the {b}?",
+        "Did the {part} move {d1} before it moved {d2}?",
+        "Did the {part}'s {d1} movement begin before its {d2} movement?",
+        "Did the {part} start moving {d1} before it started moving {d2}?",
+        "Did the {part}'s {d1} shift occur before its {d2} shift?",
+        "Did the {part} begin its {d1} movement before its {d2} movement?",
     ),
     "PPR": (
-        "In the {phase} phase of the video, do the {A} and the {B} approach each other?",
-        "During the {phase} phase, does the {A} noticeably approach the {B}?",
-        "In the {phase} stage of the video, does the distance between the {A} and the {B} decrease?",
-        "During the {phase} phase, do the {A} and the {B} get closer to each other?",
-        "In the {phase} phase, does the {A} move towards the {B}?",
+        "In {when} of the video, does the {A} noticeably approach the {B}?",
+        "In {when} of the video, does the {A} approach the {B}?",
+        "During {when} of the video, do the {A} and the {B} approach each other?",
+        "In {when} of the video, does the {A} begin to approach the {B}?",
+        "In {when} of the video, does the {A} move noticeably closer to the {B}?",
+        "During {when}, does the {A} noticeably approach the {B}?",
+        "In {when} of the video, does the {A} move closer to the {B}?",
     ),
     "PPR_APART": (
-        "In the {phase} phase of the video, do the {A} and the {B} move apart?",
-        "During the {phase} phase, does the {A} move away from the {B}?",
-        "In the {phase} stage, does the distance between the {A} and the {B} increase?",
-        "During the {phase} phase, do the {A} and the {B} get farther from each other?",
-        "In the {phase} phase, does the gap between the {A} and the {B} widen?",
+        "In {when} of the video, does the {A} noticeably move away from the {B}?",
+        "In {when} of the video, does the {A} drift away from the {B}?",
+        "During {when} of the video, do the {A} and the {B} move apart from each other?",
+        "In {when} of the video, does the {A} move away from the {B}?",
+        "In {when} of the video, does the {A} noticeably separate from the {B}?",
     ),
     "PPR_STEADY": (
-        "In the {phase} phase, does the distance between the {A} and the {B} stay about the same?",
-        "During the {phase} phase, do the {A} and the {B} keep a constant distance from each other?",
-        "In the {phase} stage of the video, is the gap between the {A} and the {B} unchanged?",
-        "During the {phase} phase, do the {A} and the {B} neither approach nor move apart?",
-        "In the {phase} phase, does the {A} stay at the same distance from the {B}?",
-    ),
-    "MAS_STILL": (
-        "Does the {still} start moving before the {moving}?",
-        "Did the {still}'s movement begin earlier than the {moving}'s?",
-        "Does the {still} move first, with the {moving} following?",
-        "Is the {moving} set in motion only after the {still} has started moving?",
-        "Did the {still}'s movement happen before the {moving}'s movement?",
+        "In {when} of the video, does the {A} keep a steady distance from the {B}?",
+        "During {when} of the video, does the distance between the {A} and the {B} stay unchanged?",
+        "In {when} of the video, do the {A} and the {B} keep the same distance from each other?",
+        "In {when} of the video, does the {A} neither approach nor move away from the {B}?",
+        "During {when}, does the {A} stay at a constant distance from the {B}?",
+        "Throughout {when} of the video, does the {A} remain at a steady distance from the {B}?",
     ),
     "MADU": (
-        "Describe the movements of each body part of the person in the video.",
-        "Please describe in detail the movements of each part of the person's body in the video.",
-        "Describe the person's movements in the video.",
-        "Describe, part by part, how the person's body moves in this clip, including directions and timing.",
-        "Give a detailed account of which body parts move in the video, in which direction and in what order.",
+        "Describe how each part of the person's body moves in this video.",
+        "Please describe in detail how the person moves in the video, body part by body part.",
+        "Explain the movements the person makes in the video and how they change.",
+        "Describe the movement of each of the person's body parts in this clip.",
+        "Please give a detailed description of the person's body movements in the video.",
+        "Describe the movement characteristics of the person in the video clip.",
     ),
     "MARE": (
-        "Based on the person's actions in the video, provide a detailed reasoning chain to infer the appropriate "
-        "micro-action classification at both the coarse-grained and fine-grained levels.",
-        "From the subject's behavior and movements in the video, present a clear step-by-step reasoning chain and "
-        "identify the corresponding coarse- and fine-grained micro-action categories.",
-        "Using the observed movements in the video, construct a detailed reasoning process and determine the "
-        "correct micro-action labels for both coarse and fine granularity.",
-        "Reason step by step from the visible movements to the micro-action's coarse-grained category and its "
-        "fine-grained label.",
-        "Explain which movements you observe, rule out similar actions, and conclude with the coarse-grained and "
-        "fine-grained micro-action labels.",
+        "Based on the movements in the video, build a detailed reasoning chain and infer the micro-action "
+        "labels at both the coarse-grained and fine-grained levels.",
+        "Using the person's observed behavior in the video, reason step by step to the appropriate coarse-grained "
+        "and fine-grained micro-action classification.",
+        "From the motion details in the video, provide a clear reasoning process that determines the correct "
+        "coarse- and fine-grained micro-action labels.",
+        "Given the movement evidence in the video, develop a step-by-step reasoning chain to identify the "
+        "hierarchical micro-action labels (coarse-grained and fine-grained).",
+        "Based on the visible body movements in the video, construct a logical reasoning chain and conclude with "
+        "the coarse-grained and fine-grained micro-action categories.",
     ),
 }
 
@@ -204,15 +292,15 @@ def sad_facts(desc: dict) -> list[Fact]:
                 if lab in OPPOSITE and not _clear(p, ax):
                     continue  # stated, but too close to the margin to ask about
                 if lab in OPPOSITE:
-                    out.append(Fact("SAD", {"part": part, "phase": ph, "dir": DIR_WORDS[lab]}, "Yes",
+                    out.append(Fact("SAD", {"part": part, "phase": ph, "dir": lab}, "Yes",
                                     {**base, "direction": lab}))
-                    out.append(Fact("SAD", {"part": part, "phase": ph, "dir": DIR_WORDS[OPPOSITE[lab]]}, "No",
+                    out.append(Fact("SAD", {"part": part, "phase": ph, "dir": OPPOSITE[lab]}, "No",
                                     {**base, "direction": OPPOSITE[lab], "contrast": "flipped direction"}))
                 elif lab == "none":
                     # still along this axis now, but moving that way in another phase: a timing contrast
                     elsewhere = {moves_in[ax][q] for q in PHASES if q != ph} & set(OPPOSITE)
                     for d in sorted(elsewhere):
-                        out.append(Fact("SAD", {"part": part, "phase": ph, "dir": DIR_WORDS[d]}, "No",
+                        out.append(Fact("SAD", {"part": part, "phase": ph, "dir": d}, "No",
                                         {**base, "direction": d, "contrast": "moves that way in another phase"}))
                 elif lab == "back-and-forth":
                     osc = "from side to side" if ax == "horizontal" else "up and down"
@@ -250,9 +338,9 @@ def mad_facts(desc: dict) -> list[Fact]:
     out = []
     parts = desc["parts"]
     moving = desc.get("ranking", [])[:5]
-    for i, a in enumerate(moving):
-        for b in moving[i + 1:]:
-            if _same_limb(a, b):
+    for a in moving:  # both orders: "while A moves, does B ..." and "while B moves, does A ..."
+        for b in moving:
+            if a == b or _same_limb(a, b):
                 continue  # "the hand and the lower arm move together" is trivially true
             for ph in PHASES:
                 for ax in ("horizontal", "vertical"):
@@ -265,20 +353,20 @@ def mad_facts(desc: dict) -> list[Fact]:
                                       parts[b]["phases"][ph]["dx" if ax == "horizontal" else "dy"]]}
                     if la in OPPOSITE and lb in OPPOSITE:
                         same = la == lb
-                        out.append(Fact("MAD_SAME", {"a": a, "b": b, "phase": ph, "dir": DIR_WORDS[la]},
+                        out.append(Fact("MAD_SAME", {"a": a, "b": b, "phase": ph, "dir": la},
                                         "Yes" if same else "No", {**base, "kind": "same direction", "direction": la}))
                         out.append(Fact("MAD_OPP", {"a": a, "b": b, "phase": ph, "axis": ax},
                                         "No" if same else "Yes", {**base, "kind": "opposite directions",
                                                                   "direction": f"{la}/{lb}"}))
                     if la in OPPOSITE and (lb in OPPOSITE or lb == "none"):
                         for d in ([lb] if lb in OPPOSITE else []) + ([OPPOSITE[lb]] if lb in OPPOSITE else []):
-                            out.append(Fact("MAD_WHILE", {"a": a, "b": b, "phase": ph, "dir_a": DIR_WORDS[la],
-                                                          "dir_b": DIR_WORDS[d]}, "Yes" if d == lb else "No",
+                            out.append(Fact("MAD_WHILE", {"a": a, "b": b, "phase": ph, "dir_a": la,
+                                                          "dir_b": d}, "Yes" if d == lb else "No",
                                             {**base, "kind": "while", "direction": f"{la}/{d}"}))
                         if lb == "none":
                             for d in _directions_elsewhere(parts[b], ph, ax):
-                                out.append(Fact("MAD_WHILE", {"a": a, "b": b, "phase": ph, "dir_a": DIR_WORDS[la],
-                                                              "dir_b": DIR_WORDS[d]}, "No",
+                                out.append(Fact("MAD_WHILE", {"a": a, "b": b, "phase": ph, "dir_a": la,
+                                                              "dir_b": d}, "No",
                                                 {**base, "kind": "while", "direction": f"{la}/{d}",
                                                  "contrast": "b moves that way in another phase"}))
     amps = {p: parts[p]["amplitude"] for p in parts}
@@ -328,14 +416,16 @@ def _against_still(desc: dict, candidates) -> list[Fact]:
 def _still_first(desc: dict, candidates) -> list[Fact]:
     """A part that never moves did not start before a moving one: a true No."""
     out = []
-    for p_still in [p for p in candidates if not desc["parts"][p]["moving"] and desc["parts"][p].get("visible", True)
-                    and desc["parts"][p]["amplitude"] < 0.5 * MOVE]:
+    # still as `_still_parts` says: under half the clip's moving threshold (which follows the clip's floor)
+    margin = 0.5 * desc.get("floor", {}).get("moving_at", MOVING_PART)
+    for p_still in _still_parts(desc, candidates):
         for p_move in desc.get("ranking", [])[:2]:
             if _same_limb(p_still, p_move):
                 continue
-            out.append(Fact("MAS_STILL", {"still": p_still, "moving": p_move}, "No",
+            db = _first_direction(desc["parts"][p_move])
+            out.append(Fact("MAS_STILL", {"a": p_still, "b": p_move, **({"dir_b": db} if db else {})}, "No",
                             {"kind": "order", "parts": [p_still, p_move], "phase": None, "relation": "never moves",
-                             "value": desc["parts"][p_still]["amplitude"], "margin": 0.5 * MOVE}))
+                             "value": desc["parts"][p_still]["amplitude"], "margin": margin}))
     return out
 
 
@@ -354,10 +444,14 @@ def _same_limb(a: str, b: str) -> bool:
 
 
 def _first_direction(rec: dict) -> str | None:
+    """The part's first stated direction; both axes ("upward+leftward") when both move clearly in that phase."""
     for ph in PHASES:
-        for ax in ("vertical", "horizontal"):
-            if rec["phases"][ph][ax] in OPPOSITE:
-                return rec["phases"][ph][ax]
+        p = rec["phases"][ph]
+        dirs = [p[ax] for ax in ("vertical", "horizontal") if p[ax] in OPPOSITE]
+        if len(dirs) == 2 and all(_clear(p, ax) for ax in ("vertical", "horizontal")):
+            return "+".join(dirs)
+        if dirs:
+            return dirs[0]
     return None
 
 
@@ -379,18 +473,18 @@ def mas_facts(desc: dict) -> list[Fact]:
                                                                     "contrast": "swapped order"}))
             da, db = _first_direction(parts[first]), _first_direction(parts[second])
             if da and db:
-                f = {"a": first, "b": second, "dir_a": DIR_WORDS[da], "dir_b": DIR_WORDS[db]}
-                out.append(Fact("MAS_DIR", f, "Yes", {**base, "parts": [first, second], "direction": f"{da}/{db}"}))
-                g = {"a": second, "b": first, "dir_a": DIR_WORDS[db], "dir_b": DIR_WORDS[da]}
-                out.append(Fact("MAS_DIR", g, "No", {**base, "parts": [second, first], "direction": f"{db}/{da}",
+                f = {"a": first, "b": second, "dir_a": da, "dir_b": db}
+                out.append(Fact("MAS_DIR", f, "Yes", {**base, "parts": [first, second],
+                                                      "direction": f"{da}/{db}".replace("+", "/")}))
+                g = {"a": second, "b": first, "dir_a": db, "dir_b": da}
+                out.append(Fact("MAS_DIR", g, "No", {**base, "parts": [second, first],
+                                                     "direction": f"{db}/{da}".replace("+", "/"),
                                                      "contrast": "swapped order"}))
-            if o["gap_s"] is not None and abs(o["gap_s"]) >= 0.4:
-                out.append(Fact("MAS_SIM", {"a": a, "b": b}, "No", {**base, "contrast": "one starts first"}))
         elif rel == "simultaneous":
-            out.append(Fact("MAS_SIM", {"a": a, "b": b}, "Yes", base))
             out.append(Fact("MAS", {"a": a, "b": b}, "No", {**base, "contrast": "they start together"}))
-    # a part that never moves did not start before anything (the descriptors call it still)
-    out += _still_first(desc, ("head", "torso", "left hand", "right hand"))
+            out.append(Fact("MAS", {"a": b, "b": a}, "No", {**base, "parts": [b, a],
+                                                            "contrast": "they start together"}))
+    # (a part that never moves did not start before anything: the fallback, `_still_first`)
     # the order of one part's own movements across phases (up in the early phase, down in the late one)
     for part in desc.get("ranking", [])[:4]:
         seq = [(k, parts[part]["phases"][ph][ax]) for k, ph in enumerate(PHASES) for ax in ("vertical", "horizontal")
@@ -399,8 +493,8 @@ def mas_facts(desc: dict) -> list[Fact]:
         for (k1, d1), (k2, d2) in ((x, y) for x in seq for y in seq if x[0] < y[0] and y[1] == OPPOSITE[x[1]]):
             base = {"kind": "sequence", "parts": [part], "phase": f"{PHASES[k1]}/{PHASES[k2]}",
                     "direction": f"{d1}/{d2}", "margin": MOVE}
-            out.append(Fact("MAS_SEQ", {"part": part, "d1": DIR_WORDS[d1], "d2": DIR_WORDS[d2]}, "Yes", base))
-            out.append(Fact("MAS_SEQ", {"part": part, "d1": DIR_WORDS[d2], "d2": DIR_WORDS[d1]}, "No",
+            out.append(Fact("MAS_SEQ", {"part": part, "d1": d1, "d2": d2}, "Yes", base))
+            out.append(Fact("MAS_SEQ", {"part": part, "d1": d2, "d2": d1}, "No",
                             {**base, "direction": f"{d2}/{d1}", "contrast": "swapped order"}))
     return out
 
@@ -431,31 +525,305 @@ def ppr_facts(desc: dict, pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[Fa
     return out
 
 
-FACTS = {"SAD": sad_facts, "MAD": mad_facts, "MAS": mas_facts, "PPR": ppr_facts}
+def sad_extra_facts(desc: dict) -> list[Fact]:
+    """SAD facts beyond one axis in one phase: both axes at once, the main direction over the action,
+    whether a part moves at all, a part moving toward / away from a still one."""
+    out = []
+    parts = desc["parts"]
+    for part in desc.get("ranking", [])[:6]:
+        rec = parts[part]
+        for ph in PHASES:
+            p = rec["phases"][ph]
+            v, h = p["vertical"], p["horizontal"]
+            if v in OPPOSITE and h in OPPOSITE and _clear(p, "vertical") and _clear(p, "horizontal"):
+                base = {"kind": "direction2", "parts": [part], "phase": ph, "axis": "both",
+                        "value": [p["dy"], p["dx"]], "margin": QA_MARGIN * MOVE}
+                for dv, dh in ((v, h), (OPPOSITE[v], h), (v, OPPOSITE[h]), (OPPOSITE[v], OPPOSITE[h])):
+                    ans = "Yes" if (dv, dh) == (v, h) else "No"
+                    out.append(Fact("SAD2", {"part": part, "phase": ph, "dir": f"{dv}+{dh}"}, ans,
+                                    {**base, "direction": f"{dv}/{dh}"}))
+        # the main direction along an axis: stated clearly in some phase, its opposite (or a swing) in none
+        for ax in ("vertical", "horizontal"):
+            labs = [rec["phases"][ph][ax] for ph in PHASES]
+            clear = {lab for ph, lab in zip(PHASES, labs, strict=True)
+                     if lab in OPPOSITE and _clear(rec["phases"][ph], ax)}
+            if len(clear) != 1 or any(lab in ("back-and-forth", "unclear") for lab in labs):
+                continue
+            d = clear.pop()
+            if OPPOSITE[d] in labs:
+                continue
+            base = {"kind": "main direction", "parts": [part], "phase": None, "axis": ax, "margin": QA_MARGIN * MOVE,
+                    "value": [rec["phases"][ph]["dx" if ax == "horizontal" else "dy"] for ph in PHASES]}
+            out.append(Fact("SAD_MAIN", {"part": part, "dir": d}, "Yes", {**base, "direction": d}))
+            out.append(Fact("SAD_MAIN", {"part": part, "dir": OPPOSITE[d]}, "No",
+                            {**base, "direction": OPPOSITE[d], "contrast": "flipped direction"}))
+    out += stillness_facts(desc)
+    out += midline_facts(desc)
+    out += pair_move_facts(desc, "SAD")
+    return out
+
+
+MIDLINE_SIDE = 0.2  # torso lengths off the body midline at the phase start: clearly on one side (a margin over
+# the 0.15 that `descriptors._position` calls "at the midline")
+
+
+def midline_facts(desc: dict) -> list[Fact]:
+    """"Does the left hand move toward / away from the body midline": a clear horizontal direction in a phase
+    that starts with the part clearly on one side of the midline (descriptor `x_from_midline`)."""
+    out = []
+    parts = desc["parts"]
+    for part in desc.get("ranking", [])[:6]:
+        if part == "torso":
+            continue
+        for ph in PHASES:
+            p = parts[part]["phases"][ph]
+            h, x0 = p["horizontal"], p.get("x_from_midline")
+            if h not in OPPOSITE or x0 is None or abs(x0) < MIDLINE_SIDE or not _clear(p, "horizontal"):
+                continue
+            toward = "leftward" if x0 > 0 else "rightward"  # the image direction back to the midline
+            base = {"kind": "midline", "parts": [part], "phase": ph, "axis": "horizontal", "value": [p["dx"], x0],
+                    "margin": [QA_MARGIN * MOVE, MIDLINE_SIDE]}
+            for rel, img in (("toward", toward), ("away from", OPPOSITE[toward])):
+                out.append(Fact("SAD_MIDLINE", {"part": part, "phase": ph, "rel": rel}, "Yes" if h == img else "No",
+                                {**base, "direction": img, "relation": rel}))
+    return out
+
+
+def stillness_facts(desc: dict) -> list[Fact]:
+    """Does a part move at all: Yes for a part that clearly moves, No for one that stays still (a part that
+    does not move is only ever asked about as a true No)."""
+    out = []
+    parts = desc["parts"]
+    moving_at = desc.get("floor", {}).get("moving_at", MOVING_PART)
+    still = set(_still_parts(desc, BODY_PARTS))
+    for p in BODY_PARTS:
+        rec = parts[p]
+        base = {"kind": "stillness", "parts": [p], "phase": None, "value": rec["amplitude"],
+                "source": rec.get("source", "keypoints")}
+        by_points = rec.get("source", "keypoints") == "keypoints"
+        if rec["moving"] and (not by_points or rec["amplitude"] >= QA_MARGIN * moving_at):
+            # a head seen to move by flow or signals turns or tips rather than changes place
+            fam = "POSITION" if by_points else "MOVES"
+            out.append(Fact(fam, {"part": p}, "Yes", {**base, "direction": "moves", "margin": QA_MARGIN * moving_at}))
+        elif p in still:
+            for fam in ("POSITION", "MOVES"):
+                out.append(Fact(fam, {"part": p}, "No", {**base, "direction": "moves", "margin": 0.5 * moving_at,
+                                                         "contrast": "stays still"}))
+    return out
+
+
+def pair_move_facts(desc: dict, task: str) -> list[Fact]:
+    """"Does the hand move toward / away from the torso": a pair trend in a phase where the first part moves
+    and the second stays still, so the change of distance is the first part's movement."""
+    out = []
+    parts = desc["parts"]
+    moving = set(desc.get("ranking", []))
+    for name, pair in desc.get("pairs", {}).items():
+        a, b = name.split("|")
+        if a not in moving or b in moving or not parts[b].get("visible", True) or not parts[a].get("visible", True):
+            continue
+        for ph in PHASES:
+            p = pair["phases"][ph]
+            if p["trend"] not in ("approach", "apart", "steady"):
+                continue
+            base = {"kind": "pair trend", "parts": [a, b], "phase": ph, "trend": p["trend"], "value": p["delta"],
+                    "margin": desc.get("floor", {}).get("trend", TREND)}
+            f = {"part": a, "a": a, "b": b, "phase": ph}
+            out.append(Fact(f"{task}_TOWARD", f, "Yes" if p["trend"] == "approach" else "No",
+                            {**base, "direction": "approach"}))
+            out.append(Fact(f"{task}_AWAY", f, "Yes" if p["trend"] == "apart" else "No",
+                            {**base, "direction": "apart"}))
+    return out
+
+
+def _with_context(desc: dict, facts: list[Fact]) -> list[Fact]:
+    """"While the head was moving downward and leftward": the given part's movement in both axes when both
+    are stated clearly in that phase (the asked part's direction stays one axis, the one checked)."""
+    for f in facts:
+        if f.family != "MAD_WHILE":
+            continue
+        p = desc["parts"][f.fields["a"]]["phases"][f.fields["phase"]]
+        other = "horizontal" if f.meta["axis"] == "vertical" else "vertical"
+        if p[other] in OPPOSITE and _clear(p, other):
+            f.fields = {**f.fields, "dir_a": f"{f.fields['dir_a']}+{p[other]}"}
+    return facts
+
+
+def while_still_facts(desc: dict) -> list[Fact]:
+    """"While A was moving upward, did B (which stays still) move upward": a true No."""
+    out = []
+    parts = desc["parts"]
+    for a in desc.get("ranking", [])[:3]:
+        for ph in PHASES:
+            for ax in ("vertical", "horizontal"):
+                la = parts[a]["phases"][ph][ax]
+                if la not in OPPOSITE or not _clear(parts[a]["phases"][ph], ax):
+                    continue
+                for b in _still_parts(desc, ("head", "torso", "left hand", "right hand")):
+                    if _same_limb(a, b):
+                        continue
+                    for d in (la, OPPOSITE[la]):
+                        out.append(Fact("MAD_WHILE", {"a": a, "b": b, "phase": ph, "dir_a": la, "dir_b": d}, "No",
+                                        {"kind": "while", "parts": [a, b], "phase": ph, "axis": ax,
+                                         "direction": f"{la}/{d}", "margin": MOVE, "contrast": "b stays still",
+                                         "value": [parts[a]["phases"][ph]["dx" if ax == "horizontal" else "dy"],
+                                                   parts[b]["amplitude"]]}))
+    return out
+
+
+def sad_all(desc: dict) -> list[Fact]:
+    return sad_facts(desc) + sad_extra_facts(desc) + [f for f in mas_facts(desc) if f.family == "MAS_SEQ"] + \
+        [f for f in _with_context(desc, mad_facts(desc)) if f.family == "MAD_WHILE"]
+
+
+def mad_all(desc: dict) -> list[Fact]:
+    return _with_context(desc, mad_facts(desc) + while_still_facts(desc)) + pair_move_facts(desc, "MAD") + \
+        [f for f in mas_facts(desc) if f.family in ("MAS", "MAS_DIR")]
+
+
+FACTS = {"SAD": sad_all, "MAD": mad_all, "MAS": mas_facts, "PPR": ppr_facts}
 # When a clip has too few facts of a task's own kinds (one part moves, nothing to compare or order), these
 # true contrasts against every still part keep it at 12 questions; used only then, so they do not crowd
 # out the task's usual question types.
-FALLBACKS = {"MAD": lambda d: _against_still(d, BODY_PARTS), "MAS": lambda d: _still_first(d, BODY_PARTS),
-             "PPR": lambda d: ppr_facts(d, TRUNK_PAIRS)}
+FALLBACKS = {"SAD": stillness_facts, "MAD": lambda d: _against_still(d, BODY_PARTS),
+             "MAS": lambda d: _still_first(d, BODY_PARTS), "PPR": lambda d: ppr_facts(d, TRUNK_PAIRS)}
+
+# Which wording (a TEMPLATES key) each fact family is asked in, per task.
+WORDING: dict[str, dict[str, tuple[str, ...]]] = {
+    "SAD": {"SAD": ("SAD",), "SAD2": ("SAD",), "SAD_MAIN": ("SAD_MAIN",), "POSITION": ("SAD_STILL",),
+            "MOVES": ("SAD_MOVES",), "SAD_MIDLINE": ("SAD_MIDLINE",), "SAD_TOWARD": ("SAD_TOWARD",),
+            "SAD_AWAY": ("SAD_AWAY",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",), "SAD_OSC": ("SAD_OSC",)},
+    "MAD": {"MAD_WHILE": ("MAD_WHILE",), "MAD_SAME": ("MAD_SAME",), "MAD_OPP": ("MAD_OPP",), "MAD_AMP": ("MAD_AMP",),
+            "MAS": ("MAD_ORDER",), "MAS_DIR": ("MAD_ORDER",), "MAD_TOWARD": ("MAD_TOWARD",),
+            "MAD_AWAY": ("MAD_AWAY",)},
+    "MAS": {"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR",), "MAS_STILL": ("MAS", "MAS_DIR"), "MAS_SEQ": ("MAS_SEQ",)},
+    "PPR": {"PPR": ("PPR",), "PPR_APART": ("PPR_APART",), "PPR_STEADY": ("PPR_STEADY",)},
+}
+# Target share of each wording in its task: the official question-type mix (bench/RESULTS.md, measured with
+# `mabench.audit.style.question_type`) spread over the wordings of each type.
+MIX: dict[str, dict[str, float]] = {
+    "SAD": {"SAD_MAIN": 0.27, "SAD": 0.28, "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
+            "SAD_TOWARD": 0.02, "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.025},
+    "MAD": {"MAD_WHILE": 0.56, "MAD_AMP": 0.11, "MAD_SAME": 0.12, "MAD_ORDER": 0.10, "MAD_OPP": 0.05,
+            "MAD_TOWARD": 0.02, "MAD_AWAY": 0.02},
+    "MAS": {"MAS_DIR": 0.68, "MAS": 0.27, "MAS_SEQ": 0.05},
+    "PPR": {"PPR": 0.78, "PPR_APART": 0.18, "PPR_STEADY": 0.04},
+}
+# How phases are named per task (word, weight), the share of phase phrases carrying the time span in
+# seconds, and the phase synonyms, after the official file's usage.
+PHASE_NOUNS = {"SAD": (("phase", 5), ("segment", 5)), "MAD": (("segment", 7), ("phase", 3)),
+               "PPR": (("phase", 13), ("stage", 6), ("segment", 1)), "MAS": (("phase", 1),)}
+TIME_SPAN_SHARE = {"SAD": 0.2, "MAD": 0.3, "PPR": 0.03, "MAS": 0.0}
+PHASE_SYNONYMS = {"early": ("early",) * 8 + ("initial", "beginning"), "middle": ("middle",), "late": ("late",) * 9 +
+                  ("final",)}
+# "to the left" / "to the right" as often as SAD's official questions use them; MAD / MAS use "-ward" words.
+TO_THE_SIDE_SHARE = {"SAD": 0.3, "MAD": 0.0, "MAS": 0.05, "PPR": 0.0}
+# MA-Bench asks about the hands, head and torso far more than about the segments between them (a lower arm
+# moves with its hand): questions naming these are taken only when nothing else serves (a score penalty).
+SECONDARY_PARTS = frozenset({"left lower arm", "right lower arm", "left upper leg", "right upper leg"})
+SECONDARY_PENALTY = 1.5
+
+
+def phase_phrase(ph: str, edges: list[float] | None, task: str, rng: random.Random) -> str:
+    noun = rng.choices([n for n, _ in PHASE_NOUNS[task]], [w for _, w in PHASE_NOUNS[task]])[0]
+    text = f"the {rng.choice(PHASE_SYNONYMS[ph])} {noun}"
+    if edges and rng.random() < TIME_SPAN_SHARE[task]:
+        k, t0 = PHASES.index(ph), edges[0]
+        text += f" ({edges[k] - t0:.1f}–{edges[k + 1] - t0:.1f} seconds)"
+    return text
+
+
+def dir_phrase(code: str, rng: random.Random, task: str = "SAD") -> str:
+    """"upward", "to the left", or a compound "upward and leftward" / "leftward and upward" from "upward+leftward"."""
+    side = {"leftward": "to the left", "rightward": "to the right"}
+    words = [side[d] if d in side and rng.random() < TO_THE_SIDE_SHARE[task] else d for d in code.split("+")]
+    if len(words) == 2 and rng.random() < 0.35:
+        words.reverse()
+    return " and ".join(words)
+
+
+_FIELD = re.compile(r"{(\w+)}")
+
+
+def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> list[tuple[str, str]]:
+    """(question, template) in each of the wording's templates that the fact's fields fill."""
+    edges = desc.get("phase_edges")
+    vals: dict[str, str] = {}
+    for k, v in f.fields.items():
+        if k == "phase":
+            vals["when"] = phase_phrase(v, edges, task, rng)
+        elif k in ("dir", "dir_a", "dir_b", "d1", "d2"):
+            vals[k] = dir_phrase(v, rng, task)
+        elif k == "rel":  # "toward" / "inward toward", "away from" / "outward, away from"
+            vals[k] = v if rng.random() < 0.7 else {"toward": "inward toward", "away from": "outward, away from"}[v]
+        else:
+            vals[k] = v
+    if "axis" in f.fields:
+        vals["axis"] = f.fields["axis"]
+    return [(t.format(**vals), t) for t in TEMPLATES[wording] if set(_FIELD.findall(t)) <= set(vals)]
 
 
 # ----------------------------------------------------------------------------------------------
 # Assembly
 # ----------------------------------------------------------------------------------------------
 
+_WORD = re.compile(r"[a-z]+")
+# Weights of the balancer's three aims (see `Balancer`). Evening out every word exactly overshoots: a
+# text model trained on the other clips then learns the reverse (blind accuracy below the majority).
+W_MIX, W_WORDING, NOISE = 3.0, 1.0, 2.0
+W_TASK = {"SAD": 0.3, "MAD": 0.3, "MAS": 0.3, "PPR": 0.3}
+# per task, tuned with `mabench audit` on a 200-clip synthetic build (bench/RESULTS.md): MAS needs the words
+# evened out hardest (its "never moved" negatives name still parts), SAD the least
+W_TEMPLATE = {"SAD": 0.2, "MAD": 0.5, "MAS": 0.5, "PPR": 0.3}
+W_GRAMS = {"SAD": 0.05, "MAD": 0.1, "MAS": 0.3, "PPR": 0.1}
+
+
+def _grams(text: str) -> set[str]:
+    w = _WORD.findall(text.lower())
+    return set(w) | {f"{a} {b}" for a, b in zip(w, w[1:], strict=False)}
+
+
 class Balancer:
-    """Keeps Yes/No per task and the correct letter per closed task balanced across the benchmark."""
+    """Keeps the built questions from giving their answers away and their mix like MA-Bench's.
+
+    Per Yes/No task, every next question is the candidate that best (1) fills the wording the task is
+    furthest behind on against `MIX`, (2) evens out Yes/No within its wording, and (3) evens out Yes/No
+    over the words and word pairs it contains (parts, directions, phases, verbs): a text-only model
+    then finds no word that predicts the answer. The correct letter of CMAR / FMAR cycles through the
+    positions in shuffled blocks.
+    """
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.yes_no: dict[str, Counter] = {t: Counter() for t in FACTS}
+        self.wording: dict[str, Counter] = {t: Counter() for t in FACTS}
+        # per (task, key) for wordings, templates and words: questions asked and how many were Yes
+        self.asked: Counter = Counter()
+        self.yes: Counter = Counter()
         self._slots: dict[str, list[int]] = {}
 
-    def polarity_order(self, task: str) -> list[str]:
-        c = self.yes_no[task]
-        if c["Yes"] == c["No"]:
-            return self.rng.sample(["Yes", "No"], 2)
-        return ["Yes", "No"] if c["Yes"] < c["No"] else ["No", "Yes"]
+    def _excess(self, task: str, key: str, rate: float) -> float:
+        """Yes minus No among the questions with `key`. (Measured against the task's own Yes rate instead of
+        50%, the leak came out no lower on the 200-clip build: bench/RESULTS.md.)"""
+        return 2 * self.yes[(task, key)] - self.asked[(task, key)]
+
+    def score(self, task: str, wording: str, template: str, answer: str, text: str) -> float:
+        s = 1 if answer == "Yes" else -1
+        n = sum(self.wording[task].values())
+        rate = self.yes_no[task]["Yes"] / n if n else 0.5
+        deficit = MIX[task].get(wording, 0.0) * (n + 1) - self.wording[task][wording]
+        grams = _grams(text)
+        gram = sum(self._excess(task, g, rate) for g in grams) / max(len(grams), 1)
+        task_bal = self.yes_no[task]["Yes"] - self.yes_no[task]["No"]
+        return -W_MIX * deficit + W_TASK[task] * s * task_bal + W_WORDING * s * self._excess(task, wording, rate) \
+            + W_TEMPLATE[task] * s * self._excess(task, template, rate) + W_GRAMS[task] * s * gram
+
+    def take(self, task: str, wording: str, template: str, answer: str, text: str) -> None:
+        self.yes_no[task][answer] += 1
+        self.wording[task][wording] += 1
+        for key in (wording, template, *_grams(text)):
+            self.asked[(task, key)] += 1
+            self.yes[(task, key)] += answer == "Yes"
 
     def letter_slot(self, task: str) -> int:
         """The correct option's position: a shuffled cycle over all positions (uniform)."""
@@ -471,23 +839,34 @@ def fact_id(f: Fact) -> tuple:
     return (m.get("kind"), tuple(sorted(m.get("parts", []))), m.get("phase"), m.get("axis"))
 
 
-def _pick_yes_no(task: str, facts: list[Fact], bal: Balancer, rng: random.Random, n: int = 2) -> list[Fact]:
-    chosen: list[Fact] = []
-    used_parts: set[tuple] = set()
-    for want in bal.polarity_order(task) * n:
-        if len(chosen) == n:
+@dataclass
+class Asked:
+    fact: Fact
+    wording: str
+    text: str
+    template: str
+
+
+def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Random, n: int = 2) -> list[Asked]:
+    """The task's `n` questions for one clip, each the best-scored candidate (see `Balancer`)."""
+    chosen: list[Asked] = []
+    cands = []
+    for f in facts:
+        for w in WORDING[task].get(f.family, ()):
+            # every template the fact fills: the balancer evens out Yes/No per template as well
+            cands += [Asked(f, w, text, t) for text, t in render(f, w, task, desc, rng)]
+    for _ in range(n):
+        taken = {fact_id(c.fact) for c in chosen}
+        used_parts = {tuple(sorted(c.fact.meta.get("parts", []))) for c in chosen}
+        pool = [c for c in cands if fact_id(c.fact) not in taken]
+        if not pool:
             break
-        taken = {fact_id(c) for c in chosen}
-        pool = [f for f in facts if f.answer == want and f not in chosen and fact_id(f) not in taken]
-        fresh = [f for f in pool if tuple(f.meta.get("parts", [])) not in used_parts]
-        pick_from = fresh or pool
-        if not pick_from:
-            continue
-        f = rng.choice(pick_from)
-        chosen.append(f)
-        used_parts.add(tuple(f.meta.get("parts", [])))
-    for f in chosen:
-        bal.yes_no[task][f.answer] += 1
+        best = min(pool, key=lambda c: bal.score(task, c.wording, c.template, c.fact.answer, c.text)
+                   + (0.5 if tuple(sorted(c.fact.meta.get("parts", []))) in used_parts else 0.0)
+                   + SECONDARY_PENALTY * bool(SECONDARY_PARTS & set(c.fact.meta.get("parts", [])))
+                   + NOISE * rng.random())
+        chosen.append(best)
+        bal.take(task, best.wording, best.template, best.fact.answer, best.text)
     return chosen
 
 
@@ -498,62 +877,36 @@ def _options(task: str, correct: str, others: list[str], slot: int, rng: random.
     return "\n".join(f"{letters[i]}. {display_label(o)}" for i, o in enumerate(order)), letters[slot]
 
 
-def fmar_distractors(fine: str, rng: random.Random) -> list[str]:
-    """4 labels: the confusable neighbour, at least 2 from the same coarse class when it has them."""
+# Same-class distractors per FMAR question (as many as the class has), and how often the nearest
+# confusable label is among them: MA-Bench varies both (0-4 same-class, mostly 1-3; the confusable one in
+# about a third).
+SAME_CLASS_COUNTS = (0, 1, 1, 1, 2, 2, 2, 3, 3, 4)
+CONFUSABLE_SHARE = 1 / 3
+
+
+def _weighted_sample(pool: list[str], k: int, rng: random.Random, weights: dict[str, float] | None) -> list[str]:
+    pool, out = list(pool), []
+    for _ in range(min(k, len(pool))):
+        pick = rng.choices(pool, [weights.get(x, 0.0) + 0.05 for x in pool] if weights else None)[0]
+        out.append(pick)
+        pool.remove(pick)
+    return out
+
+
+def fmar_distractors(fine: str, rng: random.Random, weights: dict[str, float] | None = None) -> list[str]:
+    """4 distinct labels other than `fine`: a varying number from its coarse class, the nearest confusable
+    label in about a third, the rest from other classes. With `weights` (how often each label is the answer
+    in this build), distractors are drawn in that proportion: a label that is never the answer would
+    otherwise be a distractor a text-only model learns to rule out."""
     same = [f for f in COARSE_FINE[FINE_TO_COARSE[fine]] if f != fine]
-    picks = [CONFUSABLE[fine]] if CONFUSABLE[fine] in same else []
-    rest_same = [f for f in same if f not in picks]
-    picks += rng.sample(rest_same, min(len(rest_same), max(0, 2 - len(picks))))
-    other = [f for f in FINE_TO_COARSE if FINE_TO_COARSE[f] != FINE_TO_COARSE[fine] and f not in picks]
-    if CONFUSABLE[fine] not in picks and CONFUSABLE[fine] in other:
-        picks.append(CONFUSABLE[fine])
-        other.remove(CONFUSABLE[fine])
-    picks += rng.sample(other, 4 - len(picks))
+    other = [f for f in FINE_TO_COARSE if FINE_TO_COARSE[f] != FINE_TO_COARSE[fine]]
+    picks = [CONFUSABLE[fine]] if rng.random() < CONFUSABLE_SHARE else []
+    k = min(rng.choice(SAME_CLASS_COUNTS), len(same))
+    rest_same = [f for f in same if f not in picks and f != CONFUSABLE[fine]]
+    picks += _weighted_sample(rest_same, max(0, min(k - sum(p in same for p in picks), 4 - len(picks))), rng, weights)
+    rest = [f for f in other if f not in picks and f != CONFUSABLE[fine]]
+    picks += _weighted_sample(rest, 4 - len(picks), rng, weights)
     return picks
-
-
-@dataclass
-class ClipPlan:
-    """One clip's chosen questions before rendering: labels, and per Yes/No task the chosen facts
-    plus every candidate (so a later pass can rebalance)."""
-
-    desc: dict
-    cap: Caption
-    rng: random.Random
-    chosen: dict[str, list[Fact]]
-    candidates: dict[str, list[Fact]]
-
-
-def plan_clip(desc: dict, cap: Caption, bal: Balancer, rng: random.Random) -> ClipPlan:
-    candidates = {task: make(desc) for task, make in FACTS.items()}
-    for task, extra in FALLBACKS.items():
-        if len({fact_id(f) for f in candidates[task]}) < TASKS[task].per_clip:
-            candidates[task] += [f for f in extra(desc) if f not in candidates[task]]
-    chosen = {task: _pick_yes_no(task, facts, bal, rng) for task, facts in candidates.items()}
-    return ClipPlan(desc, cap, rng, chosen, candidates)
-
-
-def rebalance(plans: list[ClipPlan], bal: Balancer) -> None:
-    """Swap questions of the majority answer for unused facts of the minority answer (in clips that
-    have them) until each Yes/No task is as balanced as the facts allow."""
-    for task in FACTS:
-        c = bal.yes_no[task]
-        for plan in plans:
-            if abs(c["Yes"] - c["No"]) <= 1:
-                break
-            major, minor = ("Yes", "No") if c["Yes"] > c["No"] else ("No", "Yes")
-            chosen = plan.chosen[task]
-            for i, f in enumerate(chosen):
-                if f.answer != major:
-                    continue
-                others = {fact_id(g) for j, g in enumerate(chosen) if j != i}
-                alt = [g for g in plan.candidates[task] if g.answer == minor and g not in chosen
-                       and fact_id(g) not in others]
-                if alt:
-                    chosen[i] = plan.rng.choice(alt)
-                    c[major] -= 1
-                    c[minor] += 1
-                    break
 
 
 def _report_meta(f: Fact) -> dict:
@@ -569,9 +922,9 @@ def _report_meta(f: Fact) -> dict:
     return m
 
 
-def render_clip(plan: ClipPlan, bal: Balancer) -> list[dict]:
-    """The 12 (or fewer, when facts are missing) questions of one clip, without qids."""
-    cap, rng = plan.cap, plan.rng
+def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
+                   label_weights: dict[str, float] | None = None) -> list[dict]:
+    """The 12 (or fewer, when a clip has no usable fact for a task) questions of one clip, without qids."""
     video = cap.clip.rsplit(".", 1)[0] if cap.clip.lower().endswith((".mp4", ".avi", ".mov", ".mkv", ".webm")) \
         else cap.clip
     out = []
@@ -585,12 +938,15 @@ def render_clip(plan: ClipPlan, bal: Balancer) -> list[dict]:
     add("CMAR", f"{rng.choice(TEMPLATES['CMAR'])}\n{opts}", letter, {"kind": "label", "label": cap.coarse,
                                                                       "parts": [], "phase": None})
     slot = bal.letter_slot("FMAR")
-    opts, letter = _options("FMAR", cap.fine, fmar_distractors(cap.fine, rng), slot, rng)
+    opts, letter = _options("FMAR", cap.fine, fmar_distractors(cap.fine, rng, label_weights), slot, rng)
     add("FMAR", f"{rng.choice(TEMPLATES['FMAR'])}\n{opts}", letter, {"kind": "label", "label": cap.fine,
                                                                       "parts": [], "phase": None})
-    for task in FACTS:
-        for f in plan.chosen[task]:
-            add(task, rng.choice(TEMPLATES[f.family]).format(**f.fields), f.answer, _report_meta(f))
+    for task, make in FACTS.items():
+        facts = make(desc)
+        if len({fact_id(f) for f in facts}) < TASKS[task].per_clip:
+            facts += [f for f in FALLBACKS[task](desc) if f not in facts]
+        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip):
+            add(task, a.text, a.fact.answer, {**_report_meta(a.fact), "wording": a.wording})
     add("MADU", rng.choice(TEMPLATES["MADU"]), cap.madu, {"kind": "description", "parts": cap.ranking,
                                                             "phase": None})
     add("MARE", rng.choice(TEMPLATES["MARE"]), cap.mare, {"kind": "reasoning", "label": cap.fine,
@@ -600,14 +956,15 @@ def render_clip(plan: ClipPlan, bal: Balancer) -> list[dict]:
 
 def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0) -> list[dict]:
     """Questions for every (descriptor, caption) pair, with official-style qids, in task order per clip."""
-    rng = random.Random(seed)
-    bal = Balancer(rng)
-    plans = [plan_clip(desc, cap, bal, random.Random(f"{seed}:{cap.clip}")) for desc, cap in items]
-    rebalance(plans, bal)
+    bal = Balancer(random.Random(seed))
+    items = list(items)
+    answers = Counter(cap.fine for _, cap in items)
+    label_weights = {k: v / max(len(items), 1) for k, v in answers.items()}
     records = []
     counters = Counter()
-    for plan in plans:
-        for rec in sorted(render_clip(plan, bal), key=lambda r: TASK_ORDER.index(r["task"])):
+    for desc, cap in items:
+        for rec in sorted(clip_questions(desc, cap, bal, random.Random(f"{seed}:{cap.clip}"), label_weights),
+                          key=lambda r: TASK_ORDER.index(r["task"])):
             qid = f"{rec['task']}_{counters[rec['task']]:04d}"
             rec = {"video_name": rec["video_name"], "task": rec["task"], "qid": qid, "question": rec["question"],
                    "answer": rec["answer"], "meta": rec["meta"]}

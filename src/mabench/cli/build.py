@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -187,6 +188,13 @@ def build(
         console.print(f"[yellow]{len(summary['problems'])} problems[/] (listed in {out / 'build.json'})")
     if qc and (out / "qc.md").exists():
         console.print((out / "qc.md").read_text(encoding="utf-8"), markup=False)
+    if qc and (out / "qc.json").exists():  # the gates: the benchmark stays written (qc.md marks it), the exit fails
+        from mabench.build.qc import qc_gate
+
+        gate = qc_gate(json.loads((out / "qc.json").read_text(encoding="utf-8")))
+        if not gate["passed"]:
+            console.print("[red]QC gate failed[/]: " + escape("; ".join(gate["failures"])))
+            raise typer.Exit(1)
 
 
 @app.command()

@@ -276,6 +276,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     nets, codes = phase_labels(steady, times, move_t, still_t, part_noise)
     parts: dict[str, dict] = {}
     profiles: dict[str, np.ndarray] = {}
+    mid_x = centres[..., 0] - centres[:, [BODY_PARTS.index("torso")], 0]  # (T, P): offset from the body midline
     for part in BODY_PARTS:
         tr = tracks[part]
         start = tr[:n0].mean(axis=0)
@@ -289,7 +290,11 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         for k, ph in enumerate(PHASES):
             (dx, dy), (cx, cy) = nets[k][pi], codes[k][pi]
             phases[ph] = {"dx": round(float(dx), 4), "dy": round(float(dy), 4), "margin": round(move_t, 4),
-                          "horizontal": _name(cx, "rightward", "leftward"), "vertical": _name(cy, "upward", "downward")}
+                          "horizontal": _name(cx, "rightward", "leftward"), "vertical": _name(cy, "upward", "downward"),
+                          # where the phase starts, across the body: the part's offset from the torso's
+                          # centre line (image x, torso lengths), and the time span in seconds
+                          "x_from_midline": round(float(_interp_row(mid_x[:, pi], times, edges[k])), 4),
+                          "span_s": [round(float(edges[k] - times[0]), 3), round(float(edges[k + 1] - times[0]), 3)]}
         rec["phases"] = phases
         if rec["moving"]:
             rec["rhythm"] = rhythm_of(disp, times, amp)
