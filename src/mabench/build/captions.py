@@ -131,7 +131,7 @@ def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption
              and parts[p].get("visible", True)]
     order = [(o["a"], o["b"]) if o["relation"] == "before" else (o["b"], o["a"])
              for o in desc.get("order", []) if visible_order(o) and {o["a"], o["b"]} <= described]
-    contacts = []
+    contacts: list[tuple[str, str, str | None]] = []
     for name, pair in desc.get("pairs", {}).items():
         a, b = name.split("|")
         # a contact is an event only when the parts were apart at the start (hands resting together all

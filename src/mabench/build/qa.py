@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mabench.build.captions import Caption
 from mabench.build.cues import CONFUSABLE
@@ -348,7 +349,7 @@ def mad_facts(desc: dict) -> list[Fact]:
                     if (la in OPPOSITE and not _clear(parts[a]["phases"][ph], ax)) or \
                             (lb in OPPOSITE and not _clear(parts[b]["phases"][ph], ax)):
                         continue
-                    base = {"kind": "", "parts": [a, b], "phase": ph, "axis": ax, "margin": MOVE,
+                    base: dict[str, Any] = {"kind": "", "parts": [a, b], "phase": ph, "axis": ax, "margin": MOVE,
                             "value": [parts[a]["phases"][ph]["dx" if ax == "horizontal" else "dy"],
                                       parts[b]["phases"][ph]["dx" if ax == "horizontal" else "dy"]]}
                     if la in OPPOSITE and lb in OPPOSITE:
@@ -961,7 +962,7 @@ def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0) -> lis
     answers = Counter(cap.fine for _, cap in items)
     label_weights = {k: v / max(len(items), 1) for k, v in answers.items()}
     records = []
-    counters = Counter()
+    counters: Counter[str] = Counter()
     for desc, cap in items:
         for rec in sorted(clip_questions(desc, cap, bal, random.Random(f"{seed}:{cap.clip}"), label_weights),
                           key=lambda r: TASK_ORDER.index(r["task"])):
