@@ -128,3 +128,22 @@ def test_written_files_get_the_usual_permissions(tmp_path, bench_file):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+
+
+def test_rows_carry_a_schema_and_a_newer_one_is_refused(tmp_path):
+    import pytest
+
+    from mabench.data.predictions import ROW_SCHEMA, Prediction, RowSchemaError, read_predictions
+    from mabench.evaluation.judge import Judgment, read_judgments
+
+    row = Prediction("SAD_0", "SAD", pred_answer="Yes").to_dict()
+    assert row["schema"] == ROW_SCHEMA and Judgment("MADU_0", "MADU", "j").to_dict()["schema"] == ROW_SCHEMA
+    old = {k: v for k, v in row.items() if k != "schema"}  # a run from before versioning still reads
+    (tmp_path / "p.jsonl").write_text(json.dumps(old) + "\n" + json.dumps({**row, "schema": ROW_SCHEMA + 1}) + "\n")
+    with pytest.raises(RowSchemaError, match="upgrade mabench"):
+        read_predictions(tmp_path / "p.jsonl")
+    (tmp_path / "p.jsonl").write_text(json.dumps(old) + "\n")
+    assert read_predictions(tmp_path / "p.jsonl")[0].pred_answer == "Yes"
+    (tmp_path / "j.jsonl").write_text(json.dumps({"qid": "MADU_0", "judge": "j", "schema": 99}) + "\n")
+    with pytest.raises(RowSchemaError):
+        read_judgments(tmp_path / "j.jsonl")

@@ -13,6 +13,21 @@ from typing import Any
 
 from mabench.data.io import BenchmarkError, MalformedLineError, iter_jsonl, json_error, read_text_utf8, write_json
 
+# Version of the rows mabench writes to predictions.jsonl and judgments.jsonl. Rows without one are from
+# before versioning and read as version 1; a higher one means a newer mabench wrote the run.
+ROW_SCHEMA = 1
+
+
+class RowSchemaError(ValueError):
+    """A run-directory row written by a newer mabench (its format may mean something else)."""
+
+
+def check_schema(row: dict[str, Any]) -> None:
+    v = row.get("schema", 1)
+    if not isinstance(v, int) or v > ROW_SCHEMA:
+        raise RowSchemaError(f"row for {row.get('qid')!r} has schema {v!r}; this mabench reads up to "
+                             f"{ROW_SCHEMA}: upgrade mabench to read this run")
+
 
 @dataclass
 class Prediction:
@@ -27,6 +42,7 @@ class Prediction:
     latency_s: float | None = None
     usage: dict[str, Any] | None = None
     frames: dict[str, Any] | None = None  # {"count": 8, "timestamps": [...]}
+    schema: int = ROW_SCHEMA  # the row format's version: a row from a newer mabench is refused, not misread
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,6 +52,7 @@ class Prediction:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Prediction:
+        check_schema(d)
         known = set(cls.__dataclass_fields__) - {"extra"}
         kw = {k: d[k] for k in known if k in d}
         kw["qid"] = str(kw["qid"])

@@ -24,7 +24,7 @@ import numpy as np
 
 from mabench import defaults
 from mabench.data.io import Benchmark, BenchmarkError, iter_jsonl
-from mabench.data.predictions import Prediction, append_jsonl
+from mabench.data.predictions import ROW_SCHEMA, Prediction, append_jsonl, check_schema
 from mabench.evaluation.extract import strip_think
 from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
 from mabench.models.base import Backend, GenerationConfig, Request
@@ -168,6 +168,7 @@ class Judgment:
     attempts: int = 0
     source: str = "judge"
     pred_sha: str | None = None
+    schema: int = ROW_SCHEMA
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -178,7 +179,10 @@ class Judgment:
 
 def read_judgments(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
-    return [row for _, row in iter_jsonl(path) if isinstance(row, dict)] if path.exists() else []
+    rows = [row for _, row in iter_jsonl(path) if isinstance(row, dict)] if path.exists() else []
+    for row in rows:
+        check_schema(row)
+    return rows
 
 
 def latest_judgments(rows: Iterable[Mapping[str, Any]], version: str | None = None) -> dict[tuple[str, str], dict]:
