@@ -4,6 +4,7 @@ lmms-eval is checked in CI's own stage (`tests/lmms_eval_stage.py`)."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -34,6 +35,40 @@ def server(tmp_path):
         proc.wait(timeout=10)
 
 
+@pytest.fixture
+def ubench(clip_set, tmp_path) -> Path:
+    """The clip set's 5 clips with a benchmark whose questions are unique per clip."""
+    import json
+
+    from mabench.synth.questions import placeholder_records
+
+    p = tmp_path / "ubench.json"
+    p.write_text(json.dumps(placeholder_records(5, seed=3, unique_per_clip=True)), encoding="utf-8")
+    return p
+
+
+def test_server_finds_the_question_at_the_end_of_a_wrapped_text(ubench):
+    """Harnesses wrap the question in their own text; the oracle still finds it (unique per clip)."""
+    import json
+
+    import openai
+
+    from mabench.data import load_benchmark
+    from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
+
+    qs = load_benchmark(ubench).questions
+    assert len({q.question for q in qs}) == len(qs)
+    key = {q.question: q.answer for q in qs if q.answer is not None}
+    with FakeOpenAIServer(Behaviour(key=key)) as srv:
+        client = openai.OpenAI(base_url=srv.base_url, api_key="none")
+        for q in [qs[0], qs[14], qs[-1]]:  # CMAR of clip 0, a Yes/No of clip 1, MARE of the last clip
+            wrapped = f"Watch the frames carefully.\n{q.question}\n"
+            reply = client.chat.completions.create(model="test-model", messages=[
+                {"role": "system", "content": [{"type": "text", "text": "You are helpful."}]},
+                {"role": "user", "content": [{"type": "text", "text": wrapped}]}])
+            assert reply.choices[0].message.content == q.answer, (q.qid, json.dumps(wrapped))
+
+
 def test_frames_are_evals_frames(clip_set):
     """The integrations' frames are `mabench eval`'s frames, byte for byte (same sampling, same JPEGs)."""
     import asyncio
@@ -52,12 +87,12 @@ def test_frames_are_evals_frames(clip_set):
     assert len(common.frame_images(clip_set / "clips", "clip_002.mp4")) == 8
 
 
-def test_inspect_ai_scores_equal_mabench_eval(clip_set, server, tmp_path, monkeypatch):
+def test_inspect_ai_scores_equal_mabench_eval(clip_set, ubench, server, tmp_path, monkeypatch):
     inspect_ai = pytest.importorskip("inspect_ai", reason="inspect-ai not installed (pip install -e '.[inspect]')")
     from mabench.integrations.inspect_ai import all_tasks
 
     base_url, log = server
-    bench, clips = clip_set / "bench.json", clip_set / "clips"
+    bench, clips = ubench, clip_set / "clips"
     run = mabench.evaluate(bench, "openai:test-model", tmp_path / "run", videos=clips, base_url=base_url,
                            concurrency=4)
     judged = mabench.judge(tmp_path / "run", ["openai:test-model"], base_url=base_url,
@@ -82,16 +117,22 @@ def test_inspect_ai_scores_equal_mabench_eval(clip_set, server, tmp_path, monkey
     for tier, want in tiers.items():
         assert want is not None and math.isclose(got[tier], want, abs_tol=1e-9), (tier, got.get(tier), want)
     assert len(log_.samples) == 60
+    # frames went as image parts: 8 per question, as `mabench eval` sends them
+    rows = [json.loads(x) for x in log.read_text().splitlines()]
+    assert sum(r["images"] == 8 for r in rows) == 2 * 60, "each question twice (eval, inspect) with 8 frames"
 
 
 def test_inspect_cli_closed(clip_set, server, tmp_path):
     """`inspect eval mabench/closed -T benchmark=... -T videos=... --model openai-api/local/NAME`, as the
     README says, where the entry point is installed (an editable install of this tree)."""
     pytest.importorskip("inspect_ai", reason="inspect-ai not installed (pip install -e '.[inspect]')")
-    from importlib.metadata import entry_points
+    from inspect_ai._util.registry import registry_info
 
-    if not any(ep.value == "mabench.integrations.inspect_ai" for ep in entry_points(group="inspect_ai")):
-        pytest.skip("the inspect_ai entry point of this tree is not installed (pip install -e '.[inspect]')")
+    from mabench.integrations.inspect_ai import closed
+
+    # inspect names a task `mabench/closed` only when mabench is installed (site-packages or editable)
+    if registry_info(closed).name != "mabench/closed":
+        pytest.skip("mabench is not installed with its inspect_ai entry point here (pip install -e '.[inspect]')")
     base_url, _ = server
     env = {**os.environ, "LOCAL_BASE_URL": base_url, "LOCAL_API_KEY": "none"}
     r = subprocess.run([sys.executable, "-m", "inspect_ai", "eval", "mabench/closed",
