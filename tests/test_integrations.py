@@ -141,3 +141,38 @@ def test_inspect_cli_closed(clip_set, server, tmp_path):
                         "--display", "plain"], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "closed AVG" in r.stdout + r.stderr
+
+
+def test_vlmevalkit_dataset_asks_and_scores_as_mabench(clip_set, ubench, tmp_path):
+    """The `MABench` dataset the VLMEvalKit launcher registers (VLMEvalKit itself is not installed in
+    tests: too heavy): its prompts carry eval's system prompt, frames and question; an oracle server that
+    finds the question at the end of the wrapped text answers it; `evaluate` scores via `mabench.score`."""
+    pd = pytest.importorskip("pandas", reason="pandas (VLMEvalKit's dependency) not installed")
+    import base64
+
+    import openai
+
+    from mabench.data import load_benchmark
+    from mabench.integrations.vlmevalkit import MABenchVideo
+    from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
+
+    ds = MABenchVideo(bench=str(ubench), videos=str(clip_set / "clips"), frames_dir=str(tmp_path / "frames"))
+    key = {q.question: q.answer for q in load_benchmark(ubench) if q.answer is not None}
+    preds = []
+    with FakeOpenAIServer(Behaviour(key=key)) as srv:
+        client = openai.OpenAI(base_url=srv.base_url, api_key="none")
+        for i in range(len(ds)):
+            msg = ds.build_prompt(i)
+            assert [m["type"] for m in msg] == ["text"] + ["image"] * 8 + ["text"]
+            content = [{"type": "text", "text": m["value"]} if m["type"] == "text" else
+                       {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,"
+                                                           + base64.b64encode(Path(m["value"]).read_bytes()).decode()}}
+                       for m in msg]
+            r = client.chat.completions.create(model="test-model", messages=[{"role": "user", "content": content}])
+            preds.append(r.choices[0].message.content)
+    urls = common.frame_urls(clip_set / "clips", "clip_000")
+    assert srv.requests[0]["images"] == len(urls) == 8
+    out = tmp_path / "preds.tsv"
+    pd.DataFrame({**{c: ds.data[c] for c in ds.data.columns}, "prediction": preds}).to_csv(out, sep="\t", index=False)
+    res = ds.evaluate(str(out))
+    assert res["closed AVG"] == 100.0 and all(res[t] == 100.0 for t in ("CMAR", "FMAR", "SAD", "MAD", "MAS", "PPR"))
