@@ -80,8 +80,8 @@ class MABenchVideo:
 
     def build_prompt(self, line: Any, video_llm: bool = False) -> list[dict[str, str]]:  # noqa: ARG002
         """[system text, frames..., question]: the turn `mabench eval` sends, as VLMEvalKit messages."""
-        row = self.data.iloc[line] if isinstance(line, int) else line
-        q = self.questions[int(row["index"])]
+        # VLMEvalKit passes a row position (int or numpy int), a model's custom prompt passes the row
+        q = self.questions[int(line["index"]) if hasattr(line, "__getitem__") else int(line)]
         system, user = common.turn(q)
         return ([{"type": "text", "value": system}]
                 + [{"type": "image", "value": p} for p in self.frame_paths(q.video)]
