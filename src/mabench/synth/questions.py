@@ -20,13 +20,19 @@ YN_TEXT = {
 
 
 def placeholder_records(n_clips: int, seed: int = 0, with_answers: bool = True,
-                        video_format: str = "clip_{:03d}") -> list[dict]:
-    """12 questions per clip, in the official field order (`video_name`, `task`, `qid`, `question`)."""
+                        video_format: str = "clip_{:03d}", unique_per_clip: bool = False) -> list[dict]:
+    """12 questions per clip, in the official field order (`video_name`, `task`, `qid`, `question`).
+
+    `unique_per_clip` names the clip in every question, so that no two clips share a question text: an
+    oracle keyed by question text (the test server's `--key`) is then right for every clip."""
     rng = random.Random(seed)
     recs: list[dict] = []
     counters = dict.fromkeys(TASK_ORDER, 0)
 
     def add(video: str, task: str, question: str, answer: str) -> None:
+        if unique_per_clip:  # in the stem (first line), before any option lines
+            stem, sep, options = question.partition("\n")
+            question = f"[{video}] {stem}{sep}{options}"
         qid = f"{task}_{counters[task]:04d}"
         counters[task] += 1
         rec = {"video_name": video, "task": task, "qid": qid, "question": question}

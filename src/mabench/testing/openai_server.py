@@ -48,6 +48,9 @@ class Behaviour:
     # Caption rewrite requests (system prompt of mabench's rewriter): "faithful" rephrases and keeps
     # every fact, "flip" swaps up/down, "drop" loses the last sentence before the label line.
     rewrite: str = "faithful"
+    # Digest images by their decoded pixels, not their URL bytes: a harness that re-encodes the same
+    # frames (lmms-eval sends PNG) then gets the answers `mabench eval` gets with JPEG.
+    digest_pixels: bool = False
 
 
 class _State:
@@ -66,10 +69,41 @@ class _State:
                 self.log.flush()
 
 
+def _text_of(content: Any) -> str:
+    """A message's text: a string, or the text parts of a content list (harnesses send both)."""
+    if isinstance(content, list):
+        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return content if isinstance(content, str) else ""
+
+
+def _pixels(url: str) -> bytes:
+    """The decoded RGB pixels of a data URL (the URL itself when it is not a decodable image)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    try:
+        img = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
+    except Exception:  # noqa: BLE001 - not an image: digest what was sent
+        return url.encode()
+    return f"{img.size}".encode() + img.tobytes()
+
+
+def find_question(text: str, key: dict[str, str]) -> str | None:
+    """The key's question that `text` is or ends with (harnesses wrap the question in their own text);
+    the longest one when several fit."""
+    if text in key:
+        return text
+    tail = text.rstrip()
+    hits = [q for q in key if q.strip() and tail.endswith(q.rstrip())]
+    return max(hits, key=len) if hits else None
+
+
 def _answer(state: _State, body: dict[str, Any]) -> tuple[str, str]:
     """(answer text, content digest) for a chat request."""
     messages = body.get("messages") or []
-    system = " ".join(m["content"] for m in messages if m.get("role") == "system" and isinstance(m.get("content"), str))
+    system = " ".join(_text_of(m.get("content")) for m in messages if m.get("role") == "system")
     texts, media = [], []
     for m in messages:
         if m.get("role") != "user":
@@ -82,12 +116,13 @@ def _answer(state: _State, body: dict[str, Any]) -> tuple[str, str]:
             elif p.get("type") in ("image_url", "video_url"):
                 media.append(p[p["type"]]["url"])
     text = "\n".join(texts)
-    h = hashlib.sha256(text.encode())
+    question = find_question(text, state.b.key) if state.b.key else None
+    h = hashlib.sha256((question or text).encode())
     for url in media:
-        h.update(url.encode())
+        h.update(_pixels(url) if state.b.digest_pixels else url.encode())
     digest = h.hexdigest()
-    if text in state.b.key:
-        return state.b.key[text], digest
+    if question is not None:
+        return state.b.key[question], digest
     n = int(digest[:8], 16)
     letters = _OPTION.findall(text)
     if letters:
@@ -194,8 +229,7 @@ class Handler(BaseHTTPRequestHandler):
         if b.garbage:
             self._send(200, {"hello": "this is not a chat completion"})
             return
-        system = " ".join(m.get("content", "") for m in body.get("messages", [])
-                          if m.get("role") == "system" and isinstance(m.get("content"), str))
+        system = " ".join(_text_of(m.get("content")) for m in body.get("messages", []) if m.get("role") == "system")
         if "caption rewriter" in system:
             text = _rewrite(answer_text(body), b.rewrite)
         elif "strict grader" in system:
@@ -261,13 +295,16 @@ def main() -> None:
     ap.add_argument("--fail-first", type=int, default=0)
     ap.add_argument("--key", type=Path, help="benchmark with answers: answer every question right")
     ap.add_argument("--log", type=Path)
+    ap.add_argument("--digest-pixels", action="store_true",
+                    help="answer by the frames' decoded pixels, so re-encoded frames get the same answers")
     args = ap.parse_args()
     key = {}
     if args.key:
         from mabench.data import load_benchmark
 
         key = {q.question: q.answer for q in load_benchmark(args.key) if q.answer is not None}
-    srv = FakeOpenAIServer(Behaviour(model=args.model, latency_s=args.latency, fail_first=args.fail_first, key=key),
+    srv = FakeOpenAIServer(Behaviour(model=args.model, latency_s=args.latency, fail_first=args.fail_first, key=key,
+                                     digest_pixels=args.digest_pixels),
                            args.port, args.log)
     print(f"listening on {srv.base_url}", flush=True)
     try:
