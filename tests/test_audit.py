@@ -257,7 +257,7 @@ def test_official_file_without_answers():
 def test_build_qc_states_the_leak_per_task(tmp_path):
     from mabench.synth.generate import write_set
 
-    write_set(tmp_path / "s", 16, seed=2, workers=2, subjects=4, min_s=1.5, max_s=2.0)
+    write_set(tmp_path / "s", 12, seed=2, workers=2, subjects=4, min_s=1.5, max_s=2.0)
     out = tmp_path / "b"
     r = CliRunner().invoke(app, ["build", str(tmp_path / "s" / "clips"), "--labels", str(tmp_path / "s" / "labels.csv"),
                                  "--skeletons", str(tmp_path / "s" / "skeletons"), "--out", str(out), "--no-flow",
@@ -267,9 +267,9 @@ def test_build_qc_states_the_leak_per_task(tmp_path):
     gate = qc_gate(json.loads((out / "qc.json").read_text()))
     assert r.exit_code == (0 if gate["passed"] else 1), r.output  # a failed gate fails the exit, the files stay
     qc = json.loads((out / "qc.json").read_text())["audit"]
-    # 8 test clips are too few for 5 folds: a status; all 16 built clips are enough for the Yes/No tasks
+    # 6 test clips are too few for 5 folds: a status; all 12 built clips are enough for the Yes/No tasks
     assert qc["benchmark"]["leak"]["SAD"]["status"].startswith("too few")
-    assert qc["all_built"]["clips"] == 16 and qc["all_built"]["leak"]["SAD"]["status"] == "ok"
+    assert qc["all_built"]["clips"] == 12 and qc["all_built"]["leak"]["SAD"]["status"] == "ok"
     assert (out / "audit" / "audit.md").exists() and (out / "audit_all" / "audit.json").exists()
     assert "Blind audit" in (out / "qc.md").read_text() and "Blind audit" in r.output
 

@@ -34,9 +34,10 @@ from mabench.taxonomy import OPEN_DIMENSIONS, TASKS, AnswerType, TaskSpec
 FAMILIES: dict[str, tuple[str, ...]] = {
     "CMAR": ("CMAR",),
     "FMAR": ("FMAR",),
-    "SAD": ("SAD", "SAD_OSC"),
-    "MAD": ("MAD_SAME", "MAD_WHILE", "MAD_OPP", "MAD_AMP"),
-    "MAS": ("MAS", "MAS_DIR", "MAS_SEQ", "MAS_SIM", "MAS_STILL"),
+    "SAD": ("SAD", "SAD_OSC", "SAD_MAIN", "SAD_MOVES", "SAD_STILL", "SAD_MIDLINE", "SAD_TOWARD", "SAD_AWAY",
+            "SAD_SEQ", "SAD_WITH"),
+    "MAD": ("MAD_WHILE", "MAD_AMP", "MAD_SAME", "MAD_OPP", "MAD_ORDER", "MAD_TOWARD", "MAD_AWAY"),
+    "MAS": ("MAS", "MAS_DIR", "MAS_SEQ"),
     "PPR": ("PPR", "PPR_APART", "PPR_STEADY"),
     "MADU": ("MADU",),
     "MARE": ("MARE",),
