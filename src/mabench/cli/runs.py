@@ -38,6 +38,31 @@ from mabench.video.sampling import (
 )
 
 
+@app.command("sweep")
+def sweep_cmd(
+    config: Path = typer.Argument(..., metavar="CONFIG", help="Sweep YAML (see mabench.sweep)."),
+    out: Path | None = typer.Option(None, "--out", help="Sweep folder (default: the config's 'out')."),
+    force: bool = typer.Option(False, "--force", help="Start cells again whose settings changed."),
+) -> None:
+    """Run a grid of prompt strategies x prompts x frame settings; rank the cells against a baseline."""
+    from mabench.evaluation.rundir import RunLocked
+    from mabench.evaluation.runner import RunConfigError, RunStopped
+    from mabench.evaluation.strategies import StrategyError
+    from mabench.models import EndpointError
+    from mabench.sweep import SweepError, load_config, run_sweep
+
+    try:
+        cfg = load_config(config, out)
+        res = run_sweep(cfg, force=force, log=lambda m: err_console.print(escape(m)))
+    except (SweepError, StrategyError, BenchmarkError, EndpointError, RunConfigError, RunStopped, RunLocked,
+            ValueError) as e:
+        fail(str(e))
+    except OSError as e:
+        fail(os_error_message(e))
+    console.print(res.markdown, markup=False, highlight=False)
+    console.print(f"wrote {res.out / 'sweep.md'}, sweep.html and sweep.json", markup=False)
+
+
 @app.command("score")
 def score_cmd(
     predictions: Path = typer.Argument(..., help="Submission JSON or predictions JSONL."),

@@ -177,8 +177,8 @@ def _wrong(answer: str) -> str:
 
 def _shaped_reply(state: _State, body: dict[str, Any]) -> str:
     """The reply in shape-check / random mode: right (from the key) only when the request has the
-    strategy's shape; under "cot" the reasoning names a wrong answer and the last line the given one,
-    so only final-line extraction reads it right."""
+    strategy's shape; asked for "cot", it reasons first and names a wrong answer there, the right one
+    on the last line, so only final-line extraction reads it right."""
     b = state.b
     question = answer_text(body)
     letters = _OPTION.findall(question)
@@ -190,7 +190,7 @@ def _shaped_reply(state: _State, body: dict[str, Any]) -> str:
         if right is None:
             return "I do not know this question."
         answer = right if b.shape is not None and _has_shape(b.shape, body) else _wrong(right)
-    if b.shape == "cot":
+    if b.shape == "cot" and _has_shape("cot", body):
         return (f"The hands stay still and the head moves a little; at first sight the answer is {_wrong(answer)}. "
                 f"Looking again at the early and late frames, that does not hold.\n{_FINAL} {answer}")
     return answer
