@@ -58,7 +58,8 @@ def test_sweep_ranks_cells_against_the_baseline_and_resumes(clip_set, dev, tmp_p
     assert again.cells[0].wall_s == res.cells[0].wall_s  # the wall time of the run that asked
     assert any((tmp_path / "sw" / "frame_cache").iterdir())  # one cache shared by the cells
     md = (tmp_path / "sw" / "sweep.md").read_text()
-    assert "| 1 | cot|" in md and "(baseline)" in md and (tmp_path / "sw" / "sweep.html").exists()
+    assert "| 1 | cot\\|prompts=default\\|frames=4\\|uniform |" in md and "(baseline)" in md
+    assert (tmp_path / "sw" / "sweep.html").exists()
     assert json.loads((tmp_path / "sw" / "sweep.json").read_text())["cells"][0]["strategy"] == "cot"
 
 

@@ -344,7 +344,7 @@ def sweep_markdown(res: SweepResult) -> str:
              "(the same clip resamples for both).", ""]
     lines += [f"> warning: {w}" for w in res.warnings] + ([""] if res.warnings else [])
     lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(r) + " |" for r in _rows(res)]
+    lines += ["| " + " | ".join(v.replace("|", "\\|") for v in r) + " |" for r in _rows(res)]  # cell names hold |
     return "\n".join(lines) + "\n"
 
 
