@@ -58,7 +58,7 @@ def test_sweep_ranks_cells_against_the_baseline_and_resumes(clip_set, dev, tmp_p
     assert again.cells[0].wall_s == res.cells[0].wall_s  # the wall time of the run that asked
     assert any((tmp_path / "sw" / "frame_cache").iterdir())  # one cache shared by the cells
     md = (tmp_path / "sw" / "sweep.md").read_text()
-    assert "| 1 | cot\\|prompts=default\\|frames=4\\|uniform |" in md and "(baseline)" in md
+    assert "| 1 | cot, prompts=default, frames=4, uniform | 100.00 |" in md and "(baseline)" in md
     assert (tmp_path / "sw" / "sweep.html").exists()
     assert json.loads((tmp_path / "sw" / "sweep.json").read_text())["cells"][0]["strategy"] == "cot"
 
@@ -74,7 +74,7 @@ def test_sweep_without_a_grid_is_one_zero_shot_cell_from_the_cli(clip_set, dev, 
                            capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     out = json.loads((tmp_path / "one" / "sweep.json").read_text())
-    assert [c["cell"] for c in out["cells"]] == ["zero-shot|prompts=default|frames=8|uniform"]
+    assert [c["cell"] for c in out["cells"]] == ["zero-shot, prompts=default, frames=8, uniform"]
     assert out["cells"][0]["score"] == 100.0 and "Sweep: 1 cells" in r.stdout
 
 

@@ -78,11 +78,11 @@ class Cell:
 
     @property
     def name(self) -> str:
-        return f"{self.strategy}|prompts={self.prompts}|frames={self.frames}|{self.sampling}"
+        return f"{self.strategy}, prompts={self.prompts}, frames={self.frames}, {self.sampling}"
 
     @property
     def dirname(self) -> str:
-        return "".join(c if c.isalnum() or c in "+-_." else "-" for c in self.name.replace("|", "__"))
+        return "".join(c if c.isalnum() or c in "+-_." else "-" for c in self.name.replace(", ", "__"))
 
 
 @dataclass
@@ -150,7 +150,7 @@ def load_config(path: str | Path, out: str | Path | None = None) -> SweepConfig:
     if len(set(names)) != len(names):
         raise SweepError(f"{path}: two cells have the same name; give the prompt files distinct names")
     baseline = str(data.get("baseline") or names[0])
-    matches = [n for n in names if n == baseline or n.split("|")[0] == baseline]
+    matches = [n for n in names if n == baseline or n.split(", ")[0] == baseline]
     if not matches:
         raise SweepError(f"{path}: baseline {baseline!r} is not a cell; cells: {', '.join(names)}")
     if any(parse_strategy(s).fewshot for s in strategies) and not data.get("support"):
@@ -194,9 +194,11 @@ class SweepResult:
     cells: list[CellResult]  # best first
     warnings: list[str] = field(default_factory=list)
     markdown: str = ""
+    n_boot: int = DEFAULT_BOOTSTRAP
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metric": self.metric, "baseline": self.baseline, "clips": self.clips, "questions": self.questions,
+        return {"metric": self.metric, "baseline": self.baseline, "n_boot": self.n_boot, "clips": self.clips,
+                "questions": self.questions,
                 "warnings": self.warnings,
                 "cells": [{**{k: v for k, v in asdict(c).items() if k != "cell"}, "cell": c.cell.name,
                            **asdict(c.cell)} for c in self.cells]}
@@ -301,10 +303,12 @@ def rank(config: SweepConfig, bench: Benchmark, closed: list[str], state: dict[s
     n_clips = len(bench.videos)
     half = (base.ci[1] - base.ci[0]) / 2 if base.ci else float("inf")
     if n_clips < MIN_CLIPS or half > MAX_CI_HALF_WIDTH:
-        warnings.append(f"the development set is small ({n_clips} clips, {len(bench)} questions): the baseline's "
-                        f"95% CI is ±{half:.1f} points, so differences between cells smaller than about that are "
-                        f"noise; use at least {MIN_CLIPS} clips and read the p-values, not the order")
-    res = SweepResult(config.out, metric, config.baseline, n_clips, len(bench), ordered, warnings)
+        ci = f"; the baseline's 95% CI is ±{half:.1f} points" if half > 0 else ""
+        warnings.append(f"the development set is small ({n_clips} clips, {len(bench)} questions{ci}): differences "
+                        f"of a few points between cells are noise at this size; use at least {MIN_CLIPS} clips "
+                        "and read the p-values, not the order")
+    res = SweepResult(config.out, metric, config.baseline, n_clips, len(bench), ordered, warnings,
+                      n_boot=config.n_boot)
     res.markdown = sweep_markdown(res)
     write_json(config.out / "sweep.json", res.to_dict())
     (config.out / "sweep.md").write_text(res.markdown, encoding="utf-8")
@@ -316,6 +320,11 @@ def _round(ci: tuple[float, float]) -> tuple[float, float] | None:
     if any(np.isnan(v) for v in ci):
         return None
     return (round(ci[0], 2), round(ci[1], 2))
+
+
+def _p(p: float | None, n_boot: int) -> str:
+    """A bootstrap p-value of 0 only says "below 1 in n_boot"."""
+    return "–" if p is None else f"<{1 / n_boot:.4f}" if p == 0 else f"{p:.4f}"
 
 
 def _fmt(v: float | None, digits: int = 2) -> str:
@@ -333,7 +342,7 @@ def _rows(res: SweepResult) -> list[list[str]]:
         dci = f"[{c.diff_ci[0]:+.1f}, {c.diff_ci[1]:+.1f}]" if c.diff_ci else "–"
         name = c.cell.name + (" (baseline)" if c.cell.name == res.baseline else "")
         rows.append([str(i), name, _fmt(c.score), ci, "–" if c.diff is None else f"{c.diff:+.2f}", dci,
-                     _fmt(c.p, 4), _fmt(c.requests_per_q), _fmt(c.prompt_tokens_per_q, 0),
+                     _p(c.p, res.n_boot), _fmt(c.requests_per_q), _fmt(c.prompt_tokens_per_q, 0),
                      _fmt(c.completion_tokens_per_q, 0), _fmt(c.wall_s, 1), _fmt(c.invalid_pct, 1)])
     return rows
 
@@ -344,7 +353,7 @@ def sweep_markdown(res: SweepResult) -> str:
              "(the same clip resamples for both).", ""]
     lines += [f"> warning: {w}" for w in res.warnings] + ([""] if res.warnings else [])
     lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(v.replace("|", "\\|") for v in r) + " |" for r in _rows(res)]  # cell names hold |
+    lines += ["| " + " | ".join(r) + " |" for r in _rows(res)]
     return "\n".join(lines) + "\n"
 
 
