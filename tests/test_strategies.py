@@ -179,3 +179,15 @@ def test_vote_records_every_sample_and_the_majority(clip_set, split, tmp_path):
     s = json.loads((tmp_path / "vote" / "scores.json").read_text())
     ties = sum(r["pred_answer"] is None for r in rows)
     assert s["tasks"]["CMAR"]["invalid"] + s["tasks"]["FMAR"]["invalid"] == ties
+
+
+def test_definitions_cover_every_label_once_and_go_where_they_help():
+    from mabench.evaluation.definitions import COARSE, FINE
+    from mabench.taxonomy import COARSE_CLASSES, FINE_LABELS
+
+    assert set(FINE) == set(FINE_LABELS) and set(COARSE) == set(COARSE_CLASSES)
+    s = parse_strategy("definitions")
+    fmar = s.system_prompt("FMAR", "base")
+    assert fmar.startswith("base") and sum(line.startswith("- ") for line in fmar.splitlines()) == 52
+    assert "Coarse classes:" in s.system_prompt("CMAR", "base") and "Fine labels:" not in s.system_prompt("SAD", "b")
+    assert "Conventions:" in s.system_prompt("SAD", "b")
