@@ -90,3 +90,18 @@ def test_sweep_config_errors_are_clear(tmp_path):
                                  "baseline": "vote:3"}))
     with pytest.raises(SweepError, match="baseline"):
         load_config(p)
+
+
+def test_sweep_prompt_axis_sends_each_prompt_file(clip_set, dev, tmp_path):
+    """The prompts axis: a file whose prompts carry what the "definitions" shape checks for wins."""
+    root, key = dev
+    cfg_dir = clip_set / "cfg_c"
+    cfg_dir.mkdir(exist_ok=True)
+    (cfg_dir / "dev.json").write_text((root / "dev.json").read_text())
+    text = "Conventions: sides are the person's own. Coarse classes: ... Fine labels: ..."
+    (cfg_dir / "mine.yaml").write_text(yaml.safe_dump({"CMAR": text, "FMAR": text}))
+    with FakeOpenAIServer(Behaviour(key=key, shape="definitions")) as srv:
+        res = run_sweep(load_config(write_cfg(cfg_dir, srv.base_url, prompts={"default": None, "mine": "mine.yaml"}),
+                                    out=tmp_path / "p"))
+    assert [(c.cell.prompts, c.score) for c in res.cells] == [("mine", 100.0), ("default", 0.0)]
+    assert res.baseline == "zero-shot, prompts=default, frames=8, uniform"
