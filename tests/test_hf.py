@@ -235,6 +235,14 @@ def test_tiny_model_runs_fewshot_and_vote(tiny, corpus_build, tmp_path):
                        examples=(Example("Q1?", "Yes", fr[1]), Example("Q2?", "No", fr[2])))
     enc = backend._encode(req)
     assert len(enc.videos) == 3 and enc.input_ids.count(backend.video_token_id) == sum(v.num_tokens for v in enc.videos)
+    # a batch mixing vote samples (temperature 0.7) with greedy questions generates each group on its own
+    from dataclasses import replace
+
+    calls = []
+    backend._run_same = lambda rs: calls.append([r.gen.temperature for r in rs]) or [f"t{r.gen.temperature}"
+                                                                                       for r in rs]
+    hot = replace(req, gen=replace(req.gen, temperature=0.7))
+    assert backend._run([req, hot, req]) == ["t0.0", "t0.7", "t0.0"] and sorted(calls) == [[0.0, 0.0], [0.7]]
 
     r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "vote"), "--strategy", "vote:3"])
     assert r.exit_code == 0, r.output

@@ -238,6 +238,20 @@ class HFBackend:
                            earlier_videos=tuple(earlier))
 
     def _run(self, reqs: list[Request]) -> list[str]:
+        """Generate for a batch; requests with other decoding settings (a strategy's `vote:N` samples
+        at a temperature, `cot` with its own budget, beside plain questions) go as their own batches."""
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(reqs):
+            groups.setdefault((r.gen.temperature, r.gen.max_tokens, r.gen.top_p, r.gen.seed), []).append(i)
+        if len(groups) == 1:
+            return self._run_same(reqs)
+        texts = [""] * len(reqs)
+        for idx in groups.values():
+            for i, t in zip(idx, self._run_same([reqs[i] for i in idx]), strict=True):
+                texts[i] = t
+        return texts
+
+    def _run_same(self, reqs: list[Request]) -> list[str]:
         torch = require_hf()
         inputs = collate([self._encode(r) for r in reqs], self.tokenizer, self.video_token_id, left_pad=True)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
