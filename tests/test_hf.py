@@ -5,6 +5,7 @@ The hf extra (torch, transformers, peft, trl, datasets) is optional: without it 
 except the ones that check the core never needs it and that its absence is one clear line.
 """
 
+import asyncio
 import json
 import re
 import subprocess
@@ -195,3 +196,59 @@ def test_tiny_model_is_one_vllm_can_serve(tiny):
     prompt = tok.apply_chat_template([{"role": "user", "content": content}], tokenize=False, add_generation_prompt=True)
     assert prompt.count("<|image_pad|>") == 2 and prompt.count("<|video_pad|>") == 1
     assert prompt.endswith("Nod?<|im_end|>\n<|im_start|>assistant\n")
+
+
+@needs_hf
+def test_tiny_model_runs_fewshot_and_vote(tiny, corpus_build, tmp_path):
+    """`fewshot:2` sends two example videos before the question's (their placeholders and pixel values
+    must line up, or the model fails the question); `vote:3` samples three times and votes."""
+    rows = json.loads((corpus_build / "built" / "benchmark.json").read_text())
+    videos = sorted({r["video_name"] for r in rows})
+    ev = [r for r in rows if r["video_name"] in videos[:2] and r["task"] in ("CMAR", "SAD")]
+    sup = [r for r in rows if r["video_name"] not in videos[:2]]
+    (tmp_path / "ev.json").write_text(json.dumps(ev))
+    (tmp_path / "sup.json").write_text(json.dumps(sup))
+    clips = str(corpus_build / "synth" / "clips")
+    base = ["eval", str(tmp_path / "ev.json"), "--videos", clips, "--model", f"hf:{tiny}", "--max-tokens", "6",
+            "--frames", "4", "--no-progress"]
+    r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "few"), "--strategy", "fewshot:2",
+                                 "--support", str(tmp_path / "sup.json"), "--support-videos", clips])
+    assert r.exit_code == 0, r.output
+    preds = [json.loads(x) for x in (tmp_path / "few" / "predictions.jsonl").read_text().splitlines()]
+    sup_qids = {s["qid"] for s in sup}
+    assert len(preds) == len(ev) and not [p for p in preds if p.get("error")]
+    assert all(len(p["examples"]) == 2 and set(p["examples"]) <= sup_qids for p in preds)
+
+    from mabench.data import load_benchmark
+    from mabench.evaluation.runner import make_request
+    from mabench.evaluation.strategies import parse_strategy
+    from mabench.models.base import Example
+    from mabench.models.hf import HFBackend
+    from mabench.video.cache import FrameCache
+    from mabench.video.sampling import SamplingConfig
+
+    backend = HFBackend(str(tiny), device="cpu")
+    q = load_benchmark(tmp_path / "ev.json").questions[0]
+    cache = FrameCache(SamplingConfig(num_frames=4))
+    fr = [asyncio.run(cache.get(corpus_build / "synth" / "clips" / f"{v}.mp4")) for v in videos[:3]]
+    req = make_request(q, parse_strategy("fewshot:2").prompts({q.task: "Answer."}), fr[0],
+                       examples=(Example("Q1?", "Yes", fr[1]), Example("Q2?", "No", fr[2])))
+    enc = backend._encode(req)
+    assert len(enc.videos) == 3 and enc.input_ids.count(backend.video_token_id) == sum(v.num_tokens for v in enc.videos)
+    # a batch mixing vote samples (temperature 0.7) with greedy questions generates each group on its own
+    from dataclasses import replace
+
+    calls = []
+    backend._run_same = lambda rs: calls.append([r.gen.temperature for r in rs]) or [f"t{r.gen.temperature}"
+                                                                                       for r in rs]
+    hot = replace(req, gen=replace(req.gen, temperature=0.7))
+    assert backend._run([req, hot, req]) == ["t0.0", "t0.7", "t0.0"] and sorted(calls) == [[0.0, 0.0], [0.7]]
+
+    r = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "vote"), "--strategy", "vote:3"])
+    assert r.exit_code == 0, r.output
+    preds = [json.loads(x) for x in (tmp_path / "vote" / "predictions.jsonl").read_text().splitlines()]
+    assert not [p for p in preds if p.get("error")]
+    for p in preds:
+        answers = [s["pred_answer"] for s in p["samples"]]
+        assert len(answers) == 3 and p["vote"]["n"] == 3 and p["method"] in ("vote", "vote_tie", "vote_none")
+        assert p["pred_answer"] is None or answers.count(p["pred_answer"]) >= 2

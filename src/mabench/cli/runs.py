@@ -25,6 +25,7 @@ from mabench.evaluation.runner import (
     DEFAULT_MAX_OUTPUT_BYTES,
     DEFAULT_MAX_RETRIES,
 )
+from mabench.evaluation.strategies import DEFAULT_COT_MAX_TOKENS, DEFAULT_VOTE_TEMPERATURE
 from mabench.report.tables import coverage_table, scores_table
 from mabench.video.cache import DEFAULT_MEMORY_MB
 from mabench.video.sampling import (
@@ -35,6 +36,31 @@ from mabench.video.sampling import (
     DEFAULT_NUM_FRAMES,
     DEFAULT_STRATEGY,
 )
+
+
+@app.command("sweep")
+def sweep_cmd(
+    config: Path = typer.Argument(..., metavar="CONFIG", help="Sweep YAML (see mabench.sweep)."),
+    out: Path | None = typer.Option(None, "--out", help="Sweep folder (default: the config's 'out')."),
+    force: bool = typer.Option(False, "--force", help="Start cells again whose settings changed."),
+) -> None:
+    """Run a grid of prompt strategies x prompts x frame settings; rank the cells against a baseline."""
+    from mabench.evaluation.rundir import RunLocked
+    from mabench.evaluation.runner import RunConfigError, RunStopped
+    from mabench.evaluation.strategies import StrategyError
+    from mabench.models import EndpointError
+    from mabench.sweep import SweepError, load_config, run_sweep
+
+    try:
+        cfg = load_config(config, out)
+        res = run_sweep(cfg, force=force, log=lambda m: err_console.print(escape(m)))
+    except (SweepError, StrategyError, BenchmarkError, EndpointError, RunConfigError, RunStopped, RunLocked,
+            ValueError) as e:
+        fail(str(e))
+    except OSError as e:
+        fail(os_error_message(e))
+    console.print(res.markdown, markup=False, highlight=False)
+    console.print(f"wrote {res.out / 'sweep.md'}, sweep.html and sweep.json", markup=False)
 
 
 @app.command("score")
@@ -90,6 +116,15 @@ def eval_cmd(
     tasks: str | None = typer.Option(None, "--tasks", help="Comma-separated task codes to run."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions (clip-major)."),
     prompts_file: Path | None = typer.Option(None, "--prompts", help="YAML/JSON: task -> system prompt."),
+    strategy_text: str | None = typer.Option(
+        None, "--strategy", help="Prompt strategy: cot, definitions, fewshot:K, vote:N, joined by '+' "
+        "(e.g. cot+fewshot:2); see mabench.evaluation.strategies."),
+    support: Path | None = typer.Option(None, "--support", help="fewshot:K: answered benchmark of examples."),
+    support_videos: Path | None = typer.Option(None, "--support-videos", help="fewshot:K: the support clips."),
+    cot_max_tokens: int = typer.Option(DEFAULT_COT_MAX_TOKENS, "--cot-max-tokens", min=1,
+                                       help="cot: token budget of a reply (reasoning and answer line)."),
+    vote_temperature: float = typer.Option(DEFAULT_VOTE_TEMPERATURE, "--vote-temperature", min=0.0,
+                                           help="vote:N: sampling temperature of the N samples."),
     temperature: float = typer.Option(0.0, "--temperature"),
     max_tokens: int = typer.Option(defaults.MAX_TOKENS, "--max-tokens"),
     seed: int | None = typer.Option(None, "--seed", help="Sampling seed (also seeds --model random)."),
@@ -120,12 +155,17 @@ def eval_cmd(
     from mabench.evaluation.prompts import PromptError, load_prompts
     from mabench.evaluation.rundir import RunLocked
     from mabench.evaluation.runner import EvalSettings, RunConfigError, RunStopped
+    from mabench.evaluation.strategies import StrategyError, parse_strategy
     from mabench.models import EndpointError, GenerationConfig, make_backend
     from mabench.video.sampling import SamplingConfig
 
     try:
         bench = load_benchmark(bench_path).select(_csv(tasks), limit)
         prompts = load_prompts(prompts_file)
+        strategy = parse_strategy(strategy_text, cot_max_tokens=cot_max_tokens, vote_temperature=vote_temperature)
+        support_bench = load_benchmark(support) if support is not None else None
+        if strategy.fewshot and (support_bench is None or not support_bench.has_answers):
+            fail(f"--strategy {strategy.name}: few-shot needs --support, a benchmark with answers")
         sampling_cfg = SamplingConfig(strategy=sampling, num_frames=frames, fps=fps, max_side=max_side,
                                       max_pixels=max_pixels, jpeg_quality=jpeg_quality)
         body = json.loads(extra_body) if extra_body else {}
@@ -139,7 +179,7 @@ def eval_cmd(
         fail(str(e))
     except EndpointError as e:
         fail(str(e))
-    except (BenchmarkError, PromptError) as e:
+    except (BenchmarkError, PromptError, StrategyError) as e:
         fail(str(e))
     except json.JSONDecodeError as e:
         fail(f"--extra-body is not valid JSON: {e.msg} at column {e.colno}")
@@ -154,7 +194,8 @@ def eval_cmd(
     settings = EvalSettings(videos=videos, sampling=sampling_cfg, gen=gen, concurrency=concurrency,
                             max_retries=max_retries, backoff_base_s=backoff, request_timeout_s=request_timeout,
                             cache_mb=cache_mb, disk_cache=disk_cache, max_connection_failures=max_connection_failures,
-                            max_output_bytes=max_output_bytes, allow_missing=allow_missing)
+                            max_output_bytes=max_output_bytes, allow_missing=allow_missing,
+                            strategy=strategy, support=support_bench, support_videos=support_videos)
     selection = {"tasks": _csv(tasks), "limit": limit}
     preds_path = RunDir(out).predictions_path
     if repair:
@@ -185,7 +226,7 @@ def eval_cmd(
             _print_judge_summary(jres, out)
     except EndpointError as e:
         fail(str(e))
-    except (RunConfigError, RunStopped, RunLocked) as e:
+    except (RunConfigError, RunStopped, RunLocked, StrategyError) as e:
         fail(str(e))
     except MalformedLineError as e:
         fail(_malformed_message(e, "the same command"))

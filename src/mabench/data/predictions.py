@@ -90,10 +90,12 @@ def latest_by_qid(preds: list[Prediction]) -> dict[str, Prediction]:
 # --- official submission ---------------------------------------------------------------------
 
 
-def make_submission(preds: dict[str, Prediction], prompts: dict[str, str]) -> dict[str, Any]:
-    """`{"prompts": [{"task", "system_prompt"}], "answers": [{"qid", "pred_answer"}]}`."""
+def make_submission(preds: dict[str, Prediction], prompts: dict[str, str],
+                    details: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`{"prompts": [{"task", "system_prompt", ...}], "answers": [{"qid", "pred_answer"}]}`; `details`
+    adds per-task fields to a prompt entry (a strategy's name, few-shot template and example qids)."""
     return {
-        "prompts": [{"task": t, "system_prompt": p} for t, p in prompts.items()],
+        "prompts": [{"task": t, "system_prompt": p, **(details or {}).get(t, {})} for t, p in prompts.items()],
         "answers": [
             {"qid": qid, "pred_answer": p.pred_answer if p.pred_answer is not None else ""}
             for qid, p in preds.items()
@@ -101,8 +103,9 @@ def make_submission(preds: dict[str, Prediction], prompts: dict[str, str]) -> di
     }
 
 
-def write_submission(path: str | Path, preds: dict[str, Prediction], prompts: dict[str, str]) -> None:
-    write_json(path, make_submission(preds, prompts))
+def write_submission(path: str | Path, preds: dict[str, Prediction], prompts: dict[str, str],
+                     details: dict[str, dict[str, Any]] | None = None) -> None:
+    write_json(path, make_submission(preds, prompts, details))
 
 
 def read_answers_file(path: str | Path) -> tuple[dict[str, Prediction], dict[str, str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from mabench.evaluation.prompts import load_prompts
 from mabench.evaluation.results import RunScore, score_predictions, score_run
 from mabench.evaluation.rundir import RunDir
 from mabench.evaluation.runner import EvalSettings, RunResult, run_eval
+from mabench.evaluation.strategies import Strategy, parse_strategy
 from mabench.models import Backend, GenerationConfig, make_backend
 from mabench.video.sampling import SamplingConfig
 
@@ -77,12 +78,16 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
              concurrency: int = defaults.CONCURRENCY, request_timeout_s: float = defaults.REQUEST_TIMEOUT_S,
              settings: EvalSettings | None = None, seed: int = 0, prior_key: PathLike | None = None,
              force: bool = False, retry_errors: bool = False, probe: bool = True,
+             strategy: str | Sequence[str] | Strategy | None = None, support: PathLike | Benchmark | None = None,
+             support_videos: PathLike | None = None,
              on_progress: Callable[[int, int, int], None] | None = None) -> RunResult:
     """Run `model` on every question of `benchmark` not yet answered in `out` (resumable), then write
     scores.json (when the benchmark has answers) and submission.json. Returns the run's `RunResult`.
 
     `model` is a spec (`openai:NAME`, `blind:NAME`, `hf:PATH`, `random`, `prior`) or a `Backend`;
     `settings` overrides everything the keyword arguments would set (videos, sampling, retries...).
+    `strategy` is a prompt strategy (`"cot+fewshot:2"`, see `mabench.evaluation.strategies`); few-shot
+    takes its examples from `support` (an answered benchmark) and its clips from `support_videos`.
 
     >>> res = evaluate("bench.json", "openai:Qwen/Qwen3-VL-8B-Instruct", "runs/qwen",
     ...                videos="clips/", base_url="http://127.0.0.1:8000/v1")  # doctest: +SKIP
@@ -94,6 +99,10 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
         settings = EvalSettings(videos=Path(videos) if videos is not None else None,
                                 sampling=sampling or SamplingConfig(), gen=gen or GenerationConfig(seed=seed or None),
                                 concurrency=concurrency, request_timeout_s=request_timeout_s)
+    if strategy is not None or support is not None:
+        sup = support if isinstance(support, Benchmark) or support is None else load_benchmark(support)
+        sv = Path(support_videos) if support_videos is not None else settings.support_videos
+        settings = replace(settings, strategy=parse_strategy(strategy), support=sup, support_videos=sv)
     backend = model if not isinstance(model, str) else make_backend(
         model, base_url, api_key_env, key=str(prior_key) if prior_key else None, seed=seed,
         timeout_s=settings.request_timeout_s)

@@ -157,6 +157,11 @@ def is_correct(pred: Prediction | None, answer: str | None) -> bool:
     return pred is not None and pred.error is None and pred.pred_answer == answer
 
 
+# Methods of strategies (`evaluation.strategies`) whose invalid answer is final: `cot` reads only the
+# last line, `vote:N` with a tie has no answer.
+NO_REEXTRACT = ("final_line", "vote")
+
+
 def normalize_prediction(pred: Prediction, question) -> Prediction:
     """Fill `pred_answer` / `method` from the raw output (or normalise a given pred_answer)."""
     if pred.error is not None:
@@ -164,6 +169,8 @@ def normalize_prediction(pred: Prediction, question) -> Prediction:
     source = pred.pred_answer if pred.pred_answer is not None else pred.raw_output
     if pred.method is not None and pred.pred_answer is not None:
         return pred  # extracted by the runner; keep its record of how
+    if pred.method is not None and pred.method.startswith(NO_REEXTRACT):
+        return pred  # a strategy found no valid answer on purpose: the whole reply must not be searched
     ex = extract(source, question.task, question.options)
     pred.pred_answer, pred.method, pred.reason = ex.answer, ex.method, ex.reason
     return pred

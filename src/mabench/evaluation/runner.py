@@ -17,7 +17,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -33,13 +33,13 @@ from mabench.data.predictions import (
     write_submission,
 )
 from mabench.data.records import VIDEO_SUFFIXES, Question
-from mabench.evaluation.extract import extract
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
 from mabench.evaluation.results import failed_clips, score_run
 from mabench.evaluation.rundir import CONFIG, PREDICTIONS, SCORES, SUBMISSION, RunDir
+from mabench.evaluation.strategies import Strategy, StrategyError, choose_examples, fewshot_template, majority
 from mabench.evaluation.tasks import task
-from mabench.models.base import Backend, GenerationConfig, Request
+from mabench.models.base import Backend, Example, GenerationConfig, Request
 from mabench.models.retry import ask_until_done
 from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
 from mabench.video.decode import VideoError
@@ -82,6 +82,9 @@ class EvalSettings:
     max_connection_failures: int = DEFAULT_MAX_CONNECTION_FAILURES  # 0: never stop
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     allow_missing: bool = False  # go on when most clips are missing
+    strategy: Strategy = field(default_factory=Strategy)  # cot, definitions, fewshot:K, vote:N
+    support: Benchmark | None = None  # answered questions the few-shot examples come from
+    support_videos: Path | None = None  # their clips
 
 
 @dataclass
@@ -159,6 +162,10 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
         "generation": asdict(settings.gen),
         "prompts": prompts,
         "prompts_hash": prompts_hash(prompts),
+        # only when there is one: a zero-shot run made before strategies existed still resumes
+        **({"strategy": {**settings.strategy.describe(),
+                         "support_sha256": settings.support.sha256 if settings.support is not None else None}}
+           if not settings.strategy.is_zero_shot else {}),
         "runner": {"concurrency": settings.concurrency, "max_retries": settings.max_retries,
                    "request_timeout_s": settings.request_timeout_s,
                    "videos": str(settings.videos.absolute()) if settings.videos else None,
@@ -168,7 +175,8 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
 
 # What makes two runs the same run: not paths, ports, concurrency or which subset is asked.
 _IDENTITY = (("benchmark", "sha256"), ("model", "backend"), ("model", "model"), ("model", "video_mode"),
-             ("model", "seed"), ("model", "prior"), ("sampling",), ("generation",), ("prompts_hash",))
+             ("model", "seed"), ("model", "prior"), ("sampling",), ("generation",), ("prompts_hash",),
+             ("strategy",))
 
 
 def _get(d: Any, path: tuple[str, ...]) -> Any:
@@ -213,12 +221,13 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
 
 
 def make_request(q: Question, prompts: dict[str, str], frames: Any = None, clip_path: Path | None = None,
-                 gen: GenerationConfig | None = None) -> Request:
+                 gen: GenerationConfig | None = None, examples: tuple[Example, ...] = ()) -> Request:
     """The request eval sends for `q`: its system prompt and user text come from the task registry,
-    the same turn the training corpus is made of (`mabench.evaluation.tasks.Task.turn`)."""
+    the same turn the training corpus is made of (`mabench.evaluation.tasks.Task.turn`); `prompts`
+    are the prompts as sent (a strategy's additions already applied, `Strategy.prompts`)."""
     system, user = task(q.task).turn(q.question, prompts)
     return Request(q.qid, q.task, system, user, q.spec.choices, frames, clip_path,
-                   gen if gen is not None else GenerationConfig())
+                   gen if gen is not None else GenerationConfig(), examples)
 
 
 def cap_text(text: str | None, max_bytes: int) -> tuple[str | None, int | None]:
@@ -241,6 +250,13 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     Holds the run directory's lock throughout: a second `mabench eval` on the same `out` is refused
     (`RunLocked`) instead of asking every question again beside this one."""
     t_start = time.perf_counter()
+    strategy = settings.strategy
+    prompts = strategy.prompts(prompts)  # from here on: the prompts as sent
+    if strategy.fewshot:
+        if settings.support is None:
+            raise StrategyError(f"{strategy.name}: few-shot needs a support benchmark with answers (--support)")
+        # refused before the run dir is touched
+        choose_examples(settings.support, bench, strategy.fewshot)
     if (backend.needs_frames or backend.video_mode == "video") and settings.videos is not None \
             and not settings.allow_missing:
         check_clips(bench, settings.videos)  # before the run dir is touched: nothing looks like a run
@@ -256,6 +272,11 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                            on_progress: Callable[[int, int, int], None] | None,
                            on_start: Callable[[int, int], None] | None) -> RunResult:
     config = build_config(bench, backend, settings, prompts, selection or {})
+    strategy = settings.strategy
+    chosen = choose_examples(settings.support, bench, strategy.fewshot) \
+        if strategy.fewshot and settings.support is not None else {}
+    if chosen:
+        config["strategy"]["fewshot_examples"] = {code: [e.qid for e in exs] for code, exs in chosen.items()}
     prepare_run_dir(out, config, force)
     preds_path = RunDir(out).predictions_path
     done = latest_by_qid(read_predictions(preds_path, ("qid", "error")))
@@ -267,6 +288,28 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
         on_start(len(bench), skipped)
 
     cache = FrameCache(settings.sampling, settings.cache_mb, settings.disk_cache)
+    # the support clips' frames: sampled like the evaluated clips', decoded once per task's examples
+    support_cache = FrameCache(settings.sampling, settings.cache_mb, settings.disk_cache) if chosen else None
+    example_turns: dict[str, tuple[Example, ...]] = {}
+    example_lock = asyncio.Lock()
+
+    async def examples_of(code: str) -> tuple[Example, ...]:
+        if code not in chosen:
+            return ()
+        async with example_lock:
+            if code not in example_turns:
+                turns = []
+                for e in chosen[code]:
+                    frames = path = None
+                    if backend.needs_frames or backend.video_mode == "video":
+                        if settings.support_videos is None:
+                            raise VideoError("few-shot examples need --support-videos")
+                        path = resolve_clip(settings.support_videos, e.video)
+                        if backend.needs_frames and support_cache is not None:
+                            frames = await support_cache.get(path)
+                    turns.append(Example(e.question, strategy.example_answer(str(e.answer)), frames, path))
+                example_turns[code] = tuple(turns)
+            return example_turns[code]
     # Clip-major order (the official file is shuffled): a clip's questions go out together.
     ordered = Benchmark(todo).clip_major()
     queue: asyncio.Queue[Question] = asyncio.Queue()
@@ -317,17 +360,28 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                         raise VideoError(f"{clip_path}: clip not found")
             except VideoError as err:
                 return Prediction(q.qid, q.task, q.video, error=f"clip: {err}")
-            req = make_request(q, prompts, frames, clip_path, settings.gen)
-            resp, error, attempts = await ask_until_done(backend, req, settings)
+            try:
+                examples = await examples_of(q.task)
+            except VideoError as err:
+                return Prediction(q.qid, q.task, q.video, error=f"few-shot example clip: {err}")
             pred = Prediction(q.qid, q.task, q.video, frames=frames.summary() if frames else None)
+            if examples:
+                pred.extra["examples"] = [e.qid for e in chosen[q.task]]
+            n = strategy.samples(q.task)
+            if n > 1:
+                return await vote(q, pred, frames, clip_path, examples, n)
+            gen = strategy.generation(settings.gen, q.task)
+            req = make_request(q, prompts, frames, clip_path, gen, examples)
+            resp, error, attempts = await ask_until_done(backend, req, settings)
             if attempts > 1:
                 pred.extra["attempts"] = attempts
             if resp is None:
                 pred.error = str(error)
                 pred.extra["error_kind"] = error.kind if error is not None else None
                 return pred
-            # Extracted from the whole reply (a long reasoning trace ends with its answer); stored capped.
-            ex = extract(resp.text, q.task, q.options)
+            # Extracted from the whole reply (a long reasoning trace ends with its answer), or under
+            # `cot` from its final line; stored capped.
+            ex = strategy.extract(resp.text, q.task, q.options)
             raw, raw_bytes = cap_text(resp.text, settings.max_output_bytes)
             answer_text, answer_bytes = cap_text(ex.answer, settings.max_output_bytes)
             pred.raw_output, pred.pred_answer, pred.method, pred.reason = raw, answer_text, ex.method, ex.reason
@@ -335,6 +389,47 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 pred.extra["truncated"] = {"raw_output_bytes": raw_bytes or len(resp.text.encode("utf-8")),
                                            "kept_bytes": settings.max_output_bytes}
             pred.latency_s, pred.usage = round(resp.latency_s, 4), resp.usage
+            return pred
+
+        async def vote(q: Question, pred: Prediction, frames: Any, clip_path: Path | None,
+                       examples: tuple[Example, ...], n: int) -> Prediction:
+            """`vote:N`: N samples (seeds seed, seed+1, ... when a seed is set), majority of their answers."""
+            samples: list[dict[str, Any]] = []
+            answers: list[str | None] = []
+            usage: dict[str, int] = {}
+            latency = 0.0
+            base = strategy.generation(settings.gen, q.task)
+            for i in range(n):
+                gen = replace(base, seed=base.seed + i if base.seed is not None else None)
+                resp, error, _ = await ask_until_done(backend, make_request(q, prompts, frames, clip_path, gen,
+                                                                            examples), settings)
+                if resp is None:
+                    samples.append({"error": str(error)})
+                    answers.append(None)
+                    if error is not None and error.kind == "connection":
+                        pred.error, pred.extra["error_kind"] = str(error), "connection"
+                        return pred
+                    continue
+                ex = strategy.extract(resp.text, q.task, q.options)
+                raw, _ = cap_text(resp.text, settings.max_output_bytes // n)
+                samples.append({"raw_output": raw, "pred_answer": ex.answer, "method": ex.method})
+                answers.append(ex.answer)
+                latency += resp.latency_s
+                for k, v in (resp.usage or {}).items():
+                    if isinstance(v, int):
+                        usage[k] = usage.get(k, 0) + v
+            if all("error" in s for s in samples):
+                pred.error = f"all {n} samples failed: {samples[-1]['error']}"
+                pred.extra["samples"] = samples
+                return pred
+            winner, counts = majority(answers)
+            pred.pred_answer = winner
+            pred.method = "vote" if winner is not None else "vote_tie" if counts else "vote_none"
+            pred.reason = None if winner is not None else f"no majority among {n} samples: {counts}"
+            pred.raw_output = next((s["raw_output"] for s, a in zip(samples, answers, strict=True)
+                                    if a == winner and winner is not None), None)
+            pred.extra["samples"], pred.extra["vote"] = samples, {"n": n, "counts": counts, "winner": winner}
+            pred.latency_s, pred.usage = round(latency, 4), usage or None
             return pred
 
         async def worker() -> None:
@@ -382,6 +477,8 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 prefetcher.cancel()
                 await asyncio.gather(prefetcher, return_exceptions=True)
             cache.close()
+            if support_cache is not None:
+                support_cache.close()
 
     if stop.is_set():
         where = getattr(backend, "base_url", None) or backend.name
@@ -392,7 +489,12 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             "--retry-errors (no scores or submission written)")
 
     preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
-    write_submission(RunDir(out).submission_path, {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts)
+    details = {code: {"strategy": strategy.name, "fewshot": {
+        "template": fewshot_template(strategy, code, exs), "example_qids": [e.qid for e in exs]}}
+        for code, exs in chosen.items()} if chosen else \
+        ({code: {"strategy": strategy.name} for code in prompts} if not strategy.is_zero_shot else None)
+    write_submission(RunDir(out).submission_path, {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts,
+                     details)
     scores = score_run(out, bench)[0] if bench.has_answers else None
     errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)
     return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips(preds), scores,

@@ -18,6 +18,17 @@ class GenerationConfig:
     extra_body: dict[str, Any] = field(default_factory=dict)  # passed through verbatim (vLLM kwargs...)
 
 
+@dataclass(frozen=True)
+class Example:
+    """A solved in-context example (few-shot): sent before the question as a user turn (its own
+    frames or clip, its question) and an assistant turn (its answer)."""
+
+    question: str
+    answer: str
+    frames: SampledFrames | None = None
+    video_path: Path | None = None
+
+
 @dataclass
 class Request:
     qid: str
@@ -28,6 +39,7 @@ class Request:
     frames: SampledFrames | None = None
     video_path: Path | None = None
     gen: GenerationConfig = field(default_factory=GenerationConfig)
+    examples: tuple[Example, ...] = ()  # earlier turns, in order (few-shot)
 
 
 @dataclass

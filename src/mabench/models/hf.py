@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mabench.models.base import BackendError, EndpointError, Request, Response
+from mabench.models.base import BackendError, EndpointError, Example, Request, Response
 from mabench.models.qwen_vl import VIDEO_PAD, VideoInputs, VideoSpec, decode_jpegs, video_inputs, video_placeholder
 
 HF_INSTALL = 'pip install -e ".[hf]"  (torch, transformers, peft, trl, accelerate, datasets)'
@@ -60,13 +60,31 @@ class Encoded:
     input_ids: list[int]
     video: VideoInputs | None
     labels: list[int] | None = None
+    earlier_videos: tuple[VideoInputs, ...] = ()  # few-shot examples' videos, before `video` in the prompt
+
+    @property
+    def videos(self) -> list[VideoInputs]:
+        """Every video of the turn, in prompt order."""
+        return [*self.earlier_videos, *([self.video] if self.video is not None else [])]
 
 
 def encode_chat(tokenizer: Any, spec: VideoSpec, messages: list[dict], video: VideoInputs | None,
-                add_generation_prompt: bool, answer: str | None = None) -> Encoded:
+                add_generation_prompt: bool, answer: str | None = None,
+                earlier_videos: tuple[VideoInputs, ...] = ()) -> Encoded:
     """Chat-template `messages`, expand the video placeholder, tokenize. With `answer`, the labels
-    cover the answer tokens (and the end-of-turn token) only."""
+    cover the answer tokens (and the end-of-turn token) only. `earlier_videos`: the videos of earlier
+    turns (few-shot examples), one placeholder each before the question's."""
     prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
+    if earlier_videos:
+        videos = [*earlier_videos, *([video] if video is not None else [])]
+        # split first: an expanded placeholder is itself made of video pad tokens
+        pieces = prompt.split(VIDEO_PAD)
+        if len(pieces) != len(videos) + 1:
+            raise ValueError(f"the chat template placed {len(pieces) - 1} video tokens for {len(videos)} videos")
+        prompt = pieces[0] + "".join(video_placeholder(v, spec) + rest for v, rest in zip(videos, pieces[1:],
+                                                                                           strict=True))
+        ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        return Encoded(ids, video, None, tuple(earlier_videos))
     if video is not None:
         if VIDEO_PAD not in prompt:
             raise ValueError("the chat template did not place a video token; is this a video model?")
@@ -97,7 +115,7 @@ def collate(batch: list[Encoded], tokenizer: Any, video_token_id: int, left_pad:
     input_ids = torch.tensor(ids)
     out = {"input_ids": input_ids, "attention_mask": torch.tensor(mask),
            "mm_token_type_ids": (input_ids == video_token_id).to(torch.int32) * 2}
-    videos = [e.video for e in batch if e.video is not None]
+    videos = [v for e in batch for v in e.videos]
     if videos:
         out["pixel_values_videos"] = torch.from_numpy(np.concatenate([v.pixel_values for v in videos]))
         out["video_grid_thw"] = torch.tensor([list(v.grid_thw) for v in videos])
@@ -197,19 +215,43 @@ class HFBackend:
             if not p.future.done():
                 p.future.set_result(Response(text=text, latency_s=now - p.t0))
 
-    def _encode(self, req: Request) -> Encoded:
+    def _turn(self, turn: Request | Example) -> tuple[VideoInputs | None, list[dict]]:
         video = None
         content: list[dict] = []
-        if req.frames is not None:
-            frames = decode_jpegs(req.frames.jpegs or req.frames.data_urls)
-            video = video_inputs(frames, list(req.frames.timestamps), self.spec)
+        if turn.frames is not None:
+            frames = decode_jpegs(turn.frames.jpegs or turn.frames.data_urls)
+            video = video_inputs(frames, list(turn.frames.timestamps), self.spec)
             content.append({"type": "video"})
-        content.append({"type": "text", "text": req.question})
-        messages = ([{"role": "system", "content": req.system_prompt}] if req.system_prompt else []) + \
-            [{"role": "user", "content": content}]
-        return encode_chat(self.tokenizer, self.spec, messages, video, add_generation_prompt=True)
+        content.append({"type": "text", "text": turn.question})
+        return video, content
+
+    def _encode(self, req: Request) -> Encoded:
+        video, content = self._turn(req)
+        messages: list[dict[str, Any]] = [{"role": "system", "content": req.system_prompt}] if req.system_prompt else []
+        earlier: list[VideoInputs] = []
+        for ex in req.examples:  # few-shot: each example its own video and question, then its answer
+            ex_video, ex_content = self._turn(ex)
+            earlier += [ex_video] if ex_video is not None else []
+            messages += [{"role": "user", "content": ex_content}, {"role": "assistant", "content": ex.answer}]
+        messages.append({"role": "user", "content": content})
+        return encode_chat(self.tokenizer, self.spec, messages, video, add_generation_prompt=True,
+                           earlier_videos=tuple(earlier))
 
     def _run(self, reqs: list[Request]) -> list[str]:
+        """Generate for a batch; requests with other decoding settings (a strategy's `vote:N` samples
+        at a temperature, `cot` with its own budget, beside plain questions) go as their own batches."""
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(reqs):
+            groups.setdefault((r.gen.temperature, r.gen.max_tokens, r.gen.top_p, r.gen.seed), []).append(i)
+        if len(groups) == 1:
+            return self._run_same(reqs)
+        texts = [""] * len(reqs)
+        for idx in groups.values():
+            for i, t in zip(idx, self._run_same([reqs[i] for i in idx]), strict=True):
+                texts[i] = t
+        return texts
+
+    def _run_same(self, reqs: list[Request]) -> list[str]:
         torch = require_hf()
         inputs = collate([self._encode(r) for r in reqs], self.tokenizer, self.video_token_id, left_pad=True)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}

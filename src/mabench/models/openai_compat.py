@@ -19,7 +19,7 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from mabench import defaults
-from mabench.models.base import BackendError, EndpointError, Request, Response
+from mabench.models.base import BackendError, EndpointError, Example, Request, Response
 
 DEFAULT_API_KEY_ENV = defaults.API_KEY_ENV
 MEDIA_CACHE_CLIPS = 8  # clips whose encoded frames are kept (only the clips in flight are needed)
@@ -110,11 +110,12 @@ class OpenAICompatBackend:
         user = '{"role":"user","content":[' + ",".join(p for p in parts if p) + "]}"
         messages = [json.dumps({"role": "system", "content": req.system_prompt}, ensure_ascii=False)] \
             if req.system_prompt else []
+        messages += [json.dumps(m, ensure_ascii=False) for m in self._example_messages(req.examples)]
         messages.append(user)
         head = json.dumps(params, ensure_ascii=False)
         return (head[:-1] + ',"messages":[' + ",".join(messages) + "]}").encode("utf-8")
 
-    def _content(self, req: Request) -> list[dict[str, Any]]:
+    def _content(self, req: Request | Example) -> list[dict[str, Any]]:
         content: list[dict[str, Any]] = []
         if self.video_mode == "frames" and req.frames is not None:
             content += [{"type": "image_url", "image_url": {"url": u}} for u in req.frames.data_urls]
@@ -122,6 +123,14 @@ class OpenAICompatBackend:
             content.append({"type": "video_url", "video_url": {"url": video_url(req.video_path)}})
         content.append({"type": "text", "text": req.question})
         return content
+
+    def _example_messages(self, examples: tuple[Example, ...]) -> list[dict[str, Any]]:
+        """Few-shot examples as earlier turns: each its own media and question, then its answer."""
+        out: list[dict[str, Any]] = []
+        for ex in examples:
+            out.append({"role": "user", "content": self._content(ex)})
+            out.append({"role": "assistant", "content": ex.answer})
+        return out
 
     async def generate(self, req: Request) -> Response:
         params: dict[str, Any] = {"model": self.model, "temperature": req.gen.temperature,
@@ -141,6 +150,7 @@ class OpenAICompatBackend:
             messages: list[dict[str, Any]] = []
             if req.system_prompt:
                 messages.append({"role": "system", "content": req.system_prompt})
+            messages += self._example_messages(req.examples)
             messages.append({"role": "user", "content": self._content(req)})
             call = {"body": {**params, "messages": messages}}
         t0 = time.perf_counter()

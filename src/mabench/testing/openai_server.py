@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import re
 import socket
 import threading
@@ -51,6 +52,11 @@ class Behaviour:
     # Digest images by their decoded pixels, not their URL bytes: a harness that re-encodes the same
     # frames (lmms-eval sends PNG) then gets the answers `mabench eval` gets with JPEG.
     digest_pixels: bool = False
+    # Prompt-strategy checks (`_shaped_reply`): with `key`, answer right only when the request has the
+    # shape of this strategy ("cot", "definitions", "fewshot:K"), wrong otherwise.
+    shape: str | None = None
+    random_answers: bool = False  # every completion a random valid answer (a model that guesses)
+    count_tokens: bool = False  # usage from the request's size (4 characters a token, 256 an image)
 
 
 class _State:
@@ -155,6 +161,91 @@ def _rewrite(prompt: str, mode: str) -> str:
     return body + label_line
 
 
+# --- prompt-strategy checks -----------------------------------------------------------------------
+
+_RNG = random.Random(0)
+_FINAL = "Final answer:"
+
+
+def _media_of(message: dict[str, Any]) -> list[str]:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return []
+    return [p[p["type"]]["url"] for p in content if p.get("type") in ("image_url", "video_url")]
+
+
+def _has_shape(shape: str, body: dict[str, Any]) -> bool:
+    """Whether the request has the shape strategy `shape` gives it."""
+    messages = body.get("messages") or []
+    system = " ".join(m["content"] for m in messages if m.get("role") == "system" and isinstance(m.get("content"), str))
+    question = answer_text(body)
+    if shape == "cot":
+        return _FINAL in system and (body.get("max_tokens") or 0) > 64
+    if shape == "definitions":
+        letters = _OPTION.findall(question)
+        block = "Coarse classes:" if len(letters) == 7 else "Fine labels:" if len(letters) == 5 else ""
+        return "Conventions:" in system and block in system
+    if shape.startswith("fewshot:"):
+        k = int(shape.split(":")[1])
+        turns = [m for m in messages if m.get("role") != "system"]
+        if len(turns) != 2 * k + 1:
+            return False
+        final_media = _media_of(turns[-1])
+        for user, assistant in zip(turns[:-1:2], turns[1:-1:2], strict=True):
+            media = _media_of(user)
+            # each example: its own frames and question, then a non-empty answer
+            if user.get("role") != "user" or not media or media == final_media or not answer_text(
+                    {"messages": [user]}).strip() or assistant.get("role") != "assistant" \
+                    or not str(assistant.get("content") or "").strip():
+                return False
+        return True
+    raise ValueError(f"unknown shape {shape!r}")
+
+
+def _wrong(answer: str) -> str:
+    if answer in ("Yes", "No"):
+        return "No" if answer == "Yes" else "Yes"
+    if len(answer) == 1 and answer.isalpha():
+        return "B" if answer == "A" else "A"
+    return "Nothing moves."
+
+
+def _shaped_reply(state: _State, body: dict[str, Any]) -> str:
+    """The reply in shape-check / random mode: right (from the key) only when the request has the
+    strategy's shape; asked for "cot", it reasons first and names a wrong answer there, the right one
+    on the last line, so only final-line extraction reads it right."""
+    b = state.b
+    question = answer_text(body)
+    letters = _OPTION.findall(question)
+    if b.random_answers:
+        with state.lock:
+            answer = _RNG.choice(letters) if letters else _RNG.choice(("Yes", "No"))
+    else:
+        right = b.key.get(question)
+        if right is None:
+            return "I do not know this question."
+        answer = right if b.shape is not None and _has_shape(b.shape, body) else _wrong(right)
+    if b.shape == "cot" and _has_shape("cot", body):
+        return (f"The hands stay still and the head moves a little; at first sight the answer is {_wrong(answer)}. "
+                f"Looking again at the early and late frames, that does not hold.\n{_FINAL} {answer}")
+    return answer
+
+
+def _usage(body: dict[str, Any], reply: str) -> dict[str, int]:
+    """Token counts from the request's size: 4 characters a token, 256 tokens an image."""
+    chars = images = 0
+    for m in body.get("messages") or []:
+        content = m.get("content")
+        parts = content if isinstance(content, list) else [{"type": "text", "text": content or ""}]
+        for p in parts:
+            if p.get("type") == "text":
+                chars += len(p.get("text") or "")
+            else:
+                images += 1
+    prompt, completion = chars // 4 + 256 * images, max(1, len(reply) // 4)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     state: _State  # set on the subclass made per server
@@ -208,6 +299,8 @@ class Handler(BaseHTTPRequestHandler):
             "video_urls": [p["video_url"]["url"][:200] for p in parts if p.get("type") == "video_url"],
             "has_auth": bool(self.headers.get("Authorization")),
             "extra": {k: v for k, v in body.items() if k not in ("messages", "model")},
+            "system": next((m.get("content") for m in body.get("messages", []) if m.get("role") == "system"), None),
+            "turns": len(body.get("messages", [])),
             "t": time.time(),
         })
         with st.lock:
@@ -230,7 +323,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"hello": "this is not a chat completion"})
             return
         system = " ".join(_text_of(m.get("content")) for m in body.get("messages", []) if m.get("role") == "system")
-        if "caption rewriter" in system:
+        if b.shape is not None or b.random_answers:
+            text = _shaped_reply(st, body)
+        elif "caption rewriter" in system:
             text = _rewrite(answer_text(body), b.rewrite)
         elif "strict grader" in system:
             if b.judge_replies:
@@ -246,7 +341,8 @@ class Handler(BaseHTTPRequestHandler):
             "id": f"chatcmpl-{digest[:12]}", "object": "chat.completion", "created": int(time.time()),
             "model": b.model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 1, "total_tokens": 101},
+            "usage": _usage(body, text) if b.count_tokens else
+            {"prompt_tokens": 100, "completion_tokens": 1, "total_tokens": 101},
         })
 
 
