@@ -105,3 +105,25 @@ def test_sweep_prompt_axis_sends_each_prompt_file(clip_set, dev, tmp_path):
                                     out=tmp_path / "p"))
     assert [(c.cell.prompts, c.score) for c in res.cells] == [("mine", 100.0), ("default", 0.0)]
     assert res.baseline == "zero-shot, prompts=default, frames=8, uniform"
+
+
+def test_sweep_ranks_by_final_once_every_cell_is_judged(clip_set, tmp_path):
+    import mabench
+
+    rows = [r for r in json.loads((clip_set / "bench.json").read_text()) if r["video_name"] in ("clip_000", "clip_001")]
+    (tmp_path / "dev.json").write_text(json.dumps(rows))
+    key = {r["question"]: r["answer"] for r in rows}
+    with FakeOpenAIServer(Behaviour(key=key, shape="cot")) as srv:
+        cfg = load_config(write_cfg(tmp_path, srv.base_url, strategies=["zero-shot", "cot"],
+                                    videos=str(clip_set / "clips")), out=tmp_path / "sw")
+        first = run_sweep(cfg)
+        assert all(c.final is None for c in first.cells) and first.metric.startswith("closed")  # open not judged yet
+        for c in first.cells:
+            mabench.judge(c.run, ["openai:test-model"], base_url=srv.base_url, cache=tmp_path / "judge.sqlite")
+        judged = run_sweep(cfg)
+    finals = {c.cell.strategy: c.final for c in judged.cells}
+    assert all(v is not None for v in finals.values()) and judged.metric.startswith("final score")
+    assert [c.final for c in judged.cells] == sorted(finals.values(), reverse=True)  # ranked by final
+    for c in judged.cells:  # the same number `mabench score` gives for the cell
+        assert abs(mabench.score(c.run).final - c.final) < 0.01
+    assert "| final |" in (tmp_path / "sw" / "sweep.md").read_text()

@@ -42,6 +42,7 @@ import yaml
 
 from mabench import defaults
 from mabench.data.io import Benchmark, load_benchmark, write_json
+from mabench.evaluation.results import score_run
 from mabench.evaluation.rundir import RunDir
 from mabench.evaluation.strategies import parse_strategy
 from mabench.report.stats import (
@@ -182,6 +183,7 @@ class CellResult:
     wall_s: float | None = None  # the cell's last run (None: answered by an earlier sweep run)
     invalid_pct: float = 0.0
     errors: int = 0
+    final: float | None = None  # the run's final score once every open answer is judged (`mabench judge`)
 
 
 @dataclass
@@ -281,12 +283,13 @@ def rank(config: SweepConfig, bench: Benchmark, closed: list[str], state: dict[s
         point = float(_closed_score(bootstrap_metrics(table, np.ones((1, len(table.clips))), False), closed)[0])
         boots[cell.name] = boot
         req, pt, ct, inv, err = _cost(run, bench)
+        final = score_run(run.path, bench, write=False)[0].final  # None until the cell is fully judged
         results[cell.name] = CellResult(cell, str(run.path), round(point, 2), _round(percentile_ci(boot)),
                                         requests_per_q=round(req, 3),
                                         prompt_tokens_per_q=None if pt is None else round(pt, 1),
                                         completion_tokens_per_q=None if ct is None else round(ct, 1),
                                         wall_s=(state.get(cell.name) or {}).get("wall_s"), invalid_pct=round(inv, 2),
-                                        errors=err)
+                                        errors=err, final=None if final is None else round(final, 2))
     base = results[config.baseline]
     for name, r in results.items():
         if name == config.baseline or r.score is None or base.score is None:
@@ -297,8 +300,12 @@ def rank(config: SweepConfig, bench: Benchmark, closed: list[str], state: dict[s
         r.diff_ci = _round(percentile_ci(d))
         # the two-sided bootstrap p-value `report.stats.paired_bootstrap` gives
         r.p = round(float(min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))), 4)
-    ordered = sorted(results.values(), key=lambda r: -(r.score if r.score is not None else -1))
     metric = "closed AVG" if len(closed) == len(CLOSED_TASKS) else f"closed accuracy ({', '.join(closed)})"
+    if all(r.final is not None for r in results.values()):  # every cell judged: the benchmark's own score ranks
+        ordered = sorted(results.values(), key=lambda r: -(r.final or 0.0))
+        metric = f"final score (closed and judged open answers); Δ and p on {metric}"
+    else:
+        ordered = sorted(results.values(), key=lambda r: -(r.score if r.score is not None else -1))
     warnings = []
     n_clips = len(bench.videos)
     half = (base.ci[1] - base.ci[0]) / 2 if base.ci else float("inf")
@@ -331,8 +338,8 @@ def _fmt(v: float | None, digits: int = 2) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
-HEADER = ("rank", "cell", "score", "95% CI", "Δ vs baseline", "Δ 95% CI", "p", "requests/q", "prompt tok/q",
-          "completion tok/q", "wall s", "invalid %")
+HEADER = ("rank", "cell", "score", "95% CI", "Δ vs baseline", "Δ 95% CI", "p", "final", "requests/q",
+          "prompt tok/q", "completion tok/q", "wall s", "invalid %")
 
 
 def _rows(res: SweepResult) -> list[list[str]]:
@@ -342,7 +349,7 @@ def _rows(res: SweepResult) -> list[list[str]]:
         dci = f"[{c.diff_ci[0]:+.1f}, {c.diff_ci[1]:+.1f}]" if c.diff_ci else "–"
         name = c.cell.name + (" (baseline)" if c.cell.name == res.baseline else "")
         rows.append([str(i), name, _fmt(c.score), ci, "–" if c.diff is None else f"{c.diff:+.2f}", dci,
-                     _p(c.p, res.n_boot), _fmt(c.requests_per_q), _fmt(c.prompt_tokens_per_q, 0),
+                     _p(c.p, res.n_boot), _fmt(c.final), _fmt(c.requests_per_q), _fmt(c.prompt_tokens_per_q, 0),
                      _fmt(c.completion_tokens_per_q, 0), _fmt(c.wall_s, 1), _fmt(c.invalid_pct, 1)])
     return rows
 

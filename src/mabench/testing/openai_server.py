@@ -323,9 +323,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"hello": "this is not a chat completion"})
             return
         system = " ".join(_text_of(m.get("content")) for m in body.get("messages", []) if m.get("role") == "system")
-        if b.shape is not None or b.random_answers:
-            text = _shaped_reply(st, body)
-        elif "caption rewriter" in system:
+        # the rewriter and the judge are served as such in every mode: a strategy check can judge its cells
+        if "caption rewriter" in system:
             text = _rewrite(answer_text(body), b.rewrite)
         elif "strict grader" in system:
             if b.judge_replies:
@@ -334,6 +333,8 @@ class Handler(BaseHTTPRequestHandler):
                 n = int(digest[8:16], 16)
                 vals = [min(5, (n >> (4 * i)) % 5 + b.judge_offset) for i in range(3)]
                 text = json.dumps({"L1": vals[0], "L2": vals[1], "L3": vals[2], "reason": "test judge"})
+        elif b.shape is not None or b.random_answers:
+            text = _shaped_reply(st, body)
         else:
             pad = ("I keep thinking about the head. " * (b.reply_padding // 32 + 1))[:b.reply_padding]
             text = b.reply_prefix + pad + ("\nAnswer: " if pad and len(answer) <= 3 else "") + answer
