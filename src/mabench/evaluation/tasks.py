@@ -8,8 +8,8 @@ becomes. Because the training corpus and the eval runner both build that turn wi
 fine-tuned model is trained on exactly the system prompt and user text it is evaluated with.
 
 >>> t = TASKS_BY_CODE["SAD"]
->>> t.metric, t.closed, t.families
-('accuracy', True, ('SAD', 'SAD_OSC'))
+>>> t.metric, t.closed, t.families[:3]
+('accuracy', True, ('SAD', 'SAD_OSC', 'SAD_MAIN'))
 >>> system, user = t.turn("Does the head move upward during the early phase?")
 >>> user
 'Does the head move upward during the early phase?'
