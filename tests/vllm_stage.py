@@ -246,7 +246,8 @@ def stage(work: Path) -> None:
     t0 = time.perf_counter()
     model = tiny_qwen3vl.build(work / MODEL)
     timings["build tiny model (s)"] = time.perf_counter() - t0
-    subprocess.run([sys.executable, "-m", "mabench.synth", "--clips", str(CLIPS), "--out", str(work / "set")],
+    subprocess.run([sys.executable, "-m", "mabench.synth", "--placeholder", "--clips", str(CLIPS), "--out",
+                    str(work / "set")],
                    check=True, capture_output=True)
     bench, clips = work / "set" / "bench.json", work / "set" / "clips"
     n = len(json.loads(bench.read_text()))
