@@ -4,6 +4,7 @@ contact sheets, and (with the pose extra and ../shared present) the three real M
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -254,3 +255,28 @@ def test_report_shows_the_contact_sheets_of_a_built_benchmark(three, tmp_path):
     assert set(sheets) == {"c0", "c1", "c2"} and all(sheets.values())
     img = cv2.imread(str(tmp_path / "rep" / sheets["c1"]))
     assert img is not None and img.shape[1] <= 1400
+
+
+_ANNOTATE_CLIP = ann.annotate_clip
+
+
+def _dies_on_c1(clip, settings, overlay=None):
+    """annotate_clip, except that the worker handling c1 dies as a segfault in a decoder would kill it."""
+    if Path(clip).stem == "c1":
+        os._exit(3)
+    return _ANNOTATE_CLIP(clip, settings, overlay)
+
+
+def test_a_worker_that_dies_costs_clips_an_error_record_not_the_run(three, tmp_path, monkeypatch):
+    real = ann.annotate_clip
+    monkeypatch.setattr(ann, "annotate_clip", _dies_on_c1)  # module-level, so the pool can send it
+    clips = sorted((three / "clips").glob("*.mp4"))
+    counts = annotate(clips, tmp_path / "a", AnnotateSettings(skeletons=str(three / "skeletons"), flow=False),
+                      workers=2)
+    recs = read_descriptors(tmp_path / "a")
+    assert set(recs) == {"c0.mp4", "c1.mp4", "c2.mp4"} and counts["done"] + counts["errors"] == 3
+    assert "error" in recs["c1.mp4"] and "BrokenProcessPool" in recs["c1.mp4"]["error"]
+    monkeypatch.setattr(ann, "annotate_clip", real)
+    again = annotate(clips, tmp_path / "a", AnnotateSettings(skeletons=str(three / "skeletons"), flow=False),
+                     workers=1, retry_errors=True)
+    assert again["errors"] == 0 and all("error" not in r for r in read_descriptors(tmp_path / "a").values())

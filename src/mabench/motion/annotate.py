@@ -173,10 +173,14 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
                 record(annotate_clip(c, settings, settings.overlay))
         else:
             with ProcessPoolExecutor(workers) as pool:
-                futures = [pool.submit(annotate_clip, c, settings, settings.overlay) for c in todo]
+                futures = {pool.submit(annotate_clip, c, settings, settings.overlay): c for c in todo}
                 try:
                     for fut in as_completed(futures):
-                        record(fut.result())
+                        try:
+                            rec = fut.result()
+                        except Exception as e:  # noqa: BLE001 - a worker that died (a segfault in a decoder)
+                            rec = {"clip": futures[fut].name, "error": f"{type(e).__name__}: {e}"}
+                        record(rec)
                 except BaseException:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise
@@ -199,10 +203,14 @@ def _ray_map(clips: list[Path], settings: AnnotateSettings, workers: int):
             ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
     try:
         task = ray.remote(annotate_clip)
-        pending = [task.remote(str(c.resolve()), settings, settings.overlay) for c in clips]
+        refs = {task.remote(str(c.resolve()), settings, settings.overlay): c for c in clips}
+        pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
+            try:
+                yield ray.get(done[0])
+            except Exception as e:  # noqa: BLE001 - a crashed worker costs only its clip
+                yield {"clip": refs[done[0]].name, "error": f"{type(e).__name__}: {e}"}
     finally:
         if started:
             ray.shutdown()

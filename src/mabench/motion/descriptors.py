@@ -268,7 +268,8 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
 
     amps = {part: float(np.linalg.norm(tracks[part] - tracks[part][:n0].mean(axis=0), axis=1).max())
             for part in BODY_PARTS}
-    floor = min(FLOOR_CAP, max(FLOOR_MIN, float(np.quantile(list(amps.values()), FLOOR_QUANTILE))))
+    seen = [a for a in amps.values() if np.isfinite(a)]  # a part never seen (feet out of frame) has no amplitude
+    floor = min(FLOOR_CAP, max(FLOOR_MIN, float(np.quantile(seen, FLOOR_QUANTILE)) if seen else FLOOR_MIN))
     moving_at = max(MOVING_PART, FLOOR_TIMES * floor)
     # a pose model's slow wander (the floor) must not pass for a direction or a distance trend either
     move_t, still_t = max(MOVE, 2 * floor), max(STILL, 1.5 * floor)
@@ -420,13 +421,14 @@ def _head_from_flow(parts: dict, flow: dict) -> dict:
             **{ax: {k: v for k, v in a.items() if k in ("state", "phases", "reversals", "rhythm")}
                for ax, a in axes.items()}}
     rec = parts["head"]
-    if moves and not rec["moving"]:
+    if moves and rec.get("visible", True) and not rec["moving"]:
         rec.update({"moving": True, "source": "flow", "amplitude": round(amp, 4), "onset": None,
                     "onset_uncertainty_s": None, "offset": None})
         for ph in PHASES:
             p = rec["phases"][ph]
             for ax in ("horizontal", "vertical"):
-                p[ax] = axes[ax].get("phases", {}).get(ph, "none")
+                # an axis inside its own margin states nothing, not stillness
+                p[ax] = axes[ax].get("phases", {}).get(ph, "none" if axes[ax]["state"] == "still" else "unclear")
             seg = head[_in_phase(ft, ph)]
             p["dx"], p["dy"] = (round(float(seg[-1, k] - seg[0, k]), 4) for k in range(2))
             p["margin"] = round(floor, 4)
@@ -456,7 +458,7 @@ def _from_signals(parts: dict, signals: dict) -> None:
     for part, axes in SIGNAL_AXES.items():
         rec = parts[part]
         moved = [n for n in axes if signals.get(n, {}).get("state") == "moves"]
-        if rec["moving"] or not moved:
+        if rec["moving"] or not rec.get("visible", True) or not moved:
             continue
         rec.update({"moving": True, "source": "signals:" + ",".join(moved),
                     "onset": min(signals[n]["onset"] for n in moved),
@@ -503,7 +505,8 @@ def visible_order(o: dict) -> bool:
     """Whether an `order` record's before/after is a sequence of two movements, not one movement's lag."""
     if o["relation"] not in ("before", "after"):
         return False
-    return o.get("corr", 0.0) < ONE_MOVEMENT_CORR or abs(o["gap_s"]) >= ONE_MOVEMENT_LAG_S
+    # without a correlation (a part moved by flow or signals) it may be one movement: it needs the long lag
+    return o.get("corr", 1.0) < ONE_MOVEMENT_CORR or abs(o["gap_s"]) >= ONE_MOVEMENT_LAG_S
 
 
 def _position(part: str, p: np.ndarray, at_peak: dict[str, np.ndarray]) -> dict:
