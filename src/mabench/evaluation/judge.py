@@ -28,7 +28,7 @@ from mabench.data.predictions import ROW_SCHEMA, Prediction, append_jsonl, check
 from mabench.evaluation.extract import strip_think
 from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
 from mabench.models.base import Backend, GenerationConfig, Request
-from mabench.models.retry import RetrySettings, ask_with_retries
+from mabench.models.retry import RetryPolicy, RetrySettings, ask_with_retries
 from mabench.taxonomy import JUDGE_SCALE_MAX, OPEN_TASKS
 
 DIMS = ("L1", "L2", "L3")
@@ -283,13 +283,11 @@ class JudgeSettings(RetrySettings, Protocol):
 
 
 @dataclass(frozen=True)
-class JudgePolicy:
-    """`JudgeSettings` for callers without an eval run (the Python API's default)."""
+class JudgePolicy(RetryPolicy):
+    """`JudgeSettings` for callers without an eval run (the Python API's default): the retry policy and
+    how many judge calls go out at once."""
 
     concurrency: int = defaults.JUDGE_CONCURRENCY
-    max_retries: int = defaults.MAX_RETRIES
-    backoff_base_s: float = defaults.BACKOFF_BASE_S
-    request_timeout_s: float = defaults.REQUEST_TIMEOUT_S
 
 
 @dataclass
