@@ -28,6 +28,7 @@ from mabench.build.pipeline import BuildSettings, build  # noqa: E402
 from mabench.build.qa import OPPOSITE  # noqa: E402
 from mabench.build.qc import qc_report  # noqa: E402
 from mabench.data import load_benchmark  # noqa: E402
+from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS  # noqa: E402
 from mabench.motion.skeleton import Skeleton, load_skeleton_file  # noqa: E402
 from mabench.synth.generate import write_set  # noqa: E402
 from mabench.taxonomy import BODY_PARTS, PHASES, match_coarse, match_fine  # noqa: E402
@@ -39,6 +40,34 @@ def order_rel(facts: dict, a: str, b: str) -> str | None:
         r = facts["order"].get(f"{b}|{a}")
         return {"before": "after", "after": "before"}.get(r, r)
     return facts["order"].get(f"{a}|{b}")
+
+
+def with_signals(facts: dict) -> dict:
+    """The truth read the way the descriptors read a head or torso (`_from_signals`): a part whose position
+    stays under the floor but whose orientation or posture moves (a turn of the head, a lean of the trunk)
+    is moving, with its directions per phase from the exact signals (`signal_truth`)."""
+    sig = facts.get("signals", {})
+    for part, axes in SIGNAL_AXES.items():
+        if facts["moving"][part] is True:
+            continue
+        states = [sig[n]["moving"] for n in axes if n in sig]
+        if True not in states:
+            if None in states:
+                facts["moving"][part] = None
+            continue
+        facts["moving"][part] = True
+        moved = [n for n in axes if n in sig and sig[n]["moving"]]
+        for ph in PHASES:
+            for ax in ("horizontal", "vertical"):
+                words = [sig[n]["directions"][ph] for n in moved if axes[n] == ax]
+                if not words:
+                    continue
+                if None in words:  # undecided on the exact signal
+                    facts["directions"][part][ph][ax] = None
+                    continue
+                got = {SIGNAL_WORDS.get(w, "unclear") for w in words} - {"none"}
+                facts["directions"][part][ph][ax] = got.pop() if len(got) == 1 else "none" if not got else None
+    return facts
 
 
 def expected(q: dict, truth: dict) -> str | None:
@@ -93,6 +122,17 @@ def expected(q: dict, truth: dict) -> str | None:
         if rel is None:
             return None
         return yn[rel == "simultaneous"] if fam == "MAS_SIM" else yn[rel == "before"]
+    if kind == "sequence" and len(parts) == 2:  # the {a}'s d1 movement, then the {b}'s d2 (`phase_order_facts`)
+        d1, d2 = m["directions"]
+        ka = [k for k, p in enumerate(PHASES) for ax in ("horizontal", "vertical")
+              if f["directions"][parts[0]][p][ax] == d1]
+        kb = [k for k, p in enumerate(PHASES) for ax in ("horizontal", "vertical")
+              if f["directions"][parts[1]][p][ax] == d2]
+        if ka and kb and max(ka) < min(kb):
+            return "Yes"
+        if ka and kb and max(kb) < min(ka):
+            return "No"
+        return None
     if kind == "sequence":
         d1, d2 = m["directions"]
         dirs = f["directions"][parts[0]]
@@ -142,6 +182,8 @@ def main() -> None:
         bench = load_benchmark(tmp / "out" / "benchmark.json")  # the foundation's reader must take it
         records = json.loads((tmp / "out" / "benchmark.json").read_text())
         truths = {p.stem: json.loads(p.read_text()) for p in (tmp / "truth").glob("*.json")}
+        for t in truths.values():
+            with_signals(t["facts"])
     tally: dict[str, Counter] = {}
     for q in records:
         if q["task"] in ("MADU", "MARE"):

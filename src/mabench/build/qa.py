@@ -497,6 +497,43 @@ def mas_facts(desc: dict) -> list[Fact]:
             out.append(Fact("MAS_SEQ", {"part": part, "d1": d1, "d2": d2}, "Yes", base))
             out.append(Fact("MAS_SEQ", {"part": part, "d1": d2, "d2": d1}, "No",
                             {**base, "direction": f"{d2}/{d1}", "contrast": "swapped order"}))
+    return out + phase_order_facts(desc)
+
+
+def _phase_moves(rec: dict) -> list[tuple[int, str, str]]:
+    """(phase index, axis, direction) of every movement of a part that clears QA_MARGIN."""
+    return [(k, ax, rec["phases"][ph][ax]) for k, ph in enumerate(PHASES) for ax in ("vertical", "horizontal")
+            if rec["phases"][ph][ax] in OPPOSITE and _clear(rec["phases"][ph], ax)]
+
+
+def phase_order_facts(desc: dict) -> list[Fact]:
+    """The order of two parts' movements told by the phases they fall in: the {a} moved {dir_a} in an earlier
+    phase, and the {b} did not move along {dir_b}'s axis at all until a later phase, where it moved {dir_b}.
+    Both starts (onsets) may coincide - the hands start together, one rises early, the other drops late - so
+    these are true orders where `mas_facts`' onset orders have none. The {a} must not make that movement
+    again once the {b}'s has begun. Asked only in wordings that name both directions (`need`): with one
+    direction left out, the question would be about onsets, which these facts do not measure."""
+    out = []
+    parts = desc["parts"]
+    ranked = [p for p in desc.get("ranking", [])[:4] if parts[p].get("visible", True)]
+    for a in ranked:
+        for b in ranked:
+            if a == b or _same_limb(a, b):
+                continue
+            rb = parts[b]["phases"]
+            for k1, ax_a, da in _phase_moves(parts[a]):
+                for k2, ax_b, db in _phase_moves(parts[b]):
+                    if k2 <= k1 or any(rb[PHASES[k]][ax_b] != "none" for k in range(k2)):
+                        continue
+                    if any(m[2] == da for m in _phase_moves(parts[a]) if m[0] >= k2) or \
+                            any(parts[a]["phases"][PHASES[k]][ax_a] == "unclear" for k in range(k2, len(PHASES))):
+                        continue
+                    base = {"kind": "sequence", "phase": f"{PHASES[k1]}/{PHASES[k2]}", "margin": MOVE,
+                            "need": ("dir_a", "dir_b")}
+                    out.append(Fact("MAS_PHASE", {"a": a, "b": b, "dir_a": da, "dir_b": db}, "Yes",
+                                    {**base, "parts": [a, b], "direction": f"{da}/{db}"}))
+                    out.append(Fact("MAS_PHASE", {"a": b, "b": a, "dir_a": db, "dir_b": da}, "No",
+                                    {**base, "parts": [b, a], "direction": f"{db}/{da}", "contrast": "swapped order"}))
     return out
 
 
@@ -697,7 +734,8 @@ WORDING: dict[str, dict[str, tuple[str, ...]]] = {
     "MAD": {"MAD_WHILE": ("MAD_WHILE",), "MAD_SAME": ("MAD_SAME",), "MAD_OPP": ("MAD_OPP",), "MAD_AMP": ("MAD_AMP",),
             "MAS": ("MAD_ORDER",), "MAS_DIR": ("MAD_ORDER",), "MAD_TOWARD": ("MAD_TOWARD",),
             "MAD_AWAY": ("MAD_AWAY",)},
-    "MAS": {"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR",), "MAS_STILL": ("MAS", "MAS_DIR"), "MAS_SEQ": ("MAS_SEQ",)},
+    "MAS": {"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR",), "MAS_PHASE": ("MAS_DIR",), "MAS_STILL": ("MAS", "MAS_DIR"),
+            "MAS_SEQ": ("MAS_SEQ",)},
     "PPR": {"PPR": ("PPR",), "PPR_APART": ("PPR_APART",), "PPR_STEADY": ("PPR_STEADY",)},
 }
 # Target share of each wording in its task: the official question-type mix (bench/RESULTS.md, measured with
@@ -761,7 +799,9 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
             vals[k] = v
     if "axis" in f.fields:
         vals["axis"] = f.fields["axis"]
-    return [(t.format(**vals), t) for t in TEMPLATES[wording] if set(_FIELD.findall(t)) <= set(vals)]
+    need = set(f.meta.get("need", ()))
+    return [(t.format(**vals), t) for t in TEMPLATES[wording]
+            if need <= set(_FIELD.findall(t)) <= set(vals)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -913,7 +953,7 @@ def fmar_distractors(fine: str, rng: random.Random, weights: dict[str, float] | 
 def _report_meta(f: Fact) -> dict:
     """`meta` as stored: one `phase` and one `direction` (what reports break down by), and the full
     lists where a fact spans two (`phases`, `directions`: "up in the early phase, then down later")."""
-    m = {**f.meta, "family": f.family}
+    m = {k: v for k, v in f.meta.items() if k != "need"} | {"family": f.family}
     if isinstance(m.get("direction"), str) and "/" in m["direction"]:
         m["directions"] = m["direction"].split("/")
         m["direction"] = m["directions"][0]
