@@ -192,3 +192,14 @@ def test_stems_from_the_official_file_read_like_it(clip_set, official_file, tmp_
     for t in ("CMAR", "FMAR", "MADU", "MARE"):
         assert qc["style_gated"][t] == STEM_STYLE_AUC_GATE
         assert qc["style_auc"][t] is not None and qc["style_auc"][t] <= STEM_STYLE_AUC_GATE, qc["style_auc"]
+
+
+def test_stems_log_names_the_tasks_that_keep_mabench_wording(tmp_path):
+    from mabench.build.pipeline import _stems
+
+    ref = tmp_path / "ref.json"
+    ref.write_text(json.dumps([r for r in _reference(2) if r["task"] in ("CMAR", "MARE")]))
+    lines: list[str] = []
+    stems = _stems(str(ref), lines.append)
+    assert stems is not None and set(stems) == {"CMAR", "MARE"} and _stems(None, lines.append) is None
+    assert lines == [f"stems: CMAR, MARE from {ref} (2/1 stems); FMAR, MADU keep mabench's own"]
