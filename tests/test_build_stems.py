@@ -202,4 +202,4 @@ def test_stems_log_names_the_tasks_that_keep_mabench_wording(tmp_path):
     lines: list[str] = []
     stems = _stems(str(ref), lines.append)
     assert stems is not None and set(stems) == {"CMAR", "MARE"} and _stems(None, lines.append) is None
-    assert lines == [f"stems: CMAR, MARE from {ref} (2/1 stems); FMAR, MADU keep mabench's own"]
+    assert lines == [f"stems: CMAR, MARE from {ref} (1/1 stems); FMAR, MADU keep mabench's own"]
