@@ -174,6 +174,10 @@ def blind_task(qs: list[Question], folds: int, seed: int, n_boot: int = DEFAULT_
     if sum(v > 0 for v in counts.values()) < 2:
         res.status = f"one answer only ({res.majority_answer}): nothing to learn"
         return res, {}
+    if max(counts.values()) < folds:  # stratified folds need one answer at least `folds` times (CMAR, ~30 clips)
+        res.status = (f"too few for {folds}-fold cross-validation: no answer is given {folds} times "
+                      f"({len(qs)} questions over {len(counts)} answers)")
+        return res, {}
     preds = oof_predictions(qs, folds, seed)
     right = np.array([p == a for p, a in zip(preds, answers, strict=True)], dtype=float)
     res.blind = float(right.mean())

@@ -24,7 +24,7 @@ from mabench import __version__, defaults
 from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
 from mabench.build.corpus import export_corpus, samples, split_clips
 from mabench.build.labels import LabelRow, read_label_file
-from mabench.build.qa import QA_VERSION, build_questions
+from mabench.build.qa import QA_VERSION, STEM_TASKS, Stems, build_questions, reference_stems
 from mabench.build.qc import audit_qc, qc_markdown, qc_report
 from mabench.data.io import atomic_write_text, iter_jsonl, write_json
 from mabench.data.records import VIDEO_SUFFIXES
@@ -51,6 +51,12 @@ class BuildSettings:
     api_key_env: str = defaults.API_KEY_ENV
     overlay: bool = False               # contact sheets in OUT/overlays
     audit: bool = False  # QC runs `mabench audit` (text-only blind baselines) and states the leak per task
+    # A benchmark file (official format) the build should read like: with `audit`, QC states the style AUC
+    # per task against it and gates on it (default: the `stems_from` file, when given).
+    reference: str | None = None
+    # A benchmark file whose CMAR / FMAR / MADU / MARE stems the build asks with, in its proportions, instead
+    # of the project's own wording: training prompts that match what the evaluation will send.
+    stems_from: str | None = None
 
 
 MAX_LOGGED = 10  # problems printed one line each; the rest are counted (all are in build.json)
@@ -106,6 +112,7 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         log(f"problem: {problems[-1]}")
     if not located:
         raise ValueError(f"no usable clips: {len(problems)} problems in {labels_path} (see above)")
+    stems = _stems(settings.stems_from, log)
 
     # 1. motion
     counts = annotate([p for _, p in located], out, AnnotateSettings(
@@ -146,8 +153,9 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     # 3. split; 4. QA per split, so each is balanced on its own
     train, test, split_info = split_clips([r for r, _, _ in usable], settings.test_fraction, settings.seed)
     write_json(out / "split.json", {**split_info, "train": sorted(train), "test": sorted(test)})
-    bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed)
-    train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1)
+    bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed, stems)
+    train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1,
+                               stems)
     write_json(out / "benchmark.json", bench, indent=1)
     questions = bench + train_qs
 
@@ -160,7 +168,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     # 6. QC of the benchmark
     qc = qc_report(bench) if bench else None
     if qc and settings.audit:
-        qc["audit"] = audit_qc(out, settings.seed)
+        qc["audit"] = audit_qc(out, settings.seed, reference=settings.reference or settings.stems_from,
+                               stem_tasks=stems or ())
     if qc:
         write_json(out / "qc.json", qc)
         atomic_write_text(out / "qc.md", qc_markdown(qc))
@@ -170,12 +179,29 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         "settings": asdict(settings), "clips": {"labelled": len(rows), "usable": len(usable)},
         "questions": len(questions), "benchmark_questions": len(bench), "test_clips": len(test),
         "train_clips": len(train), "corpus": corpus, "qc_passed": qc["passed"] if qc else None,
+        "stems": {t: len(v) for t, v in stems.items()} if stems is not None else None,
         "problems": problems, "missing_clips": [r.clip for r in missing],
         "labels": {"file": str(labels_path), "format": labels.format, "label_names": labels.label_names,
                    "subjects": labels.subjects},
     }
     write_json(out / "build.json", summary)
     return summary
+
+
+def _stems(path: str | None, log: Callable[[str], None]) -> Stems | None:
+    """The fixed-stem tasks' stems of the --stems-from benchmark (None without one), logged in one line."""
+    if not path:
+        return None
+    from mabench.data import load_benchmark
+
+    stems = reference_stems(load_benchmark(path))
+    if stems:
+        log(f"stems: {', '.join(stems)} from {path} ({'/'.join(str(len(v)) for v in stems.values())} stems)"
+            + (f"; {', '.join(t for t in STEM_TASKS if t not in stems)} keep mabench's own"
+               if len(stems) < len(STEM_TASKS) else ""))
+    else:
+        log(f"stems: {path} has no {'/'.join(STEM_TASKS)} question; mabench's own stems kept")
+    return stems
 
 
 def _same_facts(a: Caption, b: Caption) -> bool:

@@ -963,9 +963,49 @@ def _report_meta(f: Fact) -> dict:
     return m
 
 
+# Stems taken from a reference benchmark (`mabench build --stems-from FILE`): task -> ((stem, count), ...).
+# The project ships its own wording (TEMPLATES); a user who wants the training prompts to match what the
+# evaluation will send supplies the evaluation's file at build time, and the four fixed-stem tasks then ask
+# with its stems, in its proportions. Nothing of that file is stored in the project.
+Stems = dict[str, tuple[tuple[str, int], ...]]
+STEM_TASKS = ("CMAR", "FMAR", "MADU", "MARE")
+_OPTION_LINE = re.compile(r"^\s*[A-G][.)]")
+
+
+def question_stem(task: str, question: str) -> str:
+    """The fixed part of a CMAR / FMAR question (the text before its first option line) or the whole
+    MADU / MARE question, stripped."""
+    if task in ("CMAR", "FMAR"):
+        lines = question.splitlines()
+        cut = next((i for i, line in enumerate(lines) if _OPTION_LINE.match(line)), len(lines))
+        return "\n".join(lines[:cut]).strip()
+    return question.strip()
+
+
+def reference_stems(benchmark: Iterable[Any]) -> Stems:
+    """The distinct stems of CMAR, FMAR, MADU and MARE in a benchmark (a `Benchmark`, or records with
+    `task` and `question`) with how often each is asked, most frequent first; tasks it lacks are absent."""
+    counts: dict[str, Counter[str]] = {t: Counter() for t in STEM_TASKS}
+    for q in benchmark:
+        task, text = (q["task"], q["question"]) if isinstance(q, dict) else (q.task, q.question)
+        if task in counts:
+            stem = question_stem(task, text)
+            if stem:
+                counts[task][stem] += 1
+    return {t: tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))) for t, c in counts.items() if c}
+
+
+def _stem(task: str, rng: random.Random, stems: Stems | None) -> str:
+    if stems and stems.get(task):
+        texts, weights = zip(*stems[task], strict=True)
+        return rng.choices(texts, weights)[0]
+    return rng.choice(TEMPLATES[task])
+
+
 def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
-                   label_weights: dict[str, float] | None = None) -> list[dict]:
-    """The 12 (or fewer, when a clip has no usable fact for a task) questions of one clip, without qids."""
+                   label_weights: dict[str, float] | None = None, stems: Stems | None = None) -> list[dict]:
+    """The 12 (or fewer, when a clip has no usable fact for a task) questions of one clip, without qids.
+    With `stems` (see `reference_stems`), CMAR / FMAR / MADU / MARE ask with those instead of TEMPLATES."""
     video = cap.clip.rsplit(".", 1)[0] if cap.clip.lower().endswith((".mp4", ".avi", ".mov", ".mkv", ".webm")) \
         else cap.clip
     out = []
@@ -976,11 +1016,11 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
 
     slot = bal.letter_slot("CMAR")
     opts, letter = _options("CMAR", cap.coarse, [c for c in COARSE_CLASSES if c != cap.coarse], slot, rng)
-    add("CMAR", f"{rng.choice(TEMPLATES['CMAR'])}\n{opts}", letter, {"kind": "label", "label": cap.coarse,
+    add("CMAR", f"{_stem('CMAR', rng, stems)}\n{opts}", letter, {"kind": "label", "label": cap.coarse,
                                                                       "parts": [], "phase": None})
     slot = bal.letter_slot("FMAR")
     opts, letter = _options("FMAR", cap.fine, fmar_distractors(cap.fine, rng, label_weights), slot, rng)
-    add("FMAR", f"{rng.choice(TEMPLATES['FMAR'])}\n{opts}", letter, {"kind": "label", "label": cap.fine,
+    add("FMAR", f"{_stem('FMAR', rng, stems)}\n{opts}", letter, {"kind": "label", "label": cap.fine,
                                                                       "parts": [], "phase": None})
     for task, make in FACTS.items():
         facts = make(desc)
@@ -988,15 +1028,16 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
             facts += [f for f in FALLBACKS[task](desc) if f not in facts]
         for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip):
             add(task, a.text, a.fact.answer, {**_report_meta(a.fact), "wording": a.wording})
-    add("MADU", rng.choice(TEMPLATES["MADU"]), cap.madu, {"kind": "description", "parts": cap.ranking,
+    add("MADU", _stem("MADU", rng, stems), cap.madu, {"kind": "description", "parts": cap.ranking,
                                                             "phase": None})
-    add("MARE", rng.choice(TEMPLATES["MARE"]), cap.mare, {"kind": "reasoning", "label": cap.fine,
+    add("MARE", _stem("MARE", rng, stems), cap.mare, {"kind": "reasoning", "label": cap.fine,
                                                             "coarse": cap.coarse, "parts": cap.ranking, "phase": None})
     return out
 
 
-def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0) -> list[dict]:
-    """Questions for every (descriptor, caption) pair, with official-style qids, in task order per clip."""
+def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0, stems: Stems | None = None) -> list[dict]:
+    """Questions for every (descriptor, caption) pair, with official-style qids, in task order per clip.
+    `stems`: the fixed-stem tasks' stems from a reference benchmark (`reference_stems`), else TEMPLATES."""
     bal = Balancer(random.Random(seed))
     items = list(items)
     answers = Counter(cap.fine for _, cap in items)
@@ -1004,7 +1045,8 @@ def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0) -> lis
     records = []
     counters: Counter[str] = Counter()
     for desc, cap in items:
-        for rec in sorted(clip_questions(desc, cap, bal, random.Random(f"{seed}:{cap.clip}"), label_weights),
+        for rec in sorted(clip_questions(desc, cap, bal, random.Random(f"{seed}:{cap.clip}"), label_weights,
+                                         stems),
                           key=lambda r: TASK_ORDER.index(r["task"])):
             qid = f"{rec['task']}_{counters[rec['task']]:04d}"
             rec = {"video_name": rec["video_name"], "task": rec["task"], "qid": qid, "question": rec["question"],

@@ -118,6 +118,18 @@ def annotate(
 
 # --- build ----------------------------------------------------------------------------------------
 
+def _check_benchmark_file(option: str, path: Path) -> None:
+    """A reference benchmark that exists and loads, before any work starts."""
+    from mabench.data import load_benchmark
+
+    if not path.is_file():
+        fail(f"{option} {path}: no such file")
+    try:
+        load_benchmark(path)
+    except (ValueError, OSError) as e:
+        fail(f"{option}: {e}")
+
+
 @app.command()
 def build(
     clips: Path = typer.Argument(..., help="Folder with the labelled clips."),
@@ -147,6 +159,14 @@ def build(
     blind_runs: int = typer.Option(3, min=1, help="Blind runs for --blind."),
     overlay: bool = typer.Option(False, "--overlay", help="Write a contact sheet per clip to OUT/overlays "
                                  "(the report's question browser shows them)."),
+    reference: Path | None = typer.Option(
+        None, "--reference", help="With --qc: a benchmark file (official format) the build should read like; QC "
+        "states the style AUC per task of all built questions against it and fails the build above the gates "
+        "(default with --stems-from: that file)."),
+    stems_from: Path | None = typer.Option(
+        None, "--stems-from", help="Ask CMAR, FMAR, MADU and MARE with the stems of this benchmark file, in its "
+        "proportions, instead of mabench's own wording, so that training prompts match what the evaluation will "
+        "send (tasks the file lacks keep mabench's stems)."),
 ) -> None:
     """Build a benchmark and a training corpus from labelled clips (motion -> captions -> QA -> QC)."""
     from mabench.build.labels import LabelsError
@@ -165,11 +185,18 @@ def build(
             fail("--executor ray needs Ray: pip install 'mabench[ray]'")
     if (rewrite or blind) and not base_url:
         fail("--rewrite / --blind need --base-url (an OpenAI-compatible endpoint)")
+    if reference is not None and not qc and stems_from is None:
+        fail("--reference only serves QC: add --qc (or --stems-from FILE to ask with a reference's stems)")
+    for option, path in (("--reference", reference), ("--stems-from", stems_from)):
+        if path is not None:
+            _check_benchmark_file(option, path)
     settings = BuildSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
                              flow=flow, seed=seed, test_fraction=test_fraction, subject_pattern=subject_pattern,
                              label_names=str(label_names) if label_names else None,
                              workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
-                             api_key_env=api_key_env, overlay=overlay, audit=qc)
+                             api_key_env=api_key_env, overlay=overlay, audit=qc,
+                             reference=str(reference) if reference else None,
+                             stems_from=str(stems_from) if stems_from else None)
     from mabench.models import EndpointError
 
     t0 = time.perf_counter()
