@@ -137,10 +137,12 @@ def test_closed_answers_agree_with_the_generators_truth(built, synth_set):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from build_validate import expected
+    from build_validate import expected, with_signals
 
     out, _ = built
     truths = {p.stem: json.loads(p.read_text()) for p in (synth_set / "truth").glob("*.json")}
+    for t in truths.values():
+        with_signals(t["facts"])  # a head that turns moves, as the descriptors read it
     checked = agree = 0
     for q in json.loads((out / "benchmark.json").read_text()):
         if TASKS[q["task"]].closed:
@@ -191,6 +193,33 @@ def test_bad_labels_name_the_row_and_the_rest_is_built(synth_set, tmp_path):
     r = CliRunner().invoke(app, ["build", str(synth_set / "clips"), "--labels", str(bad), "--skeletons",
                                  str(synth_set / "skeletons"), "--out", str(tmp_path / "o2")])
     assert r.exit_code == 2 and "needs a header with a clip column" in r.output
+
+
+def _phases(**dirs):
+    """Phase records of one part: vertical direction per phase (early/middle/late), cleared by far."""
+    return {ph: {"dx": 0.0, "dy": {"upward": 0.5, "downward": -0.5}.get(d, 0.0), "margin": 0.09, "vertical": d,
+                 "horizontal": "none"} for ph, d in dirs.items()}
+
+
+def test_phase_order_facts_need_the_later_part_still_until_its_phase():
+    from mabench.build.qa import mas_facts, render
+
+    desc = {"ranking": ["left hand", "head"], "order": [], "phase_edges": [0.0, 1.0, 2.0, 3.0],
+            "parts": {"left hand": {"visible": True, "phases": _phases(early="upward", middle="none", late="none")},
+                      "head": {"visible": True, "phases": _phases(early="none", middle="none", late="downward")}}}
+    facts = [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
+    assert {(f.fields["a"], f.fields["dir_a"], f.fields["b"], f.fields["dir_b"], f.answer) for f in facts} == {
+        ("left hand", "upward", "head", "downward", "Yes"), ("head", "downward", "left hand", "upward", "No")}
+    # only wordings that name both movements: "did the head begin moving before ..." would ask about onsets
+    for text, template in render(facts[0], "MAS_DIR", "MAS", desc, random.Random(0)):
+        assert "{dir_a}" in template and "{dir_b}" in template, text
+    # the later part already moving on that axis earlier (unclear): no order is stated
+    desc["parts"]["head"]["phases"]["early"]["vertical"] = "unclear"
+    assert not [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
+    # the earlier part making the same movement again in the later phase: no order either
+    desc["parts"]["head"]["phases"]["early"]["vertical"] = "none"
+    desc["parts"]["left hand"]["phases"]["late"].update(vertical="upward", dy=0.5)
+    assert not [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
 
 
 def test_templates_and_fmar_distractors():
