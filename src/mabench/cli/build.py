@@ -185,8 +185,8 @@ def build(
             fail("--executor ray needs Ray: pip install 'mabench[ray]'")
     if (rewrite or blind) and not base_url:
         fail("--rewrite / --blind need --base-url (an OpenAI-compatible endpoint)")
-    if reference is not None and not qc and stems_from is None:
-        fail("--reference only serves QC: add --qc (or --stems-from FILE to ask with a reference's stems)")
+    if reference is not None and not qc:
+        fail("--reference only serves QC (the style gate): add --qc; --stems-from FILE asks with a reference's stems")
     for option, path in (("--reference", reference), ("--stems-from", stems_from)):
         if path is not None:
             _check_benchmark_file(option, path)
