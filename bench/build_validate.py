@@ -57,10 +57,13 @@ def with_signals(facts: dict) -> dict:
             continue
         facts["moving"][part] = True
         moved = [n for n in axes if n in sig and sig[n]["moving"]]
+        undecided = {axes[n] for n in axes if n in sig and sig[n]["moving"] is None}
         for ph in PHASES:
             for ax in ("horizontal", "vertical"):
                 words = [sig[n]["directions"][ph] for n in moved if axes[n] == ax]
                 if not words:
+                    if ax in undecided:  # a signal on this axis inside its margins: the truth cannot say
+                        facts["directions"][part][ph][ax] = None
                     continue
                 if None in words:  # undecided on the exact signal
                     facts["directions"][part][ph][ax] = None

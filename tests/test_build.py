@@ -345,7 +345,7 @@ def test_build_cli_with_rewrite_keeps_only_faithful_rewrites(synth_set, tmp_path
 
 
 def test_qc_gate_fails_on_leak_style_and_short_clips():
-    from mabench.build.qc import LEAK_GATE, STYLE_AUC_GATE, qc_gate
+    from mabench.build.qc import LEAK_GATE, qc_gate
 
     ok = {"status": "ok", "leak": 1.0, "leak_ci": [-4.0, 6.0]}
     rep = {"clips_with_fewer_than_12": 0, "audit": {"all_built": {"leak": {"SAD": ok, "MAS": dict(ok)}}}}
@@ -354,7 +354,8 @@ def test_qc_gate_fails_on_leak_style_and_short_clips():
     assert qc_gate(rep)["passed"]  # a clip without measured motion may be short
     rep["audit"]["all_built"]["leak"]["MAS"] = {"status": "ok", "leak": LEAK_GATE + 3, "leak_ci": [2.0, 14.0]}
     rep["clips_with_fewer_than_12"] = 3
-    gate = qc_gate(rep, {"SAD": STYLE_AUC_GATE + 0.01})
+    rep["audit"]["style_type_delta"] = {"SAD": {"type": "direction", "delta": 30.0, "allowed": 10.0}}
+    gate = qc_gate(rep)
     assert not gate["passed"] and len(gate["failures"]) == 3
     assert any(f.startswith("MAS blind leak") for f in gate["failures"])
     # a large leak whose CI reaches 0 (a handful of clips) is noise, not a failure

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mabench.build.qa import TEMPLATES, question_stem, reference_stems
-from mabench.build.qc import STEM_STYLE_AUC_GATE, STYLE_AUC_GATE, qc_gate, style_gates
+from mabench.build.qc import STEM_STYLE_AUC_GATE, TYPE_MIX_GATE, qc_gate, style_gates, type_mix_delta
 from mabench.cli import app
 from mabench.synth.generate import write_set
 from mabench.taxonomy import COARSE_CLASSES, FINE_LABELS
@@ -73,13 +73,21 @@ def test_reference_stems_counts_distinct_stems_without_options():
 
 
 def test_qc_gate_reads_the_thresholds_from_the_report():
-    assert style_gates() == {t: STYLE_AUC_GATE for t in ("SAD", "MAD", "MAS", "PPR")}
-    assert style_gates(["CMAR"])["CMAR"] == STEM_STYLE_AUC_GATE
-    auc = {"CMAR": 0.9, "SAD": 0.9}
-    assert qc_gate({"audit": {"style_auc": auc}})["passed"]  # CMAR not gated without reference stems
+    from mabench.audit.style import Share
+
+    assert style_gates() == {} and style_gates(["CMAR"]) == {"CMAR": STEM_STYLE_AUC_GATE}
+    auc = {"CMAR": 0.9, "SAD": 0.999}
+    assert qc_gate({"audit": {"style_auc": auc}})["passed"]  # CMAR not gated without reference stems, SAD by type
     gate = qc_gate({"audit": {"style_auc": auc, "style_gated": style_gates(["CMAR"])}})
     assert gate["failures"] == [f"CMAR style AUC 0.900 > {STEM_STYLE_AUC_GATE:g}"]
-    assert qc_gate({}, {"SAD": 0.999})["failures"] == [f"SAD style AUC 0.999 > {STYLE_AUC_GATE:g}"]
+    # type mix: 12 points off on 400 questions is beyond 5 + 2 standard errors (~5 points); on 40 it is not
+    types = [Share("direction", 0.42, 0.54), Share("position", 0.20, 0.15)]
+    big, small = type_mix_delta(types, 400), type_mix_delta(types, 40)
+    assert big["type"] == "direction" and big["delta"] == 12.0 and TYPE_MIX_GATE < big["allowed"] < 12
+    assert small["allowed"] > 12
+    assert qc_gate({"audit": {"style_type_delta": {"SAD": big}}})["failures"] == [
+        f"SAD question type 'direction' 12.0 points from the reference's share (allowed {big['allowed']:g})"]
+    assert qc_gate({"audit": {"style_type_delta": {"SAD": small}}})["passed"]
 
 
 @pytest.fixture(scope="module")
@@ -164,10 +172,13 @@ def test_qc_style_gate_fails_against_a_differently_worded_reference(clip_set, tm
     assert r.exit_code == 1, r.output
     qc = json.loads((out / "qc.json").read_text())["audit"]
     assert qc["style_reference"] == str(ref) and qc["style_gated"] == style_gates()
-    assert max(qc["style_auc"][t] for t in ("SAD", "MAD", "MAS", "PPR")) > STYLE_AUC_GATE
+    assert min(qc["style_auc"][t] for t in ("SAD", "MAD", "MAS", "PPR")) > 0.99
+    # the invented questions are all of type "other": every task's mix is far from it
+    assert all(qc["style_type_delta"][t]["delta"] > qc["style_type_delta"][t]["allowed"]
+               for t in ("SAD", "MAD", "MAS", "PPR")), qc["style_type_delta"]
     md = (out / "qc.md").read_text()
     assert f"## Style against {ref}" in md and "| SAD |" in md
-    assert "QC gate: **FAILED**" in md and "style AUC" in md.split("QC gate:")[1]
+    assert "QC gate: **FAILED**" in md and "question type" in md.split("QC gate:")[1]
     assert "QC gate failed" in r.output
 
 
@@ -181,7 +192,8 @@ def test_qc_style_gate_passes_against_a_reference_read_alike(clip_set, stems_bui
     r = _build(clip_set, out, "--qc", "--seed", "5", "--stems-from", str(root / "ref.json"), "--reference", str(ref))
     assert r.exit_code == 0, r.output
     qc = json.loads((out / "qc.json").read_text())["audit"]
-    assert qc["style_gated"]["CMAR"] == STEM_STYLE_AUC_GATE and qc["style_gated"]["SAD"] == STYLE_AUC_GATE
+    assert qc["style_gated"]["CMAR"] == STEM_STYLE_AUC_GATE and "SAD" not in qc["style_gated"]
+    assert all(d["delta"] <= d["allowed"] for d in qc["style_type_delta"].values())
     assert all(qc["style_auc"][t] <= STEM_STYLE_AUC_GATE for t in ("CMAR", "FMAR", "MADU", "MARE"))
     assert "QC gate: passed" in (out / "qc.md").read_text()
 

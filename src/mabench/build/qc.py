@@ -9,6 +9,7 @@ predictions of text-only runs and flags questions answered correctly without fra
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -20,11 +21,16 @@ POSITION_TOLERANCE = 0.05
 MIN_FOR_POSITION_CHECK = 100  # fewer questions than this: positions are reported, not judged
 BLIND_MAJORITY = 0.5
 # Gates of `mabench build --qc` (`qc_gate`): the build fails when a closed task's blind leak (all built
-# questions when the train split exists) exceeds LEAK_GATE points (with its 95% CI above 0), when the style
-# two-sample AUC of a task against a reference exceeds STYLE_AUC_GATE, or when clips fall short of 12.
+# questions when the train split exists) exceeds LEAK_GATE points (with its 95% CI above 0), when its style
+# strays from a reference (below), or when clips fall short of 12.
 # Style thresholds (the reference is `mabench build --qc --reference FILE`, or the --stems-from file):
-# - the Yes/No tasks are gated at STYLE_AUC_GATE: 0.995 failed every one of them before issue #14
-#   (0.997-1.000) and passes today's (0.85-0.993, bench/RESULTS.md); the 0.75 aim is not reached yet.
+# - the Yes/No tasks by their question-type mix (`mabench.audit.style.question_type`): the build fails when
+#   any type's share differs from the reference's by more than TYPE_MIX_GATE points plus two standard errors
+#   of the built share (`type_mix_delta`; before issue #14 the largest difference per task was 25-65 points
+#   on 200 clips, today 1-7, bench/RESULTS.md). Their two-sample AUC is
+#   reported, not gated: templated wording scores 0.98-0.996 against MA-Bench's free-form questions, and the
+#   score grows with the size of the build (more to train the classifier on), so no threshold under 1 tells
+#   a regression from a bigger build.
 # - CMAR/FMAR/MADU/MARE ask from a handful of fixed stems. In mabench's own wording their AUC is 1.0 by
 #   construction, so they are not gated; when a build takes their stems from the reference
 #   (`--stems-from`) they become indistinguishable from it and are gated at STEM_STYLE_AUC_GATE, the
@@ -32,8 +38,7 @@ BLIND_MAJORITY = 0.5
 # Which tasks are gated at what travels in the QC report (rep["audit"]["style_gated"], see `style_gates`),
 # so `qc_gate` is a function of the report alone.
 LEAK_GATE = 5.0
-STYLE_AUC_GATE = 0.995
-STYLE_GATED_TASKS = ("SAD", "MAD", "MAS", "PPR")
+TYPE_MIX_GATE = 5.0
 STEM_STYLE_AUC_GATE = 0.75
 
 
@@ -133,11 +138,9 @@ def blind_hits(records: list[dict], runs: Iterable[dict[str, str]]) -> dict[str,
 
 
 def style_gates(stem_tasks: Iterable[str] = ()) -> dict[str, float]:
-    """task -> the style AUC above which the build fails: the Yes/No tasks at STYLE_AUC_GATE, and the
-    fixed-stem tasks whose stems came from the reference (`stem_tasks`) at STEM_STYLE_AUC_GATE."""
-    gates = {t: STYLE_AUC_GATE for t in STYLE_GATED_TASKS}
-    gates.update({t: STEM_STYLE_AUC_GATE for t in stem_tasks})
-    return {t: gates[t] for t in TASK_ORDER if t in gates}
+    """task -> the style AUC above which the build fails: the fixed-stem tasks whose stems came from the
+    reference (`stem_tasks`), at STEM_STYLE_AUC_GATE. (The Yes/No tasks are gated by type mix.)"""
+    return {t: STEM_STYLE_AUC_GATE for t in TASK_ORDER if t in set(stem_tasks)}
 
 
 def audit_qc(out, seed: int = 0, reference=None, stem_tasks: Iterable[str] = ()) -> dict:
@@ -177,7 +180,21 @@ def audit_qc(out, seed: int = 0, reference=None, stem_tasks: Iterable[str] = ())
         rep["style_auc"] = {t: s.auc for t, s in style.tasks.items()}
         rep["style_status"] = {t: s.auc_status for t, s in style.tasks.items() if s.auc is None}
         rep["style_gated"] = style_gates(stem_tasks)
+        rep["style_type_delta"] = {t: type_mix_delta(s.types, s.bench_questions)
+                                   for t, s in style.tasks.items() if s.types}
     return rep
+
+
+def type_mix_delta(types, n: int) -> dict:
+    """The question type furthest from the reference's share, beyond sampling noise: its difference in points
+    and what is allowed, TYPE_MIX_GATE plus two standard errors of the built share over `n` questions (a
+    24-clip build has ~48 questions a task, so its shares are only known to ~7 points)."""
+    def allowed(x) -> float:
+        return TYPE_MIX_GATE + 200 * math.sqrt(max(x.bench * (1 - x.bench), 0.25 / max(n, 1)) / max(n, 1))
+
+    worst = max(types, key=lambda x: 100 * abs(x.bench - x.reference) - allowed(x))
+    return {"type": worst.key, "delta": round(100 * abs(worst.bench - worst.reference), 1),
+            "allowed": round(allowed(worst), 1)}
 
 
 def qc_gate(rep: dict, style_auc: dict[str, float | None] | None = None) -> dict:
@@ -190,10 +207,14 @@ def qc_gate(rep: dict, style_auc: dict[str, float | None] | None = None) -> dict
         # and beyond chance: on a few clips a leak of 5 points is often noise (its CI then reaches 0)
         if row.get("status") == "ok" and row["leak"] > LEAK_GATE and row["leak_ci"][0] > 0:
             failures.append(f"{t} blind leak {row['leak']:+.1f} points > {LEAK_GATE:g}")
-    gates = audit.get("style_gated") or style_gates()
+    gates = audit.get("style_gated") or {}
     for t, auc in (style_auc or {}).items():
         if t in gates and auc is not None and auc > gates[t]:
             failures.append(f"{t} style AUC {auc:.3f} > {gates[t]:g}")
+    for t, d in (audit.get("style_type_delta") or {}).items():
+        if d["delta"] > d["allowed"]:
+            failures.append(f"{t} question type '{d['type']}' {d['delta']:.1f} points from the reference's share "
+                            f"(allowed {d['allowed']:g})")
     short = rep.get("clips_with_fewer_than_12", 0) - len(rep.get("short_clips_without_motion", []))
     if short > 0:  # a clip without measured motion is allowed fewer (QC lists it)
         failures.append(f"{short} clips with measured motion and fewer than 12 questions "
@@ -221,15 +242,21 @@ def _leak_lines(audit: dict) -> list[str]:
 def _style_lines(audit: dict) -> list[str]:
     if "style_auc" not in audit:
         return []
-    gates = audit.get("style_gated") or style_gates()
+    gates = audit.get("style_gated") or {}
+    deltas = audit.get("style_type_delta") or {}
     status = audit.get("style_status") or {}
     lines = ["", f"## Style against {audit.get('style_reference', 'the reference')}", "",
              "Two-sample AUC of all built questions against the reference (0.5: alike; 1.0: every question gives "
-             "itself away).", "", "| task | AUC | gated at |", "|---|---|---|"]
+             "itself away) and, for Yes/No tasks, the largest difference in question-type share (points).", "",
+             "| task | AUC | type mix Δ | gated |", "|---|---|---|---|"]
     for t, auc in audit["style_auc"].items():
         shown = f"{auc:.3f}" if auc is not None else f"n/a ({status.get(t, 'not computed')})"
         flag = " **over**" if auc is not None and t in gates and auc > gates[t] else ""
-        lines.append(f"| {t} | {shown}{flag} | {f'{gates[t]:g}' if t in gates else 'not gated'} |")
+        d = deltas.get(t)
+        dshown = "" if d is None else f"{d['delta']:.1f} ({d['type']})" + (" **over**" if d["delta"] > d["allowed"]
+                                                                          else "")
+        gate = f"AUC ≤ {gates[t]:g}" if t in gates else f"type mix Δ ≤ {d['allowed']:g}" if d is not None else "no"
+        lines.append(f"| {t} | {shown}{flag} | {dshown} | {gate} |")
     return lines
 
 
