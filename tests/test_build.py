@@ -222,6 +222,24 @@ def test_phase_order_facts_need_the_later_part_still_until_its_phase():
     assert not [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
 
 
+def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():
+    from mabench.build.qa import Balancer, Fact, fact_id, pick
+
+    desc = {"phase_edges": [0.0, 1.0, 2.0, 3.0]}
+
+    def trend(a, b):
+        return Fact("PPR", {"A": a, "B": b, "phase": "early"}, "Yes",
+                    {"kind": "pair trend", "parts": [a.lower(), b.lower()], "phase": "early"})
+
+    shared, other = trend("Left Hand", "Head"), trend("Right Hand", "Torso")
+    for seed in range(10):  # whatever the balancer's noise
+        got = pick("PPR", desc, [shared, other], Balancer(random.Random(seed)), random.Random(seed), 1,
+                   asked={fact_id(shared)})
+        assert [a.fact for a in got] == [other]
+    got = pick("PPR", desc, [shared], Balancer(random.Random(0)), random.Random(0), 1, asked={fact_id(shared)})
+    assert [a.fact for a in got] == [shared]  # the only fact left: asked again rather than a short clip
+
+
 def test_templates_and_fmar_distractors():
     for family, texts in TEMPLATES.items():
         assert len(set(texts)) >= 5, family

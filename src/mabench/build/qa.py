@@ -895,8 +895,16 @@ class Asked:
     template: str
 
 
-def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Random, n: int = 2) -> list[Asked]:
-    """The task's `n` questions for one clip, each the best-scored candidate (see `Balancer`)."""
+# A fact another task of the clip already asks (MAD and PPR both ask pair trends, MAD and MAS orders) is
+# asked again only when nothing else serves: the same fact twice in a clip is one question, not two.
+ASKED_PENALTY = 5.0
+
+
+def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Random, n: int = 2,
+         asked: set | None = None) -> list[Asked]:
+    """The task's `n` questions for one clip, each the best-scored candidate (see `Balancer`); `asked`: the
+    fact ids the clip's other tasks ask (`ASKED_PENALTY`)."""
+    asked = asked or set()
     chosen: list[Asked] = []
     cands = []
     for f in facts:
@@ -912,6 +920,7 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
         best = min(pool, key=lambda c: bal.score(task, c.wording, c.template, c.fact.answer, c.text)
                    + (0.5 if tuple(sorted(c.fact.meta.get("parts", []))) in used_parts else 0.0)
                    + SECONDARY_PENALTY * bool(SECONDARY_PARTS & set(c.fact.meta.get("parts", [])))
+                   + ASKED_PENALTY * (fact_id(c.fact) in asked)
                    + NOISE * rng.random())
         chosen.append(best)
         bal.take(task, best.wording, best.template, best.fact.answer, best.text)
@@ -1029,11 +1038,13 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
     opts, letter = _options("FMAR", cap.fine, fmar_distractors(cap.fine, rng, label_weights), slot, rng)
     add("FMAR", f"{_stem('FMAR', rng, stems)}\n{opts}", letter, {"kind": "label", "label": cap.fine,
                                                                       "parts": [], "phase": None})
+    asked: set = set()
     for task, make in FACTS.items():
         facts = make(desc)
         if len({fact_id(f) for f in facts}) < TASKS[task].per_clip:
             facts += [f for f in FALLBACKS[task](desc) if f not in facts]
-        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip):
+        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip, asked):
+            asked.add(fact_id(a.fact))
             add(task, a.text, a.fact.answer, {**_report_meta(a.fact), "wording": a.wording})
     add("MADU", _stem("MADU", rng, stems), cap.madu, {"kind": "description", "parts": cap.ranking,
                                                             "phase": None})
