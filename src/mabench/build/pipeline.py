@@ -57,6 +57,9 @@ class BuildSettings:
     # A benchmark file whose CMAR / FMAR / MADU / MARE stems the build asks with, in its proportions, instead
     # of the project's own wording: training prompts that match what the evaluation will send.
     stems_from: str | None = None
+    # openai:NAME: paraphrase the Yes/No questions through `rewrite_base_url`, fact-checked (`build.paraphrase`),
+    # with questions of the `reference` (or `stems_from`) file as examples of the manner to follow
+    paraphrase: str | None = None
 
 
 MAX_LOGGED = 10  # problems printed one line each; the rest are counted (all are in build.json)
@@ -156,6 +159,16 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed, stems)
     train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1,
                                stems)
+    if settings.paraphrase:
+        from mabench.build.paraphrase import paraphrase_questions
+        from mabench.data import load_benchmark
+
+        ref = settings.reference or settings.stems_from
+        para = paraphrase_questions(bench + train_qs, settings.paraphrase, settings.rewrite_base_url,
+                                   settings.api_key_env, reference=load_benchmark(ref) if ref else None,
+                                   cache_path=out / "paraphrases.jsonl", seed=settings.seed)
+        log(f"paraphrase: {para.accepted} accepted, {para.rejected} rejected by the fact check (template kept), "
+            f"{para.failed} failed, {para.reused} from {out / 'paraphrases.jsonl'}")
     write_json(out / "benchmark.json", bench, indent=1)
     questions = bench + train_qs
 

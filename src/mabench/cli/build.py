@@ -163,6 +163,10 @@ def build(
         None, "--reference", help="With --qc: a benchmark file (official format) the build should read like; QC "
         "states the style AUC per task of all built questions against it and fails the build above the gates "
         "(default with --stems-from: that file)."),
+    paraphrase: str | None = typer.Option(
+        None, "--paraphrase", help="Paraphrase the SAD/MAD/MAS/PPR questions with an LLM: openai:NAME at --base-url. "
+        "Each reply must keep the question's parts, directions, phases, time spans and relation, or the template "
+        "question stays; --reference (or --stems-from) questions of the same type are shown as examples."),
     stems_from: Path | None = typer.Option(
         None, "--stems-from", help="Ask CMAR, FMAR, MADU and MARE with the stems of this benchmark file, in its "
         "proportions, instead of mabench's own wording, so that training prompts match what the evaluation will "
@@ -183,10 +187,13 @@ def build(
             import ray  # noqa: F401
         except ImportError:
             fail("--executor ray needs Ray: pip install 'mabench[ray]'")
-    if (rewrite or blind) and not base_url:
-        fail("--rewrite / --blind need --base-url (an OpenAI-compatible endpoint)")
-    if reference is not None and not qc:
-        fail("--reference only serves QC (the style gate): add --qc; --stems-from FILE asks with a reference's stems")
+    if (rewrite or blind or paraphrase) and not base_url:
+        fail("--rewrite / --paraphrase / --blind need --base-url (an OpenAI-compatible endpoint)")
+    if paraphrase is not None and not paraphrase.startswith("openai:"):
+        fail(f"--paraphrase {paraphrase}: expected openai:NAME (any OpenAI-compatible endpoint)")
+    if reference is not None and not qc and not paraphrase:
+        fail("--reference serves QC (the style gate) and --paraphrase (style examples): add --qc or --paraphrase; "
+             "--stems-from FILE asks with a reference's stems")
     for option, path in (("--reference", reference), ("--stems-from", stems_from)):
         if path is not None:
             _check_benchmark_file(option, path)
@@ -196,7 +203,7 @@ def build(
                              workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
                              api_key_env=api_key_env, overlay=overlay, audit=qc,
                              reference=str(reference) if reference else None,
-                             stems_from=str(stems_from) if stems_from else None)
+                             stems_from=str(stems_from) if stems_from else None, paraphrase=paraphrase)
     from mabench.models import EndpointError
 
     t0 = time.perf_counter()

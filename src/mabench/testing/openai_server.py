@@ -49,6 +49,9 @@ class Behaviour:
     # Caption rewrite requests (system prompt of mabench's rewriter): "faithful" rephrases and keeps
     # every fact, "flip" swaps up/down, "drop" loses the last sentence before the label line.
     rewrite: str = "faithful"
+    # Question paraphrase requests (system prompt of mabench's rephraser): "faithful" rewords and keeps every
+    # fact, "flip" swaps before/after (or up/down): a changed meaning the fact check must reject.
+    paraphrase: str = "faithful"
     # Digest images by their decoded pixels, not their URL bytes: a harness that re-encodes the same
     # frames (lmms-eval sends PNG) then gets the answers `mabench eval` gets with JPEG.
     digest_pixels: bool = False
@@ -159,6 +162,17 @@ def _rewrite(prompt: str, mode: str) -> str:
     else:
         body = "As the video shows, " + body[:1].lower() + body[1:].replace(" moves ", " goes ")
     return body + label_line
+
+
+def _paraphrase(prompt: str, mode: str) -> str:
+    q = prompt.split("QUESTION:\n", 1)[-1].strip()
+    if mode == "flip":
+        pairs = (("before", "after"),) if re.search(r"\b(before|after)\b", q) else (("upward", "downward"),)
+        for a, b in pairs:
+            q = re.sub(rf"\b{a}\b", "@@", q)
+            q = re.sub(rf"\b{b}\b", a, q).replace("@@", b)
+        return q
+    return "Looking at the video, " + q[:1].lower() + q[1:]
 
 
 # --- prompt-strategy checks -----------------------------------------------------------------------
@@ -326,6 +340,8 @@ class Handler(BaseHTTPRequestHandler):
         # the rewriter and the judge are served as such in every mode: a strategy check can judge its cells
         if "caption rewriter" in system:
             text = _rewrite(answer_text(body), b.rewrite)
+        elif "question rephraser" in system:
+            text = _paraphrase(answer_text(body), b.paraphrase)
         elif "strict grader" in system:
             if b.judge_replies:
                 text = b.judge_replies[min(attempt, len(b.judge_replies)) - 1]
