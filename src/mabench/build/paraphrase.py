@@ -6,8 +6,8 @@ questions (bench/RESULTS.md). A paraphrase widens it. Each SAD / MAD / MAS / PPR
 as examples of the manner to follow. The reply is untrusted: `check_paraphrase` must find the same parts
 in the same order, the same directions (bound to the same parts), phases and time spans, and the same
 relation words (order, simultaneity, same / opposite, toward / away, more / less, stillness, negation);
-otherwise the template question is kept and the reason recorded in its `meta`. Replies are kept in OUT/paraphrases.jsonl, so a
-rerun asks only for questions it has not seen.
+otherwise the template question is kept and the reason recorded in its `meta`. Replies are kept in
+OUT/paraphrases.jsonl, so a rerun asks only for questions it has not seen.
 """
 
 from __future__ import annotations
