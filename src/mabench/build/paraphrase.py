@@ -238,9 +238,3 @@ def paraphrase_questions(records: list[dict], spec: str, base_url: str | None = 
     return asyncio.run(_paraphrase_all(records, spec, base_url, api_key_env, examples, Path(cache_path), seed,
                                        concurrency))
 
-
-def summary(records: list[dict]) -> Counter:
-    """status -> count of the paraphrase records in `records` (for the build log and QC)."""
-    return Counter(r.get("meta", {}).get("paraphrase", {}).get("status", "none") for r in records
-                   if r["task"] in PARAPHRASE_TASKS)
-

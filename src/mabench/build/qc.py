@@ -113,6 +113,10 @@ def qc_report(records: list[dict], blind: dict[str, list[bool]] | None = None) -
         "fine_labels": dict(labels.most_common()), "coarse_labels": dict(coarse.most_common()),
         "duplicates": duplicates, "near_duplicates": near, "leakage": leakage,
     }
+    para = Counter(q["meta"]["paraphrase"]["status"] for q in records
+                   if isinstance(q.get("meta"), dict) and isinstance(q["meta"].get("paraphrase"), dict))
+    if para:  # `mabench build --paraphrase`: how many questions carry an LLM's wording, how many the template's
+        report["paraphrase"] = dict(para)
     if blind is not None:
         flagged = sorted(q for q, hits in blind.items() if hits and sum(hits) / len(hits) > BLIND_MAJORITY)
         report["blind"] = {"runs": max((len(v) for v in blind.values()), default=0), "checked": len(blind),
@@ -288,5 +292,8 @@ def qc_markdown(rep: dict) -> str:
         lines += _style_lines(rep["audit"])
         gate = qc_gate(rep)
         lines += ["", "QC gate: " + ("passed" if gate["passed"] else "**FAILED** — " + "; ".join(gate["failures"]))]
+    if rep.get("paraphrase"):
+        lines += ["", "Paraphrase (SAD/MAD/MAS/PPR): " + ", ".join(f"{k} {v}" for k, v in rep["paraphrase"].items())
+                  + " (rejected and failed ones keep the template question)."]
     lines += ["", "Fine labels: " + ", ".join(f"{k} {v}" for k, v in rep["fine_labels"].items())]
     return "\n".join(lines) + "\n"
