@@ -17,18 +17,21 @@ TREND = "During the late stage (1.2–1.9 seconds), does the Left Hand noticeabl
 
 
 def test_the_fact_check_keeps_meaning_and_nothing_else():
-    ok = [(ORDER, "Was the upward motion of the left hand already under way before the head began moving leftward?"),
-          (TREND, "In the final stage (1.2–1.9 s), does the left hand clearly come nearer to the head?"),
+    ok = [(ORDER, "Did the left hand start to move upward before the head began to move leftward?"),
+          (TREND, "In the final stage (1.2–1.9 s), does the left hand noticeably come nearer to the head?"),
           ("Does the torso keep a steady distance from the head in the early phase?",
            "In the early phase, does the distance from the torso to the head stay unchanged?")]
     for template, text in ok:
         assert check_paraphrase(template, text) is None, text
     bad = {
-        "Did the head begin moving leftward before the left hand started moving upward?": "changes parts",
-        "Did the left hand begin moving upward after the head started moving leftward?": "changes the relation",
-        "Did the left hand begin moving downward before the head started moving leftward?": "changes directions",
-        "Did the left hand not begin moving upward before the head started moving leftward?": "changes a negation",
-        "Did the left hand rise before the head started moving leftward?": "changes directions",  # verbs don't count
+        "Did the head begin moving leftward before the left hand started moving upward?": "changes which part",
+        "Did the left hand begin moving upward after the head started moving leftward?": "changes the words",
+        "Did the left hand begin moving downward before the head started moving leftward?": "changes which part",
+        "Did the left hand not begin moving upward before the head started moving leftward?": "changes the relation",
+        "Did the left hand stop moving upward before the head started moving leftward?": "changes the relation",
+        "Did the left hand begin moving upward only when the head had already started moving leftward first?":
+            "changes the words",
+        "Did the left hand rise before the head started moving leftward?": "changes which part",  # verbs don't count
         "Did the left hand begin moving upward before the head started moving leftward? Yes.": "not one question",
         "Did the left hand begin moving upward?\nDid the head move leftward?": "not one question",
         "": "empty",
@@ -38,10 +41,16 @@ def test_the_fact_check_keeps_meaning_and_nothing_else():
         assert got is not None and got.startswith(reason), (text, got)
     swapped = "While the head moved downward in the early phase, did the left hand move upward at the same time?"
     assert check_paraphrase(swapped, swapped.replace("downward", "@").replace("upward", "downward").replace(
-        "@", "upward")) == "changes which part moves which way"
+        "@", "upward")).startswith("changes which part moves which way")
     assert check_paraphrase(TREND, TREND.replace("1.9", "1.8")).startswith("changes times")
     assert check_paraphrase(TREND, TREND.replace("late", "middle")).startswith("changes phases")
     assert check_paraphrase(TREND, TREND.replace("approach", "move away from")).startswith("changes the relation")
+    assert check_paraphrase(TREND, TREND.replace("noticeably", "even slightly")).startswith("changes the words")
+    still = "Is the left hand displaced from its starting position during this micro-action?"
+    assert check_paraphrase(still, still.replace("Is the left hand displaced from", "Does the left hand remain at")) \
+        .startswith("changes the relation")
+    opp = "During the late segment, did the left foot and the right foot move in opposite horizontal directions?"
+    assert check_paraphrase(opp, opp.replace("horizontal", "vertical")).startswith("changes the words")
 
 
 def test_examples_are_reference_questions_of_the_same_task_and_type():
@@ -122,7 +131,7 @@ def test_unfaithful_replies_are_rejected_and_the_template_stays(small_set, tmp_p
         if flippable.search(q["question"]):
             seen += 1
             assert p["status"] == "rejected", q
-            assert re.match(r"changes (the relation|directions|which part)", p["reason"]), q
+            assert re.match(r"changes (the words|which part)", p["reason"]), q
         else:  # nothing to flip: the reply is the question itself, which keeps every fact
             assert p["status"] == "accepted"
     assert seen >= 5
@@ -133,3 +142,28 @@ def test_paraphrase_needs_an_endpoint_and_says_so_in_one_line(small_set, tmp_pat
     assert r.exit_code == 2 and "--base-url" in r.output and not (tmp_path / "a").exists()
     r = _build(small_set, tmp_path / "b", "--paraphrase", "writer", "--base-url", "http://127.0.0.1:9/v1")
     assert r.exit_code == 2 and "openai:NAME" in r.output and not (tmp_path / "b").exists()
+
+
+def test_the_reply_file_survives_a_cut_line_another_model_and_a_stricter_check(tmp_path):
+    from mabench.build.paraphrase import _load_cache, paraphrase_questions
+
+    q1, q2, q3 = ORDER, TREND, "Does the head move leftward during the early phase?"
+    recs = [{"task": t, "qid": f"{t}_{i}", "question": q} for i, (t, q) in enumerate(
+        (("MAS", q1), ("PPR", q2), ("SAD", q3)))]
+    cache = tmp_path / "paraphrases.jsonl"
+    swapped = "Did the head begin moving leftward before the left hand started moving upward?"
+    cache.write_text(
+        json.dumps({"model": "openai:other", "task": "MAS", "template": q1, "text": swapped,
+                    "status": "accepted"}) + "\n"  # another model's reply: not ours to reuse
+        + json.dumps({"model": "openai:writer", "task": "PPR", "template": q2, "status": "accepted",
+                      "text": "During the late stage (1.2–1.9 seconds), does the Head noticeably approach the "
+                              "Left Hand?"}) + "\n"  # accepted once, fails today's check (parts swapped)
+        + '{"model": "openai:writer", "task": "SAD", "templ')  # cut by a crash
+    with FakeOpenAIServer(Behaviour(model="writer")) as srv:
+        res = paraphrase_questions(recs, "openai:writer", srv.base_url, cache_path=cache)
+        asked = [r for r in srv.requests if "question rephraser" in (r["system"] or "")]
+    assert (res.accepted, res.rejected, res.reused, len(asked)) == (2, 0, 1, 2)
+    assert recs[0]["question"].startswith("Looking at the video, ") and recs[2]["question"].startswith("Looking")
+    assert recs[1]["question"] == q2 and recs[1]["meta"]["paraphrase"]["reason"].startswith("changes which part")
+    # the new replies start on their own line after the cut one, so a rerun finds them
+    assert {k[1] for k in _load_cache(cache, "openai:writer")} == {q1, q2, q3}

@@ -43,64 +43,90 @@ _DIRECTION = {"to the left": "leftward", "to the right": "rightward", "left": "l
               "leftwards": "leftward", "rightwards": "rightward", "upwards": "upward", "up": "upward",
               "downwards": "downward", "down": "downward", "forwards": "forward", "backwards": "backward"}
 _PHASE = {"beginning": "early", "initial": "early", "final": "late", "mid": "middle"}
-# Words that carry a question's relation, by group; a paraphrase must use a group exactly when the
-# template does (negations: as many).
-RELATION_WORDS: dict[str, tuple[str, ...]] = {
-    "before": ("before", "earlier", "first", "precede", "preceded", "precedes", "ahead", "prior"),
-    "after": ("after", "later", "follow", "followed", "follows", "subsequently"),
-    "simultaneous": ("while", "simultaneously", "simultaneous", "same time", "at once", "together", "meanwhile",
-                     "as well", "concurrently"),
-    "same": ("same direction", "similar direction", "in step", "parallel"),
-    "opposite": ("opposite", "contrary", "reverse", "against each other"),
-    "toward": ("toward", "towards", "approach", "approaches", "approaching", "closer", "nearer", "near"),
-    "away": ("away", "apart", "farther", "further", "separate", "separates", "separating", "recede"),
-    "more": ("more", "greater", "larger", "bigger", "wider"),
-    "less": ("less", "smaller", "fewer", "narrower"),
-    "still": ("still", "steady", "stationary", "unchanged", "constant", "remain", "remains", "stay", "stays",
-              "keep", "keeps", "same distance", "resting", "position"),
-    "midline": ("midline", "center", "centre"),
-    "repeated": ("back and forth", "to and fro", "side to side", "repeatedly", "swing", "oscillate", "reverse"),
-}
-_NEGATION = re.compile(r"\b(not|never|no|neither|nor|without)\b|n't\b")
+# The check reads the slotted text (`mabench.audit.slots`: parts, directions, phases and time spans taken
+# out). Phrases first, so that "same time" and "same distance" are not both "same".
+_PHRASES = (("at the same time", " SIMUL "), ("same time", " SIMUL "), ("at once", " SIMUL "),
+            ("same distance", " STAY "), ("same direction", " SAME "), ("each other", " RECIPROCAL "),
+            ("one another", " RECIPROCAL "), ("back and forth", " REPEAT "), ("to and fro", " REPEAT "),
+            ("side to side", " REPEAT "), ("rather than", " NEG "), ("no longer", " NEG "))
+# Words whose exact use carries the answer: each must appear as often in the paraphrase as in the template
+# (order, axis, degree and quantity: "before" is not "first", "noticeably" is not "slightly").
+EXACT_WORDS = frozenset("""before after first earlier later then already until since prior preceding following
+afterward afterwards once twice again only even just yet horizontal vertical horizontally vertically noticeably
+noticeable clearly clear visibly visible slightly slight mainly mostly predominantly primarily largely overall
+entire entirely whole throughout any every all each both either always ever half most least lag lags lagged
+behind trail trails trailed ahead lead leads led sooner soon""".split())
+# Words whose class carries the answer: each class must be used as often in the paraphrase as in the template
+# (a reply may trade "begin" for "start", never "start" for "stop" or "larger" for "limited").
+WORD_CLASSES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
+    "start": "start starts started starting begin begins began begun initiate initiates initiated onset",
+    "stop": "stop stops stopped end ends ended ending finish finishes finished cease ceases ceased halt halts "
+            "halted complete completes completed",
+    "stay": "STAY remain remains remained stay stays stayed keep keeps kept steady still stationary unchanged "
+            "constant rest resting rests fixed motionless idle immobile frozen",
+    "change": "displaced displace displaces leave leaves change changes changed changing depart departs deviate",
+    "more": "more greater larger bigger wider broader stronger higher exceed exceeds exceeded",
+    "less": "less smaller fewer narrower weaker lower limited reduced minor lesser",
+    "toward": "toward towards approach approaches approached approaching closer nearer near nearing converge "
+              "converges",
+    "away": "away apart farther further separate separates separated separating recede recedes diverge diverges",
+    "same": "SAME same similar parallel identical matching likewise",
+    "opposite": "opposite opposing contrary reverse reversed counter",
+    "simultaneous": "SIMUL while simultaneously simultaneous meanwhile concurrently together",
+    "reciprocal": "RECIPROCAL",
+    "negation": "NEG not no never neither nor without none inactive fail fails failed lack lacks lacking instead "
+                "unlike except absent nothing n't",
+    "midline": "midline center centre central",
+    "repeat": "REPEAT repeatedly repeated repeat repeats oscillate oscillates oscillating swing swings swinging "
+              "alternate alternates alternating return returns returned returning back",
+    "compare": "than compared comparison relative",
+}.items()}
+_TOKEN = re.compile(r"n't|[a-z]+|[A-Z]+|\{\w+\}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _words(text: str) -> str:
-    return " " + re.sub(r"[^a-z' ]+", " ", text.lower().replace("’", "'")) + " "
+def _canon_dir(d: str) -> str:
+    return _DIRECTION.get(d, d)
 
 
-def _relations(text: str) -> set[str]:
-    low = _words(text)
-    return {g for g, ws in RELATION_WORDS.items() if any(f" {w} " in low for w in ws)}
-
-
-def _facts(text: str) -> dict[str, list[str]]:
-    vals = slot(text).values
-    return {"parts": vals.get("part", []),
-            "directions": sorted(_DIRECTION.get(d, d) for d in vals.get("dir", [])),
-            "phases": sorted(_PHASE.get(p, p) for p in vals.get("phase", [])),
-            "labels": sorted(vals.get("label", []) + vals.get("class", [])),
-            "times": sorted(n for t in vals.get("time", []) for n in _NUMBER.findall(t))}
-
-
-# Where a question's clauses part: within a clause, a direction belongs to the parts of that clause.
-_CLAUSE = re.compile(r"\b(?:before|after|while|when|whereas|than|compared (?:to|with))\b|[,;]")
-
-
-def _bindings(text: str) -> Counter:
-    """(parts, directions) per clause: "the head moved up while the hand moved down" and the same with up and
-    down swapped name the same parts and directions, but not the same facts."""
-    out: Counter = Counter()
-    for clause in _CLAUSE.split(text.lower()):
-        vals = slot(clause).values
-        parts, dirs = vals.get("part", []), [_DIRECTION.get(d, d) for d in vals.get("dir", [])]
-        if parts or dirs:
-            out[(tuple(sorted(parts)), tuple(sorted(dirs)))] += 1
-    return out
+def _read(text: str) -> tuple[list, Counter, Counter, dict[str, list[str]]]:
+    """(the ordered parts and directions: compound directions as one sorted tuple; exact words; word classes;
+    the slot values) of a question."""
+    sl = slot(text)
+    low = " " + sl.text.replace("’", "'") + " "
+    for phrase, token in _PHRASES:
+        low = low.replace(f" {phrase} ", f" {token} ")
+    values = {k: list(v) for k, v in sl.values.items()}
+    seq: list = []
+    prev = None
+    for tok in _TOKEN.findall(low):
+        if tok in ("{part}", "{dir}"):
+            kind = tok[1:-1]
+            v = values[kind].pop(0) if values.get(kind) else "?"
+            if kind == "dir":
+                v = _canon_dir(v)
+                if prev == "dir" or (prev == "and" and seq and isinstance(seq[-1], tuple) and seq[-1][0] == "dir"):
+                    seq[-1] = ("dir", tuple(sorted((*seq[-1][1], v))))  # "upward and to the left": one direction
+                    prev = "dir"
+                    continue
+                seq.append(("dir", (v,)))
+            else:
+                seq.append(("part", v))
+            prev = kind
+        elif tok == "and" and prev == "dir":
+            prev = "and"
+        else:
+            prev = None
+    toks = _TOKEN.findall(low)
+    exact = Counter(t for t in toks if t in EXACT_WORDS)
+    classes = Counter(c for t in toks for c, ws in WORD_CLASSES.items() if t in ws)
+    return seq, exact, classes, sl.values
 
 
 def check_paraphrase(template: str, text: str) -> str | None:
-    """None when `text` asks what `template` asks (see the module docstring); else the reason it fails."""
+    """None when `text` asks what `template` asks (see the module docstring); else the reason it fails.
+    Deliberately strict: a rejected paraphrase costs only the template's wording, an accepted wrong one a
+    wrong answer."""
     t = text.strip()
     if not t:
         return "empty"
@@ -108,19 +134,23 @@ def check_paraphrase(template: str, text: str) -> str | None:
         return "not one question ending with '?'"
     if len(t) > 2 * len(template) + 40:
         return "too long"
-    want, got = _facts(template), _facts(t)
-    for kind in ("parts", "directions", "phases", "times", "labels"):
-        if want[kind] != got[kind]:
-            return f"changes {kind}: {', '.join(want[kind]) or '-'} -> {', '.join(got[kind]) or '-'}"
-    if _bindings(template) != _bindings(t):
-        return "changes which part moves which way"
-    rw, rg = _relations(template), _relations(t)
-    if rw != rg:
-        lost, added = sorted(rw - rg), sorted(rg - rw)
-        return "changes the relation" + (f" (drops {', '.join(lost)})" if lost else "") + \
-            (f" (adds {', '.join(added)})" if added else "")
-    if len(_NEGATION.findall(template.lower())) != len(_NEGATION.findall(t.lower())):
-        return "changes a negation"
+    (sw, ew, cw, vw), (sg, eg, cg, vg) = _read(template), _read(t)
+    if sw != sg:
+        show = lambda seq: " ".join(v if k == "part" else "+".join(v) for k, v in seq)  # noqa: E731
+        return f"changes which part moves which way: {show(sw)} -> {show(sg)}"
+    for kind in ("phase", "label", "class"):
+        a, b = (sorted(_PHASE.get(x, x) for x in v.get(kind, [])) for v in (vw, vg))
+        if a != b:
+            return f"changes {kind}s: {', '.join(a) or '-'} -> {', '.join(b) or '-'}"
+    times = [sorted(n for x in v.get("time", []) for n in _NUMBER.findall(x)) for v in (vw, vg)]
+    if times[0] != times[1]:
+        return f"changes times: {', '.join(times[0]) or '-'} -> {', '.join(times[1]) or '-'}"
+    if ew != eg:
+        diff = sorted((ew - eg) + (eg - ew))
+        return f"changes the words {', '.join(diff)}"
+    if cw != cg:
+        diff = sorted(set((cw - cg) + (cg - cw)))
+        return f"changes the relation ({', '.join(diff)})"
     return None
 
 
@@ -151,15 +181,20 @@ def _prompt(rec: dict, examples: dict[tuple[str, str], list[str]], seed: int) ->
     return "\n".join([*lines, f"QUESTION:\n{rec['question']}"])
 
 
-def _load_cache(path: Path) -> dict[tuple[str, str], dict]:
+def _load_cache(path: Path, spec: str) -> dict[tuple[str, str], dict]:
+    """The replies `spec`'s model gave before, by (task, template); a line cut by a crash or written by
+    another model does not count (asked again)."""
     cache: dict[tuple[str, str], dict] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 e = json.loads(line)
-                cache[(e["task"], e["template"])] = e
+                ok = e["model"] == spec and e["status"] in ("accepted", "rejected", "failed") and \
+                    isinstance(e["template"], str) and (e["status"] != "accepted" or isinstance(e["text"], str))
             except (json.JSONDecodeError, KeyError, TypeError):
-                continue  # a line cut by a crash: asked again
+                continue
+            if ok:
+                cache[(e["task"], e["template"])] = e
     return cache
 
 
@@ -179,7 +214,7 @@ async def _paraphrase_all(records: list[dict], spec: str, base_url: str | None, 
     kind, _, name = spec.partition(":")
     if kind != "openai" or not name:
         raise ValueError(f"--paraphrase {spec}: expected openai:NAME (any OpenAI-compatible endpoint)")
-    cache = _load_cache(cache_path)
+    cache = _load_cache(cache_path, spec)
     res = ParaphraseResult()
     todo = []
     for rec in records:
@@ -187,6 +222,9 @@ async def _paraphrase_all(records: list[dict], spec: str, base_url: str | None, 
             continue
         hit = cache.get((rec["task"], rec["question"]))
         if hit is not None and hit["status"] != "failed":
+            if hit["status"] == "accepted":  # checked again: a stricter check applies to old replies too
+                reason = check_paraphrase(rec["question"], hit["text"])
+                hit = hit if reason is None else {**hit, "status": "rejected", "reason": reason}
             _apply(rec, hit)
             res.reused += 1
         else:
@@ -194,12 +232,19 @@ async def _paraphrase_all(records: list[dict], spec: str, base_url: str | None, 
     if not todo:
         return res
     backend = make_backend(f"blind:{name}", base_url=base_url, api_key_env=api_key_env)  # text only
-    await backend.probe()
+    try:
+        await backend.probe()
+    except BaseException:
+        await backend.aclose()
+        raise
     policy = RetryPolicy(max_retries=3)
     sem = asyncio.Semaphore(concurrency)
     lock = asyncio.Lock()
     cache_path.parent.mkdir(parents=True, exist_ok=True)
+    cut = cache_path.exists() and cache_path.stat().st_size > 0 and not cache_path.read_bytes().endswith(b"\n")
     out = cache_path.open("a", encoding="utf-8")
+    if cut:  # a line cut by a crash: the next entry starts on its own line
+        out.write("\n")
 
     async def one(rec: dict) -> None:
         template = rec["question"]
@@ -208,10 +253,10 @@ async def _paraphrase_all(records: list[dict], spec: str, base_url: str | None, 
         async with sem:
             resp, err, _ = await ask_with_retries(backend, req, policy)
         if resp is None:
-            entry = {"task": rec["task"], "template": template, "status": "failed", "reason": err}
+            entry = {"model": spec, "task": rec["task"], "template": template, "status": "failed", "reason": err}
         else:
             reason = check_paraphrase(template, resp.text)
-            entry = {"task": rec["task"], "template": template, "text": resp.text.strip(),
+            entry = {"model": spec, "task": rec["task"], "template": template, "text": resp.text.strip(),
                      "status": "accepted" if reason is None else "rejected", **({"reason": reason} if reason else {})}
         status = _apply(rec, entry)
         setattr(res, status, getattr(res, status) + 1)

@@ -189,7 +189,7 @@ def build(
             fail("--executor ray needs Ray: pip install 'mabench[ray]'")
     if (rewrite or blind or paraphrase) and not base_url:
         fail("--rewrite / --paraphrase / --blind need --base-url (an OpenAI-compatible endpoint)")
-    if paraphrase is not None and not paraphrase.startswith("openai:"):
+    if paraphrase is not None and (not paraphrase.startswith("openai:") or not paraphrase.partition(":")[2]):
         fail(f"--paraphrase {paraphrase}: expected openai:NAME (any OpenAI-compatible endpoint)")
     if reference is not None and not qc and not paraphrase:
         fail("--reference serves QC (the style gate) and --paraphrase (style examples): add --qc or --paraphrase; "
