@@ -213,13 +213,28 @@ def test_phase_order_facts_need_the_later_part_still_until_its_phase():
     # only wordings that name both movements: "did the head begin moving before ..." would ask about onsets
     for text, template in render(facts[0], "MAS_DIR", "MAS", desc, random.Random(0)):
         assert "{dir_a}" in template and "{dir_b}" in template, text
-    # the later part already moving on that axis earlier (unclear): no order is stated
-    desc["parts"]["head"]["phases"]["early"]["vertical"] = "unclear"
+    # the later part already drifting that way earlier, under its threshold (0.054 of 0.09, called "none"):
+    # its movement may have begun first, so no order is stated
+    desc["parts"]["head"]["phases"]["early"]["dy"] = -0.054
     assert not [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
+    desc["parts"]["head"]["phases"]["early"]["dy"] = 0.03  # drifting the other way: no doubt about the order
+    assert [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
+    # an onset order that has the later part start first rules it out
+    desc["order"] = [{"a": "head", "b": "left hand", "relation": "before", "gap_s": 0.4}]
+    assert not [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
+    desc["order"] = []
     # the earlier part making the same movement again in the later phase: no order either
-    desc["parts"]["head"]["phases"]["early"]["vertical"] = "none"
     desc["parts"]["left hand"]["phases"]["late"].update(vertical="upward", dy=0.5)
     assert not [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
+
+
+def test_facts_that_ask_the_same_question_with_two_answers_are_both_dropped():
+    from mabench.build.qa import Fact, _drop_contradictions
+
+    f = {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward"}
+    yes, no = Fact("MAS_DIR", f, "Yes", {"kind": "order"}), Fact("MAS_PHASE", dict(f), "No", {"kind": "sequence"})
+    other = Fact("MAS_DIR", {**f, "dir_b": "leftward"}, "Yes", {"kind": "order"})
+    assert _drop_contradictions([yes, no, other]) == [other]
 
 
 def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():

@@ -497,7 +497,7 @@ def mas_facts(desc: dict) -> list[Fact]:
             out.append(Fact("MAS_SEQ", {"part": part, "d1": d1, "d2": d2}, "Yes", base))
             out.append(Fact("MAS_SEQ", {"part": part, "d1": d2, "d2": d1}, "No",
                             {**base, "direction": f"{d2}/{d1}", "contrast": "swapped order"}))
-    return out + phase_order_facts(desc)
+    return _drop_contradictions(out + phase_order_facts(desc))
 
 
 def _phase_moves(rec: dict) -> list[tuple[int, str, str]]:
@@ -506,27 +506,50 @@ def _phase_moves(rec: dict) -> list[tuple[int, str, str]]:
             if rec["phases"][ph][ax] in OPPOSITE and _clear(rec["phases"][ph], ax)]
 
 
+# In a phase called still along an axis, a part may still drift toward a direction by up to its threshold;
+# an order by phases needs the later part quieter than this share of the threshold until its own phase.
+QUIET = 0.5
+
+
+def _toward(phase: dict, direction: str) -> float | None:
+    """The phase's displacement toward `direction` (torso lengths; negative: away), None when its direction
+    was read off orientation / posture signals rather than positions."""
+    if phase.get("margin", MOVE) is None:
+        return None
+    d = phase["dx"] if direction in ("leftward", "rightward") else phase["dy"]
+    return d if direction in ("rightward", "upward") else -d
+
+
 def phase_order_facts(desc: dict) -> list[Fact]:
     """The order of two parts' movements told by the phases they fall in: the {a} moved {dir_a} in an earlier
-    phase, and the {b} did not move along {dir_b}'s axis at all until a later phase, where it moved {dir_b}.
-    Both starts (onsets) may coincide - the hands start together, one rises early, the other drops late - so
-    these are true orders where `mas_facts`' onset orders have none. The {a} must not make that movement
-    again once the {b}'s has begun. Asked only in wordings that name both directions (`need`): with one
-    direction left out, the question would be about onsets, which these facts do not measure."""
+    phase, and the {b} made no movement toward {dir_b} (under QUIET x its threshold, every phase) until a later
+    phase, where it moved {dir_b}. Both starts (onsets) may coincide - the hands start together, one rises
+    early, the other drops late - so these are true orders where `mas_facts`' onset orders have none. The
+    {a} must not move toward {dir_a} again once the {b}'s movement has begun; an onset order that says the {b}
+    started first rules the fact out, and parts whose directions came from signals are not asked. Asked only
+    in wordings that name both directions (`need`): with one direction left out, the question would be about
+    onsets, which these facts do not measure."""
     out = []
     parts = desc["parts"]
     ranked = [p for p in desc.get("ranking", [])[:4] if parts[p].get("visible", True)]
+    led = {(o["b"], o["a"]) if o["relation"] == "before" else (o["a"], o["b"]) for o in desc.get("order", [])
+           if o["relation"] in ("before", "after")}  # (later, earlier) onset pairs
     for a in ranked:
         for b in ranked:
-            if a == b or _same_limb(a, b):
+            if a == b or _same_limb(a, b) or (a, b) in led:
                 continue
-            rb = parts[b]["phases"]
-            for k1, ax_a, da in _phase_moves(parts[a]):
-                for k2, ax_b, db in _phase_moves(parts[b]):
-                    if k2 <= k1 or any(rb[PHASES[k]][ax_b] != "none" for k in range(k2)):
+            ra, rb = parts[a]["phases"], parts[b]["phases"]
+            for k1, _, da in _phase_moves(parts[a]):
+                for k2, _, db in _phase_moves(parts[b]):
+                    if k2 <= k1:
                         continue
-                    if any(m[2] == da for m in _phase_moves(parts[a]) if m[0] >= k2) or \
-                            any(parts[a]["phases"][PHASES[k]][ax_a] == "unclear" for k in range(k2, len(PHASES))):
+                    quiet_b = [_toward(rb[PHASES[k]], db) for k in range(k2)]
+                    again_a = [_toward(ra[PHASES[k]], da) for k in range(k2, len(PHASES))]
+                    margin = QUIET * MOVE
+                    if any(v is None or v >= margin * (rb[PHASES[k]].get("margin") or MOVE) / MOVE
+                           for k, v in enumerate(quiet_b)) or \
+                            any(v is None or v >= margin * (ra[PHASES[k2 + i]].get("margin") or MOVE) / MOVE
+                                for i, v in enumerate(again_a)) or _toward(ra[PHASES[k1]], da) is None:
                         continue
                     base = {"kind": "sequence", "phase": f"{PHASES[k1]}/{PHASES[k2]}", "margin": MOVE,
                             "need": ("dir_a", "dir_b")}
@@ -535,6 +558,15 @@ def phase_order_facts(desc: dict) -> list[Fact]:
                     out.append(Fact("MAS_PHASE", {"a": b, "b": a, "dir_a": db, "dir_b": da}, "No",
                                     {**base, "parts": [b, a], "direction": f"{db}/{da}", "contrast": "swapped order"}))
     return out
+
+
+def _drop_contradictions(facts: list[Fact]) -> list[Fact]:
+    """Two facts that render the same question with different answers (an onset order and an order by phases
+    can disagree when a part moves one way, then the other): the data is ambiguous there, ask neither."""
+    answers: dict[tuple, set[str]] = {}
+    for f in facts:
+        answers.setdefault(tuple(sorted(f.fields.items())), set()).add(f.answer)
+    return [f for f in facts if len(answers[tuple(sorted(f.fields.items()))]) == 1]
 
 
 def ppr_facts(desc: dict, pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[Fact]:

@@ -26,7 +26,7 @@ BLIND_MAJORITY = 0.5
 # Style thresholds (the reference is `mabench build --qc --reference FILE`, or the --stems-from file):
 # - the Yes/No tasks by their question-type mix (`mabench.audit.style.question_type`): the build fails when
 #   any type's share differs from the reference's by more than TYPE_MIX_GATE points plus two standard errors
-#   of the built share (`type_mix_delta`; before issue #14 the largest difference per task was 25-65 points
+#   of a share at the reference's rate (`type_mix_delta`; before issue #14 the largest difference per task was 25-65 points
 #   on 200 clips, today 1-7, bench/RESULTS.md). Their two-sample AUC is
 #   reported, not gated: templated wording scores 0.98-0.996 against MA-Bench's free-form questions, and the
 #   score grows with the size of the build (more to train the classifier on), so no threshold under 1 tells
@@ -191,10 +191,12 @@ def audit_qc(out, seed: int = 0, reference=None, stem_tasks: Iterable[str] = ())
 
 def type_mix_delta(types, n: int) -> dict:
     """The question type furthest from the reference's share, beyond sampling noise: its difference in points
-    and what is allowed, TYPE_MIX_GATE plus two standard errors of the built share over `n` questions (a
-    24-clip build has ~48 questions a task, so its shares are only known to ~7 points)."""
+    and what is allowed, TYPE_MIX_GATE plus two standard errors of a share drawn at the reference's rate over
+    the build's `n` questions (a 24-clip build has ~48 questions a task, so its shares are only known to ~7
+    points). The error is the reference's, not the build's own: a type the build lacks entirely would
+    otherwise shrink its own allowance."""
     def allowed(x) -> float:
-        return TYPE_MIX_GATE + 200 * math.sqrt(max(x.bench * (1 - x.bench), 0.25 / max(n, 1)) / max(n, 1))
+        return TYPE_MIX_GATE + 200 * math.sqrt(max(x.reference * (1 - x.reference), 0.25 / max(n, 1)) / max(n, 1))
 
     worst = max(types, key=lambda x: 100 * abs(x.bench - x.reference) - allowed(x))
     return {"type": worst.key, "delta": round(100 * abs(worst.bench - worst.reference), 1),
