@@ -26,11 +26,11 @@ BLIND_MAJORITY = 0.5
 # Style thresholds (the reference is `mabench build --qc --reference FILE`, or the --stems-from file):
 # - the Yes/No tasks by their question-type mix (`mabench.audit.style.question_type`): the build fails when
 #   any type's share differs from the reference's by more than TYPE_MIX_GATE points plus two standard errors
-#   of a share at the reference's rate (`type_mix_delta`; before issue #14 the largest difference per task was 25-65 points
-#   on 200 clips, today 1-7, bench/RESULTS.md). Their two-sample AUC is
-#   reported, not gated: templated wording scores 0.98-0.996 against MA-Bench's free-form questions, and the
-#   score grows with the size of the build (more to train the classifier on), so no threshold under 1 tells
-#   a regression from a bigger build.
+#   of a share at the reference's rate (`type_mix_delta`; before issue #14 the largest difference per task
+#   was 25-65 points on 200 clips, today 1-7, bench/RESULTS.md). Their two-sample AUC is reported, not gated:
+#   templated wording scores 0.98-0.996 against MA-Bench's free-form questions, and the score grows with the
+#   size of the build (more to train the classifier on), so no threshold under 1 tells a regression from a
+#   bigger build.
 # - CMAR/FMAR/MADU/MARE ask from a handful of fixed stems. In mabench's own wording their AUC is 1.0 by
 #   construction, so they are not gated; when a build takes their stems from the reference
 #   (`--stems-from`) they become indistinguishable from it and are gated at STEM_STYLE_AUC_GATE, the
