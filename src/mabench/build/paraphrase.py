@@ -99,13 +99,14 @@ def _read(text: str) -> tuple[list, Counter, Counter, dict[str, list[str]]]:
     values = {k: list(v) for k, v in sl.values.items()}
     seq: list = []
     prev = None
-    for tok in _TOKEN.findall(low):
+    toks = _TOKEN.findall(low)
+    for tok in toks:
         if tok in ("{part}", "{dir}"):
             kind = tok[1:-1]
             v = values[kind].pop(0) if values.get(kind) else "?"
             if kind == "dir":
                 v = _canon_dir(v)
-                if prev == "dir" or (prev == "and" and seq and isinstance(seq[-1], tuple) and seq[-1][0] == "dir"):
+                if prev in ("dir", "and"):  # "and" counts only right after a direction
                     seq[-1] = ("dir", tuple(sorted((*seq[-1][1], v))))  # "upward and to the left": one direction
                     prev = "dir"
                     continue
@@ -117,10 +118,13 @@ def _read(text: str) -> tuple[list, Counter, Counter, dict[str, list[str]]]:
             prev = "and"
         else:
             prev = None
-    toks = _TOKEN.findall(low)
     exact = Counter(t for t in toks if t in EXACT_WORDS)
     classes = Counter(c for t in toks for c, ws in WORD_CLASSES.items() if t in ws)
     return seq, exact, classes, sl.values
+
+
+def _show(seq: list) -> str:
+    return " ".join(v if k == "part" else "+".join(v) for k, v in seq)
 
 
 def check_paraphrase(template: str, text: str) -> str | None:
@@ -136,8 +140,7 @@ def check_paraphrase(template: str, text: str) -> str | None:
         return "too long"
     (sw, ew, cw, vw), (sg, eg, cg, vg) = _read(template), _read(t)
     if sw != sg:
-        show = lambda seq: " ".join(v if k == "part" else "+".join(v) for k, v in seq)  # noqa: E731
-        return f"changes which part moves which way: {show(sw)} -> {show(sg)}"
+        return f"changes which part moves which way: {_show(sw)} -> {_show(sg)}"
     for kind in ("phase", "label", "class"):
         a, b = (sorted(_PHASE.get(x, x) for x in v.get(kind, [])) for v in (vw, vg))
         if a != b:

@@ -520,6 +520,13 @@ def _toward(phase: dict, direction: str) -> float | None:
     return d if direction in ("rightward", "upward") else -d
 
 
+def _drifts(phase: dict, direction: str) -> bool:
+    """Whether the phase may hold a movement toward `direction`: QUIET x its threshold or more that way, or a
+    direction read off signals (no displacement to tell)."""
+    v = _toward(phase, direction)
+    return v is None or v >= QUIET * (phase.get("margin") or MOVE)
+
+
 def phase_order_facts(desc: dict) -> list[Fact]:
     """The order of two parts' movements told by the phases they fall in: the {a} moved {dir_a} in an earlier
     phase, and the {b} made no movement toward {dir_b} (under QUIET x its threshold, every phase) until a later
@@ -541,15 +548,9 @@ def phase_order_facts(desc: dict) -> list[Fact]:
             ra, rb = parts[a]["phases"], parts[b]["phases"]
             for k1, _, da in _phase_moves(parts[a]):
                 for k2, _, db in _phase_moves(parts[b]):
-                    if k2 <= k1:
-                        continue
-                    quiet_b = [_toward(rb[PHASES[k]], db) for k in range(k2)]
-                    again_a = [_toward(ra[PHASES[k]], da) for k in range(k2, len(PHASES))]
-                    margin = QUIET * MOVE
-                    if any(v is None or v >= margin * (rb[PHASES[k]].get("margin") or MOVE) / MOVE
-                           for k, v in enumerate(quiet_b)) or \
-                            any(v is None or v >= margin * (ra[PHASES[k2 + i]].get("margin") or MOVE) / MOVE
-                                for i, v in enumerate(again_a)) or _toward(ra[PHASES[k1]], da) is None:
+                    if k2 <= k1 or _toward(ra[PHASES[k1]], da) is None or \
+                            any(_drifts(rb[PHASES[k]], db) for k in range(k2)) or \
+                            any(_drifts(ra[PHASES[k]], da) for k in range(k2, len(PHASES))):
                         continue
                     base = {"kind": "sequence", "phase": f"{PHASES[k1]}/{PHASES[k2]}", "margin": MOVE,
                             "need": ("dir_a", "dir_b")}
