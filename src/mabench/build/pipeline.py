@@ -116,6 +116,7 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     if not located:
         raise ValueError(f"no usable clips: {len(problems)} problems in {labels_path} (see above)")
     stems = _stems(settings.stems_from, log)
+    reference = settings.reference or settings.stems_from  # what the build should read like (QC, paraphrase)
 
     # 1. motion
     counts = annotate([p for _, p in located], out, AnnotateSettings(
@@ -163,9 +164,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         from mabench.build.paraphrase import paraphrase_questions
         from mabench.data import load_benchmark
 
-        ref = settings.reference or settings.stems_from
         para = paraphrase_questions(bench + train_qs, settings.paraphrase, settings.rewrite_base_url,
-                                   settings.api_key_env, reference=load_benchmark(ref) if ref else None,
+                                   settings.api_key_env, reference=load_benchmark(reference) if reference else None,
                                    cache_path=out / "paraphrases.jsonl", seed=settings.seed)
         log(f"paraphrase: {para.accepted} accepted, {para.rejected} rejected by the fact check (template kept), "
             f"{para.failed} failed, {para.reused} from {out / 'paraphrases.jsonl'}")
@@ -181,7 +181,7 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     # 6. QC of the benchmark
     qc = qc_report(bench) if bench else None
     if qc and settings.audit:
-        qc["audit"] = audit_qc(out, settings.seed, reference=settings.reference or settings.stems_from,
+        qc["audit"] = audit_qc(out, settings.seed, reference=reference,
                                stem_tasks=stems or ())
     if qc:
         write_json(out / "qc.json", qc)

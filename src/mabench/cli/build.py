@@ -160,9 +160,9 @@ def build(
     overlay: bool = typer.Option(False, "--overlay", help="Write a contact sheet per clip to OUT/overlays "
                                  "(the report's question browser shows them)."),
     reference: Path | None = typer.Option(
-        None, "--reference", help="With --qc: a benchmark file (official format) the build should read like; QC "
-        "states the style AUC per task of all built questions against it and fails the build above the gates "
-        "(default with --stems-from: that file)."),
+        None, "--reference", help="A benchmark file (official format) the build should read like. With --qc, QC "
+        "compares all built questions with it and fails the build above the style gates; with --paraphrase, its "
+        "questions are the examples (default: the --stems-from file)."),
     paraphrase: str | None = typer.Option(
         None, "--paraphrase", help="Paraphrase the SAD/MAD/MAS/PPR questions with an LLM: openai:NAME at --base-url. "
         "Each reply must keep the question's parts, directions, phases, time spans and relation, or the template "
