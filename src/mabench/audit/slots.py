@@ -86,6 +86,19 @@ def slot(question: str, stem_only: bool = True) -> Slotted:
     return Slotted(text, values)
 
 
+def slot_spans(question: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of each slot value in `question` (its first line), in text order: where `slot` finds
+    its values, in the same order of kinds, so that a value can be put back in place of another."""
+    text = question.split("\n", 1)[0]
+    work = text.lower().replace("’", "'")
+    found: list[tuple[int, int, str]] = []
+    for kind, pattern in (("time", _TIME), *_patterns()):
+        for m in pattern.finditer(work):
+            found.append((m.start(), m.end(), kind))
+        work = pattern.sub(lambda m: "#" * len(m.group(0)), work)  # taken: later kinds must not match inside
+    return sorted(found)
+
+
 _CODE_SUFFIX = re.compile(r"\s*[-–—:(\[]\s*[A-G]\d{1,2}\s*[)\]]?\s*$", re.IGNORECASE)
 
 

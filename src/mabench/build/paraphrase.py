@@ -28,6 +28,8 @@ from mabench.models.base import GenerationConfig, Request
 from mabench.models.retry import RetryPolicy, ask_with_retries
 
 PARAPHRASE_TASKS = ("SAD", "MAD", "MAS", "PPR")
+# `--paraphrase reference`: no model, the reference benchmark's own phrasings (`mabench.build.phrasings`)
+REFERENCE = "reference"
 N_EXAMPLES = 3
 PARAPHRASE_SYSTEM = (
     "You are a question rephraser for a video benchmark about small body movements. Rephrase the yes/no "
@@ -76,31 +78,50 @@ WORD_CLASSES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
     "reciprocal": "RECIPROCAL",
     "negation": "NEG not no never neither nor without none inactive fail fails failed lack lacks lacking instead "
                 "unlike except absent nothing n't",
+    "occur": "occur occurs occurred happen happens happened",  # a whole movement, not its start
     "midline": "midline center centre central",
     "repeat": "REPEAT repeatedly repeated repeat repeats oscillate oscillates oscillating swing swings swinging "
               "alternate alternates alternating return returns returned returning back",
     "compare": "than compared comparison relative",
 }.items()}
+# Words that relate the parts around them (and the PLACED_CLASSES below): each must keep its place among the
+# parts (how many parts come before it). "Did A start before B?" and "Before A started, did B?" share every
+# word and the part order; only the place of "before" tells them apart. Likewise "A larger than B" and
+# "compared to A, B larger".
+ANCHOR_WORDS = frozenset("""before after than compared comparison relative while when until since earlier later
+prior preceding following ahead behind""".split())
+PLACED_CLASSES = ("start", "stop", "occur")
 _TOKEN = re.compile(r"n't|[a-z]+|[A-Z]+|\{\w+\}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def spec_error(spec: str) -> str | None:
+    """Why `--paraphrase SPEC` cannot be used (None: it can): openai:NAME or reference."""
+    kind, _, name = spec.partition(":")
+    if spec == REFERENCE or (kind == "openai" and name):
+        return None
+    return f"--paraphrase {spec}: expected openai:NAME (any OpenAI-compatible endpoint) or {REFERENCE}"
 
 
 def _canon_dir(d: str) -> str:
     return _DIRECTION.get(d, d)
 
 
-def _read(text: str) -> tuple[list, Counter, Counter, dict[str, list[str]]]:
+def _read(text: str) -> tuple[list, Counter, Counter, Counter, dict[str, list[str]]]:
     """(the ordered parts and directions: compound directions as one sorted tuple; exact words; word classes;
-    the slot values) of a question."""
+    anchor words with the number of parts before each; the slot values) of a question."""
     sl = slot(text)
     low = " " + sl.text.replace("’", "'") + " "
     for phrase, token in _PHRASES:
         low = low.replace(f" {phrase} ", f" {token} ")
     values = {k: list(v) for k, v in sl.values.items()}
     seq: list = []
+    anchors: Counter = Counter()
     prev = None
     toks = _TOKEN.findall(low)
     for tok in toks:
+        if tok in ANCHOR_WORDS:
+            anchors[tok, sum(k == "part" for k, _ in seq)] += 1
         if tok in ("{part}", "{dir}"):
             kind = tok[1:-1]
             v = values[kind].pop(0) if values.get(kind) else "?"
@@ -120,7 +141,12 @@ def _read(text: str) -> tuple[list, Counter, Counter, dict[str, list[str]]]:
             prev = None
     exact = Counter(t for t in toks if t in EXACT_WORDS)
     classes = Counter(c for t in toks for c, ws in WORD_CLASSES.items() if t in ws)
-    return seq, exact, classes, sl.values
+    # "did A start moving before B moved" is not "did A move before B started": whose start it is counts
+    parts_seen = 0
+    for tok in toks:
+        parts_seen += tok == "{part}"
+        anchors.update((c, parts_seen) for c in PLACED_CLASSES if tok in WORD_CLASSES[c])
+    return seq, exact, classes, anchors, sl.values
 
 
 def _show(seq: list) -> str:
@@ -138,7 +164,7 @@ def check_paraphrase(template: str, text: str) -> str | None:
         return "not one question ending with '?'"
     if len(t) > 2 * len(template) + 40:
         return "too long"
-    (sw, ew, cw, vw), (sg, eg, cg, vg) = _read(template), _read(t)
+    (sw, ew, cw, aw, vw), (sg, eg, cg, ag, vg) = _read(template), _read(t)
     if sw != sg:
         return f"changes which part moves which way: {_show(sw)} -> {_show(sg)}"
     for kind in ("phase", "label", "class"):
@@ -154,6 +180,9 @@ def check_paraphrase(template: str, text: str) -> str | None:
     if cw != cg:
         diff = sorted(set((cw - cg) + (cg - cw)))
         return f"changes the relation ({', '.join(diff)})"
+    if aw != ag:
+        diff = sorted({w for w, _ in (aw - ag) + (ag - aw)})
+        return f"changes which parts {', '.join(diff)} applies to"
     return None
 
 
@@ -216,7 +245,7 @@ async def _paraphrase_all(records: list[dict], spec: str, base_url: str | None, 
                           concurrency: int) -> ParaphraseResult:
     kind, _, name = spec.partition(":")
     if kind != "openai" or not name:
-        raise ValueError(f"--paraphrase {spec}: expected openai:NAME (any OpenAI-compatible endpoint)")
+        raise ValueError(spec_error(spec) or f"--paraphrase {spec}: not an LLM (see `reference_phrasings`)")
     cache = _load_cache(cache_path, spec)
     res = ParaphraseResult()
     todo = []

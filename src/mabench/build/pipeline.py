@@ -24,9 +24,10 @@ from mabench import __version__, defaults
 from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
 from mabench.build.corpus import export_corpus, samples, split_clips
 from mabench.build.labels import LabelRow, read_label_file
+from mabench.build.paraphrase import REFERENCE
 from mabench.build.qa import QA_VERSION, STEM_TASKS, Stems, build_questions, reference_stems
 from mabench.build.qc import audit_qc, qc_markdown, qc_report
-from mabench.data.io import atomic_write_text, iter_jsonl, write_json
+from mabench.data.io import atomic_write_text, iter_jsonl, load_benchmark, write_json
 from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
 from mabench.motion.descriptors import DESCRIPTOR_VERSION
@@ -58,7 +59,8 @@ class BuildSettings:
     # of the project's own wording: training prompts that match what the evaluation will send.
     stems_from: str | None = None
     # openai:NAME: paraphrase the Yes/No questions through `rewrite_base_url`, fact-checked (`build.paraphrase`),
-    # with questions of the `reference` (or `stems_from`) file as examples of the manner to follow
+    # with questions of the `reference` (or `stems_from`) file as examples of the manner to follow;
+    # "reference": reword them in that file's own phrasings, fact-checked the same way (`build.phrasings`)
     paraphrase: str | None = None
 
 
@@ -160,9 +162,16 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed, stems)
     train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1,
                                stems)
-    if settings.paraphrase:
+    if settings.paraphrase == REFERENCE:
+        from mabench.build.phrasings import reference_phrasings
+
+        if not reference:
+            raise ValueError("--paraphrase reference rewords in a reference's phrasings: give --reference FILE")
+        para = reference_phrasings(bench + train_qs, load_benchmark(reference), settings.seed)
+        log(f"paraphrase: {para.accepted} reworded in {reference}'s phrasings, {para.rejected} kept their template "
+            "(no reference wording of their type passes the fact check)")
+    elif settings.paraphrase:
         from mabench.build.paraphrase import paraphrase_questions
-        from mabench.data import load_benchmark
 
         para = paraphrase_questions(bench + train_qs, settings.paraphrase, settings.rewrite_base_url,
                                    settings.api_key_env, reference=load_benchmark(reference) if reference else None,
@@ -205,8 +214,6 @@ def _stems(path: str | None, log: Callable[[str], None]) -> Stems | None:
     """The fixed-stem tasks' stems of the --stems-from benchmark (None without one), logged in one line."""
     if not path:
         return None
-    from mabench.data import load_benchmark
-
     stems = reference_stems(load_benchmark(path))
     if stems:
         log(f"stems: {', '.join(stems)} from {path} ({'/'.join(str(len(v)) for v in stems.values())} stems)"
@@ -226,7 +233,6 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
     """Answer the benchmark's closed questions `runs` times without frames (text only, sampled at
     temperature 0.7 with different seeds) through the eval runner; add the result to the QC report."""
     from mabench.build.qc import blind_hits
-    from mabench.data import load_benchmark
     from mabench.evaluation.api import evaluate
     from mabench.evaluation.rundir import RunDir
     from mabench.evaluation.runner import EvalSettings

@@ -166,7 +166,9 @@ def build(
     paraphrase: str | None = typer.Option(
         None, "--paraphrase", help="Paraphrase the SAD/MAD/MAS/PPR questions with an LLM: openai:NAME at --base-url. "
         "Each reply must keep the question's parts, directions, phases, time spans and relation, or the template "
-        "question stays; --reference (or --stems-from) questions of the same type are shown as examples."),
+        "question stays; --reference (or --stems-from) questions of the same type are shown as examples. "
+        "'reference': no model, reword each question in a --reference question's own phrasing, checked the same "
+        "way and fact-neutral outside its slots."),
     stems_from: Path | None = typer.Option(
         None, "--stems-from", help="Ask CMAR, FMAR, MADU and MARE with the stems of this benchmark file, in its "
         "proportions, instead of mabench's own wording, so that training prompts match what the evaluation will "
@@ -174,6 +176,7 @@ def build(
 ) -> None:
     """Build a benchmark and a training corpus from labelled clips (motion -> captions -> QA -> QC)."""
     from mabench.build.labels import LabelsError
+    from mabench.build.paraphrase import REFERENCE, spec_error
     from mabench.build.pipeline import BuildSettings, blind_check
     from mabench.build.pipeline import build as run_build
 
@@ -187,10 +190,12 @@ def build(
             import ray  # noqa: F401
         except ImportError:
             fail("--executor ray needs Ray: pip install 'mabench[ray]'")
-    if (rewrite or blind or paraphrase) and not base_url:
-        fail("--rewrite / --paraphrase / --blind need --base-url (an OpenAI-compatible endpoint)")
-    if paraphrase is not None and (not paraphrase.startswith("openai:") or not paraphrase.partition(":")[2]):
-        fail(f"--paraphrase {paraphrase}: expected openai:NAME (any OpenAI-compatible endpoint)")
+    if paraphrase is not None and (why := spec_error(paraphrase)):
+        fail(why)
+    if (rewrite or blind or (paraphrase and paraphrase != REFERENCE)) and not base_url:
+        fail("--rewrite / --paraphrase openai:NAME / --blind need --base-url (an OpenAI-compatible endpoint)")
+    if paraphrase == REFERENCE and not (reference or stems_from):
+        fail("--paraphrase reference rewords in a reference benchmark's phrasings: add --reference FILE")
     if reference is not None and not qc and not paraphrase:
         fail("--reference serves QC (the style gate) and --paraphrase (style examples): add --qc or --paraphrase; "
              "--stems-from FILE asks with a reference's stems")

@@ -1,0 +1,166 @@
+"""`mabench build --paraphrase reference`: the Yes/No questions reworded in a reference benchmark's own
+phrasings, no model. The reference questions here are invented; the official file's test skips without it."""
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mabench.audit.slots import slot
+from mabench.build.paraphrase import PARAPHRASE_TASKS, check_paraphrase
+from mabench.build.phrasings import ReferencePhrasings, fill, reference_phrasings
+from mabench.cli import app
+from mabench.synth.generate import write_set
+
+OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mabench_questions_official.json"
+ORDER = "Did the left hand begin moving upward before the head started moving leftward?"
+
+
+def _ref(*questions, task="MAS"):
+    return [{"video_name": f"v{i}.mp4", "task": task, "qid": f"{task}_{i}", "question": q}
+            for i, q in enumerate(questions)]
+
+
+def test_a_reference_wording_carries_the_template_facts_in_order():
+    got = fill("Did the torso start moving downward before the right foot began moving to the right?", ORDER)
+    assert got == "Did the left hand start moving upward before the head began moving to the left?"
+    assert check_paraphrase(ORDER, got) is None
+    # its manner kept: title-case parts, "initial"/"final" for the phases, a/an before the new word
+    assert fill("In the initial phase of the video, does the Torso approach the Head?",
+                "In the late phase, does the left hand approach the head?") == \
+        "In the final phase of the video, does the Left Hand approach the Head?"
+    assert fill("Did the head move in a downward direction?", "Did the torso move upward?") == \
+        "Did the torso move in an upward direction?"
+    # no fill where the counts differ or the reference's word has no form for our value
+    assert fill("Did the head move leftward before the torso?", ORDER) is None
+    assert fill("At the beginning of the video, does the torso approach the head?",
+                "In the late phase, does the left hand approach the head?") is None
+    assert fill("While the hands were moving upward, did the head move leftward?",
+                "While the left hand moved upward, did the head move leftward?") is None  # plural
+
+
+def test_only_fact_neutral_wordings_that_ask_the_same_are_drawn():
+    safe = "Did the torso start moving downward before the right foot began moving rightward?"
+    ref = _ref(
+        safe,
+        "Before the torso began moving downward, did the right foot start moving rightward?",  # roles swapped
+        "Did the torso tilt downward before the right foot began moving rightward?",  # a verb nobody measured
+        "During the nodding action, did the torso start moving downward before the right foot moved rightward?",
+        "Did the torso start moving downward after the right foot began moving rightward?",  # another relation
+        "Did the torso start moving downward before the right foot began moving rightward, 2 times?",  # a number
+    ) + _ref(safe, task="SAD")
+    phr = ReferencePhrasings(ref)
+    assert phr.candidates("MAS", ORDER) == [safe]
+    # amplitude: "compared to A, did B ..." puts B first; "A ... than B" A
+    amp = "Did the head move with a larger amplitude than the torso?"
+    phr = ReferencePhrasings(_ref("Compared to the left hand, did the left foot show a greater movement amplitude?",
+                                  "Did the left foot have a greater motion amplitude than the left hand?", task="MAD"))
+    assert phr.candidates("MAD", amp) == ["Did the left foot have a greater motion amplitude than the left hand?"]
+
+
+def test_wordings_are_drawn_in_the_reference_proportions_and_the_rest_keep_their_template():
+    a = "Did the torso start moving downward before the right foot began moving rightward?"
+    b = "Did the torso's downward movement begin before the right foot started moving rightward?"
+    ref = _ref(a, a, a, b)
+    recs = [{"task": "MAS", "qid": f"MAS_{i}", "video_name": f"c{i}", "question": ORDER, "answer": "Yes"}
+            for i in range(400)]
+    recs.append({"task": "MAS", "qid": "MAS_x", "video_name": "cx", "answer": "No",
+                 "question": "Did the left hand move upward before it moved downward?"})  # one part: no wording
+    recs.append({"task": "CMAR", "qid": "CMAR_0", "video_name": "c0", "question": "Which?", "answer": "A"})
+    res = reference_phrasings(recs, ref, seed=3)
+    assert (res.accepted, res.rejected) == (400, 1)
+    shares = Counter(slot(r["question"]).text == slot(a).text for r in recs[:400])
+    assert 0.65 < shares[True] / 400 < 0.85  # 3 in 4 expected
+    assert all(r["meta"]["paraphrase"] == {"status": "accepted", "source": "reference", "template": ORDER}
+               for r in recs[:400])
+    assert recs[400]["meta"]["paraphrase"]["status"] == "rejected" and recs[400]["question"].endswith("downward?")
+    assert "meta" not in recs[401] and all(r["answer"] == "Yes" for r in recs[:400])
+    again = [{**r, "question": ORDER, "meta": {}} for r in recs[:400]]
+    reference_phrasings(again, ref, seed=3)
+    assert [r["question"] for r in again] == [r["question"] for r in recs[:400]]  # seeded
+
+
+@pytest.fixture(scope="module")
+def small_set(tmp_path_factory):
+    root = tmp_path_factory.mktemp("phrclips")
+    write_set(root, 8, seed=5, workers=1, min_s=1.5, max_s=2.5, width=96, height=72, fps=15)
+    return root
+
+
+def _build(small_set, out, *extra):
+    return CliRunner().invoke(app, ["build", str(small_set / "clips"), "--labels", str(small_set / "labels.csv"),
+                                    "--skeletons", str(small_set / "skeletons"), "--out", str(out), "--no-flow",
+                                    "--test-fraction", "0.5", "--workers", "1", *extra])
+
+
+def _questions(out):
+    return [q for f in ("benchmark.json", "train_questions.json") for q in json.loads((out / f).read_text())]
+
+
+def test_build_rewords_in_the_reference_phrasings_and_keeps_every_answer(small_set, tmp_path):
+    plain = tmp_path / "plain"
+    assert _build(small_set, plain).exit_code == 0
+    before = {(q["video_name"], q["qid"]): q for q in _questions(plain)}
+    # an invented reference: the plain build's own questions, in another manner ("In this clip, ..."), its
+    # plus wordings that must never be drawn (a word that is not fact-neutral, a verb nobody measured)
+    rng = random.Random(0)
+    ref = []
+    for q in before.values():
+        if q["task"] in PARAPHRASE_TASKS:
+            text = q["question"]
+            ref.append((q["task"], "In this clip, " + text[0].lower() + text[1:]))
+            ref.append((q["task"], "Zorpily, " + text[0].lower() + text[1:].replace("move", "tilt")))
+    rng.shuffle(ref)
+    ref_file = tmp_path / "ref.json"
+    ref_file.write_text(json.dumps([{"video_name": f"r{i}.mp4", "task": t, "qid": f"{t}_{i}", "question": q}
+                                    for i, (t, q) in enumerate(ref)]))
+    out = tmp_path / "out"
+    r = _build(small_set, out, "--paraphrase", "reference", "--reference", str(ref_file))
+    assert r.exit_code == 0, r.output
+    after = {(q["video_name"], q["qid"]): q for q in _questions(out)}
+    assert after.keys() == before.keys()
+    moved = 0
+    for k, q in after.items():
+        assert q["answer"] == before[k]["answer"]  # the facts and answers are the plain build's
+        p = q.get("meta", {}).get("paraphrase")
+        if q["task"] not in PARAPHRASE_TASKS:
+            assert p is None and q["question"] == before[k]["question"]
+            continue
+        assert p["template"] == before[k]["question"] if p["status"] == "accepted" else q["question"] == \
+            before[k]["question"]
+        if p["status"] == "accepted":
+            moved += 1
+            assert q["question"].startswith("In this clip, ") and "orpily" not in q["question"], q
+            assert check_paraphrase(p["template"], q["question"]) is None
+    relational = sum(q["task"] in PARAPHRASE_TASKS for q in after.values())
+    assert moved >= 0.9 * relational
+    assert f"paraphrase: {moved} reworded in {ref_file}'s phrasings" in r.output
+    bench = [q for q in json.loads((out / "benchmark.json").read_text()) if q["task"] in PARAPHRASE_TASKS]
+    assert json.loads((out / "qc.json").read_text())["paraphrase"].get("accepted") == sum(
+        q["meta"]["paraphrase"]["status"] == "accepted" for q in bench)
+    chat = (out / "corpus" / "chat.jsonl").read_text()
+    assert chat.count("In this clip, ") >= 0.9 * sum(q["task"] in PARAPHRASE_TASKS for q in json.loads(
+        (out / "train_questions.json").read_text()))  # the corpus trains on the reworded text
+
+
+def test_reference_paraphrase_needs_a_reference_and_no_endpoint(small_set, tmp_path):
+    r = _build(small_set, tmp_path / "a", "--paraphrase", "reference")
+    assert r.exit_code == 2 and "--reference FILE" in r.output and not (tmp_path / "a").exists()
+    r = _build(small_set, tmp_path / "b", "--paraphrase", "bogus")
+    assert r.exit_code == 2 and "openai:NAME" in r.output and "reference" in r.output
+
+
+@pytest.mark.skipif(not OFFICIAL.exists(), reason="official question file not in ../shared")
+def test_official_phrasings_carry_most_built_proximity_questions(small_set, tmp_path):
+    out = tmp_path / "out"
+    r = _build(small_set, out, "--paraphrase", "reference", "--reference", str(OFFICIAL))
+    assert r.exit_code == 0, r.output
+    official = {slot(q["question"]).text for q in json.loads(OFFICIAL.read_text()) if q["task"] == "PPR"}
+    ppr = [q for q in _questions(out) if q["task"] == "PPR"]
+    moved = [q for q in ppr if q["meta"]["paraphrase"]["status"] == "accepted"]
+    assert len(moved) >= 0.5 * len(ppr)  # (the "steady distance" questions have no official wording)
+    assert all(slot(q["question"]).text in official for q in moved)  # each in an official phrasing family
+    assert all(check_paraphrase(q["meta"]["paraphrase"]["template"], q["question"]) is None for q in moved)
