@@ -228,6 +228,27 @@ def test_phase_order_facts_need_the_later_part_still_until_its_phase():
     assert not [f for f in mas_facts(desc) if f.family == "MAS_PHASE"]
 
 
+def test_a_part_that_never_moves_began_no_movement_in_any_direction():
+    from mabench.build.qa import STILL_DIRECTIONS, _still_first, render
+
+    still = {"visible": True, "moving": False, "amplitude": 0.001, "phases": _phases(early="none", middle="none",
+                                                                                        late="none")}
+    mover = {"visible": True, "moving": True, "amplitude": 0.4, "phases": _phases(early="upward", middle="none",
+                                                                                  late="none")}
+    desc = {"ranking": ["left hand"], "order": [], "phase_edges": [0.0, 1.0, 2.0, 3.0],
+            "parts": {"left hand": mover, "left foot": still}}
+    facts = _still_first(desc, ["left foot"])
+    assert all(f.answer == "No" and f.fields["a"] == "left foot" and f.fields["b"] == "left hand" for f in facts)
+    assert sorted(f.fields.get("dir_a", "-") for f in facts) == sorted(("-", *STILL_DIRECTIONS))
+    assert all(f.fields["dir_b"] == "upward" for f in facts)  # the mover's true first direction
+    both = [f for f in facts if "dir_a" in f.fields]
+    texts = [t for f in both for t, _ in render(f, "MAS_DIR", "MAS", desc, random.Random(0))]
+    assert texts and all("left foot" in t and "upward" in t for t in texts)
+    # a mover without a clear first direction: no direction is made up for either part
+    desc["parts"]["left hand"] = {**mover, "phases": _phases(early="none", middle="none", late="none")}
+    assert [f.fields for f in _still_first(desc, ["left foot"])] == [{"a": "left foot", "b": "left hand"}]
+
+
 def test_facts_that_ask_the_same_question_with_two_answers_are_both_dropped():
     from mabench.build.qa import Fact, _drop_contradictions
 

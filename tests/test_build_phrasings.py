@@ -3,7 +3,6 @@ phrasings, no model. The reference questions here are invented; the official fil
 
 import json
 import random
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from typer.testing import CliRunner
 
 from mabench.audit.slots import slot
 from mabench.build.paraphrase import PARAPHRASE_TASKS, check_paraphrase
-from mabench.build.phrasings import ReferencePhrasings, fill, reference_phrasings
+from mabench.build.phrasings import REWORD_TASKS, ReferencePhrasings, fill
 from mabench.cli import app
 from mabench.synth.generate import write_set
 
@@ -57,30 +56,22 @@ def test_only_fact_neutral_wordings_that_ask_the_same_are_drawn():
     # amplitude: "compared to A, did B ..." puts B first; "A ... than B" A
     amp = "Did the head move with a larger amplitude than the torso?"
     phr = ReferencePhrasings(_ref("Compared to the left hand, did the left foot show a greater movement amplitude?",
-                                  "Did the left foot have a greater motion amplitude than the left hand?", task="MAD"))
+                                  "Did the left foot have a greater motion amplitude than the left hand?", task="MAD"),
+                             tasks=("MAD",))
     assert phr.candidates("MAD", amp) == ["Did the left foot have a greater motion amplitude than the left hand?"]
 
 
 def test_wordings_are_drawn_in_the_reference_proportions_and_the_rest_keep_their_template():
     a = "Did the torso start moving downward before the right foot began moving rightward?"
     b = "Did the torso's downward movement begin before the right foot started moving rightward?"
-    ref = _ref(a, a, a, b)
-    recs = [{"task": "MAS", "qid": f"MAS_{i}", "video_name": f"c{i}", "question": ORDER, "answer": "Yes"}
-            for i in range(400)]
-    recs.append({"task": "MAS", "qid": "MAS_x", "video_name": "cx", "answer": "No",
-                 "question": "Did the left hand move upward before it moved downward?"})  # one part: no wording
-    recs.append({"task": "CMAR", "qid": "CMAR_0", "video_name": "c0", "question": "Which?", "answer": "A"})
-    res = reference_phrasings(recs, ref, seed=3)
-    assert (res.accepted, res.rejected) == (400, 1)
-    shares = Counter(slot(r["question"]).text == slot(a).text for r in recs[:400])
-    assert 0.65 < shares[True] / 400 < 0.85  # 3 in 4 expected
-    assert all(r["meta"]["paraphrase"] == {"status": "accepted", "source": "reference", "template": ORDER}
-               for r in recs[:400])
-    assert recs[400]["meta"]["paraphrase"]["status"] == "rejected" and recs[400]["question"].endswith("downward?")
-    assert "meta" not in recs[401] and all(r["answer"] == "Yes" for r in recs[:400])
-    again = [{**r, "question": ORDER, "meta": {}} for r in recs[:400]]
-    reference_phrasings(again, ref, seed=3)
-    assert [r["question"] for r in again] == [r["question"] for r in recs[:400]]  # seeded
+    phr = ReferencePhrasings(_ref(a, a, a, b))
+    said = [phr.reword("MAS", ORDER, random.Random(i)) for i in range(400)]
+    assert all(s is not None and check_paraphrase(ORDER, s) is None for s in said)
+    share = sum(slot(s).text == slot(a).text for s in said) / 400
+    assert 0.65 < share < 0.85  # 3 in 4 expected
+    assert said == [phr.reword("MAS", ORDER, random.Random(i)) for i in range(400)]  # seeded
+    assert phr.reword("MAS", "Did the left hand move upward before it moved downward?", random.Random(0)) is None
+    assert phr.reword("SAD", ORDER, random.Random(0)) is None  # another task's wordings are not drawn
 
 
 @pytest.fixture(scope="module")
@@ -100,50 +91,46 @@ def _questions(out):
     return [q for f in ("benchmark.json", "train_questions.json") for q in json.loads((out / f).read_text())]
 
 
-def test_build_rewords_in_the_reference_phrasings_and_keeps_every_answer(small_set, tmp_path):
+def test_build_asks_in_the_reference_phrasings_what_its_templates_ask(small_set, tmp_path):
     plain = tmp_path / "plain"
     assert _build(small_set, plain).exit_code == 0
-    before = {(q["video_name"], q["qid"]): q for q in _questions(plain)}
-    # an invented reference: the plain build's own questions, in another manner ("In this clip, ..."), its
-    # plus wordings that must never be drawn (a word that is not fact-neutral, a verb nobody measured)
-    rng = random.Random(0)
+    # an invented reference: the plain build's questions in another manner ("In this clip, ..."), plus wordings
+    # that must never be drawn (a word that is not fact-neutral, a verb nobody measured)
     ref = []
-    for q in before.values():
+    for q in _questions(plain):
         if q["task"] in PARAPHRASE_TASKS:
             text = q["question"]
             ref.append((q["task"], "In this clip, " + text[0].lower() + text[1:]))
             ref.append((q["task"], "Zorpily, " + text[0].lower() + text[1:].replace("move", "tilt")))
-    rng.shuffle(ref)
+    random.Random(0).shuffle(ref)
     ref_file = tmp_path / "ref.json"
     ref_file.write_text(json.dumps([{"video_name": f"r{i}.mp4", "task": t, "qid": f"{t}_{i}", "question": q}
                                     for i, (t, q) in enumerate(ref)]))
     out = tmp_path / "out"
     r = _build(small_set, out, "--paraphrase", "reference", "--reference", str(ref_file))
     assert r.exit_code == 0, r.output
-    after = {(q["video_name"], q["qid"]): q for q in _questions(out)}
-    assert after.keys() == before.keys()
+    qs = _questions(out)
     moved = 0
-    for k, q in after.items():
-        assert q["answer"] == before[k]["answer"]  # the facts and answers are the plain build's
-        p = q.get("meta", {}).get("paraphrase")
-        if q["task"] not in PARAPHRASE_TASKS:
-            assert p is None and q["question"] == before[k]["question"]
+    for q in qs:
+        p = q["meta"].get("paraphrase")
+        if q["task"] not in REWORD_TASKS:  # SAD / MAD keep mabench's wording (see REWORD_TASKS)
+            assert p is None and "orpily" not in q["question"] and not q["question"].startswith("In this clip")
             continue
-        assert p["template"] == before[k]["question"] if p["status"] == "accepted" else q["question"] == \
-            before[k]["question"]
         if p["status"] == "accepted":
             moved += 1
             assert q["question"].startswith("In this clip, ") and "orpily" not in q["question"], q
-            assert check_paraphrase(p["template"], q["question"]) is None
-    relational = sum(q["task"] in PARAPHRASE_TASKS for q in after.values())
-    assert moved >= 0.9 * relational
-    assert f"paraphrase: {moved} reworded in {ref_file}'s phrasings" in r.output
-    bench = [q for q in json.loads((out / "benchmark.json").read_text()) if q["task"] in PARAPHRASE_TASKS]
-    assert json.loads((out / "qc.json").read_text())["paraphrase"].get("accepted") == sum(
+            assert check_paraphrase(p["template"], q["question"]) is None  # it asks what its template asks
+        else:
+            assert "orpily" not in q["question"] and not q["question"].startswith("In this clip")
+    reworded = sum(q["task"] in REWORD_TASKS for q in qs)
+    assert moved >= 0.5 * reworded  # (the reference holds only the families the plain build happened to ask)
+    assert f"paraphrase: {moved} asked in {ref_file}'s phrasings, {reworded - moved} in mabench's own" in r.output
+    bench = [q for q in json.loads((out / "benchmark.json").read_text()) if q["task"] in REWORD_TASKS]
+    assert json.loads((out / "qc.json").read_text())["paraphrase"].get("accepted", 0) == sum(
         q["meta"]["paraphrase"]["status"] == "accepted" for q in bench)
     chat = (out / "corpus" / "chat.jsonl").read_text()
-    assert chat.count("In this clip, ") >= 0.9 * sum(q["task"] in PARAPHRASE_TASKS for q in json.loads(
-        (out / "train_questions.json").read_text()))  # the corpus trains on the reworded text
+    assert chat.count("In this clip, ") >= sum(q["meta"]["paraphrase"]["status"] == "accepted" for q in json.loads(
+        (out / "train_questions.json").read_text()) if q["task"] in REWORD_TASKS)  # the corpus trains on them
 
 
 def test_reference_paraphrase_needs_a_reference_and_no_endpoint(small_set, tmp_path):

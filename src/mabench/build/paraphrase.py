@@ -18,6 +18,7 @@ import random
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from mabench import defaults
@@ -107,6 +108,7 @@ def _canon_dir(d: str) -> str:
     return _DIRECTION.get(d, d)
 
 
+@lru_cache(maxsize=1 << 16)  # a build checks each template against many candidate wordings; read once
 def _read(text: str) -> tuple[list, Counter, Counter, Counter, dict[str, list[str]]]:
     """(the ordered parts and directions: compound directions as one sorted tuple; exact words; word classes;
     anchor words with the number of parts before each; the slot values) of a question."""

@@ -16,6 +16,7 @@ Everything lands in OUT, one file per stage, so each can be inspected and the bu
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -159,17 +160,21 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     # 3. split; 4. QA per split, so each is balanced on its own
     train, test, split_info = split_clips([r for r, _, _ in usable], settings.test_fraction, settings.seed)
     write_json(out / "split.json", {**split_info, "train": sorted(train), "test": sorted(test)})
-    bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed, stems)
-    train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1,
-                               stems)
+    rewording = None
     if settings.paraphrase == REFERENCE:
-        from mabench.build.phrasings import reference_phrasings
+        from mabench.build.phrasings import ReferencePhrasings
 
         if not reference:
             raise ValueError("--paraphrase reference rewords in a reference's phrasings: give --reference FILE")
-        para = reference_phrasings(bench + train_qs, load_benchmark(reference), settings.seed)
-        log(f"paraphrase: {para.accepted} reworded in {reference}'s phrasings, {para.rejected} kept their template "
-            "(no reference wording of their type passes the fact check)")
+        rewording = ReferencePhrasings(load_benchmark(reference))
+    bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed, stems,
+                            rewording)
+    train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1,
+                               stems, rewording)
+    if rewording is not None:
+        said = Counter(q["meta"]["paraphrase"]["status"] for q in bench + train_qs if "paraphrase" in q["meta"])
+        log(f"paraphrase: {said['accepted']} asked in {reference}'s phrasings, {said['rejected']} in mabench's "
+            "own (no reference wording of their type passes the fact check)")
     elif settings.paraphrase:
         from mabench.build.paraphrase import paraphrase_questions
 

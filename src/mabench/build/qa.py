@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mabench.build.captions import Caption
 from mabench.build.cues import CONFUSABLE
@@ -414,6 +414,9 @@ def _against_still(desc: dict, candidates) -> list[Fact]:
     return out
 
 
+STILL_DIRECTIONS = ("upward", "downward", "leftward", "rightward")
+
+
 def _still_first(desc: dict, candidates) -> list[Fact]:
     """A part that never moves did not start before a moving one: a true No."""
     out = []
@@ -424,9 +427,13 @@ def _still_first(desc: dict, candidates) -> list[Fact]:
             if _same_limb(p_still, p_move):
                 continue
             db = _first_direction(desc["parts"][p_move])
-            out.append(Fact("MAS_STILL", {"a": p_still, "b": p_move, **({"dir_b": db} if db else {})}, "No",
-                            {"kind": "order", "parts": [p_still, p_move], "phase": None, "relation": "never moves",
-                             "value": desc["parts"][p_still]["amplitude"], "margin": margin}))
+            base = {"kind": "order", "parts": [p_still, p_move], "phase": None, "relation": "never moves",
+                    "value": desc["parts"][p_still]["amplitude"], "margin": margin}
+            out.append(Fact("MAS_STILL", {"a": p_still, "b": p_move, **({"dir_b": db} if db else {})}, "No", base))
+            # a part that never moves began no movement in any direction: MA-Bench's usual order question names
+            # both parts' directions ("did A begin moving up before B began moving left?")
+            out += [Fact("MAS_STILL", {"a": p_still, "b": p_move, "dir_a": da, "dir_b": db}, "No", base)
+                    for da in STILL_DIRECTIONS if db]
     return out
 
 
@@ -928,6 +935,16 @@ class Asked:
     wording: str
     text: str
     template: str
+    reworded_from: str | None = None  # the template's text, when `text` is a reference's phrasing of it
+
+
+class Rewording(Protocol):
+    """Rewords a question of one of its `tasks` in another benchmark's phrasing, or None
+    (`mabench.build.phrasings`)."""
+
+    tasks: tuple[str, ...]
+
+    def reword(self, task: str, template: str, rng: random.Random) -> str | None: ...
 
 
 # A fact another task of the clip already asks (MAD and PPR both ask pair trends, MAD and MAS orders) is
@@ -936,16 +953,19 @@ ASKED_PENALTY = 5.0
 
 
 def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Random, n: int = 2,
-         asked: set | None = None) -> list[Asked]:
+         asked: set | None = None, rewording: Rewording | None = None) -> list[Asked]:
     """The task's `n` questions for one clip, each the best-scored candidate (see `Balancer`); `asked`: the
-    fact ids the clip's other tasks ask (`ASKED_PENALTY`)."""
+    fact ids the clip's other tasks ask (`ASKED_PENALTY`). With `rewording`, each candidate is reworded
+    before it is scored, so that the balancer evens out the words that will be asked."""
     asked = asked or set()
     chosen: list[Asked] = []
     cands = []
     for f in facts:
         for w in WORDING[task].get(f.family, ()):
             # every template the fact fills: the balancer evens out Yes/No per template as well
-            cands += [Asked(f, w, text, t) for text, t in render(f, w, task, desc, rng)]
+            for text, t in render(f, w, task, desc, rng):
+                said = rewording.reword(task, text, rng) if rewording is not None and task in rewording.tasks else None
+                cands.append(Asked(f, w, said or text, t, text if said else None))
     for _ in range(n):
         taken = {fact_id(c.fact) for c in chosen}
         used_parts = {tuple(sorted(c.fact.meta.get("parts", []))) for c in chosen}
@@ -1054,9 +1074,11 @@ def _stem(task: str, rng: random.Random, stems: Stems | None) -> str:
 
 
 def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
-                   label_weights: dict[str, float] | None = None, stems: Stems | None = None) -> list[dict]:
+                   label_weights: dict[str, float] | None = None, stems: Stems | None = None,
+                   rewording: Rewording | None = None) -> list[dict]:
     """The 12 (or fewer, when a clip has no usable fact for a task) questions of one clip, without qids.
-    With `stems` (see `reference_stems`), CMAR / FMAR / MADU / MARE ask with those instead of TEMPLATES."""
+    With `stems` (see `reference_stems`), CMAR / FMAR / MADU / MARE ask with those instead of TEMPLATES;
+    with `rewording`, the questions of its tasks in its phrasings where it has one (`meta.paraphrase` says)."""
     video = cap.clip.rsplit(".", 1)[0] if cap.clip.lower().endswith((".mp4", ".avi", ".mov", ".mkv", ".webm")) \
         else cap.clip
     out = []
@@ -1078,9 +1100,14 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
         facts = make(desc)
         if len({fact_id(f) for f in facts}) < TASKS[task].per_clip:
             facts += [f for f in FALLBACKS[task](desc) if f not in facts]
-        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip, asked):
+        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip, asked, rewording):
             asked.add(fact_id(a.fact))
-            add(task, a.text, a.fact.answer, {**_report_meta(a.fact), "wording": a.wording})
+            meta = {**_report_meta(a.fact), "wording": a.wording}
+            if rewording is not None and task in rewording.tasks:
+                meta["paraphrase"] = {"status": "accepted", "source": "reference", "template": a.reworded_from} \
+                    if a.reworded_from else {"status": "rejected", "source": "reference",
+                                             "reason": "no reference wording of its type passes the fact check"}
+            add(task, a.text, a.fact.answer, meta)
     add("MADU", _stem("MADU", rng, stems), cap.madu, {"kind": "description", "parts": cap.ranking,
                                                             "phase": None})
     add("MARE", _stem("MARE", rng, stems), cap.mare, {"kind": "reasoning", "label": cap.fine,
@@ -1088,9 +1115,11 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
     return out
 
 
-def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0, stems: Stems | None = None) -> list[dict]:
+def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0, stems: Stems | None = None,
+                    rewording: Rewording | None = None) -> list[dict]:
     """Questions for every (descriptor, caption) pair, with official-style qids, in task order per clip.
-    `stems`: the fixed-stem tasks' stems from a reference benchmark (`reference_stems`), else TEMPLATES."""
+    `stems`: the fixed-stem tasks' stems from a reference benchmark (`reference_stems`), else TEMPLATES;
+    `rewording`: the Yes/No questions in a reference benchmark's phrasings (`build.phrasings`)."""
     bal = Balancer(random.Random(seed))
     items = list(items)
     answers = Counter(cap.fine for _, cap in items)
@@ -1099,7 +1128,7 @@ def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0, stems:
     counters: Counter[str] = Counter()
     for desc, cap in items:
         for rec in sorted(clip_questions(desc, cap, bal, random.Random(f"{seed}:{cap.clip}"), label_weights,
-                                         stems),
+                                         stems, rewording),
                           key=lambda r: TASK_ORDER.index(r["task"])):
             qid = f"{rec['task']}_{counters[rec['task']]:04d}"
             rec = {"video_name": rec["video_name"], "task": rec["task"], "qid": qid, "question": rec["question"],

@@ -167,8 +167,8 @@ def build(
         None, "--paraphrase", help="Paraphrase the SAD/MAD/MAS/PPR questions with an LLM: openai:NAME at --base-url. "
         "Each reply must keep the question's parts, directions, phases, time spans and relation, or the template "
         "question stays; --reference (or --stems-from) questions of the same type are shown as examples. "
-        "'reference': no model, reword each question in a --reference question's own phrasing, checked the same "
-        "way and fact-neutral outside its slots."),
+        "'reference': no model, ask MAS and PPR in --reference questions' own phrasings, checked the same way "
+        "and fact-neutral outside their slots."),
     stems_from: Path | None = typer.Option(
         None, "--stems-from", help="Ask CMAR, FMAR, MADU and MARE with the stems of this benchmark file, in its "
         "proportions, instead of mabench's own wording, so that training prompts match what the evaluation will "
