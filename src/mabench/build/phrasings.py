@@ -39,7 +39,7 @@ from mabench.build.paraphrase import (
     check_paraphrase,
 )
 
-# The tasks reworded. SAD and MAD are not: 96% of MA-Bench's SAD and MAD questions say something no fact
+# The tasks reworded. SAD and MAD are not: 94% of MA-Bench's SAD and MAD questions say something no fact
 # here measures (a verb such as "tilt", the action's label), so even its fact-neutral ones alone would be
 # told from the whole at AUC 0.89 / 0.92, and on 600 synthetic clips their rewording moved the style AUC by
 # under 0.01 while the wider vocabulary raised MAD's text-only leak to +5.4 points (bench/RESULTS.md).
@@ -56,7 +56,7 @@ _ARTICLE = re.compile(r"\b([Aa]n?) (\w)")
 _PLURAL = re.compile(r"(hands|feet|arms|forearms|legs|knees|shoulders|elbows|wrists)$", re.IGNORECASE)
 
 
-def _loose_words(slotted: str) -> frozenset[str] | None:
+def loose_words(slotted: str) -> frozenset[str] | None:
     """The words of a reference question (slotted) that state something the check does not weigh: usable
     only where the template says them too. None when it names a label, a coarse class or a number, which
     the build's facts would not fill."""
@@ -159,7 +159,7 @@ def _article(m: re.Match) -> str:
 class _Wording:
     text: str
     spans: list[tuple[int, int, str]]
-    loose: frozenset[str]  # words usable only where the template says them too (`_loose_words`)
+    loose: frozenset[str]  # words usable only where the template says them too (`loose_words`)
 
 
 class ReferencePhrasings:
@@ -175,7 +175,7 @@ class ReferencePhrasings:
             if task not in self.tasks or _QUOTE.search(q) or _BROKEN.search(q):
                 continue
             slotted = slot(q).text
-            loose = _loose_words(slotted)
+            loose = loose_words(slotted)
             if loose is not None:
                 spans = slot_spans(q)
                 self.pool[task, question_type(slotted), _signature(spans)].append(_Wording(q, spans, loose))
