@@ -45,3 +45,34 @@ def clip_set(tmp_path_factory):
     bench = root / "bench.json"
     bench.write_text(json.dumps(make_records(5), indent=1))
     return root
+
+
+@pytest.fixture(scope="session")
+def small_build_set(tmp_path_factory):
+    """8 tiny synthetic clips with labels and skeletons: enough for `mabench build` to write every task."""
+    from mabench.synth.generate import write_set
+
+    root = tmp_path_factory.mktemp("small_build_set")
+    write_set(root, 8, seed=5, workers=1, min_s=1.5, max_s=2.5, width=96, height=72, fps=15)
+    return root
+
+
+@pytest.fixture
+def build_small(small_build_set):
+    """`build_small(out, *flags)`: `mabench build` on `small_build_set` into `out` (no flow, half of the clips
+    in the benchmark), the CliRunner result; `build_small.questions(out)`: the built questions, both splits."""
+    from typer.testing import CliRunner
+
+    from mabench.cli import app
+
+    def run(out, *extra):
+        s = small_build_set
+        return CliRunner().invoke(app, ["build", str(s / "clips"), "--labels", str(s / "labels.csv"),
+                                        "--skeletons", str(s / "skeletons"), "--out", str(out), "--no-flow",
+                                        "--test-fraction", "0.5", "--workers", "1", *extra])
+
+    def questions(out):
+        return [q for f in ("benchmark.json", "train_questions.json") for q in json.loads((out / f).read_text())]
+
+    run.questions = questions  # type: ignore[attr-defined]
+    return run

@@ -4,12 +4,7 @@ each reply fact-checked against its template, kept across reruns. The reference 
 import json
 import re
 
-import pytest
-from typer.testing import CliRunner
-
 from mabench.build.paraphrase import PARAPHRASE_TASKS, _prompt, check_paraphrase, reference_examples
-from mabench.cli import app
-from mabench.synth.generate import write_set
 from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
 
 ORDER = "Did the left hand begin moving upward before the head started moving leftward?"
@@ -67,30 +62,13 @@ def test_examples_are_reference_questions_of_the_same_task_and_type():
     assert _prompt(rec, {}, seed=0) == f"QUESTION:\n{ORDER}"
 
 
-@pytest.fixture(scope="module")
-def small_set(tmp_path_factory):
-    root = tmp_path_factory.mktemp("paraclips")
-    write_set(root, 8, seed=5, workers=1, min_s=1.5, max_s=2.5, width=96, height=72, fps=15)
-    return root
-
-
-def _build(small_set, out, *extra):
-    return CliRunner().invoke(app, ["build", str(small_set / "clips"), "--labels", str(small_set / "labels.csv"),
-                                    "--skeletons", str(small_set / "skeletons"), "--out", str(out), "--no-flow",
-                                    "--test-fraction", "0.5", "--workers", "1", *extra])
-
-
-def _questions(out):
-    return [q for f in ("benchmark.json", "train_questions.json") for q in json.loads((out / f).read_text())]
-
-
-def test_build_paraphrases_through_a_real_server_and_reuses_replies(small_set, tmp_path):
+def test_build_paraphrases_through_a_real_server_and_reuses_replies(build_small, tmp_path):
     out = tmp_path / "out"
     with FakeOpenAIServer(Behaviour(model="writer")) as srv:
-        r = _build(small_set, out, "--paraphrase", "openai:writer", "--base-url", srv.base_url)
+        r = build_small(out, "--paraphrase", "openai:writer", "--base-url", srv.base_url)
         assert r.exit_code == 0, r.output
         asked = sum("question rephraser" in (q["system"] or "") for q in srv.requests)
-    qs = _questions(out)
+    qs = build_small.questions(out)
     relational = [q for q in qs if q["task"] in PARAPHRASE_TASKS]
     assert asked == len(relational) and f"paraphrase: {asked} accepted, 0 rejected" in r.output
     for q in relational:  # the test server's faithful rewording, the template kept in meta
@@ -111,20 +89,20 @@ def test_build_paraphrases_through_a_real_server_and_reuses_replies(small_set, t
     lines = (out / "paraphrases.jsonl").read_text().splitlines()
     assert len(lines) == asked
     with FakeOpenAIServer(Behaviour(model="writer")) as srv2:
-        r = _build(small_set, out, "--paraphrase", "openai:writer", "--base-url", srv2.base_url)
+        r = build_small(out, "--paraphrase", "openai:writer", "--base-url", srv2.base_url)
         assert r.exit_code == 0, r.output
         assert not any("question rephraser" in (q["system"] or "") for q in srv2.requests)
-    assert _questions(out) == qs and f"{asked} from" in r.output
+    assert build_small.questions(out) == qs and f"{asked} from" in r.output
 
 
-def test_unfaithful_replies_are_rejected_and_the_template_stays(small_set, tmp_path):
+def test_unfaithful_replies_are_rejected_and_the_template_stays(build_small, tmp_path):
     out = tmp_path / "out"
     with FakeOpenAIServer(Behaviour(model="writer", paraphrase="flip")) as srv:  # before <-> after, up <-> down
-        r = _build(small_set, out, "--paraphrase", "openai:writer", "--base-url", srv.base_url)
+        r = build_small(out, "--paraphrase", "openai:writer", "--base-url", srv.base_url)
     assert r.exit_code == 0, r.output
     flippable = re.compile(r"\b(before|after|upward|downward)\b")
     seen = 0
-    for q in _questions(out):
+    for q in build_small.questions(out):
         p = q.get("meta", {}).get("paraphrase")
         if p is None:
             continue
@@ -137,10 +115,10 @@ def test_unfaithful_replies_are_rejected_and_the_template_stays(small_set, tmp_p
     assert seen >= 5
 
 
-def test_paraphrase_needs_an_endpoint_and_says_so_in_one_line(small_set, tmp_path):
-    r = _build(small_set, tmp_path / "a", "--paraphrase", "openai:writer")
+def test_paraphrase_needs_an_endpoint_and_says_so_in_one_line(build_small, tmp_path):
+    r = build_small(tmp_path / "a", "--paraphrase", "openai:writer")
     assert r.exit_code == 2 and "--base-url" in r.output and not (tmp_path / "a").exists()
-    r = _build(small_set, tmp_path / "b", "--paraphrase", "writer", "--base-url", "http://127.0.0.1:9/v1")
+    r = build_small(tmp_path / "b", "--paraphrase", "writer", "--base-url", "http://127.0.0.1:9/v1")
     assert r.exit_code == 2 and "openai:NAME" in r.output and not (tmp_path / "b").exists()
 
 

@@ -3,18 +3,11 @@ phrasings, no model. The reference questions here are invented; the official fil
 
 import json
 import random
-from pathlib import Path
-
-import pytest
-from typer.testing import CliRunner
 
 from mabench.audit.slots import slot
 from mabench.build.paraphrase import PARAPHRASE_TASKS, check_paraphrase
 from mabench.build.phrasings import REWORD_TASKS, ReferencePhrasings, fill
-from mabench.cli import app
-from mabench.synth.generate import write_set
 
-OFFICIAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mabench_questions_official.json"
 ORDER = "Did the left hand begin moving upward before the head started moving leftward?"
 
 
@@ -74,30 +67,13 @@ def test_wordings_are_drawn_in_the_reference_proportions_and_the_rest_keep_their
     assert phr.reword("SAD", ORDER, random.Random(0)) is None  # another task's wordings are not drawn
 
 
-@pytest.fixture(scope="module")
-def small_set(tmp_path_factory):
-    root = tmp_path_factory.mktemp("phrclips")
-    write_set(root, 8, seed=5, workers=1, min_s=1.5, max_s=2.5, width=96, height=72, fps=15)
-    return root
-
-
-def _build(small_set, out, *extra):
-    return CliRunner().invoke(app, ["build", str(small_set / "clips"), "--labels", str(small_set / "labels.csv"),
-                                    "--skeletons", str(small_set / "skeletons"), "--out", str(out), "--no-flow",
-                                    "--test-fraction", "0.5", "--workers", "1", *extra])
-
-
-def _questions(out):
-    return [q for f in ("benchmark.json", "train_questions.json") for q in json.loads((out / f).read_text())]
-
-
-def test_build_asks_in_the_reference_phrasings_what_its_templates_ask(small_set, tmp_path):
+def test_build_asks_in_the_reference_phrasings_what_its_templates_ask(build_small, tmp_path):
     plain = tmp_path / "plain"
-    assert _build(small_set, plain).exit_code == 0
+    assert build_small(plain).exit_code == 0
     # an invented reference: the plain build's questions in another manner ("In this clip, ..."), plus wordings
     # that must never be drawn (a word that is not fact-neutral, a verb nobody measured)
     ref = []
-    for q in _questions(plain):
+    for q in build_small.questions(plain):
         if q["task"] in PARAPHRASE_TASKS:
             text = q["question"]
             ref.append((q["task"], "In this clip, " + text[0].lower() + text[1:]))
@@ -107,9 +83,9 @@ def test_build_asks_in_the_reference_phrasings_what_its_templates_ask(small_set,
     ref_file.write_text(json.dumps([{"video_name": f"r{i}.mp4", "task": t, "qid": f"{t}_{i}", "question": q}
                                     for i, (t, q) in enumerate(ref)]))
     out = tmp_path / "out"
-    r = _build(small_set, out, "--paraphrase", "reference", "--reference", str(ref_file))
+    r = build_small(out, "--paraphrase", "reference", "--reference", str(ref_file))
     assert r.exit_code == 0, r.output
-    qs = _questions(out)
+    qs = build_small.questions(out)
     moved = 0
     for q in qs:
         p = q["meta"].get("paraphrase")
@@ -133,20 +109,19 @@ def test_build_asks_in_the_reference_phrasings_what_its_templates_ask(small_set,
         (out / "train_questions.json").read_text()) if q["task"] in REWORD_TASKS)  # the corpus trains on them
 
 
-def test_reference_paraphrase_needs_a_reference_and_no_endpoint(small_set, tmp_path):
-    r = _build(small_set, tmp_path / "a", "--paraphrase", "reference")
+def test_reference_paraphrase_needs_a_reference_and_no_endpoint(build_small, tmp_path):
+    r = build_small(tmp_path / "a", "--paraphrase", "reference")
     assert r.exit_code == 2 and "--reference FILE" in r.output and not (tmp_path / "a").exists()
-    r = _build(small_set, tmp_path / "b", "--paraphrase", "bogus")
+    r = build_small(tmp_path / "b", "--paraphrase", "bogus")
     assert r.exit_code == 2 and "openai:NAME" in r.output and "reference" in r.output
 
 
-@pytest.mark.skipif(not OFFICIAL.exists(), reason="official question file not in ../shared")
-def test_official_phrasings_carry_most_built_proximity_questions(small_set, tmp_path):
+def test_official_phrasings_carry_most_built_proximity_questions(build_small, official_file, tmp_path):
     out = tmp_path / "out"
-    r = _build(small_set, out, "--paraphrase", "reference", "--reference", str(OFFICIAL))
+    r = build_small(out, "--paraphrase", "reference", "--reference", str(official_file))
     assert r.exit_code == 0, r.output
-    official = {slot(q["question"]).text for q in json.loads(OFFICIAL.read_text()) if q["task"] == "PPR"}
-    ppr = [q for q in _questions(out) if q["task"] == "PPR"]
+    official = {slot(q["question"]).text for q in json.loads(official_file.read_text()) if q["task"] == "PPR"}
+    ppr = [q for q in build_small.questions(out) if q["task"] == "PPR"]
     moved = [q for q in ppr if q["meta"]["paraphrase"]["status"] == "accepted"]
     assert len(moved) >= 0.5 * len(ppr)  # (the "steady distance" questions have no official wording)
     assert all(slot(q["question"]).text in official for q in moved)  # each in an official phrasing family
