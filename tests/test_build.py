@@ -242,8 +242,10 @@ def test_a_part_that_never_moves_began_no_movement_in_any_direction():
     assert sorted(f.fields.get("dir_a", "-") for f in facts) == sorted(("-", *STILL_DIRECTIONS))
     assert all(f.fields["dir_b"] == "upward" for f in facts)  # the mover's true first direction
     both = [f for f in facts if "dir_a" in f.fields]
-    texts = [t for f in both for t, _ in render(f, "MAS_DIR", "MAS", desc, random.Random(0))]
-    assert texts and all("left foot" in t and "upward" in t for t in texts)
+    rendered = [(t, tpl) for f in both for t, tpl in render(f, "MAS_DIR", "MAS", desc, random.Random(0))]
+    assert rendered and all("left foot" in t and "upward" in t for t, _ in rendered)
+    # asked only in wordings that name the still part's direction (else they repeat the direction-less fact)
+    assert all("{dir_a}" in tpl for _, tpl in rendered)
     # a mover without a clear first direction: no direction is made up for either part
     desc["parts"]["left hand"] = {**mover, "phases": _phases(early="none", middle="none", late="none")}
     assert [f.fields for f in _still_first(desc, ["left foot"])] == [{"a": "left foot", "b": "left hand"}]

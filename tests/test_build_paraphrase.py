@@ -78,7 +78,7 @@ def test_build_paraphrases_through_a_real_server_and_reuses_replies(build_small,
     assert not any("paraphrase" in q.get("meta", {}) for q in qs if q["task"] not in PARAPHRASE_TASKS)
     bench = [q for q in json.loads((out / "benchmark.json").read_text()) if q["task"] in PARAPHRASE_TASKS]
     assert json.loads((out / "qc.json").read_text())["paraphrase"] == {"accepted": len(bench)}
-    assert f"Paraphrase (SAD/MAD/MAS/PPR): accepted {len(bench)}" in (out / "qc.md").read_text()
+    assert f"Paraphrase (questions offered for rewording): accepted {len(bench)}" in (out / "qc.md").read_text()
     # the corpus trains on the paraphrased text
     chat = [json.loads(line) for line in (out / "corpus" / "chat.jsonl").read_text().splitlines()]
     texts = " ".join(c["text"] for s in chat for m in s["messages"] if m["role"] == "user" for c in m["content"]

@@ -4,6 +4,8 @@ phrasings, no model. The reference questions here are invented; the official fil
 import json
 import random
 
+import pytest
+
 from mabench.audit.slots import slot
 from mabench.build.paraphrase import PARAPHRASE_TASKS, check_paraphrase
 from mabench.build.phrasings import REWORD_TASKS, ReferencePhrasings, fill
@@ -32,6 +34,11 @@ def test_a_reference_wording_carries_the_template_facts_in_order():
                 "In the late phase, does the left hand approach the head?") is None
     assert fill("While the hands were moving upward, did the head move leftward?",
                 "While the left hand moved upward, did the head move leftward?") is None  # plural
+    # "at the beginning" reads as an instant, even for the early phase; a quoted phrase would be nonsense
+    assert fill("At the beginning of the video, does the torso approach the head?",
+                "In the early phase, does the left hand approach the head?") is None
+    assert fill("Did the 'torso move downward' happen before the right foot moved?",
+                "Did the left hand move upward before the head moved?") is None
 
 
 def test_only_fact_neutral_wordings_that_ask_the_same_are_drawn():
@@ -46,6 +53,18 @@ def test_only_fact_neutral_wordings_that_ask_the_same_are_drawn():
     ) + _ref(safe, task="SAD")
     phr = ReferencePhrasings(ref)
     assert phr.candidates("MAS", ORDER) == [safe]
+    # words that change scope are not neutral; a reference's own slip is not copied
+    seq = "Did the left hand move upward before it moved downward?"
+    assert ReferencePhrasings(_ref("Did the torso move upward, or downward, before it moved?")).candidates(
+        "MAS", seq) == []
+    near = "In the late phase of the video, does the left hand move closer to the head?"
+    assert ReferencePhrasings(_ref("By the early stage of the video, has the Torso moved closer to the Right Foot?",
+                                   task="PPR")).candidates("PPR", near) == []
+    fine = "Did the torso's downward movement happen before the right foot began moving rightward?"
+    slip = "Did the torso move downward happen before the right foot began moving rightward?"
+    occur = "Did the left hand's upward movement happen before the head began moving leftward?"
+    assert ReferencePhrasings(_ref(fine)).candidates("MAS", occur) == [fine]
+    assert ReferencePhrasings(_ref(slip)).candidates("MAS", occur) == []
     # amplitude: "compared to A, did B ..." puts B first; "A ... than B" A
     amp = "Did the head move with a larger amplitude than the torso?"
     phr = ReferencePhrasings(_ref("Compared to the left hand, did the left foot show a greater movement amplitude?",
@@ -109,7 +128,18 @@ def test_build_asks_in_the_reference_phrasings_what_its_templates_ask(build_smal
         (out / "train_questions.json").read_text()) if q["task"] in REWORD_TASKS)  # the corpus trains on them
 
 
-def test_reference_paraphrase_needs_a_reference_and_no_endpoint(build_small, tmp_path):
+def test_the_python_api_refuses_an_unusable_paraphrase_before_writing_anything(small_build_set, tmp_path):
+    from mabench.build.pipeline import BuildSettings, build
+
+    s = small_build_set
+    for spec, says in (("reference", "--reference FILE"), ("bogus", "openai:NAME"), ("openai:w", "--base-url")):
+        settings = BuildSettings(skeletons=str(s / "skeletons"), flow=False, workers=1, paraphrase=spec)
+        with pytest.raises(ValueError, match=says):
+            build(s / "clips", s / "labels.csv", tmp_path / spec, settings, log=lambda _: None)
+        assert not (tmp_path / spec).exists()
+
+
+def test_reference_paraphrase_needs_a_reference_and_a_known_spec(build_small, tmp_path):
     r = build_small(tmp_path / "a", "--paraphrase", "reference")
     assert r.exit_code == 2 and "--reference FILE" in r.output and not (tmp_path / "a").exists()
     r = build_small(tmp_path / "b", "--paraphrase", "bogus")

@@ -80,38 +80,47 @@ WORD_CLASSES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
     "negation": "NEG not no never neither nor without none inactive fail fails failed lack lacks lacking instead "
                 "unlike except absent nothing n't",
     "occur": "occur occurs occurred happen happens happened",  # a whole movement, not its start
+    "be": "is are was were be been being",  # "is A apart from B" is a state, "does A move apart" a change
     "midline": "midline center centre central",
     "repeat": "REPEAT repeatedly repeated repeat repeats oscillate oscillates oscillating swing swings swinging "
               "alternate alternates alternating return returns returned returning back",
     "compare": "than compared comparison relative",
 }.items()}
-# Words that relate the parts around them (and the PLACED_CLASSES below): each must keep its place among the
-# parts (how many parts come before it). "Did A start before B?" and "Before A started, did B?" share every
-# word and the part order; only the place of "before" tells them apart. Likewise "A larger than B" and
-# "compared to A, B larger".
+# Words that relate what is around them: each must keep its place among the parts and directions (how many
+# come before it). "Did A start before B?" and "Before A started, did B?" share every word and the part
+# order; only the place of "before" tells them apart. Likewise "A larger than B" and "compared to A, B
+# larger", and "did A move up before it moved down?" and "did A, before it moved down, move up?".
 ANCHOR_WORDS = frozenset("""before after than compared comparison relative while when until since earlier later
 prior preceding following ahead behind""".split())
+# An anchor pointing back at a clause ("..., and before that, did B ...?") reverses what it relates.
+BACK_REFERENCES = frozenset("that this which then".split())
+# Word classes that keep their place among the parts: whose start it is ("did A start moving before B
+# moved" is not "did A move before B started").
 PLACED_CLASSES = ("start", "stop", "occur")
 _TOKEN = re.compile(r"n't|[a-z]+|[A-Z]+|\{\w+\}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def spec_error(spec: str) -> str | None:
-    """Why `--paraphrase SPEC` cannot be used (None: it can): openai:NAME or reference."""
+def spec_error(spec: str, reference: str | None = None, base_url: str | None = None) -> str | None:
+    """Why `--paraphrase SPEC` cannot run with this reference file and endpoint (None: it can), in one line
+    that says what to do: openai:NAME needs an endpoint, `reference` a reference benchmark."""
     kind, _, name = spec.partition(":")
-    if spec == REFERENCE or (kind == "openai" and name):
-        return None
-    return f"--paraphrase {spec}: expected openai:NAME (any OpenAI-compatible endpoint) or {REFERENCE}"
+    if spec == REFERENCE:
+        return None if reference else ("--paraphrase reference asks in a reference benchmark's phrasings: "
+                                       "add --reference FILE (or --stems-from FILE)")
+    if kind != "openai" or not name:
+        return f"--paraphrase {spec}: expected openai:NAME (any OpenAI-compatible endpoint) or {REFERENCE}"
+    return None if base_url else f"--paraphrase {spec} needs --base-url (an OpenAI-compatible endpoint)"
 
 
 def _canon_dir(d: str) -> str:
     return _DIRECTION.get(d, d)
 
 
-@lru_cache(maxsize=1 << 16)  # a build checks each template against many candidate wordings; read once
+@lru_cache(maxsize=1 << 14)  # a build checks each template against many candidate wordings; read once
 def _read(text: str) -> tuple[list, Counter, Counter, Counter, dict[str, list[str]]]:
     """(the ordered parts and directions: compound directions as one sorted tuple; exact words; word classes;
-    anchor words with the number of parts before each; the slot values) of a question."""
+    anchor words and placed classes with their place; the slot values) of a question."""
     sl = slot(text)
     low = " " + sl.text.replace("’", "'") + " "
     for phrase, token in _PHRASES:
@@ -121,9 +130,13 @@ def _read(text: str) -> tuple[list, Counter, Counter, Counter, dict[str, list[st
     anchors: Counter = Counter()
     prev = None
     toks = _TOKEN.findall(low)
-    for tok in toks:
+    for i, tok in enumerate(toks):
         if tok in ANCHOR_WORDS:
-            anchors[tok, sum(k == "part" for k, _ in seq)] += 1
+            anchors[tok, len(seq)] += 1
+            if i + 1 < len(toks) and toks[i + 1] in BACK_REFERENCES:
+                anchors[f"{tok} {toks[i + 1]}", len(seq)] += 1
+        parts_seen = sum(k == "part" for k, _ in seq)
+        anchors.update((c, parts_seen) for c in PLACED_CLASSES if tok in WORD_CLASSES[c])
         if tok in ("{part}", "{dir}"):
             kind = tok[1:-1]
             v = values[kind].pop(0) if values.get(kind) else "?"
@@ -143,11 +156,6 @@ def _read(text: str) -> tuple[list, Counter, Counter, Counter, dict[str, list[st
             prev = None
     exact = Counter(t for t in toks if t in EXACT_WORDS)
     classes = Counter(c for t in toks for c, ws in WORD_CLASSES.items() if t in ws)
-    # "did A start moving before B moved" is not "did A move before B started": whose start it is counts
-    parts_seen = 0
-    for tok in toks:
-        parts_seen += tok == "{part}"
-        anchors.update((c, parts_seen) for c in PLACED_CLASSES if tok in WORD_CLASSES[c])
     return seq, exact, classes, anchors, sl.values
 
 
@@ -184,15 +192,20 @@ def check_paraphrase(template: str, text: str) -> str | None:
         return f"changes the relation ({', '.join(diff)})"
     if aw != ag:
         diff = sorted({w for w, _ in (aw - ag) + (ag - aw)})
-        return f"changes which parts {', '.join(diff)} applies to"
+        return f"changes which parts {', '.join(repr(w) for w in diff)} applies to"
     return None
+
+
+def task_and_question(record) -> tuple[str, str]:
+    """A reference record's task and question text: a `Question` or a record dict of the official format."""
+    return (record["task"], record["question"]) if isinstance(record, dict) else (record.task, record.question)
 
 
 def reference_examples(records) -> dict[tuple[str, str], list[str]]:
     """(task, question type) -> a reference benchmark's questions of that task and type (style examples)."""
     out: dict[tuple[str, str], list[str]] = {}
     for r in records:
-        task, q = (r["task"], r["question"]) if isinstance(r, dict) else (r.task, r.question)
+        task, q = task_and_question(r)
         if task in PARAPHRASE_TASKS:
             out.setdefault((task, question_type(slot(q).text)), []).append(q.strip())
     return out
@@ -247,7 +260,7 @@ async def _paraphrase_all(records: list[dict], spec: str, base_url: str | None, 
                           concurrency: int) -> ParaphraseResult:
     kind, _, name = spec.partition(":")
     if kind != "openai" or not name:
-        raise ValueError(spec_error(spec) or f"--paraphrase {spec}: not an LLM (see `reference_phrasings`)")
+        raise ValueError(f"--paraphrase {spec}: expected openai:NAME ({REFERENCE}: `mabench.build.phrasings`)")
     cache = _load_cache(cache_path, spec)
     res = ParaphraseResult()
     todo = []

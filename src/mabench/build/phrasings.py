@@ -5,9 +5,9 @@ question (`REWORD_TASKS`), each reference question of the same task and question
 parts, directions, phases and time spans are replaced, in order, by the built question's own. The candidate
 is taken only when
 
-- every word outside those slots is fact-neutral: a function word, "move / movement / motion / phase /
-  segment / stage / ...", a relation word that the check below counts, or a word the template itself uses
-  (a reference verb such as "tilt" or "lift", a label or a number would state what was not measured), and
+- every word outside those slots is fact-neutral (a function word, "move / movement / motion / phase /
+  segment / stage / ...", a relation word that the check below counts) or one the template itself uses: a
+  reference verb such as "tilt" or "lift", a label or a number would state what was not measured, and
 - `check_paraphrase` finds it asks what the template asks: the same parts in the same order, each direction
   on the same part, the same phases and time spans, the same relation words, each in the same place among
   the parts.
@@ -37,6 +37,7 @@ from mabench.build.paraphrase import (
     WORD_CLASSES,
     _canon_dir,
     check_paraphrase,
+    task_and_question,
 )
 
 # The tasks reworded. SAD and MAD are not: 94% of MA-Bench's SAD and MAD questions say something no fact
@@ -45,11 +46,11 @@ from mabench.build.paraphrase import (
 # under 0.01 while the wider vocabulary raised MAD's text-only leak to +5.4 points (bench/RESULTS.md).
 REWORD_TASKS = ("MAS", "PPR")
 # Words that state nothing about the movement (on the slotted, lower-cased text).
-NEUTRAL_WORDS = frozenset("""a an the of in on at to from by with as for and or its it their this that these those
+# ("or", "by", "on", "at" are not: "up, or down", "by the late stage", "from the early phase on" change scope.)
+NEUTRAL_WORDS = frozenset("""a an the of in to from with as for and its it their this that these those
 's ' is are was were be been being do does did has have had there
 video clip action motion motions movement movements move moves moving moved direction directions
-phase phases stage stages segment segments part portion shift shifts shifted shifting
-occur occurs occurred happen happens happened""".split())
+phase phases stage stages segment segments part portion shift shifts shifted shifting""".split())
 _CHECKED_WORDS = frozenset(w for ws in WORD_CLASSES.values() for w in ws) | EXACT_WORDS | ANCHOR_WORDS
 FILLED = ("part", "dir", "phase", "time")
 _ARTICLE = re.compile(r"\b([Aa]n?) (\w)")
@@ -103,9 +104,10 @@ def _phase_as(ours: str, theirs: str) -> str | None:
 
 
 _QUOTE = re.compile(r"[\"“”‘]|['’](?!s\b)")
-# A reference's own slips are not copied: "did the hand move upward happen before ...".
-_BROKEN = re.compile(r"\b(move|start|begin)(\s+(and|to|the|moving|\w+wards?|left|right|up|down))*\s+(happen|occur)\b",
-                     re.IGNORECASE)
+# A reference's own slips of this one form are not copied: "did the hand move upward happen before ...",
+# "did the hand moving upward occur before ...".
+_BROKEN = re.compile(r"\b(move|moving|start|begin)(\s+(and|to|the|moving|\w+wards?|left|right|up|down))*\s+"
+                     r"(happen|occur)\b", re.IGNORECASE)
 
 
 def fill(reference: str, template: str, theirs: list[tuple[int, int, str]] | None = None,
@@ -170,7 +172,7 @@ class ReferencePhrasings:
         # by (task, question type, how many parts / directions / phases / time spans): only those can fill
         self.pool: dict[tuple, list[_Wording]] = defaultdict(list)
         for r in reference:
-            task, q = (r["task"], r["question"]) if isinstance(r, dict) else (r.task, r.question)
+            task, q = task_and_question(r)
             q = q.strip()
             if task not in self.tasks or _QUOTE.search(q) or _BROKEN.search(q):
                 continue
@@ -200,7 +202,10 @@ class ReferencePhrasings:
         """`template` in a reference question's wording drawn at random among those that pass; None if none."""
         mine = slot_spans(template)
         pool = self._candidates(task, template, mine)
-        for w in rng.sample(pool, len(pool)):
+        if not pool:
+            return None
+        first = rng.randrange(len(pool))  # one draw; the pool is walked on only if it fails this question
+        for w in pool[first:] + pool[:first]:
             c = fill(w.text, template, w.spans, mine)
             if c is not None and check_paraphrase(template, c) is None:
                 return c

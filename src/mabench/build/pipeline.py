@@ -25,7 +25,7 @@ from mabench import __version__, defaults
 from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
 from mabench.build.corpus import export_corpus, samples, split_clips
 from mabench.build.labels import LabelRow, read_label_file
-from mabench.build.paraphrase import REFERENCE
+from mabench.build.paraphrase import REFERENCE, spec_error
 from mabench.build.qa import QA_VERSION, STEM_TASKS, Stems, build_questions, reference_stems
 from mabench.build.qc import audit_qc, qc_markdown, qc_report
 from mabench.data.io import atomic_write_text, iter_jsonl, load_benchmark, write_json
@@ -90,6 +90,9 @@ def _load_captions(path: Path) -> dict[str, Caption]:
 def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, settings: BuildSettings,
           log: Callable[[str], None] = print) -> dict:
     """Run the whole pipeline; returns the build summary (also written to OUT/build.json)."""
+    reference = settings.reference or settings.stems_from  # what the build should read like (QC, paraphrase)
+    if settings.paraphrase and (why := spec_error(settings.paraphrase, reference, settings.rewrite_base_url)):
+        raise ValueError(why)  # before anything is measured or written
     clips_dir, out = Path(clips_dir), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     labels = read_label_file(labels_path, settings.subject_pattern, settings.label_names)
@@ -119,7 +122,6 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     if not located:
         raise ValueError(f"no usable clips: {len(problems)} problems in {labels_path} (see above)")
     stems = _stems(settings.stems_from, log)
-    reference = settings.reference or settings.stems_from  # what the build should read like (QC, paraphrase)
 
     # 1. motion
     counts = annotate([p for _, p in located], out, AnnotateSettings(
@@ -161,12 +163,12 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     train, test, split_info = split_clips([r for r, _, _ in usable], settings.test_fraction, settings.seed)
     write_json(out / "split.json", {**split_info, "train": sorted(train), "test": sorted(test)})
     rewording = None
-    if settings.paraphrase == REFERENCE:
+    if settings.paraphrase == REFERENCE and reference:  # (checked at the start: there is one)
         from mabench.build.phrasings import ReferencePhrasings
 
-        if not reference:
-            raise ValueError("--paraphrase reference rewords in a reference's phrasings: give --reference FILE")
         rewording = ReferencePhrasings(load_benchmark(reference))
+        if not rewording.pool:
+            log(f"paraphrase: {reference} has no {' or '.join(rewording.tasks)} question: nothing to reword with")
     bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed, stems,
                             rewording)
     train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1,

@@ -432,8 +432,9 @@ def _still_first(desc: dict, candidates) -> list[Fact]:
             out.append(Fact("MAS_STILL", {"a": p_still, "b": p_move, **({"dir_b": db} if db else {})}, "No", base))
             # a part that never moves began no movement in any direction: MA-Bench's usual order question names
             # both parts' directions ("did A begin moving up before B began moving left?")
-            out += [Fact("MAS_STILL", {"a": p_still, "b": p_move, "dir_a": da, "dir_b": db}, "No", base)
-                    for da in STILL_DIRECTIONS if db]
+            # (`need`: only wordings that say the direction, else each would repeat the direction-less ones)
+            out += [Fact("MAS_STILL", {"a": p_still, "b": p_move, "dir_a": da, "dir_b": db}, "No",
+                         {**base, "need": ("dir_a", "dir_b")}) for da in STILL_DIRECTIONS if db]
     return out
 
 

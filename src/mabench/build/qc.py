@@ -295,7 +295,8 @@ def qc_markdown(rep: dict) -> str:
         gate = qc_gate(rep)
         lines += ["", "QC gate: " + ("passed" if gate["passed"] else "**FAILED** — " + "; ".join(gate["failures"]))]
     if rep.get("paraphrase"):
-        lines += ["", "Paraphrase (SAD/MAD/MAS/PPR): " + ", ".join(f"{k} {v}" for k, v in rep["paraphrase"].items())
-                  + " (rejected and failed ones keep the template question)."]
+        lines += ["", "Paraphrase (questions offered for rewording): " + ", ".join(
+            f"{k} {v}" for k, v in rep["paraphrase"].items()) + " (rejected: no wording passed the fact check; "
+            "failed: no reply; both keep the template question)."]
     lines += ["", "Fine labels: " + ", ".join(f"{k} {v}" for k, v in rep["fine_labels"].items())]
     return "\n".join(lines) + "\n"

@@ -176,7 +176,7 @@ def build(
 ) -> None:
     """Build a benchmark and a training corpus from labelled clips (motion -> captions -> QA -> QC)."""
     from mabench.build.labels import LabelsError
-    from mabench.build.paraphrase import REFERENCE, spec_error
+    from mabench.build.paraphrase import spec_error
     from mabench.build.pipeline import BuildSettings, blind_check
     from mabench.build.pipeline import build as run_build
 
@@ -190,12 +190,10 @@ def build(
             import ray  # noqa: F401
         except ImportError:
             fail("--executor ray needs Ray: pip install 'mabench[ray]'")
-    if paraphrase is not None and (why := spec_error(paraphrase)):
+    if paraphrase is not None and (why := spec_error(paraphrase, str(reference or stems_from or ""), base_url)):
         fail(why)
-    if (rewrite or blind or (paraphrase and paraphrase != REFERENCE)) and not base_url:
-        fail("--rewrite / --paraphrase openai:NAME / --blind need --base-url (an OpenAI-compatible endpoint)")
-    if paraphrase == REFERENCE and not (reference or stems_from):
-        fail("--paraphrase reference rewords in a reference benchmark's phrasings: add --reference FILE")
+    if (rewrite or blind) and not base_url:
+        fail("--rewrite / --blind need --base-url (an OpenAI-compatible endpoint)")
     if reference is not None and not qc and not paraphrase:
         fail("--reference serves QC (the style gate) and --paraphrase (style examples): add --qc or --paraphrase; "
              "--stems-from FILE asks with a reference's stems")
