@@ -9,8 +9,7 @@ is taken only when
   segment / stage / ...", a relation word that the check below counts) or one the template itself uses: a
   reference verb such as "tilt" or "lift", a label or a number would state what was not measured, and
 - `check_paraphrase` finds it asks what the template asks: the same parts in the same order, each direction
-  on the same part, the same phases and time spans, the same relation words, each in the same place among
-  the parts.
+  on the same part, the same phases and time spans, the same relation words, each in its place.
 
 A passing candidate is drawn at random, so the wordings come in the reference's proportions; a question
 with none keeps its template. `mabench.build.qa.pick` rewords every candidate question before its balancer
