@@ -119,14 +119,12 @@ def fill(reference: str, template: str, theirs: list[tuple[int, int, str]] | Non
     if _QUOTE.search(ref):
         return None
     theirs = slot_spans(ref) if theirs is None else theirs
-    ours: dict[str, list[str]] = defaultdict(list)
-    for s, e, kind in slot_spans(template) if mine is None else mine:
-        ours[kind].append(template[s:e])
-    counts: dict[str, int] = defaultdict(int)
-    for _, _, kind in theirs:
-        counts[kind] += 1
-    if set(counts) - set(FILLED) or any(counts[k] != len(ours.get(k, ())) for k in FILLED):
+    mine = slot_spans(template) if mine is None else mine
+    if any(kind not in FILLED for _, _, kind in theirs) or _signature(theirs) != _signature(mine):
         return None
+    ours: dict[str, list[str]] = defaultdict(list)
+    for s, e, kind in mine:
+        ours[kind].append(template[s:e])
     used: dict[str, int] = defaultdict(int)
     out, pos = [], 0
     for s, e, kind in theirs:
