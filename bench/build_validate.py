@@ -29,8 +29,10 @@ from mabench.build.qa import OPPOSITE  # noqa: E402
 from mabench.build.qc import qc_report  # noqa: E402
 from mabench.data import load_benchmark  # noqa: E402
 from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS  # noqa: E402
+from mabench.motion.signals import SIGNALS  # noqa: E402
 from mabench.motion.skeleton import Skeleton, load_skeleton_file  # noqa: E402
 from mabench.synth.generate import write_set  # noqa: E402
+from mabench.synth.truth import GT_SIG_MOVING, GT_SIG_STILL  # noqa: E402
 from mabench.taxonomy import BODY_PARTS, PHASES, match_coarse, match_fine  # noqa: E402
 
 
@@ -146,6 +148,19 @@ def expected(q: dict, truth: dict) -> str | None:
         if at[d1] and at[d2]:
             return "No"
         return None
+    if kind == "rotation":  # a head turn / tilt, a trunk lean, from the exact orientation signal
+        sig = f.get("signals", {}).get(m["signal"])
+        if sig is None or sig["moving"] is None:
+            return None
+        spec = SIGNALS[m["signal"]]
+        word = spec.pos if m["direction"] == spec.pos.split()[-1] else spec.neg
+        if ph is None:  # went that way at some point: clearly, or not beyond its floor
+            r = sig["reach"][0 if word == spec.pos else 1]
+            return "Yes" if r >= GT_SIG_MOVING * spec.floor else "No" if r <= GT_SIG_STILL * spec.floor else None
+        if sig["moving"] is False:
+            return "No"
+        g = sig["directions"][ph]
+        return None if g is None or g == "back-and-forth" else yn[g == word]
     if kind == "pair trend":
         g = f["pairs"].get(f"{parts[0]}|{parts[1]}", {}).get(ph)  # the truth covers PAIRS, not TRUNK_PAIRS
         return None if g is None else yn[g == m["direction"]]
@@ -160,6 +175,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--show", action="store_true", help="print each disagreement")
+    ap.add_argument("--by-kind", action="store_true", help="also tally per fact kind (meta.kind)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -188,20 +204,22 @@ def main() -> None:
         for t in truths.values():
             with_signals(t["facts"])
     tally: dict[str, Counter] = {}
+    by_kind: dict[str, Counter] = {}
     for q in records:
         if q["task"] in ("MADU", "MARE"):
             continue
         want = expected(q, truths[q["video_name"]])
-        c = tally.setdefault(q["task"], Counter())
-        c["n"] += 1
-        if want is None:
-            c["unverifiable"] += 1
-        else:
-            c["checked"] += 1
-            c["agree"] += want == q["answer"]
-            if want != q["answer"] and a.show:
-                print("DISAGREE", q["qid"], q["meta"].get("family"), q["question"], q["answer"], "truth:", want,
-                      {k: v for k, v in q["meta"].items() if k in ("parts", "relation", "value", "direction")})
+        for c in [tally.setdefault(q["task"], Counter())] + \
+                 ([by_kind.setdefault(q["meta"].get("kind", "?"), Counter())] if a.by_kind else []):
+            c["n"] += 1
+            if want is None:
+                c["unverifiable"] += 1
+            else:
+                c["checked"] += 1
+                c["agree"] += want == q["answer"]
+        if want is not None and want != q["answer"] and a.show:
+            print("DISAGREE", q["qid"], q["meta"].get("family"), q["question"], q["answer"], "truth:", want,
+                  {k: v for k, v in q["meta"].items() if k in ("parts", "relation", "value", "direction")})
     qc = qc_report(records)
     total = Counter()
     for c in tally.values():
@@ -215,6 +233,9 @@ def main() -> None:
             f"max position deviation {b['max_deviation']:.1%}" if b else "")
         print(f"{t:6s} {c['n']:9d} {c['checked']:8d} {100 * c['agree'] / max(c['checked'], 1):7.2f}% "
               f"{c['unverifiable']:12d}  {bal}")
+    for k, c in sorted(by_kind.items()):
+        print(f"  kind {k:20s} {c['n']:5d} asked, {c['checked']:5d} checked, "
+              f"{100 * c['agree'] / max(c['checked'], 1):6.2f}% agree, {c['unverifiable']} unverifiable")
     print("QC passed:", qc["passed"], "| missing per task:", qc["missing_per_task"])
     if a.json:
         a.json.write_text(json.dumps({"tally": tally, "qc": qc, "summary": summary}, indent=1, default=str))

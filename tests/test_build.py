@@ -17,6 +17,7 @@ from mabench.build.qc import qc_report
 from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.motion.annotate import read_descriptors
+from mabench.motion.signals import SIGNALS
 from mabench.synth.generate import write_set
 from mabench.taxonomy import FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, TASKS
 
@@ -128,6 +129,11 @@ def test_every_closed_answer_follows_its_measured_fact(built):
             checked += 1
         elif m["kind"] == "stillness":
             assert d["parts"][m["parts"][0]]["moving"] == (q["answer"] == "Yes"), q
+            checked += 1
+        elif m["kind"] == "rotation":  # how far the signal went that way, against the margin it cleared
+            pos = SIGNALS[m["signal"]].pos.split()[-1]
+            reach = d["signals"][m["signal"]]["reach"][0 if m["direction"] == pos else 1]
+            assert (reach >= m["margin"]) if q["answer"] == "Yes" else (reach <= m["margin"]), q
             checked += 1
     assert checked >= 10
 

@@ -85,6 +85,10 @@ WORD_CLASSES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
     "repeat": "REPEAT repeatedly repeated repeat repeats oscillate oscillates oscillating swing swings swinging "
               "alternate alternates alternating return returns returned returning back",
     "compare": "than compared comparison relative",
+    # a turn, a tilt and a lean are different movements, and none is a shift of place ("move")
+    "turn": "turn turns turned turning rotate rotates rotated rotating rotation",
+    "tilt": "tilt tilts tilted tilting",
+    "lean": "lean leans leaned leaning sway sways swayed swaying",
 }.items()}
 # Words that relate what is around them: each must keep its place among the parts and directions (how many
 # come before it). "Did A start before B?" and "Before A started, did B?" share every word and the part

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from mabench.build.captions import Caption
 from mabench.build.cues import CONFUSABLE
 from mabench.motion.descriptors import MOVE, MOVING_PART, PAIRS, TREND, TRUNK_PAIRS, pair_name, visible_order
+from mabench.motion.signals import MOVES_AT, SIGNALS, STILL_UNDER
 from mabench.taxonomy import (
     BODY_PARTS,
     COARSE_CLASSES,
@@ -87,6 +88,13 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Does the {part} shift from its initial position at any point in the action?",
         "Throughout the action, does the {part} move out of its resting position?",
         "Is the {part} displaced from its starting position during this micro-action?",
+    ),
+    "SAD_TURN": (
+        "During the action, does the {part} {verb} {dir}?",
+        "In this action, does the {part} {verb} {dir}?",
+        "Does the {part} {verb} {dir} at any point in this micro-action?",
+        "In this micro-action, does the {part} {verb} {dir} at some point?",
+        "Over the course of the action, does the {part} {verb} {dir}?",
     ),
     "SAD_MIDLINE": (
         "In this action, does the {part} move {rel} the body midline during {when}?",
@@ -637,8 +645,44 @@ def sad_extra_facts(desc: dict) -> list[Fact]:
             out.append(Fact("SAD_MAIN", {"part": part, "dir": OPPOSITE[d]}, "No",
                             {**base, "direction": OPPOSITE[d], "contrast": "flipped direction"}))
     out += stillness_facts(desc)
+    out += rotation_facts(desc)
     out += midline_facts(desc)
     out += pair_move_facts(desc, "SAD")
+    return out
+
+
+# Orientation signals asked as what they are (`mabench.motion.signals`, image directions as seen): a head turns
+# or tilts, a trunk leans. A tilt barely moves the head's centre, so no position question can ask it.
+ROTATIONS = {"head_yaw": "turn", "head_roll": "tilt", "trunk_lean": "lean"}
+
+
+def rotation_facts(desc: dict) -> list[Fact]:
+    """"Does the head turn / tilt to the left", "does the torso lean to the right": from the orientation signals,
+    each decided against its own floor (`mabench.motion.signals`), from where the clip starts. Yes when the
+    signal went that way by QA_MARGIN x its moving threshold; No when it never went that way beyond its floor
+    / QA_MARGIN (a head that turned right and back never turned left). Asked over the whole action only: "in
+    the late phase, does the torso lean right" also reads as a state (still leaning left, less), and a
+    repeated signal (a shake) goes both ways, so neither is asked."""
+    out = []
+    for name, verb in ROTATIONS.items():
+        s = desc.get("signals", {}).get(name)
+        part = SIGNALS[name].part
+        if not s or "reach" not in s or s["state"] == "unclear" or not desc["parts"][part].get("visible", True):
+            continue
+        if s["state"] == "moves" and s.get("rhythm") != "single":
+            continue
+        floor = s["floor"]
+        base = {"kind": "rotation", "signal": name, "parts": [part], "phase": None, "unit": s.get("unit")}
+        for word, r in zip((SIGNALS[name].pos, SIGNALS[name].neg), s["reach"], strict=True):
+            d = word.split()[-1]  # "turns leftward" -> "leftward"
+            f = {"part": part, "verb": verb, "dir": d}
+            if r <= STILL_UNDER * floor / QA_MARGIN:
+                out.append(Fact("SAD_TURN", f, "No", {**base, "direction": d, "value": r,
+                                                       "margin": STILL_UNDER * floor / QA_MARGIN,
+                                                       "contrast": f"does not {verb} that way"}))
+            elif s["state"] == "moves" and r >= QA_MARGIN * MOVES_AT * floor:
+                out.append(Fact("SAD_TURN", f, "Yes", {**base, "direction": d, "value": r,
+                                                        "margin": QA_MARGIN * MOVES_AT * floor}))
     return out
 
 
@@ -773,7 +817,8 @@ FALLBACKS = {"SAD": stillness_facts, "MAD": lambda d: _against_still(d, BODY_PAR
 WORDING: dict[str, dict[str, tuple[str, ...]]] = {
     "SAD": {"SAD": ("SAD",), "SAD2": ("SAD",), "SAD_MAIN": ("SAD_MAIN",), "POSITION": ("SAD_STILL",),
             "MOVES": ("SAD_MOVES",), "SAD_MIDLINE": ("SAD_MIDLINE",), "SAD_TOWARD": ("SAD_TOWARD",),
-            "SAD_AWAY": ("SAD_AWAY",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",), "SAD_OSC": ("SAD_OSC",)},
+            "SAD_AWAY": ("SAD_AWAY",), "SAD_TURN": ("SAD_TURN",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",),
+            "SAD_OSC": ("SAD_OSC",)},
     "MAD": {"MAD_WHILE": ("MAD_WHILE",), "MAD_SAME": ("MAD_SAME",), "MAD_OPP": ("MAD_OPP",), "MAD_AMP": ("MAD_AMP",),
             "MAS": ("MAD_ORDER",), "MAS_DIR": ("MAD_ORDER",), "MAD_TOWARD": ("MAD_TOWARD",),
             "MAD_AWAY": ("MAD_AWAY",)},
@@ -784,7 +829,7 @@ WORDING: dict[str, dict[str, tuple[str, ...]]] = {
 # Target share of each wording in its task: the official question-type mix (bench/RESULTS.md, measured with
 # `mabench.audit.style.question_type`) spread over the wordings of each type.
 MIX: dict[str, dict[str, float]] = {
-    "SAD": {"SAD_MAIN": 0.27, "SAD": 0.28, "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
+    "SAD": {"SAD_MAIN": 0.25, "SAD": 0.24, "SAD_TURN": 0.06, "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
             "SAD_TOWARD": 0.02, "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.025},
     "MAD": {"MAD_WHILE": 0.56, "MAD_AMP": 0.11, "MAD_SAME": 0.12, "MAD_ORDER": 0.10, "MAD_OPP": 0.05,
             "MAD_TOWARD": 0.02, "MAD_AWAY": 0.02},

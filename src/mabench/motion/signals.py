@@ -158,8 +158,10 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
     dev = s - s[:n0].mean()
     amp = float(np.abs(dev).max())
     state = "moves" if amp >= MOVES_AT * floor else "still" if amp <= STILL_UNDER * floor else "unclear"
+    # how far it went each way from its start (pos, neg): a head that turned right and back never turned left
     out = {"amplitude": round(amp, 4), "floor": round(floor, 4), "noise": round(noise, 4), "state": state,
-           "range": round(float(np.ptp(s)), 4)}
+           "range": round(float(np.ptp(s)), 4), "reach": [round(float(max(dev.max(), 0.0)), 4),
+                                                          round(float(max(-dev.min(), 0.0)), 4)]}
     if state != "moves":
         return out
     edges = np.linspace(times[0], times[-1], len(PHASES) + 1)

@@ -99,7 +99,9 @@ def signal_truth(points: np.ndarray, times: np.ndarray, face: dict[str, np.ndarr
         n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
         amp = float(np.abs(v - v[:n0].mean()).max())
         moving = True if amp >= GT_SIG_MOVING * f else False if amp <= GT_SIG_STILL * f else None
-        rec: dict = {"amplitude": round(amp, 4), "moving": moving, "series": v}
+        dev = v - v[:n0].mean()
+        rec: dict = {"amplitude": round(amp, 4), "moving": moving, "series": v,
+                     "reach": [round(float(max(dev.max(), 0.0)), 4), round(float(max(-dev.min(), 0.0)), 4)]}
         if moving:
             rec["directions"] = {ph: _robust(v, times, edges[k], edges[k + 1], spec.pos, spec.neg, GT_SIG_MOVE * f,
                                              GT_SIG_NONE * f, GT_SIG_RETURN * f) for k, ph in enumerate(PHASES)}
