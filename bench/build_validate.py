@@ -54,8 +54,11 @@ def with_signals(facts: dict) -> dict:
             continue
         states = [sig[n]["moving"] for n in axes if n in sig]
         if True not in states:
-            if None in states:
+            if None in states:  # a signal inside its margins: neither moving nor its directions are known
                 facts["moving"][part] = None
+                for ax in {axes[n] for n in axes if n in sig and sig[n]["moving"] is None} - {None}:
+                    for ph in PHASES:
+                        facts["directions"][part][ph][ax] = None
             continue
         facts["moving"][part] = True
         moved = [n for n in axes if n in sig and sig[n]["moving"]]

@@ -400,8 +400,10 @@ def _still_parts(desc: dict, candidates) -> list[str]:
     """Parts that stay still: not moving, and under half the clip's moving threshold (so not a movement
     just short of it)."""
     moving_at = desc.get("floor", {}).get("moving_at", MOVING_PART)
+    # a head whose centre stays put may still turn or nod: still only when its orientation is still too
+    unsettled = {s["part"] for s in desc.get("signals", {}).values() if s.get("state") != "still"}
     return [p for p in candidates if not desc["parts"][p]["moving"] and desc["parts"][p].get("visible", True)
-            and desc["parts"][p]["amplitude"] <= 0.5 * moving_at]
+            and desc["parts"][p]["amplitude"] <= 0.5 * moving_at and p not in unsettled]
 
 
 def _against_still(desc: dict, candidates) -> list[Fact]:
@@ -586,6 +588,12 @@ def _drop_contradictions(facts: list[Fact]) -> list[Fact]:
     return [f for f in facts if len(answers[tuple(sorted(f.fields.items()))]) == 1]
 
 
+def _trend_clear(phase: dict, margin: float) -> bool:
+    """An approach / apart clears its threshold by QA_MARGIN, as a direction does (a steady pair was decided
+    under its own, lower threshold)."""
+    return phase["trend"] == "steady" or abs(phase["delta"]) >= QA_MARGIN * margin
+
+
 def ppr_facts(desc: dict, pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[Fact]:
     out = []
     moving = set(desc.get("ranking", []))
@@ -601,10 +609,11 @@ def ppr_facts(desc: dict, pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[Fa
         for ph in PHASES:
             p = pair["phases"][ph]
             trend = p["trend"]
-            if trend not in ("approach", "apart", "steady"):
+            margin = desc.get("floor", {}).get("trend", TREND)
+            if trend not in ("approach", "apart", "steady") or not _trend_clear(p, margin):
                 continue
             base = {"kind": "pair trend", "parts": [a, b], "phase": ph, "trend": trend, "value": p["delta"],
-                    "margin": desc.get("floor", {}).get("trend", TREND)}
+                    "margin": margin}
             f = {"A": _title(a), "B": _title(b), "phase": ph}
             out.append(Fact("PPR", f, "Yes" if trend == "approach" else "No", {**base, "direction": "approach"}))
             out.append(Fact("PPR_APART", f, "Yes" if trend == "apart" else "No", {**base, "direction": "apart"}))
@@ -747,10 +756,11 @@ def pair_move_facts(desc: dict, task: str) -> list[Fact]:
             continue
         for ph in PHASES:
             p = pair["phases"][ph]
-            if p["trend"] not in ("approach", "apart", "steady"):
+            margin = desc.get("floor", {}).get("trend", TREND)
+            if p["trend"] not in ("approach", "apart", "steady") or not _trend_clear(p, margin):
                 continue
             base = {"kind": "pair trend", "parts": [a, b], "phase": ph, "trend": p["trend"], "value": p["delta"],
-                    "margin": desc.get("floor", {}).get("trend", TREND)}
+                    "margin": margin}
             f = {"part": a, "a": a, "b": b, "phase": ph}
             out.append(Fact(f"{task}_TOWARD", f, "Yes" if p["trend"] == "approach" else "No",
                             {**base, "direction": "approach"}))

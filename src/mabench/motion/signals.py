@@ -190,6 +190,8 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
         else:
             phases[ph] = "unclear"
     n_rev = reversals(s, h)
+    if n_rev >= REPEAT_REVERSALS:  # a shake or a nod: a phase's net change is a piece of a swing, not a direction
+        phases = {ph: "unclear" if w in (pos, neg) else w for ph, w in phases.items()}
     # under way when it has covered a quarter of its largest excursion (as parts' onsets)
     onset = float(times[int(np.flatnonzero(np.abs(dev) >= 0.25 * amp)[0])])
     out.update({"phases": phases, "reversals": n_rev, "onset": round(onset, 3),

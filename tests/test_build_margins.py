@@ -1,0 +1,60 @@
+"""Facts near their thresholds are not asked: found by checking builds against the generator's truth
+(`bench/build_validate.py`), each one a wrong answer before."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mabench.build.qa import QA_MARGIN, ppr_facts, stillness_facts
+from mabench.motion.signals import summarise
+from mabench.taxonomy import BODY_PARTS, PHASES
+
+
+def test_a_shake_states_no_direction_in_any_phase():
+    """Three swings of the head eased in from a standstill (the synthetic "shaking head"): the early phase
+    holds the first half swing, whose net change is a piece of the shake, not a turn."""
+    times = np.arange(0, 2.32, 1 / 25)
+    x = np.clip((times - 0.36) / 1.42, 0, 1)
+    s = summarise(0.17 * np.sin(np.pi * x) ** 0.5 * np.sin(2 * np.pi * 3 * x), times, 0.06,
+                  "turns rightward", "turns leftward")
+    assert s["state"] == "moves" and s["rhythm"] == "repeated"
+    assert not {"turns rightward", "turns leftward"} & set(s["phases"].values()), s["phases"]
+
+
+def _desc() -> dict:
+    parts = {p: {"moving": False, "amplitude": 0.01, "visible": True, "source": "keypoints",
+                 "phases": {ph: {"horizontal": "none", "vertical": "none"} for ph in PHASES}} for p in BODY_PARTS}
+    parts["right hand"].update(moving=True, amplitude=0.5)
+    return {"parts": parts, "ranking": ["right hand"], "floor": {"moving_at": 0.12, "trend": 0.1}, "pairs": {},
+            "signals": {}}
+
+
+def test_a_head_whose_turn_is_unclear_is_not_called_still():
+    desc = _desc()
+    assert any(f.fields.get("part") == "head" and f.answer == "No" for f in stillness_facts(desc))
+    desc["signals"]["head_yaw"] = {"part": "head", "state": "unclear", "amplitude": 0.11, "floor": 0.06}
+    assert not any(f.fields.get("part") == "head" for f in stillness_facts(desc))
+
+
+def test_an_approach_just_over_its_threshold_is_not_asked():
+    desc = _desc()
+    phases = {"early": {"delta": -0.1003, "trend": "approach"},            # over 0.1, not by QA_MARGIN
+              "middle": {"delta": -QA_MARGIN * 0.1 - 0.01, "trend": "approach"},
+              "late": {"delta": 0.0, "trend": "steady"}}
+    desc["pairs"]["right hand|head"] = {"phases": phases}
+    asked = {f.fields["phase"] for f in ppr_facts(desc)}
+    assert asked == {"middle", "late"}
+
+
+def test_the_truth_does_not_know_directions_a_signal_inside_its_margins_may_have_made():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from build_validate import with_signals
+
+    facts = {"moving": {p: False for p in BODY_PARTS},
+             "directions": {p: {ph: {"horizontal": "none", "vertical": "none"} for ph in PHASES} for p in BODY_PARTS},
+             "signals": {"head_pitch": {"moving": None}, "head_yaw": {"moving": False}}}
+    with_signals(facts)
+    assert facts["moving"]["head"] is None
+    assert all(facts["directions"]["head"][ph]["vertical"] is None for ph in PHASES)
+    assert all(facts["directions"]["head"][ph]["horizontal"] == "none" for ph in PHASES)
