@@ -287,3 +287,27 @@ def test_open_answers_compared_when_both_have_them(tmp_path):
     assert res.style.tasks["SAD"].auc is None and res.style.tasks["SAD"].auc_status.startswith("too few")
     r = CliRunner().invoke(app, ["audit", str(tmp_path / "a.json"), "--out", str(tmp_path / "o")])
     assert r.exit_code == 0 and "phrasing families: CMAR 1" in r.output, r.output
+
+
+def test_an_uneven_label_distribution_is_named_apart_from_the_wording(tmp_path):
+    """CMAR with every class listed in shuffled order and "Head" the answer of 40% of the clips: the text
+    model learns the label distribution (no wording cue exists), and the report says how much that is."""
+    rng = random.Random(3)
+    recs = []
+    for c in range(300):
+        classes = list(COARSE_CLASSES)
+        rng.shuffle(classes)
+        right = "Head" if rng.random() < 0.4 else rng.choice([x for x in COARSE_CLASSES if x != "Head"])
+        recs.append({"video_name": f"clip_{c:04d}", "task": "CMAR", "qid": f"CMAR_{c:05d}",
+                     "question": "Which body region does this micro-action belong to?\n" +
+                     "\n".join(f"{'ABCDEFG'[i]}. {x}" for i, x in enumerate(classes)),
+                     "answer": "ABCDEFG"[classes.index(right)]})
+    res = audit(load_benchmark(_write(tmp_path, recs)), seed=0)
+    b = res.blind["CMAR"]
+    assert b.label_prior_answer == "Head" and abs(b.label_prior - 0.4) < 0.06
+    assert b.leak > 0.15 and abs(b.blind - b.label_prior) < 0.06  # the whole leak is the label prior
+    text = audit_markdown(res)
+    assert f"'Head', is {100 * b.label_prior:.1f}% of its questions" in text
+    # answers drawn evenly: the most common one is near chance, and the blind model no better
+    even = audit(load_benchmark(_write(tmp_path, planted_records(240, seed=1), "even.json")), seed=0).blind["CMAR"]
+    assert even.label_prior - 1 / 7 < 0.05 and even.blind - even.label_prior < 0.05

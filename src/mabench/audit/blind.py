@@ -12,6 +12,7 @@ Accuracy CIs resample clips (the out-of-fold predictions stay fixed): `mabench.r
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,10 @@ class BlindTask:
     leak: float | None = None  # blind - majority
     leak_ci: tuple[float, float] | None = None
     model: str = ""
+    # multiple choice: share of the most common correct option text. Above chance when the clips' labels
+    # are uneven: what a text model gets from the label distribution alone, not from the wording.
+    label_prior: float | None = None
+    label_prior_answer: str | None = None
 
 
 @dataclass
@@ -167,6 +172,11 @@ def blind_task(qs: list[Question], folds: int, seed: int, n_boot: int = DEFAULT_
     counts = {a: answers.count(a) for a in spec.choices}
     res.majority_answer = max(counts, key=lambda a: counts[a])
     res.majority = counts[res.majority_answer] / len(qs)
+    if spec.answer_type is not AnswerType.YES_NO:
+        texts = Counter(o.label or normalize_label(o.text) for q in qs if (o := q.option(q.answer or "")))
+        if texts:
+            res.label_prior_answer, n = texts.most_common(1)[0]
+            res.label_prior = n / len(qs)
     if len(qs) < MIN_QUESTIONS or len(clips) < folds * MIN_CLIPS_PER_FOLD:
         res.status = (f"too few for {folds}-fold cross-validation: {len(qs)} questions, {len(clips)} clips "
                       f"(needs {MIN_QUESTIONS} questions and {folds * MIN_CLIPS_PER_FOLD} clips)")

@@ -70,7 +70,7 @@ def leak_summary(res: AuditResult) -> dict[str, dict[str, Any]]:
             continue
         out[t] = {"status": "ok", "questions": b.questions, "blind": _pct(b.blind), "blind_ci": _pct(b.blind_ci),
                   "majority": _pct(b.majority), "chance": _pct(b.chance), "leak": _pct(b.leak),
-                  "leak_ci": _pct(b.leak_ci)}
+                  "leak_ci": _pct(b.leak_ci), "label_prior": _pct(b.label_prior)}
     return out
 
 
@@ -112,6 +112,16 @@ def blind_table(res: AuditResult) -> list[str]:
         lines.append(f"| {t} | {b.questions} | {b.clips} | {100 * (b.chance or 0.0):.1f} | {maj} | "
                      f"{100 * (b.blind or 0.0):.1f} {_ci(b.blind_ci)} | "
                      f"{100 * (b.leak or 0.0):+.1f} {_ci(b.leak_ci)} |")
+    choice = [b for t in CLOSED_TASKS if (b := res.blind.get(t)) is not None and b.status == "ok"
+              and b.label_prior is not None]
+    if choice:
+        lines.append("")
+    for b in choice:  # the clips' label distribution, not the wording: told apart so neither hides the other
+        assert b.label_prior is not None
+        lines.append(f"{b.task}: the most common answer, {b.label_prior_answer!r}, is {100 * b.label_prior:.1f}% of "
+                     f"its questions (chance {100 * (b.chance or 0.0):.1f}); a text model that learned only the "
+                     f"clips' label distribution scores that: blind − that = "
+                     f"{100 * ((b.blind or 0.0) - b.label_prior):+.1f} points.")
     return lines
 
 
