@@ -32,7 +32,7 @@ from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS  # noqa: E402
 from mabench.motion.signals import SIGNALS  # noqa: E402
 from mabench.motion.skeleton import Skeleton, load_skeleton_file  # noqa: E402
 from mabench.synth.generate import write_set  # noqa: E402
-from mabench.synth.truth import GT_SIG_MOVING, GT_SIG_STILL  # noqa: E402
+from mabench.synth.truth import GT_SIG_MOVE, GT_SIG_MOVING, GT_SIG_STILL  # noqa: E402
 from mabench.taxonomy import BODY_PARTS, PHASES, match_coarse, match_fine  # noqa: E402
 
 
@@ -157,9 +157,13 @@ def expected(q: dict, truth: dict) -> str | None:
             return None
         spec = SIGNALS[m["signal"]]
         word = spec.pos if m["direction"] == spec.pos.split()[-1] else spec.neg
-        if ph is None:  # went that way at some point: clearly, or not beyond its floor
-            r = sig["reach"][0 if word == spec.pos else 1]
-            return "Yes" if r >= GT_SIG_MOVING * spec.floor else "No" if r <= GT_SIG_STILL * spec.floor else None
+        if ph is None:  # went that way and stood on that side at some point, clearly, or neither beyond its floor
+            went = sig["travel"][0 if word == spec.pos else 1]
+            side = sig["level"][1] if word == spec.pos else -sig["level"][0]
+            f = spec.floor
+            if went >= GT_SIG_MOVING * f and side >= GT_SIG_MOVE * f:
+                return "Yes"
+            return "No" if went <= GT_SIG_STILL * f and side <= GT_SIG_STILL * f else None
         if sig["moving"] is False:
             return "No"
         g = sig["directions"][ph]

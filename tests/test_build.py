@@ -12,12 +12,12 @@ from typer.testing import CliRunner
 
 from mabench.build.captions import caption, check_rewrite
 from mabench.build.cues import CONFUSABLE
-from mabench.build.qa import MIDLINE_SIDE, OPPOSITE, TEMPLATES, fmar_distractors
+from mabench.build.qa import MIDLINE_SIDE, OPPOSITE, QA_MARGIN, TEMPLATES, fmar_distractors
 from mabench.build.qc import qc_report
 from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.motion.annotate import read_descriptors
-from mabench.motion.signals import SIGNALS
+from mabench.motion.signals import MOVES_AT, SIGNALS, STILL_UNDER
 from mabench.synth.generate import write_set
 from mabench.taxonomy import FINE_LABELS, FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, TASKS
 
@@ -130,10 +130,14 @@ def test_every_closed_answer_follows_its_measured_fact(built):
         elif m["kind"] == "stillness":
             assert d["parts"][m["parts"][0]]["moving"] == (q["answer"] == "Yes"), q
             checked += 1
-        elif m["kind"] == "rotation":  # how far the signal went that way, against the margin it cleared
-            pos = SIGNALS[m["signal"]].pos.split()[-1]
-            reach = d["signals"][m["signal"]]["reach"][0 if m["direction"] == pos else 1]
-            assert (reach >= m["margin"]) if q["answer"] == "Yes" else (reach <= m["margin"]), q
+        elif m["kind"] == "rotation":  # how far the signal went that way and stood on that side, in its floors
+            sig = d["signals"][m["signal"]]
+            k = 0 if m["direction"] == SIGNALS[m["signal"]].pos.split()[-1] else 1
+            went, side = sig["travel"][k] / sig["floor"], (sig["level"][1], -sig["level"][0])[k] / sig["floor"]
+            if q["answer"] == "Yes":
+                assert went >= QA_MARGIN * MOVES_AT and side >= MOVES_AT and sig["rhythm"] == "single", q
+            else:
+                assert went <= STILL_UNDER / QA_MARGIN and side <= STILL_UNDER, q
             checked += 1
     assert checked >= 10
 

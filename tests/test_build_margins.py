@@ -58,3 +58,21 @@ def test_the_truth_does_not_know_directions_a_signal_inside_its_margins_may_have
     assert facts["moving"]["head"] is None
     assert all(facts["directions"]["head"][ph]["vertical"] is None for ph in PHASES)
     assert all(facts["directions"]["head"][ph]["horizontal"] == "none" for ph in PHASES)
+
+
+def test_a_caption_does_not_call_a_head_still_whose_turn_is_unclear():
+    """A synthetic head shake (seed 0) whose turn signal stays just under "moves": the head's centre barely
+    moves, but the caption must not say it stays still."""
+    from mabench.build.captions import caption_record
+    from mabench.motion.descriptors import describe
+    from mabench.motion.skeleton import Skeleton
+    from mabench.synth.figure import face_points
+    from mabench.synth.generate import ClipSpec, simulate
+
+    spec = ClipSpec(name="c0", label="shaking head", subject=0, seed=0, secondary=0)
+    times, pts, _, body, params = simulate(spec)
+    sk = Skeleton(points=pts, conf=np.ones(pts.shape[:2]), times=times, width=spec.width, height=spec.height,
+                  source="synthetic", face=face_points(params, spec.width, spec.height, body))
+    desc = describe(sk)
+    assert not desc["parts"]["head"]["moving"] and desc["signals"]["head_yaw"]["state"] == "unclear"
+    assert "head" not in caption_record(desc, "shaking head").still

@@ -48,6 +48,26 @@ def test_annotate_cli_resumes_and_isolates_bad_clips(tmp_path, figure_clips):
     assert len((out / "descriptors.jsonl").read_text().splitlines()) == 7
 
 
+def test_a_record_of_an_older_descriptor_version_is_computed_again(tmp_path, figure_clips):
+    """The question builder reads fields an older descriptor version lacks: a resumed build must not take
+    such a record as done (errors stay as they are unless retried)."""
+    from mabench.motion.annotate import AnnotateSettings, annotate
+    from mabench.motion.descriptors import DESCRIPTOR_VERSION
+
+    root, _ = figure_clips
+    out = tmp_path / "ann"
+    settings = AnnotateSettings(skeletons=str(root / "skeletons"), flow=False)
+    clips = sorted((root / "clips").glob("*.mp4"))
+    assert annotate(clips, out, settings)["done"] == 3
+    path = out / "descriptors.jsonl"
+    lines = [json.loads(x) for x in path.read_text().splitlines()]
+    lines[0]["version"] = "ma-desc-v2"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    counts = annotate(clips, out, settings)
+    assert counts["stale"] == 1 and counts["done"] == 1 and counts["skipped"] == 2
+    assert {r["version"] for r in read_descriptors(out).values()} == {DESCRIPTOR_VERSION}
+
+
 def test_annotate_needs_a_skeleton_source(tmp_path, figure_clips):
     root, _ = figure_clips
     r = CliRunner().invoke(app, ["annotate", str(root / "clips"), "--out", str(tmp_path)])

@@ -118,7 +118,7 @@ def test_one_clip_failing_inside_flow_or_pose_costs_only_that_clip(three, tmp_pa
     monkeypatch.setattr(ann, "load_skeleton", load_and_mark)
     counts = annotate(clips, tmp_path / "a", AnnotateSettings(skeletons=str(three / "skeletons")), workers=1)
     recs = read_descriptors(tmp_path / "a")
-    assert counts == {"done": 2, "errors": 1, "skipped": 0}
+    assert counts == {"done": 2, "errors": 1, "skipped": 0, "stale": 0}
     assert "forced failure inside optical flow" in recs["c1.mp4"]["error"]
 
     class FailingPose:

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from mabench.build.cues import CONFUSABLE, CUES
 from mabench.motion.descriptors import CONTACT, visible_order
+from mabench.motion.signals import CARRIED_BY_TRUNK, settled
 from mabench.taxonomy import FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, display_label
 
 CAPTION_VERSION = "ma-caption-v2"
@@ -103,7 +104,7 @@ def signal_facts(desc: dict) -> list[dict]:
     for name, sig in signals.items():
         if sig.get("state") != "moves" or name not in SIGNAL_TEXT:
             continue
-        if leaning and name in ("head_yaw", "head_roll"):
+        if leaning and name in CARRIED_BY_TRUNK:
             continue  # a leaning trunk carries the head with it: its turn or tilt is not the head's own
         who, osc = SIGNAL_TEXT[name]
         phases = {ph: (osc if lab == "back-and-forth" else lab) for ph in PHASES
@@ -128,7 +129,7 @@ def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption
                                       rec.get("position", {})))
     described = {m.part for m in movements}
     still = [p for p in ("head", "torso") if p not in described and not parts[p]["moving"]
-             and parts[p].get("visible", True)]
+             and parts[p].get("visible", True) and settled(desc.get("signals", {}), p)]
     order = [(o["a"], o["b"]) if o["relation"] == "before" else (o["b"], o["a"])
              for o in desc.get("order", []) if visible_order(o) and {o["a"], o["b"]} <= described]
     contacts: list[tuple[str, str, str | None]] = []

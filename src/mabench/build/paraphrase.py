@@ -58,7 +58,8 @@ EXACT_WORDS = frozenset("""before after first earlier later then already until s
 afterward afterwards once twice again only even just yet horizontal vertical horizontally vertically noticeably
 noticeable clearly clear visibly visible slightly slight mainly mostly predominantly primarily largely overall
 entire entirely whole throughout any every all each both either always ever half most least lag lags lagged
-behind trail trails trailed ahead lead leads led sooner soon""".split())
+behind trail trails trailed ahead lead leads led sooner soon perspective viewpoint viewed straighten straightens
+straightened chin nose forehead crown top face shoulder shoulders ear ears eye eyes gaze""".split())
 # Words whose class carries the answer: each class must be used as often in the paraphrase as in the template
 # (a reply may trade "begin" for "start", never "start" for "stop" or "larger" for "limited").
 WORD_CLASSES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
@@ -66,7 +67,7 @@ WORD_CLASSES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
     "stop": "stop stops stopped end ends ended ending finish finishes finished cease ceases ceased halt halts "
             "halted complete completes completed",
     "stay": "STAY remain remains remained stay stays stayed keep keeps kept steady still stationary unchanged "
-            "constant rest resting rests fixed motionless idle immobile frozen",
+            "constant rest resting rests fixed motionless idle immobile frozen hold holds held holding",
     "change": "displaced displace displaces leave leaves change changes changed changing depart departs deviate",
     "more": "more greater larger bigger wider broader stronger higher exceed exceeds exceeded",
     "less": "less smaller fewer narrower weaker lower limited reduced minor lesser",
@@ -80,15 +81,18 @@ WORD_CLASSES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
     "negation": "NEG not no never neither nor without none inactive fail fails failed lack lacks lacking instead "
                 "unlike except absent nothing n't",
     "occur": "occur occurs occurred happen happens happened",  # a whole movement, not its start
-    "be": "is are was were be been being",  # "is A apart from B" is a state, "does A move apart" a change
+    # "is A apart from B" is a state, "does A move apart" a change; so is "does A appear / look tilted"
+    "be": "is are was were be been being appear appears appeared look looks looked seem seems seemed",
     "midline": "midline center centre central",
     "repeat": "REPEAT repeatedly repeated repeat repeats oscillate oscillates oscillating swing swings swinging "
-              "alternate alternates alternating return returns returned returning back",
+              "alternate alternates alternating return returns returned returning back shake shakes shaking shook",
     "compare": "than compared comparison relative",
-    # a turn, a tilt and a lean are different movements, and none is a shift of place ("move")
-    "turn": "turn turns turned turning rotate rotates rotated rotating rotation",
-    "tilt": "tilt tilts tilted tilting",
-    "lean": "lean leans leaned leaning sway sways swayed swaying",
+    # a turn, a tilt, a nod and a lean are different movements, and none is a shift of place ("move")
+    "turn": "turn turns turned turning rotate rotates rotated rotating rotation swivel swivels swiveled swivelled "
+            "swiveling twist twists twisted twisting",
+    "tilt": "tilt tilts tilted tilting incline inclines inclined cock cocks cocked roll rolls rolled rolling",
+    "pitch": "tip tips tipped tipping nod nods nodded nodding bow bows bowed bowing",
+    "lean": "lean leans leaned leaning sway sways swayed swaying bend bends bent bending",
 }.items()}
 # Words that relate what is around them: each must keep its place among the parts and directions (how many
 # come before it). "Did A start before B?" and "Before A started, did B?" share every word and the part
@@ -96,6 +100,12 @@ WORD_CLASSES: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
 # larger", and "did A move up before it moved down?" and "did A, before it moved down, move up?".
 ANCHOR_WORDS = frozenset("""before after than compared comparison relative while when until since earlier later
 prior preceding following ahead behind""".split())
+# A direction in the subject's own frame ("to its left", "to the subject's right") is the mirror image of the
+# image direction every question uses; one named as a start ("from the left", "off the right", "out of a
+# leftward lean") is the opposite of a destination. Either marks the direction as another one.
+FRAME_WORDS = frozenset("its his her their own subject subjects person persons body".split())
+SOURCE_WORDS = frozenset("from off out".split())
+_FILLER = frozenset("the a an s of".split())
 # An anchor pointing back at a clause ("..., and before that, did B ...?") reverses what it relates.
 BACK_REFERENCES = frozenset("that this which then".split())
 # Word classes that keep their place among the parts: whose start it is ("did A start moving before B
@@ -146,6 +156,11 @@ def _read(text: str) -> tuple[list, Counter, Counter, Counter, dict[str, list[st
             v = values[kind].pop(0) if values.get(kind) else "?"
             if kind == "dir":
                 v = _canon_dir(v)
+                before = [t for t in toks[max(0, i - 4):i] if t not in _FILLER][-2:]
+                if FRAME_WORDS & set(before):
+                    v = "own " + v
+                elif SOURCE_WORDS & set(before):
+                    v = "from " + v
                 if prev in ("dir", "and"):  # "and" counts only right after a direction
                     seq[-1] = ("dir", tuple(sorted((*seq[-1][1], v))))  # "upward and to the left": one direction
                     prev = "dir"

@@ -128,7 +128,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         skeletons=settings.skeletons, fmt=settings.fmt, pose=settings.pose, flow=settings.flow,
         overlay=str(out / OVERLAYS_DIR) if settings.overlay else None),
         workers=settings.workers, executor=settings.executor)
-    log(f"descriptors: {counts['done']} new, {counts['skipped']} already done, {counts['errors']} errors")
+    log(f"descriptors: {counts['done']} new, {counts['skipped']} already done, {counts['errors']} errors"
+        + (f" ({counts['stale']} of an older version computed again)" if counts.get("stale") else ""))
     descs = read_descriptors(out)
     usable: list[tuple[LabelRow, Path, dict]] = []
     for r, p in located:

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from mabench.build.captions import Caption
 from mabench.build.cues import CONFUSABLE
 from mabench.motion.descriptors import MOVE, MOVING_PART, PAIRS, TREND, TRUNK_PAIRS, pair_name, visible_order
-from mabench.motion.signals import MOVES_AT, SIGNALS, STILL_UNDER
+from mabench.motion.signals import CARRIED_BY_TRUNK, MOVES_AT, SIGNALS, STILL_UNDER, settled
 from mabench.taxonomy import (
     BODY_PARTS,
     COARSE_CLASSES,
@@ -36,7 +36,7 @@ from mabench.taxonomy import (
     display_label,
 )
 
-QA_VERSION = "ma-qa-v1"
+QA_VERSION = "ma-qa-v2"
 AMPLITUDE_RATIO = 1.5   # "moves more than": the larger amplitude must be this many times the smaller
 QA_MARGIN = 1.3         # a direction is asked about only when it clears the descriptors' margin by this factor
 OPPOSITE = {"upward": "downward", "downward": "upward", "leftward": "rightward", "rightward": "leftward"}
@@ -127,7 +127,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "SAD_SEQ": (
         "In this action, does the {part} move {d1} before moving {d2}?",
         "Does the {part} first move {d1} and later {d2}?",
-        "In this action, does the {part} move {d1} first and then turn {d2}?",
+        "In this action, does the {part} move {d1} first and then {d2}?",
         "Does the {part}'s {d1} movement come before its {d2} movement?",
         "Does the {part} move {d1} before it reverses {d2}?",
     ),
@@ -400,10 +400,9 @@ def _still_parts(desc: dict, candidates) -> list[str]:
     """Parts that stay still: not moving, and under half the clip's moving threshold (so not a movement
     just short of it)."""
     moving_at = desc.get("floor", {}).get("moving_at", MOVING_PART)
-    # a head whose centre stays put may still turn or nod: still only when its orientation is still too
-    unsettled = {s["part"] for s in desc.get("signals", {}).values() if s.get("state") != "still"}
+    signals = desc.get("signals", {})
     return [p for p in candidates if not desc["parts"][p]["moving"] and desc["parts"][p].get("visible", True)
-            and desc["parts"][p]["amplitude"] <= 0.5 * moving_at and p not in unsettled]
+            and desc["parts"][p]["amplitude"] <= 0.5 * moving_at and settled(signals, p)]
 
 
 def _against_still(desc: dict, candidates) -> list[Fact]:
@@ -663,35 +662,55 @@ def sad_extra_facts(desc: dict) -> list[Fact]:
 # Orientation signals asked as what they are (`mabench.motion.signals`, image directions as seen): a head turns
 # or tilts, a trunk leans. A tilt barely moves the head's centre, so no position question can ask it.
 ROTATIONS = {"head_yaw": "turn", "head_roll": "tilt", "trunk_lean": "lean"}
+# A turn seen from above or below tilts the ear line in the image, and a tilt shifts the nose against the ears:
+# each is asked only while the other is still.
+CROSSTALK = {"head_yaw": "head_roll", "head_roll": "head_yaw"}
+# Beyond this angle (degrees) the ear line or the trunk is near edge-on to the camera: not a reading to trust.
+EDGE_ON = {"head_roll": 45.0, "trunk_lean": 45.0}
 
 
 def rotation_facts(desc: dict) -> list[Fact]:
-    """"Does the head turn / tilt to the left", "does the torso lean to the right": from the orientation signals,
-    each decided against its own floor (`mabench.motion.signals`), from where the clip starts. Yes when the
-    signal went that way by QA_MARGIN x its moving threshold; No when it never went that way beyond its floor
-    / QA_MARGIN (a head that turned right and back never turned left). Asked over the whole action only: "in
-    the late phase, does the torso lean right" also reads as a state (still leaning left, less), and a
-    repeated signal (a shake) goes both ways, so neither is asked."""
+    """"Does the head turn / tilt to the left", "does the torso lean to the right", over the whole action, from
+    the orientation signals, each decided against its own floor. A signal is a posture too (0: facing the
+    camera, level, upright), so a question is asked only where the movement and the posture agree:
+
+    - Yes: it travelled that way by QA_MARGIN x its moving threshold and ended up clearly on that side at some
+      point (a trunk straightening from a left lean travels right but never leans right: not asked);
+    - No: it never travelled that way beyond its floor / QA_MARGIN and never stood on that side beyond its
+      floor (a head held tilted all along, or one that turned right and back, is not asked about the left).
+
+    Not asked: a repeated signal (a shake goes both ways), a head while the trunk is not still (the trunk
+    carries it), a turn while the tilt is not still and the reverse, and an edge-on reading."""
     out = []
+    signals = desc.get("signals", {})
     for name, verb in ROTATIONS.items():
-        s = desc.get("signals", {}).get(name)
+        s = signals.get(name)
         part = SIGNALS[name].part
-        if not s or "reach" not in s or s["state"] == "unclear" or not desc["parts"][part].get("visible", True):
+        if not s or "travel" not in s or s["state"] not in ("moves", "still") or \
+                not desc["parts"][part].get("visible", True):
             continue
         if s["state"] == "moves" and s.get("rhythm") != "single":
             continue
+        if name in CARRIED_BY_TRUNK and signals.get("trunk_lean", {}).get("state") != "still":
+            continue
+        if name in CROSSTALK and signals.get(CROSSTALK[name], {}).get("state") != "still":
+            continue
+        low, high = s["level"]
+        if max(abs(low), abs(high)) > EDGE_ON.get(name, float("inf")):
+            continue
         floor = s["floor"]
         base = {"kind": "rotation", "signal": name, "parts": [part], "phase": None, "unit": s.get("unit")}
-        for word, r in zip((SIGNALS[name].pos, SIGNALS[name].neg), s["reach"], strict=True):
+        for word, went, side in ((SIGNALS[name].pos, s["travel"][0], high), (SIGNALS[name].neg, s["travel"][1], -low)):
             d = word.split()[-1]  # "turns leftward" -> "leftward"
             f = {"part": part, "verb": verb, "dir": d}
-            if r <= STILL_UNDER * floor / QA_MARGIN:
-                out.append(Fact("SAD_TURN", f, "No", {**base, "direction": d, "value": r,
+            value = {"travel": went, "side": side}
+            if s["state"] == "moves" and went >= QA_MARGIN * MOVES_AT * floor and side >= MOVES_AT * floor:
+                out.append(Fact("SAD_TURN", f, "Yes", {**base, "direction": d, "value": value,
+                                                        "margin": QA_MARGIN * MOVES_AT * floor}))
+            elif went <= STILL_UNDER * floor / QA_MARGIN and side <= STILL_UNDER * floor:
+                out.append(Fact("SAD_TURN", f, "No", {**base, "direction": d, "value": value,
                                                        "margin": STILL_UNDER * floor / QA_MARGIN,
                                                        "contrast": f"does not {verb} that way"}))
-            elif s["state"] == "moves" and r >= QA_MARGIN * MOVES_AT * floor:
-                out.append(Fact("SAD_TURN", f, "Yes", {**base, "direction": d, "value": r,
-                                                        "margin": QA_MARGIN * MOVES_AT * floor}))
     return out
 
 

@@ -154,8 +154,11 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
     repair_torn_tail(path)
     have = read_descriptors(path)
     clips = list(clips)
-    todo = [c for c in clips if c.name not in have or ("error" in have[c.name] and retry_errors)]
-    counts = {"done": 0, "errors": 0, "skipped": len(clips) - len(todo)}
+    # a record of an older descriptor version lacks what the question builder now reads: computed again
+    stale = {c.name for c in clips if c.name in have and "error" not in have[c.name]
+             and have[c.name].get("version") != DESCRIPTOR_VERSION}
+    todo = [c for c in clips if c.name not in have or c.name in stale or ("error" in have[c.name] and retry_errors)]
+    counts = {"done": 0, "errors": 0, "skipped": len(clips) - len(todo), "stale": len(stale)}
     write_json(out / "annotate.json", {**asdict(settings), "version": DESCRIPTOR_VERSION})
 
     def record(rec: dict) -> None:

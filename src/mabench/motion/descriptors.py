@@ -28,7 +28,7 @@ from mabench.motion.signals import describe_signals, reversals, summarise
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
 
-DESCRIPTOR_VERSION = "ma-desc-v2"
+DESCRIPTOR_VERSION = "ma-desc-v3"
 
 # Thresholds in torso lengths (and seconds). The gap between "moves" and "still" is the margin.
 MOVE = 0.09          # net displacement in a phase that counts as moving in a direction

@@ -147,6 +147,21 @@ def reversals(v: np.ndarray, h: float) -> int:
     return count
 
 
+def travel(v: np.ndarray) -> tuple[float, float]:
+    """The longest rise and the longest fall of a series (each from its lowest / highest point before)."""
+    return float((v - np.minimum.accumulate(v)).max()), float((np.maximum.accumulate(v) - v).max())
+
+
+# A trunk that leans carries the head with it: the head's turn and tilt in the image are then not its own.
+CARRIED_BY_TRUNK = ("head_yaw", "head_roll")
+
+
+def settled(signals: dict, part: str) -> bool:
+    """Every orientation / posture signal of `part` is still (none moves, none is unclear): a head whose
+    centre stays put may still turn or nod."""
+    return all(s.get("state") == "still" for s in signals.values() if s.get("part") == part)
+
+
 def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "pos", neg: str = "neg",
               smooth_s: float = SMOOTH_S) -> dict:
     """Decide a series against its floor: amplitude, state, direction per phase, rhythm."""
@@ -158,10 +173,12 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
     dev = s - s[:n0].mean()
     amp = float(np.abs(dev).max())
     state = "moves" if amp >= MOVES_AT * floor else "still" if amp <= STILL_UNDER * floor else "unclear"
-    # how far it went each way from its start (pos, neg): a head that turned right and back never turned left
+    # travel: the longest stretch it went each way (pos, neg), wherever it started from, so a head that turned
+    # right and back also turned left; level: where it was (lowest, highest), the signal itself being a posture
+    # (0 = facing the camera, level, upright)
     out = {"amplitude": round(amp, 4), "floor": round(floor, 4), "noise": round(noise, 4), "state": state,
-           "range": round(float(np.ptp(s)), 4), "reach": [round(float(max(dev.max(), 0.0)), 4),
-                                                          round(float(max(-dev.min(), 0.0)), 4)]}
+           "range": round(float(np.ptp(s)), 4), "travel": [round(v, 4) for v in travel(s)],
+           "level": [round(float(s.min()), 4), round(float(s.max()), 4)]}
     if state != "moves":
         return out
     edges = np.linspace(times[0], times[-1], len(PHASES) + 1)

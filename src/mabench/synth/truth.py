@@ -21,7 +21,7 @@ from mabench.motion.descriptors import (
     phase_edges,
     rhythm_of,
 )
-from mabench.motion.signals import REPEAT_REVERSALS, SIGNALS, raw_signals, reversals
+from mabench.motion.signals import REPEAT_REVERSALS, SIGNALS, raw_signals, reversals, travel
 from mabench.motion.skeleton import FACE_POINTS, MOTION_JOINTS, PART_JOINTS, J, Skeleton
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -99,9 +99,9 @@ def signal_truth(points: np.ndarray, times: np.ndarray, face: dict[str, np.ndarr
         n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
         amp = float(np.abs(v - v[:n0].mean()).max())
         moving = True if amp >= GT_SIG_MOVING * f else False if amp <= GT_SIG_STILL * f else None
-        dev = v - v[:n0].mean()
         rec: dict = {"amplitude": round(amp, 4), "moving": moving, "series": v,
-                     "reach": [round(float(max(dev.max(), 0.0)), 4), round(float(max(-dev.min(), 0.0)), 4)]}
+                     "travel": [round(t, 4) for t in travel(v)], "level": [round(float(v.min()), 4),
+                                                                          round(float(v.max()), 4)]}
         if moving:
             rec["directions"] = {ph: _robust(v, times, edges[k], edges[k + 1], spec.pos, spec.neg, GT_SIG_MOVE * f,
                                              GT_SIG_NONE * f, GT_SIG_RETURN * f) for k, ph in enumerate(PHASES)}
