@@ -44,6 +44,14 @@ OPPOSITE = {"upward": "downward", "downward": "upward", "leftward": "rightward",
 # The project's own wording for the question types MA-Bench asks (see bench/RESULTS.md for the official
 # type mix they are drawn to). {when} is a phase phrase ("the early segment", "the late stage (1.2-1.9
 # seconds)"), {dir} a direction phrase that may be compound ("upward and to the left").
+# "does the head turn / tilt, the torso lean to the left" (SAD_TURN / SAD_TILT / SAD_LEAN, over the whole action)
+ROTATION_TEMPLATES = (
+    "During the action, does the {part} {verb} {dir}?",
+    "In this action, does the {part} {verb} {dir}?",
+    "Does the {part} {verb} {dir} at any point in this micro-action?",
+    "In this micro-action, does the {part} {verb} {dir} at some point?",
+    "Over the course of the action, does the {part} {verb} {dir}?",
+)
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "CMAR": (
         "Which coarse-grained label fits the micro action performed in this clip?",
@@ -89,13 +97,10 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Throughout the action, does the {part} move out of its resting position?",
         "Is the {part} displaced from its starting position during this micro-action?",
     ),
-    "SAD_TURN": (
-        "During the action, does the {part} {verb} {dir}?",
-        "In this action, does the {part} {verb} {dir}?",
-        "Does the {part} {verb} {dir} at any point in this micro-action?",
-        "In this micro-action, does the {part} {verb} {dir} at some point?",
-        "Over the course of the action, does the {part} {verb} {dir}?",
-    ),
+    # a head's turn and tilt and a trunk's lean: one wording each, so the balancer evens Yes and No per verb
+    "SAD_TURN": ROTATION_TEMPLATES,
+    "SAD_TILT": ROTATION_TEMPLATES,
+    "SAD_LEAN": ROTATION_TEMPLATES,
     "SAD_MIDLINE": (
         "In this action, does the {part} move {rel} the body midline during {when}?",
         "During {when}, does the {part} move {rel} the midline of the body?",
@@ -662,6 +667,7 @@ def sad_extra_facts(desc: dict) -> list[Fact]:
 # Orientation signals asked as what they are (`mabench.motion.signals`, image directions as seen): a head turns
 # or tilts, a trunk leans. A tilt barely moves the head's centre, so no position question can ask it.
 ROTATIONS = {"head_yaw": "turn", "head_roll": "tilt", "trunk_lean": "lean"}
+ROTATION_FAMILY = {"turn": "SAD_TURN", "tilt": "SAD_TILT", "lean": "SAD_LEAN"}
 # A turn seen from above or below tilts the ear line in the image, and a tilt shifts the nose against the ears:
 # each is asked only while the other is still.
 CROSSTALK = {"head_yaw": "head_roll", "head_roll": "head_yaw"}
@@ -705,10 +711,10 @@ def rotation_facts(desc: dict) -> list[Fact]:
             f = {"part": part, "verb": verb, "dir": d}
             value = {"travel": went, "side": side}
             if s["state"] == "moves" and went >= QA_MARGIN * MOVES_AT * floor and side >= MOVES_AT * floor:
-                out.append(Fact("SAD_TURN", f, "Yes", {**base, "direction": d, "value": value,
+                out.append(Fact(ROTATION_FAMILY[verb], f, "Yes", {**base, "direction": d, "value": value,
                                                         "margin": QA_MARGIN * MOVES_AT * floor}))
             elif went <= STILL_UNDER * floor / QA_MARGIN and side <= STILL_UNDER * floor:
-                out.append(Fact("SAD_TURN", f, "No", {**base, "direction": d, "value": value,
+                out.append(Fact(ROTATION_FAMILY[verb], f, "No", {**base, "direction": d, "value": value,
                                                        "margin": STILL_UNDER * floor / QA_MARGIN,
                                                        "contrast": f"does not {verb} that way"}))
     return out
@@ -846,7 +852,8 @@ FALLBACKS = {"SAD": stillness_facts, "MAD": lambda d: _against_still(d, BODY_PAR
 WORDING: dict[str, dict[str, tuple[str, ...]]] = {
     "SAD": {"SAD": ("SAD",), "SAD2": ("SAD",), "SAD_MAIN": ("SAD_MAIN",), "POSITION": ("SAD_STILL",),
             "MOVES": ("SAD_MOVES",), "SAD_MIDLINE": ("SAD_MIDLINE",), "SAD_TOWARD": ("SAD_TOWARD",),
-            "SAD_AWAY": ("SAD_AWAY",), "SAD_TURN": ("SAD_TURN",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",),
+            "SAD_AWAY": ("SAD_AWAY",), "SAD_TURN": ("SAD_TURN",), "SAD_TILT": ("SAD_TILT",),
+            "SAD_LEAN": ("SAD_LEAN",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",),
             "SAD_OSC": ("SAD_OSC",)},
     "MAD": {"MAD_WHILE": ("MAD_WHILE",), "MAD_SAME": ("MAD_SAME",), "MAD_OPP": ("MAD_OPP",), "MAD_AMP": ("MAD_AMP",),
             "MAS": ("MAD_ORDER",), "MAS_DIR": ("MAD_ORDER",), "MAD_TOWARD": ("MAD_TOWARD",),
@@ -858,7 +865,8 @@ WORDING: dict[str, dict[str, tuple[str, ...]]] = {
 # Target share of each wording in its task: the official question-type mix (bench/RESULTS.md, measured with
 # `mabench.audit.style.question_type`) spread over the wordings of each type.
 MIX: dict[str, dict[str, float]] = {
-    "SAD": {"SAD_MAIN": 0.25, "SAD": 0.24, "SAD_TURN": 0.06, "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
+    "SAD": {"SAD_MAIN": 0.25, "SAD": 0.24, "SAD_TURN": 0.03, "SAD_TILT": 0.02, "SAD_LEAN": 0.01, "SAD_STILL": 0.11,
+            "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
             "SAD_TOWARD": 0.02, "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.025},
     "MAD": {"MAD_WHILE": 0.56, "MAD_AMP": 0.11, "MAD_SAME": 0.12, "MAD_ORDER": 0.10, "MAD_OPP": 0.05,
             "MAD_TOWARD": 0.02, "MAD_AWAY": 0.02},

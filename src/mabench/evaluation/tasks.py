@@ -35,7 +35,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "CMAR": ("CMAR",),
     "FMAR": ("FMAR",),
     "SAD": ("SAD", "SAD_OSC", "SAD_MAIN", "SAD_MOVES", "SAD_STILL", "SAD_MIDLINE", "SAD_TOWARD", "SAD_AWAY",
-            "SAD_SEQ", "SAD_WITH", "SAD_TURN"),
+            "SAD_SEQ", "SAD_WITH", "SAD_TURN", "SAD_TILT", "SAD_LEAN"),
     "MAD": ("MAD_WHILE", "MAD_AMP", "MAD_SAME", "MAD_OPP", "MAD_ORDER", "MAD_TOWARD", "MAD_AWAY"),
     "MAS": ("MAS", "MAS_DIR", "MAS_SEQ"),
     "PPR": ("PPR", "PPR_APART", "PPR_STEADY"),
