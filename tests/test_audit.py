@@ -309,5 +309,8 @@ def test_an_uneven_label_distribution_is_named_apart_from_the_wording(tmp_path):
     text = audit_markdown(res)
     assert f"'Head', is {100 * b.label_prior:.1f}% of its questions" in text
     # answers drawn evenly: the most common one is near chance, and the blind model no better
-    even = audit(load_benchmark(_write(tmp_path, planted_records(240, seed=1), "even.json")), seed=0).blind["CMAR"]
-    assert even.label_prior - 1 / 7 < 0.05 and even.blind - even.label_prior < 0.05
+    even = audit(load_benchmark(_write(tmp_path, planted_records(240, seed=1), "even.json")), seed=0)
+    cmar = even.blind["CMAR"]
+    assert cmar.label_prior - 1 / 7 < 0.05 and cmar.blind - cmar.label_prior < 0.05
+    # FMAR over 52 labels: no label is near chance (20%), so the distribution explains nothing: not named
+    assert even.blind["FMAR"].label_prior < 0.2 and "FMAR: the most common answer" not in audit_markdown(even)

@@ -112,8 +112,9 @@ def blind_table(res: AuditResult) -> list[str]:
         lines.append(f"| {t} | {b.questions} | {b.clips} | {100 * (b.chance or 0.0):.1f} | {maj} | "
                      f"{100 * (b.blind or 0.0):.1f} {_ci(b.blind_ci)} | "
                      f"{100 * (b.leak or 0.0):+.1f} {_ci(b.leak_ci)} |")
+    # only where the label distribution could explain an accuracy above chance
     choice = [b for t in CLOSED_TASKS if (b := res.blind.get(t)) is not None and b.status == "ok"
-              and b.label_prior is not None]
+              and b.label_prior is not None and b.label_prior > (b.chance or 0.0)]
     if choice:
         lines.append("")
     for b in choice:  # the clips' label distribution, not the wording: told apart so neither hides the other
