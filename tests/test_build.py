@@ -427,3 +427,12 @@ def test_qc_gate_fails_on_leak_style_and_short_clips():
     # a large leak whose CI reaches 0 (a handful of clips) is noise, not a failure
     rep = {"audit": {"benchmark": {"leak": {"PPR": {"status": "ok", "leak": 9.0, "leak_ci": [-3.0, 20.0]}}}}}
     assert qc_gate(rep)["passed"]
+
+
+def test_phase_words_come_from_the_taxonomy():
+    from mabench.audit.slots import PHASE_WORDS
+    from mabench.build.qa import PHASE_WORD_WEIGHTS
+    from mabench.taxonomy import INITIAL_FINAL, PHASE_OF_WORD, PHASE_SYNONYMS
+
+    assert all(set(w) <= set(PHASE_SYNONYMS[ph]) for ph, w in PHASE_WORD_WEIGHTS.items())
+    assert set(PHASE_WORDS) == set(PHASE_OF_WORD) and all(PHASE_OF_WORD[w] == ph for ph, w in INITIAL_FINAL.items())

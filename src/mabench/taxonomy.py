@@ -136,6 +136,12 @@ BODY_PARTS: tuple[str, ...] = ("head", "torso") + tuple(
     f"{side} {seg}" for seg in LIMB_SEGMENTS for side in SIDES
 )
 PHASES: tuple[str, ...] = ("early", "middle", "late")
+# The words questions use for each phase, the canonical one first; "initial / middle / final" is a series of
+# its own ("the initial phase" reads with "the final phase", not with "the late phase").
+PHASE_SYNONYMS: dict[str, tuple[str, ...]] = {"early": ("early", "initial", "beginning"), "middle": ("middle", "mid"),
+                                              "late": ("late", "final")}
+PHASE_OF_WORD: dict[str, str] = {w: ph for ph, words in PHASE_SYNONYMS.items() for w in words}
+INITIAL_FINAL: dict[str, str] = {"early": "initial", "middle": "middle", "late": "final"}
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ spans) replaced by slots, so that questions asked from the same template fall to
 `"in the {phase} phase does the {part} approach the {part}"`; `slot_values` keeps what was replaced
 ({"part": ["left hand", "torso"], "phase": ["late"]}), which the style comparison counts.
 
-Everything comes from `mabench.taxonomy`; only the direction and phase synonyms are listed here,
-because the taxonomy names the canonical phases and has no direction list.
+Everything comes from `mabench.taxonomy`; only the direction words are listed here, because the
+taxonomy has no direction list.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from mabench.taxonomy import BODY_PARTS, COARSE_CLASSES, FINE_LABELS, PHASES, normalize_label
+from mabench.taxonomy import BODY_PARTS, COARSE_CLASSES, FINE_LABELS, PHASE_OF_WORD, normalize_label
 
 # Direction words as questions write them (canonical first). "left"/"right" alone are directions
 # only once the part names (left hand, ...) have been taken out, which the slot order ensures.
@@ -24,9 +24,9 @@ DIRECTIONS: tuple[str, ...] = (
     "upwards", "downwards", "forward", "backward", "forwards", "backwards", "inward", "outward", "sideways",
     "up", "down", "left", "right",
 )
-# Phase words beyond the taxonomy's early / middle / late.
-# ("start", "first", "end" are left alone: questions use them as verbs and for order, not phases)
-PHASE_WORDS: tuple[str, ...] = (*PHASES, "beginning", "initial", "final", "mid")
+# Phase words: the taxonomy's ("start", "first", "end" are left alone: questions use them as verbs and for
+# order, not phases)
+PHASE_WORDS: tuple[str, ...] = tuple(PHASE_OF_WORD)
 PART_SYNONYMS: tuple[str, ...] = ("forearm", "forearms", "shoulder", "shoulders", "body", "trunk", "arm", "arms",
                                   "leg", "legs", "knee", "knees", "hands", "feet", "elbow", "elbows", "wrist", "wrists")
 

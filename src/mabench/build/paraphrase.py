@@ -27,6 +27,7 @@ from mabench.audit.style import question_type
 from mabench.models import make_backend
 from mabench.models.base import GenerationConfig, Request
 from mabench.models.retry import RetryPolicy, ask_with_retries
+from mabench.taxonomy import PHASE_OF_WORD
 
 PARAPHRASE_TASKS = ("SAD", "MAD", "MAS", "PPR")
 # `--paraphrase reference`: no model, the reference benchmark's own phrasings (`mabench.build.phrasings`)
@@ -45,7 +46,6 @@ PARAPHRASE_SYSTEM = (
 _DIRECTION = {"to the left": "leftward", "to the right": "rightward", "left": "leftward", "right": "rightward",
               "leftwards": "leftward", "rightwards": "rightward", "upwards": "upward", "up": "upward",
               "downwards": "downward", "down": "downward", "forwards": "forward", "backwards": "backward"}
-_PHASE = {"beginning": "early", "initial": "early", "final": "late", "mid": "middle"}
 # The check reads the slotted text (`mabench.audit.slots`: parts, directions, phases and time spans taken
 # out). Phrases first, so that "same time" and "same distance" are not both "same".
 _PHRASES = (("at the same time", " SIMUL "), ("same time", " SIMUL "), ("at once", " SIMUL "),
@@ -197,7 +197,7 @@ def check_paraphrase(template: str, text: str) -> str | None:
     if sw != sg:
         return f"changes which part moves which way: {_show(sw)} -> {_show(sg)}"
     for kind in ("phase", "label", "class"):
-        a, b = (sorted(_PHASE.get(x, x) for x in v.get(kind, [])) for v in (vw, vg))
+        a, b = (sorted(PHASE_OF_WORD.get(x, x) for x in v.get(kind, [])) for v in (vw, vg))
         if a != b:
             return f"changes {kind}s: {', '.join(a) or '-'} -> {', '.join(b) or '-'}"
     times = [sorted(n for x in v.get("time", []) for n in _NUMBER.findall(x)) for v in (vw, vg)]

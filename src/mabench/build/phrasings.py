@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from mabench.audit.slots import slot, slot_spans
 from mabench.audit.style import question_type
 from mabench.build.paraphrase import (
-    _PHASE,
     ANCHOR_WORDS,
     EXACT_WORDS,
     PARAPHRASE_TASKS,
@@ -38,6 +37,7 @@ from mabench.build.paraphrase import (
     check_paraphrase,
     task_and_question,
 )
+from mabench.taxonomy import INITIAL_FINAL, PHASE_OF_WORD
 
 # The tasks reworded. SAD and MAD are not: 94% of MA-Bench's SAD and MAD questions say something no fact
 # here measures (a verb such as "tilt", the action's label), so even its fact-neutral ones alone would be
@@ -84,21 +84,18 @@ def _direction_as(ours: str, theirs: str) -> str:
     return d
 
 
-_INITIAL_FINAL = {"early": "initial", "middle": "middle", "late": "final"}
-
-
 def _phase_as(ours: str, theirs: str) -> str | None:
     """Our phase in the reference's word for it ("initial" / "final" where it writes those); None for
     "beginning" / "mid" ("at the beginning" reads as an instant, not the early phase)."""
-    o, t = _PHASE.get(ours.lower(), ours.lower()), theirs.lower()
+    o, t = PHASE_OF_WORD.get(ours.lower(), ours.lower()), theirs.lower()
     if t in ("beginning", "mid"):
         return None
-    if _PHASE.get(t, t) == o:
+    if PHASE_OF_WORD.get(t, t) == o:
         return theirs
     if t in ("early", "middle", "late"):
         return o
     if t in ("initial", "final"):
-        return _INITIAL_FINAL[o]
+        return INITIAL_FINAL[o]
     return None
 
 

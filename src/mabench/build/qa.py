@@ -878,8 +878,8 @@ MIX: dict[str, dict[str, float]] = {
 PHASE_NOUNS = {"SAD": (("phase", 5), ("segment", 5)), "MAD": (("segment", 7), ("phase", 3)),
                "PPR": (("phase", 13), ("stage", 6), ("segment", 1)), "MAS": (("phase", 1),)}
 TIME_SPAN_SHARE = {"SAD": 0.2, "MAD": 0.3, "PPR": 0.03, "MAS": 0.0}
-PHASE_SYNONYMS = {"early": ("early",) * 8 + ("initial", "beginning"), "middle": ("middle",), "late": ("late",) * 9 +
-                  ("final",)}
+PHASE_WORD_WEIGHTS = {"early": {"early": 8, "initial": 1, "beginning": 1}, "middle": {"middle": 1},
+                      "late": {"late": 9, "final": 1}}  # words of `taxonomy.PHASE_SYNONYMS`
 # "to the left" / "to the right" as often as SAD's official questions use them; MAD / MAS use "-ward" words.
 TO_THE_SIDE_SHARE = {"SAD": 0.3, "MAD": 0.0, "MAS": 0.05, "PPR": 0.0}
 # MA-Bench asks about the hands, head and torso far more than about the segments between them (a lower arm
@@ -890,7 +890,7 @@ SECONDARY_PENALTY = 1.5
 
 def phase_phrase(ph: str, edges: list[float] | None, task: str, rng: random.Random) -> str:
     noun = rng.choices([n for n, _ in PHASE_NOUNS[task]], [w for _, w in PHASE_NOUNS[task]])[0]
-    text = f"the {rng.choice(PHASE_SYNONYMS[ph])} {noun}"
+    text = f"the {rng.choice([w for w, n in PHASE_WORD_WEIGHTS[ph].items() for _ in range(n)])} {noun}"
     if edges and rng.random() < TIME_SPAN_SHARE[task]:
         k, t0 = PHASES.index(ph), edges[0]
         text += f" ({edges[k] - t0:.1f}–{edges[k + 1] - t0:.1f} seconds)"
