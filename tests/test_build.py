@@ -436,3 +436,21 @@ def test_phase_words_come_from_the_taxonomy():
 
     assert all(set(w) <= set(PHASE_SYNONYMS[ph]) for ph, w in PHASE_WORD_WEIGHTS.items())
     assert set(PHASE_WORDS) == set(PHASE_OF_WORD) and all(PHASE_OF_WORD[w] == ph for ph, w in INITIAL_FINAL.items())
+
+
+def test_fmar_distractors_are_labels_that_are_answers_in_the_build():
+    """A build over some of the labels (the synthetic figure renders 34 of 52): a label that is never the answer
+    is never a distractor, which a text-only model would otherwise learn to rule out, and no label is the
+    answer of much more than its share of the questions it appears in."""
+    rng = random.Random(1)
+    labels = [*FINE_LABELS[::3], FINE_LABELS[1]]
+    weights = {f: 1 / len(labels) for f in labels}
+    seen, right = Counter(), Counter()
+    for _ in range(40):
+        for fine in labels:
+            d = fmar_distractors(fine, rng, weights)
+            assert len(set(d)) == 4 and fine not in d and set(d) <= set(labels)
+            seen.update([fine, *d])
+            right[fine] += 1
+    rates = [right[f] / seen[f] for f in labels]
+    assert max(rates) < 0.3 and min(rates) > 0.12, sorted(rates)
