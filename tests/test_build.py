@@ -454,3 +454,22 @@ def test_fmar_distractors_are_labels_that_are_answers_in_the_build():
             right[fine] += 1
     rates = [right[f] / seen[f] for f in labels]
     assert max(rates) < 0.3 and min(rates) > 0.12, sorted(rates)
+
+
+def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
+    """MAS cannot reach 50% Yes (one moving part: only true Noes). Its pull toward Yes stops growing at
+    TASK_PULL_CAP questions of imbalance, so it cannot outweigh evening out each wording; other tasks keep
+    the full pull."""
+    from mabench.build.qa import TASK_PULL_CAP, W_TASK, Balancer
+
+    bal = Balancer(random.Random(0))
+    for task in ("MAS", "SAD"):
+        bal.yes_no[task]["No"] = 500
+    q = ("In this action, does the head move upward?", "template")
+
+    def pull(task):
+        wording = next(iter(TEMPLATES))
+        return bal.score(task, wording, q[1], "Yes", q[0]) - bal.score(task, wording, q[1], "No", q[0])
+
+    assert pull("MAS") == pytest.approx(-2 * W_TASK["MAS"] * TASK_PULL_CAP)
+    assert pull("SAD") == pytest.approx(-2 * W_TASK["SAD"] * 500)
