@@ -143,12 +143,13 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "In {when}, does the {b} move {dir_b} together with the {a} moving {dir_a}?",
         "While the {a} shifts {dir_a} in {when}, does the {b} shift {dir_b}?",
     ),
+    # a phase that goes one way and comes back (once or more): "oscillate" / "repeated" would ask for more than once
     "SAD_OSC": (
         "Does the {part} move back and forth {osc} during {when}?",
         "In {when} of this action, does the {part} swing {osc}?",
-        "During {when}, does the {part} oscillate {osc}?",
+        "During {when}, does the {part} go back and forth {osc}?",
         "In this action, does the {part} move to and fro {osc} in {when}?",
-        "Does the {part} make a repeated movement {osc} in {when}?",
+        "Does the {part} make a back-and-forth movement {osc} in {when}?",
     ),
     "MAD_WHILE": (
         "While the {a} was moving {dir_a} in {when}, did the {b} simultaneously move {dir_b}?",
