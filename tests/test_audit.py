@@ -291,7 +291,7 @@ def test_open_answers_compared_when_both_have_them(tmp_path):
 
 def test_an_uneven_label_distribution_is_named_apart_from_the_wording(tmp_path):
     """CMAR with every class listed in shuffled order and "Head" the answer of 40% of the clips: the text
-    model learns the label distribution (no wording cue exists), and the report says how much that is."""
+    model learns the label distribution (no wording cue exists), and the report says how much that gives."""
     rng = random.Random(3)
     recs = []
     for c in range(300):
@@ -304,13 +304,19 @@ def test_an_uneven_label_distribution_is_named_apart_from_the_wording(tmp_path):
                      "answer": "ABCDEFG"[classes.index(right)]})
     res = audit(load_benchmark(_write(tmp_path, recs)), seed=0)
     b = res.blind["CMAR"]
-    assert b.label_prior_answer == "Head" and abs(b.label_prior - 0.4) < 0.06
-    assert b.leak > 0.15 and abs(b.blind - b.label_prior) < 0.06  # the whole leak is the label prior
-    text = audit_markdown(res)
-    assert f"'Head', is {100 * b.label_prior:.1f}% of its questions" in text
-    # answers drawn evenly: the most common one is near chance, and the blind model no better
-    even = audit(load_benchmark(_write(tmp_path, planted_records(240, seed=1), "even.json")), seed=0)
-    cmar = even.blind["CMAR"]
-    assert cmar.label_prior - 1 / 7 < 0.05 and cmar.blind - cmar.label_prior < 0.05
-    # FMAR over 52 labels: no label is near chance (20%), so the distribution explains nothing: not named
-    assert even.blind["FMAR"].label_prior < 0.2 and "FMAR: the most common answer" not in audit_markdown(even)
+    assert abs(b.label_only - 0.4) < 0.06
+    assert b.leak > 0.15 and abs(b.blind - b.label_only) < 0.06  # the whole leak is the label distribution
+    assert f"CMAR: a model that knows only how often each label was the answer (in the other folds) scores " \
+           f"{100 * b.label_only:.1f}%" in audit_markdown(res)
+
+
+def test_a_label_only_model_sees_what_a_five_option_task_gives_away(planted, tmp_path):
+    """FMAR shows 5 of 52 labels: the most common answer can be rare and the labels still give the answer
+    away. The planted set answers only with 15 labels (the longest); even answers over all labels give
+    nothing."""
+    planted_res = audit(load_benchmark(planted), seed=0)
+    fmar = planted_res.blind["FMAR"]
+    assert fmar.label_only > 0.6
+    assert "FMAR: a model that knows only how often each label was the answer" in audit_markdown(planted_res)
+    even = audit(load_benchmark(_write(tmp_path, planted_records(240, seed=1, plant=False), "even.json")), seed=0)
+    assert even.blind["FMAR"].label_only < 0.3 and even.blind["CMAR"].label_only < 0.22

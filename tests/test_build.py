@@ -473,3 +473,22 @@ def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
 
     assert pull("MAS") == pytest.approx(-2 * W_TASK["MAS"] * TASK_PULL_CAP)
     assert pull("SAD") == pytest.approx(-2 * W_TASK["SAD"] * 500)
+
+
+def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away():
+    """Real label distributions are long-tailed. A model that knows only how often each label was the answer
+    (learned on half the questions, options shuffled) must stay near chance (20%); drawing the confusable
+    label and same-class labels whatever their weight let it reach 42% here."""
+    rng = random.Random(0)
+    labels = list(FINE_LABELS[:34])
+    raw = [rng.random() ** 3 for _ in labels]
+    weights = {f: r / sum(raw) for f, r in zip(labels, raw, strict=True)}
+    qs = []
+    for _ in range(4000):
+        fine = rng.choices(labels, [weights[f] for f in labels])[0]
+        opts = [fine, *fmar_distractors(fine, rng, weights)]
+        rng.shuffle(opts)
+        qs.append((fine, opts))
+    answered = Counter(f for f, _ in qs[:2000])
+    label_only = sum(max(opts, key=lambda o: answered[o]) == f for f, opts in qs[2000:]) / 2000
+    assert label_only < 0.24, label_only

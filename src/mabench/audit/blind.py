@@ -50,10 +50,10 @@ class BlindTask:
     leak: float | None = None  # blind - majority
     leak_ci: tuple[float, float] | None = None
     model: str = ""
-    # multiple choice: share of the most common correct option text. Above chance when the clips' labels
-    # are uneven: what a text model gets from the label distribution alone, not from the wording.
-    label_prior: float | None = None
-    label_prior_answer: str | None = None
+    # multiple choice: accuracy of a model that knows only how often each label was the answer in the other
+    # folds (it picks the offered label answered most often). Above chance when the clips' labels are uneven:
+    # what the label distribution gives away, not the wording.
+    label_only: float | None = None
 
 
 @dataclass
@@ -126,18 +126,37 @@ class OptionScorer:
 # --- cross-validation -----------------------------------------------------------------------------
 
 
-def oof_predictions(qs: list[Question], folds: int, seed: int) -> list[str]:
-    """Out-of-fold answers, folds grouped by clip (and seeded). A training fold with one answer only predicts it."""
-    groups = [q.video_id for q in qs]
-    preds: list[str | None] = [None] * len(qs)
-    yes_no = TASKS[qs[0].task].answer_type is AnswerType.YES_NO
+def _splits(qs: list[Question], folds: int, seed: int) -> list:
     # stratified by answer as well as grouped by clip: unequal answer shares across folds would make a model
     # that leans to its training folds' majority fall below the majority rate on answers that carry no cue
     cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     with warnings.catch_warnings():  # a letter rarer than the folds is expected (FMAR with few clips): no noise
         warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-        splits = list(cv.split(qs, [q.answer for q in qs], groups=groups))
-    for train, test in splits:
+        return list(cv.split(qs, [q.answer for q in qs], groups=[q.video_id for q in qs]))
+
+
+def _label(o) -> str:
+    return o.label or normalize_label(o.text)
+
+
+def label_only_right(qs: list[Question], folds: int, seed: int) -> np.ndarray:
+    """Per multiple-choice question, out of fold: is the offered label that was the answer most often in the
+    training folds the answer (ties: the first offered)?"""
+    right = np.zeros(len(qs))
+    for train, test in _splits(qs, folds, seed):
+        counts = Counter(_label(o) for i in train if (o := qs[i].option(qs[i].answer or "")))
+        for i in test:
+            if qs[i].options:
+                best = max(qs[i].options, key=lambda o: counts.get(_label(o), 0))
+                right[i] = best.letter == qs[i].answer
+    return right
+
+
+def oof_predictions(qs: list[Question], folds: int, seed: int) -> list[str]:
+    """Out-of-fold answers, folds grouped by clip (and seeded). A training fold with one answer only predicts it."""
+    preds: list[str | None] = [None] * len(qs)
+    yes_no = TASKS[qs[0].task].answer_type is AnswerType.YES_NO
+    for train, test in _splits(qs, folds, seed):
         tr = [qs[i] for i in train]
         te = [qs[i] for i in test]
         answers = {q.answer for q in tr}
@@ -172,11 +191,6 @@ def blind_task(qs: list[Question], folds: int, seed: int, n_boot: int = DEFAULT_
     counts = {a: answers.count(a) for a in spec.choices}
     res.majority_answer = max(counts, key=lambda a: counts[a])
     res.majority = counts[res.majority_answer] / len(qs)
-    if spec.answer_type is not AnswerType.YES_NO:
-        texts = Counter(o.label or normalize_label(o.text) for q in qs if (o := q.option(q.answer or "")))
-        if texts:
-            res.label_prior_answer, n = texts.most_common(1)[0]
-            res.label_prior = n / len(qs)
     if len(qs) < MIN_QUESTIONS or len(clips) < folds * MIN_CLIPS_PER_FOLD:
         res.status = (f"too few for {folds}-fold cross-validation: {len(qs)} questions, {len(clips)} clips "
                       f"(needs {MIN_QUESTIONS} questions and {folds * MIN_CLIPS_PER_FOLD} clips)")
@@ -191,6 +205,8 @@ def blind_task(qs: list[Question], folds: int, seed: int, n_boot: int = DEFAULT_
     preds = oof_predictions(qs, folds, seed)
     right = np.array([p == a for p, a in zip(preds, answers, strict=True)], dtype=float)
     res.blind = float(right.mean())
+    if spec.answer_type is not AnswerType.YES_NO:
+        res.label_only = float(label_only_right(qs, folds, seed).mean())
     # clip bootstrap of blind accuracy and of blind - majority; the majority answer stays the full data's
     # (re-taking the max in each replicate would bias the majority rate upwards)
     w = replicate_weights(len(clips), n_boot, seed)

@@ -70,7 +70,7 @@ def leak_summary(res: AuditResult) -> dict[str, dict[str, Any]]:
             continue
         out[t] = {"status": "ok", "questions": b.questions, "blind": _pct(b.blind), "blind_ci": _pct(b.blind_ci),
                   "majority": _pct(b.majority), "chance": _pct(b.chance), "leak": _pct(b.leak),
-                  "leak_ci": _pct(b.leak_ci), "label_prior": _pct(b.label_prior)}
+                  "leak_ci": _pct(b.leak_ci), "label_only": _pct(b.label_only)}
     return out
 
 
@@ -114,15 +114,15 @@ def blind_table(res: AuditResult) -> list[str]:
                      f"{100 * (b.leak or 0.0):+.1f} {_ci(b.leak_ci)} |")
     # only where the label distribution could explain an accuracy above chance
     choice = [b for t in CLOSED_TASKS if (b := res.blind.get(t)) is not None and b.status == "ok"
-              and b.label_prior is not None and b.label_prior > (b.chance or 0.0)]
+              and b.label_only is not None and b.label_only > (b.chance or 0.0)]
     if choice:
         lines.append("")
     for b in choice:  # the clips' label distribution, not the wording: told apart so neither hides the other
-        assert b.label_prior is not None
-        lines.append(f"{b.task}: the most common answer, {b.label_prior_answer!r}, is {100 * b.label_prior:.1f}% of "
-                     f"its questions (chance {100 * (b.chance or 0.0):.1f}); a text model that learned only the "
-                     f"clips' label distribution scores that: blind − that = "
-                     f"{100 * ((b.blind or 0.0) - b.label_prior):+.1f} points.")
+        assert b.label_only is not None
+        lines.append(f"{b.task}: a model that knows only how often each label was the answer (in the other folds) "
+                     f"scores {100 * b.label_only:.1f}% (chance {100 * (b.chance or 0.0):.1f}): the clips' label "
+                     f"distribution, not the wording. Blind − that = {100 * ((b.blind or 0.0) - b.label_only):+.1f} "
+                     f"points.")
     return lines
 
 

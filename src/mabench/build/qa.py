@@ -1101,19 +1101,28 @@ def _weighted_sample(pool: list[str], k: int, rng: random.Random, weights: dict[
 def fmar_distractors(fine: str, rng: random.Random, weights: dict[str, float] | None = None) -> list[str]:
     """4 distinct labels other than `fine`: a varying number from its coarse class, the nearest confusable
     label in about a third, the rest from other classes. With `weights` (how often each label is the answer
-    in this build), distractors are drawn in that proportion, and a label that is never the answer is not
-    drawn (a text-only model learns to rule such a label out; on 600 synthetic clips of 34 labels they had
-    been a quarter of all distractors)."""
+    in this build), distractors are drawn in that proportion (the confusable label too), and a label that is
+    never the answer is not drawn unless the build has fewer than five answer labels (a text-only model
+    learns to rule such a label out; on 600 synthetic clips of 34 labels they had been a quarter of all
+    distractors)."""
     same = [f for f in COARSE_FINE[FINE_TO_COARSE[fine]] if f != fine]
     other = [f for f in FINE_TO_COARSE if FINE_TO_COARSE[f] != FINE_TO_COARSE[fine]]
-    confusable = weights is None or weights.get(CONFUSABLE[fine], 0.0) > 0
-    picks = [CONFUSABLE[fine]] if rng.random() < CONFUSABLE_SHARE and confusable else []
+    # the confusable label in about a third of the questions; with weights, as often as its own weight against
+    # the answer's allows (a label seldom the answer, shown a third of the time, would be one to rule out)
+    share = CONFUSABLE_SHARE if weights is None else \
+        CONFUSABLE_SHARE * min(1.0, weights.get(CONFUSABLE[fine], 0.0) / max(weights.get(fine, 0.0), 1e-9))
+    picks = [CONFUSABLE[fine]] if rng.random() < share else []
     k = min(rng.choice(SAME_CLASS_COUNTS), len(same))
     rest_same = [f for f in same if f not in picks and f != CONFUSABLE[fine]]
-    picks += _weighted_sample(rest_same, max(0, min(k - sum(p in same for p in picks), 4 - len(picks))), rng, weights)
+    drawn = _weighted_sample(rest_same, max(0, min(k - sum(p in same for p in picks), 4 - len(picks))), rng, weights)
+    # a small class holds few answer labels, and a rare one among them would be drawn whatever its weight: each
+    # same-class pick stays as often as its weight against the answer's allows, the others come from other classes
+    picks += [f for f in drawn if weights is None or rng.random() < weights[f] / max(weights.get(fine, 0.0), 1e-9)]
     rest = [f for f in other if f not in picks and f != CONFUSABLE[fine]]
     picks += _weighted_sample(rest, 4 - len(picks), rng, weights)
-    if len(picks) < 4:  # a build with too few answer labels to fill four: the rest from all labels
+    if len(picks) < 4:  # the answer's class and the others ran short: any label that is an answer, weighted
+        picks += _weighted_sample([f for f in same + other if f not in picks], 4 - len(picks), rng, weights)
+    if len(picks) < 4:  # a build of fewer than five answer labels: the rest from all labels
         picks += _weighted_sample([f for f in same + other if f not in picks], 4 - len(picks), rng, None)
     return picks
 
