@@ -73,10 +73,15 @@ def _yes_no_model(seed: int):
     return make_pipeline(text, LogisticRegression(C=C_REG, max_iter=2000, random_state=seed))
 
 
+def _option_key(o) -> str:
+    """What an option names: its taxonomy label, or its normalized text."""
+    return o.label or normalize_label(o.text)
+
+
 def _option_rows(q: Question) -> list[dict]:
     """Hand features of each option of a multiple-choice question (bag of words added separately)."""
     lengths = np.array([len(o.text) for o in q.options], dtype=float)
-    keys = [o.label or normalize_label(o.text) for o in q.options]
+    keys = _option_text(q)
     stem_words = set(normalize_label(q.stem).split())
     fam = family(q.question)
     order = np.argsort(np.argsort(-lengths))  # 0 = longest
@@ -96,7 +101,7 @@ def _option_rows(q: Question) -> list[dict]:
 
 
 def _option_text(q: Question) -> list[str]:
-    return [o.label or normalize_label(o.text) for o in q.options]
+    return [_option_key(o) for o in q.options]
 
 
 class OptionScorer:
@@ -135,19 +140,15 @@ def _splits(qs: list[Question], folds: int, seed: int) -> list:
         return list(cv.split(qs, [q.answer for q in qs], groups=[q.video_id for q in qs]))
 
 
-def _label(o) -> str:
-    return o.label or normalize_label(o.text)
-
-
 def label_only_right(qs: list[Question], folds: int, seed: int) -> np.ndarray:
     """Per multiple-choice question, out of fold: is the offered label that was the answer most often in the
     training folds the answer (ties: the first offered)?"""
     right = np.zeros(len(qs))
     for train, test in _splits(qs, folds, seed):
-        counts = Counter(_label(o) for i in train if (o := qs[i].option(qs[i].answer or "")))
+        counts = Counter(_option_key(o) for i in train if (o := qs[i].option(qs[i].answer or "")))
         for i in test:
             if qs[i].options:
-                best = max(qs[i].options, key=lambda o: counts.get(_label(o), 0))
+                best = max(qs[i].options, key=lambda o: counts.get(_option_key(o), 0))
                 right[i] = best.letter == qs[i].answer
     return right
 

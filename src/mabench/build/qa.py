@@ -593,16 +593,18 @@ def _drop_contradictions(facts: list[Fact]) -> list[Fact]:
     return [f for f in facts if len(answers[tuple(sorted(f.fields.items()))]) == 1]
 
 
-def _trend_clear(phase: dict, margin: float) -> bool:
-    """An approach / apart clears its threshold by QA_MARGIN, as a direction does (a steady pair was decided
-    under its own, lower threshold)."""
-    return phase["trend"] == "steady" or abs(phase["delta"]) >= QA_MARGIN * margin
+def _askable_trend(phase: dict, margin: float) -> bool:
+    """A pair's trend in a phase is stated (approach / apart / steady), and an approach / apart clears its
+    threshold by QA_MARGIN, as a direction does (a steady pair was decided under its own, lower threshold)."""
+    return phase["trend"] == "steady" or (phase["trend"] in ("approach", "apart")
+                                          and abs(phase["delta"]) >= QA_MARGIN * margin)
 
 
 def ppr_facts(desc: dict, pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[Fact]:
     out = []
     moving = set(desc.get("ranking", []))
     wanted = {pair_name(a, b) for a, b in pairs}
+    margin = desc.get("floor", {}).get("trend", TREND)
     for name, pair in desc.get("pairs", {}).items():
         if name not in wanted:
             continue
@@ -614,8 +616,7 @@ def ppr_facts(desc: dict, pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[Fa
         for ph in PHASES:
             p = pair["phases"][ph]
             trend = p["trend"]
-            margin = desc.get("floor", {}).get("trend", TREND)
-            if trend not in ("approach", "apart", "steady") or not _trend_clear(p, margin):
+            if not _askable_trend(p, margin):
                 continue
             base = {"kind": "pair trend", "parts": [a, b], "phase": ph, "trend": trend, "value": p["delta"],
                     "margin": margin}
@@ -776,14 +777,14 @@ def pair_move_facts(desc: dict, task: str) -> list[Fact]:
     out = []
     parts = desc["parts"]
     moving = set(desc.get("ranking", []))
+    margin = desc.get("floor", {}).get("trend", TREND)
     for name, pair in desc.get("pairs", {}).items():
         a, b = name.split("|")
         if a not in moving or b in moving or not parts[b].get("visible", True) or not parts[a].get("visible", True):
             continue
         for ph in PHASES:
             p = pair["phases"][ph]
-            margin = desc.get("floor", {}).get("trend", TREND)
-            if p["trend"] not in ("approach", "apart", "steady") or not _trend_clear(p, margin):
+            if not _askable_trend(p, margin):
                 continue
             base = {"kind": "pair trend", "parts": [a, b], "phase": ph, "trend": p["trend"], "value": p["delta"],
                     "margin": margin}
@@ -1107,23 +1108,24 @@ def fmar_distractors(fine: str, rng: random.Random, weights: dict[str, float] | 
     distractors)."""
     same = [f for f in COARSE_FINE[FINE_TO_COARSE[fine]] if f != fine]
     other = [f for f in FINE_TO_COARSE if FINE_TO_COARSE[f] != FINE_TO_COARSE[fine]]
+    def against_answer(x: str) -> float:  # x's weight against the answer's, at most 1 (1 without weights)
+        return 1.0 if weights is None else min(1.0, weights.get(x, 0.0) / max(weights.get(fine, 0.0), 1e-9))
+
     # the confusable label in about a third of the questions; with weights, as often as its own weight against
     # the answer's allows (a label seldom the answer, shown a third of the time, would be one to rule out)
-    share = CONFUSABLE_SHARE if weights is None else \
-        CONFUSABLE_SHARE * min(1.0, weights.get(CONFUSABLE[fine], 0.0) / max(weights.get(fine, 0.0), 1e-9))
-    picks = [CONFUSABLE[fine]] if rng.random() < share else []
+    picks = [CONFUSABLE[fine]] if rng.random() < CONFUSABLE_SHARE * against_answer(CONFUSABLE[fine]) else []
     k = min(rng.choice(SAME_CLASS_COUNTS), len(same))
     rest_same = [f for f in same if f not in picks and f != CONFUSABLE[fine]]
     drawn = _weighted_sample(rest_same, max(0, min(k - sum(p in same for p in picks), 4 - len(picks))), rng, weights)
     # a small class holds few answer labels, and a rare one among them would be drawn whatever its weight: each
     # same-class pick stays as often as its weight against the answer's allows, the others come from other classes
-    picks += [f for f in drawn if weights is None or rng.random() < weights[f] / max(weights.get(fine, 0.0), 1e-9)]
+    picks += [f for f in drawn if weights is None or rng.random() < against_answer(f)]
     rest = [f for f in other if f not in picks and f != CONFUSABLE[fine]]
     picks += _weighted_sample(rest, 4 - len(picks), rng, weights)
-    if len(picks) < 4:  # the answer's class and the others ran short: any label that is an answer, weighted
-        picks += _weighted_sample([f for f in same + other if f not in picks], 4 - len(picks), rng, weights)
-    if len(picks) < 4:  # a build of fewer than five answer labels: the rest from all labels
-        picks += _weighted_sample([f for f in same + other if f not in picks], 4 - len(picks), rng, None)
+    # short still: any label that is an answer (weighted), then, in a build of fewer than five answer labels, any
+    for w in (weights, None):
+        if len(picks) < 4:
+            picks += _weighted_sample([f for f in same + other if f not in picks], 4 - len(picks), rng, w)
     return picks
 
 
