@@ -189,6 +189,16 @@ def test_style_against_a_reference(planted, tmp_path):
     res = audit(load_benchmark(planted), reference=load_benchmark(_write(tmp_path, other, "ref.json")))
     assert res.style.tasks["MAS"].auc > 0.95 and res.style.tasks["MAS"].coverage_of_reference == 0.0
     assert res.style.tasks["SAD"].auc < 0.7  # same templates on both sides
+    # how many directions the questions name, on both sides: none in the planted MAS; two in every reference one
+    # but a quarter, which names one
+    for k, r in enumerate(r for r in other if r["task"] == "MAS"):
+        r["question"] = ("Did the head begin moving upward before the torso began moving leftward?" if k % 4 else
+                         "Did the head begin moving before the torso began moving leftward?")
+    res = audit(load_benchmark(planted), reference=load_benchmark(_write(tmp_path, other, "ref2.json")))
+    named = {x.key: (x.bench, x.reference) for x in res.style.tasks["MAS"].directions_named}
+    assert named["0"] == (1.0, 0.0) and named["1"][1] == pytest.approx(0.25, abs=0.02)
+    assert named["2+"][1] == pytest.approx(0.75, abs=0.02)
+    assert "Directions named (bench/ref %): 0 100/0, 1 0/25, 2+ 0/75" in audit_markdown(res)
 
 
 def test_cli_end_to_end(planted, tmp_path):

@@ -249,16 +249,46 @@ def test_a_part_that_never_moves_began_no_movement_in_any_direction():
             "parts": {"left hand": mover, "left foot": still}}
     facts = _still_first(desc, ["left foot"])
     assert all(f.answer == "No" and f.fields["a"] == "left foot" and f.fields["b"] == "left hand" for f in facts)
-    assert sorted(f.fields.get("dir_a", "-") for f in facts) == sorted(("-", *STILL_DIRECTIONS))
-    assert all(f.fields["dir_b"] == "upward" for f in facts)  # the mover's true first direction
-    both = [f for f in facts if "dir_a" in f.fields]
-    rendered = [(t, tpl) for f in both for t, tpl in render(f, "MAS_DIR", "MAS", desc, random.Random(0))]
-    assert rendered and all("left foot" in t and "upward" in t for t, _ in rendered)
+    # every direction for the still part, with the mover's direction named (twice each: with and without it)
+    assert sorted(f.fields.get("dir_a", "-") for f in facts) == sorted(("-", *STILL_DIRECTIONS * 2))
+    assert all(f.fields.get("dir_b", "upward") == "upward" for f in facts)  # the mover's true first direction
+    named = [f for f in facts if "dir_a" in f.fields]
+    rendered = [(t, tpl) for f in named for w in ("MAS_DIR", "MAS_DIR1") for t, tpl in render(f, w, "MAS", desc,
+                                                                                             random.Random(0))]
+    assert rendered and all("left foot" in t for t, _ in rendered)
+    assert all("upward" in t for t, tpl in rendered if "{dir_b}" in tpl)
     # asked only in wordings that name the still part's direction (else they repeat the direction-less fact)
     assert all("{dir_a}" in tpl for _, tpl in rendered)
-    # a mover without a clear first direction: no direction is made up for either part
+    assert {"{dir_b}" in tpl for _, tpl in rendered} == {True, False}  # with the mover's direction and without
+    # a mover without a clear first direction: none is made up for it
     desc["parts"]["left hand"] = {**mover, "phases": _phases(early="none", middle="none", late="none")}
-    assert [f.fields for f in _still_first(desc, ["left foot"])] == [{"a": "left foot", "b": "left hand"}]
+    assert [f.fields for f in _still_first(desc, ["left foot"])] == [{"a": "left foot", "b": "left hand"}] + [
+        {"a": "left foot", "b": "left hand", "dir_a": d} for d in STILL_DIRECTIONS]
+
+
+def test_order_questions_name_the_directions_each_part_has():
+    """MA-Bench names a direction in nine of ten order questions: an onset order asks with both parts' first
+    directions, or the one part's that has one; two parts that start together started neither first."""
+    from mabench.build.qa import mas_facts, render
+
+    up = {"visible": True, "moving": True, "amplitude": 0.4, "phases": _phases(early="upward", middle="none",
+                                                                               late="none")}
+    vague = {**up, "phases": _phases(early="none", middle="none", late="none")}
+    desc = {"ranking": ["left hand", "head"], "phase_edges": [0.0, 1.0, 2.0, 3.0],
+            "order": [{"a": "left hand", "b": "head", "relation": "before", "gap_s": 0.8}],
+            "parts": {"left hand": up, "head": vague}}
+    named = [f for f in mas_facts(desc) if f.family == "MAS_DIR"]
+    assert {(f.fields["a"], f.fields.get("dir_a"), f.fields.get("dir_b"), f.answer) for f in named} == {
+        ("left hand", "upward", None, "Yes"), ("head", None, "upward", "No")}
+    for f in named:  # the direction it has is said, the one it lacks is not made up
+        texts = [t for w in ("MAS_DIR", "MAS_DIR1") for t, _ in render(f, w, "MAS", desc, random.Random(0))]
+        assert texts and all("upward" in t and "{" not in t for t in texts)
+    desc["order"] = [{"a": "left hand", "b": "head", "relation": "simultaneous", "gap_s": 0.0}]
+    named = [f for f in mas_facts(desc) if f.family == "MAS_DIR"]
+    assert sorted((f.fields["a"], f.answer) for f in named) == [("head", "No"), ("left hand", "No")]
+    # together by the descriptors (under 0.2 s) but 0.19 s apart: too near an order to say neither came first
+    desc["order"][0]["gap_s"] = 0.19
+    assert not [f for f in mas_facts(desc) if f.family in ("MAS", "MAS_DIR")]
 
 
 def test_facts_that_ask_the_same_question_with_two_answers_are_both_dropped():
@@ -286,6 +316,15 @@ def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():
         assert [a.fact for a in got] == [other]
     got = pick("PPR", desc, [shared], Balancer(random.Random(0)), random.Random(0), 1, asked={fact_id(shared)})
     assert [a.fact for a in got] == [shared]  # the only fact left: asked again rather than a short clip
+
+
+def test_every_wording_has_templates_and_a_share_of_its_task():
+    from mabench.build.qa import MIX, WORDING
+
+    for task, families in WORDING.items():
+        wordings = {w for ws in families.values() for w in ws}
+        assert wordings <= set(TEMPLATES) and set(MIX[task]) == wordings, task
+        assert abs(sum(MIX[task].values()) - 1.0) < 0.01, task
 
 
 def test_templates_and_fmar_distractors():

@@ -186,8 +186,10 @@ def audit_markdown(res: AuditResult) -> str:
             if TASKS[t].closed and t not in ("CMAR", "FMAR"):
                 vocab = "; ".join(f"{k}: " + ", ".join(f"{x.key} {100 * x.bench:.0f}/{100 * x.reference:.0f}"
                                                      for x in v[:4]) for k, v in st.slot_values.items() if v)
+                named = ", ".join(f"{x.key} {100 * x.bench:.0f}/{100 * x.reference:.0f}" for x in st.directions_named)
                 lines.append(f"- {t} words more in the bench: {', '.join(st.words_more_in_bench[:6])}; more in the "
-                             f"reference: {', '.join(st.words_more_in_reference[:6])}. Slots (bench/ref %): {vocab}")
+                             f"reference: {', '.join(st.words_more_in_reference[:6])}. Slots (bench/ref %): {vocab}. "
+                             f"Directions named (bench/ref %): {named}")
         for o in res.style.open_answers:
             lines.append(f"- {o.task} answers: {o.bench_words:.0f} vs {o.reference_words:.0f} words, "
                          f"{o.bench_sentences:.1f} vs {o.reference_sentences:.1f} sentences, label line "

@@ -57,6 +57,9 @@ class TaskStyle:
     words_more_in_reference: list[str]
     auc: float | None = None
     auc_status: str = "ok"
+    # shares of questions naming no, one, or two or more directions ("0", "1", "2+"): MA-Bench names both
+    # movements in most of its order questions
+    directions_named: list[Share] = field(default_factory=list)
 
 
 @dataclass
@@ -142,6 +145,11 @@ def _open_stats(qs: list[Question]) -> tuple[float, float, float]:
     return float(words), float(sentences), float(label_line)
 
 
+def _named(slotted: str) -> str:
+    n = slotted.count("{dir}")
+    return "2+" if n >= 2 else str(n)
+
+
 def compare_style(bench: Benchmark, ref: Benchmark, folds: int = 5, seed: int = 0) -> Style:
     by_task: dict[str, tuple[list[Question], list[Question]]] = defaultdict(lambda: ([], []))
     for q in bench:
@@ -169,9 +177,11 @@ def compare_style(bench: Benchmark, ref: Benchmark, folds: int = 5, seed: int = 
         words_m = Counter(w for s in sm for w in s.text.split() if not w.startswith("{"))
         words_t = Counter(w for s in st for w in s.text.split() if not w.startswith("{"))
         more_m, more_t = _log_odds(words_m, words_t)
+        named = _compare(_shares([[_named(s.text)] for s in sm]), _shares([[_named(s.text)] for s in st]))
         auc, status = two_sample_auc(mine, theirs, folds, seed)
         tasks[t] = TaskStyle(t, len(mine), len(theirs), round(cov_ref, 4), round(cov_bench, 4), types, slots,
-                             more_m, more_t, None if auc is None else round(auc, 4), status)
+                             more_m, more_t, None if auc is None else round(auc, 4), status,
+                             sorted(named, key=lambda x: x.key))
         if t in OPEN_TASKS and any(q.answer for q in mine) and any(q.answer for q in theirs):
             a, b = _open_stats(mine), _open_stats(theirs)
             opens.append(OpenStyle(t, a[0], b[0], a[1], b[1], a[2], b[2]))

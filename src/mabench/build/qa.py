@@ -23,7 +23,16 @@ from typing import Any, Protocol
 
 from mabench.build.captions import Caption
 from mabench.build.cues import CONFUSABLE
-from mabench.motion.descriptors import MOVE, MOVING_PART, PAIRS, TREND, TRUNK_PAIRS, pair_name, visible_order
+from mabench.motion.descriptors import (
+    LEAD_S,
+    MOVE,
+    MOVING_PART,
+    PAIRS,
+    TREND,
+    TRUNK_PAIRS,
+    pair_name,
+    visible_order,
+)
 from mabench.motion.signals import CARRIED_BY_TRUNK, MOVES_AT, SIGNALS, STILL_UNDER, settled
 from mabench.taxonomy import (
     BODY_PARTS,
@@ -44,6 +53,16 @@ OPPOSITE = {"upward": "downward", "downward": "upward", "leftward": "rightward",
 # The project's own wording for the question types MA-Bench asks (see bench/RESULTS.md for the official
 # type mix they are drawn to). {when} is a phase phrase ("the early segment", "the late stage (1.2-1.9
 # seconds)"), {dir} a direction phrase that may be compound ("upward and to the left").
+SAD_TEMPLATES = (  # one direction (or both axes at once) in one phase
+    "In this action, does the {part} move {dir} during {when}?",
+    "During {when}, does the {part} move {dir}?",
+    "Does the {part} move {dir} in {when} of the action?",
+    "In {when} of this action, does the {part} shift {dir}?",
+    "Does the {part} travel {dir} during {when} of the micro-action?",
+    "In this action, is the {part} moving {dir} in {when}?",
+    "In this action, does the {part} move {dir} during {when} of the motion?",
+    "In {when} of the action, is the {part}'s motion directed {dir}?",
+)
 # "does the head turn / tilt, the torso lean to the left" (SAD_TURN / SAD_TILT / SAD_LEAN, over the whole action)
 ROTATION_TEMPLATES = (
     "During the action, does the {part} {verb} {dir}?",
@@ -71,16 +90,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Determine which fine-grained action label the behavior in this clip corresponds to.",
         "Select the exact fine-grained micro-action label for this video.",
     ),
-    "SAD": (
-        "In this action, does the {part} move {dir} during {when}?",
-        "During {when}, does the {part} move {dir}?",
-        "Does the {part} move {dir} in {when} of the action?",
-        "In {when} of this action, does the {part} shift {dir}?",
-        "Does the {part} travel {dir} during {when} of the micro-action?",
-        "In this action, is the {part} moving {dir} in {when}?",
-        "In this action, does the {part} move {dir} during {when} of the motion?",
-        "In {when} of the action, is the {part}'s motion directed {dir}?",
-    ),
+    "SAD": SAD_TEMPLATES,
+    "SAD_2D": SAD_TEMPLATES,  # the same questions with both axes at once ("upward and leftward")
     "SAD_MAIN": (
         "Does the {part} move predominantly {dir} during the action?",
         "In this action, does the {part} move mainly {dir}?",
@@ -180,12 +191,19 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Was the {a}'s movement amplitude greater than that of the {b} over the action?",
         "Compared to the {b}, did the {a} make a larger movement during the micro-action?",
     ),
-    "MAD_ORDER": (
+    "MAD_ORDER": (  # MA-Bench names both movements in most of MAD's order questions
         "Before the {b} began moving {dir_b}, did the {a} first move {dir_a} as a preparatory action?",
         "Before the {b} started its {dir_b} movement, did the {a} first begin moving {dir_a}?",
-        "Before the {b} started moving, did the {a} first move as a preparatory action?",
         "Before the {b} initiated its {dir_b} motion, did the {a} first start its {dir_a} motion?",
+        "Before the {b} moved {dir_b}, did the {a} first start moving {dir_a}?",
+        "Did the {a} start moving {dir_a} before the {b} began its {dir_b} movement?",
+    ),
+    "MAD_ORDER0": (
+        "Before the {b} started moving, did the {a} first move as a preparatory action?",
         "Before the {b} began to move, did the {a} already start moving?",
+        "Before the {b} initiated its movement, did the {a} first start its motion?",
+        "Did the {a} begin moving before the {b} started to move?",
+        "Did the {a} start its motion before the {b} began moving?",
     ),
     "MAD_TOWARD": (
         "During {when}, did the {a} move toward the {b}?",
@@ -203,22 +221,32 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
     "MAS": (
         "Did the {a} start moving before the {b} began moving?",
+        "Did the {a} begin moving before the {b}?",
         "Did the {a} begin its movement before the {b} started moving?",
         "Did the {a}'s movement begin before the {b}'s movement?",
         "Did the {a} move before the {b} did?",
         "Did the {a} start its motion before the {b} started its motion?",
     ),
-    "MAS_DIR": (
+    "MAS_DIR": (  # the plain "begin / start moving X before ... began / started moving Y" is MA-Bench's commonest
         "Did the {a} begin moving {dir_a} before the {b} started moving {dir_b}?",
+        "Did the {a} begin moving {dir_a} before the {b} began moving {dir_b}?",
+        "Did the {a} start moving {dir_a} before the {b} began moving {dir_b}?",
+        "Did the {a} start moving {dir_a} before the {b} started moving {dir_b}?",
         "Did the {a}'s {dir_a} movement begin before the {b}'s {dir_b} movement?",
         "Did the {a} start its {dir_a} motion before the {b} began its {dir_b} motion?",
         "Did the {a} start moving {dir_a} before the {b} started its {dir_b} shift?",
         "Did the {a} begin its {dir_a} movement before the {b} began moving {dir_b}?",
         "Did the {a}'s {dir_a} shift occur before the {b}'s {dir_b} movement?",
         "Did the {a}'s {dir_a} motion happen before the {b} began moving {dir_b}?",
+    ),
+    "MAS_DIR1": (  # one of the two movements named
         "Did the {a} begin moving before the {b} started moving {dir_b}?",
         "Did the {a} start its movement before the {b}'s {dir_b} movement began?",
         "Did the {a} move before the {b} began its {dir_b} motion?",
+        "Did the {a} begin moving {dir_a} before the {b} started moving?",
+        "Did the {a} start moving {dir_a} before the {b} began to move?",
+        "Did the {a}'s {dir_a} movement begin before the {b} started its motion?",
+        "Did the {a} move {dir_a} before the {b} began its movement?",
     ),
     "MAS_SEQ": (
         "Did the {part} move {d1} before it moved {d2}?",
@@ -450,6 +478,9 @@ def _still_first(desc: dict, candidates) -> list[Fact]:
             # (`need`: only wordings that say the direction, else each would repeat the direction-less ones)
             out += [Fact("MAS_STILL", {"a": p_still, "b": p_move, "dir_a": da, "dir_b": db}, "No",
                          {**base, "need": ("dir_a", "dir_b")}) for da in STILL_DIRECTIONS if db]
+            # ... or the still part's only ("did A begin moving up before B started moving?")
+            out += [Fact("MAS_STILL", {"a": p_still, "b": p_move, "dir_a": da}, "No", {**base, "need": ("dir_a",)})
+                    for da in STILL_DIRECTIONS]
     return out
 
 
@@ -479,6 +510,18 @@ def _first_direction(rec: dict) -> str | None:
     return None
 
 
+def _order_with_directions(parts: dict, a: str, b: str, answer: str, base: dict) -> list[Fact]:
+    """"Did the {a} begin moving {dir_a} before the {b} began moving {dir_b}?" with each part's first stated
+    direction, or the one of the two that has one (asked only in wordings that name it); none without either."""
+    dirs = {k: d for k, d in (("dir_a", _first_direction(parts[a])), ("dir_b", _first_direction(parts[b]))) if d}
+    if not dirs:
+        return []
+    meta = {**base, "parts": [a, b], "direction": "/".join(dirs.values()).replace("+", "/")}
+    if len(dirs) == 1:
+        meta["need"] = tuple(dirs)
+    return [Fact("MAS_DIR", {"a": a, "b": b, **dirs}, answer, meta)]
+
+
 def mas_facts(desc: dict) -> list[Fact]:
     out = []
     parts = desc["parts"]
@@ -495,19 +538,20 @@ def mas_facts(desc: dict) -> list[Fact]:
             out.append(Fact("MAS", {"a": first, "b": second}, "Yes", {**base, "parts": [first, second]}))
             out.append(Fact("MAS", {"a": second, "b": first}, "No", {**base, "parts": [second, first],
                                                                     "contrast": "swapped order"}))
-            da, db = _first_direction(parts[first]), _first_direction(parts[second])
-            if da and db:
-                f = {"a": first, "b": second, "dir_a": da, "dir_b": db}
-                out.append(Fact("MAS_DIR", f, "Yes", {**base, "parts": [first, second],
-                                                      "direction": f"{da}/{db}".replace("+", "/")}))
-                g = {"a": second, "b": first, "dir_a": db, "dir_b": da}
-                out.append(Fact("MAS_DIR", g, "No", {**base, "parts": [second, first],
-                                                     "direction": f"{db}/{da}".replace("+", "/"),
-                                                     "contrast": "swapped order"}))
+            out += _order_with_directions(parts, first, second, "Yes", base)
+            out += _order_with_directions(parts, second, first, "No", {**base, "contrast": "swapped order"})
         elif rel == "simultaneous":
+            # "neither started first" with a margin, as an order has one: onsets 0.19 s apart are together by the
+            # descriptors (under LEAD_S) but too near an order to answer No to it
+            if o["gap_s"] is not None and abs(o["gap_s"]) > LEAD_S / QA_MARGIN:
+                continue
             out.append(Fact("MAS", {"a": a, "b": b}, "No", {**base, "contrast": "they start together"}))
             out.append(Fact("MAS", {"a": b, "b": a}, "No", {**base, "parts": [b, a],
                                                             "contrast": "they start together"}))
+            # MA-Bench names the movements in nine of ten order questions; two that start together started
+            # neither first, in whatever direction each went
+            for x, y in ((a, b), (b, a)):
+                out += _order_with_directions(parts, x, y, "No", {**base, "contrast": "they start together"})
     # (a part that never moves did not start before anything: the fallback, `_still_first`)
     # the order of one part's own movements across phases (up in the early phase, down in the late one)
     for part in desc.get("ranking", [])[:4]:
@@ -852,27 +896,32 @@ FALLBACKS = {"SAD": stillness_facts, "MAD": lambda d: _against_still(d, BODY_PAR
 
 # Which wording (a TEMPLATES key) each fact family is asked in, per task.
 WORDING: dict[str, dict[str, tuple[str, ...]]] = {
-    "SAD": {"SAD": ("SAD",), "SAD2": ("SAD",), "SAD_MAIN": ("SAD_MAIN",), "POSITION": ("SAD_STILL",),
+    "SAD": {"SAD": ("SAD",), "SAD2": ("SAD_2D",), "SAD_MAIN": ("SAD_MAIN",), "POSITION": ("SAD_STILL",),
             "MOVES": ("SAD_MOVES",), "SAD_MIDLINE": ("SAD_MIDLINE",), "SAD_TOWARD": ("SAD_TOWARD",),
             "SAD_AWAY": ("SAD_AWAY",), "SAD_TURN": ("SAD_TURN",), "SAD_TILT": ("SAD_TILT",),
             "SAD_LEAN": ("SAD_LEAN",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",),
             "SAD_OSC": ("SAD_OSC",)},
     "MAD": {"MAD_WHILE": ("MAD_WHILE",), "MAD_SAME": ("MAD_SAME",), "MAD_OPP": ("MAD_OPP",), "MAD_AMP": ("MAD_AMP",),
-            "MAS": ("MAD_ORDER",), "MAS_DIR": ("MAD_ORDER",), "MAD_TOWARD": ("MAD_TOWARD",),
+            "MAS": ("MAD_ORDER0",), "MAS_DIR": ("MAD_ORDER",), "MAD_TOWARD": ("MAD_TOWARD",),
             "MAD_AWAY": ("MAD_AWAY",)},
-    "MAS": {"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR",), "MAS_PHASE": ("MAS_DIR",), "MAS_STILL": ("MAS", "MAS_DIR"),
+    "MAS": {"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR", "MAS_DIR1"), "MAS_PHASE": ("MAS_DIR",),
+            "MAS_STILL": ("MAS", "MAS_DIR", "MAS_DIR1"),
             "MAS_SEQ": ("MAS_SEQ",)},
     "PPR": {"PPR": ("PPR",), "PPR_APART": ("PPR_APART",), "PPR_STEADY": ("PPR_STEADY",)},
 }
 # Target share of each wording in its task: the official question-type mix (bench/RESULTS.md, measured with
-# `mabench.audit.style.question_type`) spread over the wordings of each type.
+# `mabench.audit.style.question_type`) spread over the wordings of each type, and how many directions the
+# official questions name (`audit.style`'s "directions named"): MAS names two in 71%, one in 19%, none in 11%
+# (it never asks about one part's own sequence, MAS_SEQ: kept small, a Yes the clips can give); SAD says
+# "upward and leftward" in 27%.
 MIX: dict[str, dict[str, float]] = {
-    "SAD": {"SAD_MAIN": 0.25, "SAD": 0.24, "SAD_TURN": 0.03, "SAD_TILT": 0.02, "SAD_LEAN": 0.01, "SAD_STILL": 0.11,
-            "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
+    "SAD": {"SAD_MAIN": 0.25, "SAD": 0.12, "SAD_2D": 0.12, "SAD_TURN": 0.03, "SAD_TILT": 0.02, "SAD_LEAN": 0.01,
+            "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
             "SAD_TOWARD": 0.02, "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.025},
-    "MAD": {"MAD_WHILE": 0.56, "MAD_AMP": 0.11, "MAD_SAME": 0.12, "MAD_ORDER": 0.10, "MAD_OPP": 0.05,
+    "MAD": {"MAD_WHILE": 0.58, "MAD_AMP": 0.11, "MAD_SAME": 0.12, "MAD_ORDER": 0.085, "MAD_ORDER0": 0.015,
+            "MAD_OPP": 0.05,
             "MAD_TOWARD": 0.02, "MAD_AWAY": 0.02},
-    "MAS": {"MAS_DIR": 0.68, "MAS": 0.27, "MAS_SEQ": 0.05},
+    "MAS": {"MAS_DIR": 0.66, "MAS_DIR1": 0.21, "MAS": 0.11, "MAS_SEQ": 0.02},
     "PPR": {"PPR": 0.78, "PPR_APART": 0.18, "PPR_STEADY": 0.04},
 }
 # How phases are named per task (word, weight), the share of phase phrases carrying the time span in
