@@ -73,11 +73,6 @@ def _yes_no_model(seed: int):
     return make_pipeline(text, LogisticRegression(C=C_REG, max_iter=2000, random_state=seed))
 
 
-def _option_key(o) -> str:
-    """What an option names: its taxonomy label, or its normalized text."""
-    return o.label or normalize_label(o.text)
-
-
 def _option_rows(q: Question) -> list[dict]:
     """Hand features of each option of a multiple-choice question (bag of words added separately)."""
     lengths = np.array([len(o.text) for o in q.options], dtype=float)
@@ -101,7 +96,7 @@ def _option_rows(q: Question) -> list[dict]:
 
 
 def _option_text(q: Question) -> list[str]:
-    return [_option_key(o) for o in q.options]
+    return [o.key for o in q.options]
 
 
 class OptionScorer:
@@ -145,10 +140,10 @@ def label_only_right(qs: list[Question], folds: int, seed: int) -> np.ndarray:
     training folds the answer (ties: the first offered)?"""
     right = np.zeros(len(qs))
     for train, test in _splits(qs, folds, seed):
-        counts = Counter(_option_key(o) for i in train if (o := qs[i].option(qs[i].answer or "")))
+        counts = Counter(o.key for i in train if (o := qs[i].option(qs[i].answer or "")))
         for i in test:
             if qs[i].options:
-                best = max(qs[i].options, key=lambda o: counts.get(_option_key(o), 0))
+                best = max(qs[i].options, key=lambda o: counts.get(o.key, 0))
                 right[i] = best.letter == qs[i].answer
     return right
 

@@ -111,7 +111,7 @@ def _option_cues(qs: list[Question], answered: bool) -> list[OptionCue]:
     marks: dict[str, list[tuple[Question, set[str]]]] = defaultdict(list)
     for q in qs:
         lengths = np.array([len(o.text) for o in q.options], float)
-        keys = [o.label or normalize_label(o.text) for o in q.options]
+        keys = [o.key for o in q.options]
         found = {
             "code_suffix": {o.letter for o in q.options if has_code_suffix(o.text)},
             "duplicate_label": {o.letter for o, k in zip(q.options, keys, strict=True) if keys.count(k) > 1},

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mabench.taxonomy import TASKS, TaskSpec, match_coarse, match_fine
+from mabench.taxonomy import TASKS, TaskSpec, match_coarse, match_fine, normalize_label
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov")
 # "A. Label" (also "A) Label" / "A: Label"), one option per line after the stem.
@@ -18,6 +18,11 @@ class Option:
     letter: str
     text: str  # as written in the question, e.g. "Illustrative gestures - C1"
     label: str | None  # canonical taxonomy label, or None when not an MA-52 label
+
+    @property
+    def key(self) -> str:
+        """What the option names: its taxonomy label, or its normalized text (the audit's one key for it)."""
+        return self.label or normalize_label(self.text)
 
 
 @dataclass
