@@ -318,6 +318,20 @@ def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():
     assert [a.fact for a in got] == [shared]  # the only fact left: asked again rather than a short clip
 
 
+def test_a_two_axis_movement_is_named_by_one_axis_only_where_answers_are_about_order():
+    from mabench.build.qa import dir_phrase
+
+    rng = random.Random(0)
+    mas = Counter(dir_phrase("upward+leftward", rng, "MAS") for _ in range(400))
+    # both halves alone and the pair, each true of a movement up and to the left
+    assert set(mas) <= {"upward", "leftward", "to the left", "upward and leftward", "leftward and upward",
+                        "upward and to the left", "to the left and upward"}
+    alone = mas["upward"] + mas["leftward"] + mas["to the left"]
+    assert 0.4 < alone / 400 < 0.6 and mas["upward"] and (mas["leftward"] + mas["to the left"])
+    # SAD's answer can hinge on the second axis ("up and to the right? No"): always both there
+    assert all(" and " in dir_phrase("upward+leftward", rng, "SAD") for _ in range(200))
+
+
 def test_every_wording_has_templates_and_a_share_of_its_task():
     from mabench.build.qa import MIX, WORDING
 
