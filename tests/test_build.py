@@ -332,6 +332,17 @@ def test_a_two_axis_movement_is_named_by_one_axis_only_where_answers_are_about_o
     assert all(" and " in dir_phrase("upward+leftward", rng, "SAD") for _ in range(200))
 
 
+def test_a_second_question_about_the_same_limbs_is_the_one_avoided():
+    from mabench.build.qa import Fact, _limbs
+
+    def about(*parts):
+        return Fact("MAS", {}, "No", {"parts": list(parts)})
+
+    assert _limbs(about("left hand", "head")) == _limbs(about("head", "left lower arm")) == ("head", "left arm")
+    assert _limbs(about("left foot", "torso")) == _limbs(about("left upper leg", "torso"))
+    assert _limbs(about("left hand", "head")) != _limbs(about("right hand", "head"))
+
+
 def test_every_wording_has_templates_and_a_share_of_its_task():
     from mabench.build.qa import MIX, WORDING
 

@@ -498,6 +498,19 @@ def _same_limb(a: str, b: str) -> bool:
     return {sa[1], sb[1]} <= arm or {sa[1], sb[1]} <= leg
 
 
+def _limb(part: str) -> str:
+    """The limb a segment belongs to ("left hand" -> "left arm"), or the part itself (head, torso)."""
+    side, _, rest = part.partition(" ")
+    return f"{side} arm" if rest in ("upper arm", "lower arm", "hand") else \
+        f"{side} leg" if rest in ("upper leg", "lower leg", "foot") else part
+
+
+def _limbs(f: Fact) -> tuple[str, ...]:
+    """What a fact is about, limb by limb: the task's second question about the same limbs (the left hand, then
+    the left lower arm, against the head) says little new."""
+    return tuple(sorted(_limb(p) for p in f.meta.get("parts", [])))
+
+
 def _first_direction(rec: dict) -> str | None:
     """The part's first stated direction; both axes ("upward+leftward") when both move clearly in that phase."""
     for ph in PHASES:
@@ -1117,12 +1130,12 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
                 cands.append(Asked(f, w, said or text, t, text if said else None))
     for _ in range(n):
         taken = {fact_id(c.fact) for c in chosen}
-        used_parts = {tuple(sorted(c.fact.meta.get("parts", []))) for c in chosen}
+        used_parts = {_limbs(c.fact) for c in chosen}
         pool = [c for c in cands if fact_id(c.fact) not in taken]
         if not pool:
             break
         best = min(pool, key=lambda c: bal.score(task, c.wording, c.template, c.fact.answer, c.text)
-                   + (0.5 if tuple(sorted(c.fact.meta.get("parts", []))) in used_parts else 0.0)
+                   + (0.5 if _limbs(c.fact) in used_parts else 0.0)
                    + SECONDARY_PENALTY * bool(SECONDARY_PARTS & set(c.fact.meta.get("parts", [])))
                    + ASKED_PENALTY * (fact_id(c.fact) in asked)
                    + NOISE * rng.random())
