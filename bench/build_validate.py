@@ -129,7 +129,7 @@ def expected(q: dict, truth: dict) -> str | None:
         rel = order_rel(f, parts[0], parts[1])
         if rel is None:
             return None
-        return yn[rel == "simultaneous"] if fam == "MAS_SIM" else yn[rel == "before"]
+        return yn[rel == "before"]
     if kind == "sequence" and len(parts) == 2:  # the {a}'s d1 movement, then the {b}'s d2 (`phase_order_facts`)
         d1, d2 = m["directions"]
         ka = [k for k, p in enumerate(PHASES) for ax in ("horizontal", "vertical")

@@ -269,23 +269,42 @@ def test_a_part_that_never_moves_began_no_movement_in_any_direction():
 def test_order_questions_name_the_directions_each_part_has():
     """MA-Bench names a direction in nine of ten order questions: an onset order asks with both parts' first
     directions, or the one part's that has one; two parts that start together started neither first."""
-    from mabench.build.qa import mas_facts, render
+    from mabench.build.qa import TEMPLATES, mas_facts, render
 
-    up = {"visible": True, "moving": True, "amplitude": 0.4, "phases": _phases(early="upward", middle="none",
-                                                                               late="none")}
-    vague = {**up, "phases": _phases(early="none", middle="none", late="none")}
+    up = {"visible": True, "moving": True, "amplitude": 0.4, "onset": 0.3,
+          "phases": _phases(early="upward", middle="none", late="none")}
+    vague = {**up, "onset": 1.1, "phases": _phases(early="none", middle="none", late="none")}
     desc = {"ranking": ["left hand", "head"], "phase_edges": [0.0, 1.0, 2.0, 3.0],
             "order": [{"a": "left hand", "b": "head", "relation": "before", "gap_s": 0.8}],
             "parts": {"left hand": up, "head": vague}}
     named = [f for f in mas_facts(desc) if f.family == "MAS_DIR"]
     assert {(f.fields["a"], f.fields.get("dir_a"), f.fields.get("dir_b"), f.answer) for f in named} == {
         ("left hand", "upward", None, "Yes"), ("head", None, "upward", "No")}
-    for f in named:  # the direction it has is said, the one it lacks is not made up
-        texts = [t for w in ("MAS_DIR", "MAS_DIR1") for t, _ in render(f, w, "MAS", desc, random.Random(0))]
-        assert texts and all("upward" in t and "{" not in t for t in texts)
+    for f in named:  # the direction it has is said, and only templates naming that part's direction are used
+        got = [(t, tpl) for w in ("MAS_DIR", "MAS_DIR1") for t, tpl in render(f, w, "MAS", desc, random.Random(0))]
+        assert got and all("upward" in t for t, _ in got)
+        assert all(("{dir_a}" in tpl) == ("dir_a" in f.fields) and ("{dir_b}" in tpl) == ("dir_b" in f.fields)
+                   for _, tpl in got)
+        assert {tpl for _, tpl in got} == {tpl for tpl in TEMPLATES["MAS_DIR1"]
+                                          if ("{dir_a}" in tpl) == ("dir_a" in f.fields)}
+    # the first part's stated direction comes a phase after its onset (it set off without one, say a nod, then
+    # went up): "did the left hand begin moving upward before the head?" is not what the onsets measured
+    desc["parts"]["left hand"] = {**up, "phases": _phases(early="none", middle="upward", late="none")}
+    named = [f for f in mas_facts(desc) if f.family == "MAS_DIR"]
+    assert named == []  # the head has no direction, the left hand none it set off in
+    # the later part may be named by its first direction whenever it began (it cannot precede its onset)
+    desc["parts"]["head"] = {**vague, "phases": _phases(early="none", middle="none", late="downward")}
+    named = [f for f in mas_facts(desc) if f.family == "MAS_DIR"]
+    assert {(f.fields["a"], f.fields.get("dir_a"), f.fields.get("dir_b"), f.answer) for f in named} == {
+        ("left hand", None, "downward", "Yes"), ("head", "downward", None, "No")}
+    desc["parts"]["left hand"] = up
     desc["order"] = [{"a": "left hand", "b": "head", "relation": "simultaneous", "gap_s": 0.0}]
+    desc["parts"]["head"] = {**vague, "onset": 0.3}
     named = [f for f in mas_facts(desc) if f.family == "MAS_DIR"]
     assert sorted((f.fields["a"], f.answer) for f in named) == [("head", "No"), ("left hand", "No")]
+    # starting together, each is named only by the direction it set off in: the head's late "downward" is not
+    assert all(f.fields.get("dir_a" if f.fields["a"] == "left hand" else "dir_b") == "upward" and
+               "downward" not in f.fields.values() for f in named)
     # together by the descriptors (under 0.2 s) but 0.19 s apart: too near an order to say neither came first
     desc["order"][0]["gap_s"] = 0.19
     assert not [f for f in mas_facts(desc) if f.family in ("MAS", "MAS_DIR")]
@@ -341,6 +360,19 @@ def test_a_second_question_about_the_same_limbs_is_the_one_avoided():
     assert _limbs(about("left hand", "head")) == _limbs(about("head", "left lower arm")) == ("head", "left arm")
     assert _limbs(about("left foot", "torso")) == _limbs(about("left upper leg", "torso"))
     assert _limbs(about("left hand", "head")) != _limbs(about("right hand", "head"))
+
+
+def test_a_direction_before_a_noun_says_leftward_not_to_the_left():
+    from mabench.build.qa import Fact, render
+
+    f = Fact("MAS_DIR", {"a": "head", "b": "left hand", "dir_a": "leftward", "dir_b": "rightward+upward"}, "No")
+    seen = set()
+    for seed in range(60):  # "to the left" is drawn now and then: where it reads, and never before "motion"
+        for text, _ in render(f, "MAS_DIR", "MAS", {"phase_edges": None}, random.Random(seed)):
+            seen |= {"to the" in text}
+            assert not re.search(r"to the (left|right)(?: and \w+)? (motion|movement|shift)", text), text
+            assert not re.search(r"(its|'s) (\w+ and )?to the", text), text
+    assert seen == {True, False}
 
 
 def test_every_wording_has_templates_and_a_share_of_its_task():

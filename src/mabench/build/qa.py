@@ -511,28 +511,67 @@ def _limbs(f: Fact) -> tuple[str, ...]:
     return tuple(sorted(_limb(p) for p in f.meta.get("parts", [])))
 
 
-def _first_direction(rec: dict) -> str | None:
-    """The part's first stated direction; both axes ("upward+leftward") when both move clearly in that phase."""
-    for ph in PHASES:
+def _first_move(rec: dict) -> tuple[int, str | None] | None:
+    """The first phase that states a direction for the part (its index), and that direction where it clears
+    QA_MARGIN: both axes ("upward+leftward") when both do, else the one that does; None for the direction when
+    neither does (a movement that barely clears its threshold is not named)."""
+    for k, ph in enumerate(PHASES):
         p = rec["phases"][ph]
-        dirs = [p[ax] for ax in ("vertical", "horizontal") if p[ax] in OPPOSITE]
-        if len(dirs) == 2 and all(_clear(p, ax) for ax in ("vertical", "horizontal")):
-            return "+".join(dirs)
-        if dirs:
-            return dirs[0]
+        stated = [ax for ax in ("vertical", "horizontal") if p[ax] in OPPOSITE]
+        if stated:
+            clear = [p[ax] for ax in stated if _clear(p, ax)]
+            return k, "+".join(clear) if clear else None
     return None
 
 
-def _order_with_directions(parts: dict, a: str, b: str, answer: str, base: dict) -> list[Fact]:
-    """"Did the {a} begin moving {dir_a} before the {b} began moving {dir_b}?" with each part's first stated
-    direction, or the one of the two that has one (asked only in wordings that name it); none without either."""
-    dirs = {k: d for k, d in (("dir_a", _first_direction(parts[a])), ("dir_b", _first_direction(parts[b]))) if d}
+def _first_direction(rec: dict) -> str | None:
+    """The part's first stated direction, where it clears QA_MARGIN (see `_first_move`)."""
+    first = _first_move(rec)
+    return first[1] if first else None
+
+
+def _onset_direction(rec: dict, edges: list[float] | None) -> str | None:
+    """The direction of the movement that starts at the part's onset: its first stated direction, provided the
+    phase stating it is under way by then (it begins no later than LEAD_S after the onset, and does not end before
+    it). A head that nods first and turns right in a later phase started its rightward turn long after its onset:
+    "did the head begin moving rightward before B?" would not be what the onsets measured."""
+    first, onset = _first_move(rec), rec.get("onset")
+    if first is None or first[1] is None or onset is None or not edges:
+        return None
+    k, code = first
+    return code if edges[k] <= onset + LEAD_S and onset < edges[k + 1] else None
+
+
+def _order_with_directions(desc: dict, a: str, b: str, answer: str, base: dict, together: bool = False) -> list[Fact]:
+    """"Did the {a} begin moving {dir_a} before the {b} began moving {dir_b}?" with the directions the parts have
+    (asked only in wordings that name those it has); none without either. The {a}, which starts first or with the
+    {b} (`together`), is named only by the direction it set off in (`_onset_direction`); the later {b} of an order
+    may be named by its first direction whenever that began, as its directed movement cannot precede its onset;
+    two that start together are both named by their onset directions."""
+    parts, edges = desc["parts"], desc.get("phase_edges")
+    da = _onset_direction(parts[a], edges)
+    db = _onset_direction(parts[b], edges) if together else _first_direction(parts[b])
+    dirs = {k: d for k, d in (("dir_a", da), ("dir_b", db)) if d}
     if not dirs:
         return []
     meta = {**base, "parts": [a, b], "direction": "/".join(dirs.values()).replace("+", "/")}
     if len(dirs) == 1:
         meta["need"] = tuple(dirs)
     return [Fact("MAS_DIR", {"a": a, "b": b, **dirs}, answer, meta)]
+
+
+def _swap(facts: list[Fact]) -> list[Fact]:
+    """The same order facts with their two parts (and each part's direction) exchanged."""
+    other = {"a": "b", "b": "a", "dir_a": "dir_b", "dir_b": "dir_a"}
+    out = []
+    for f in facts:
+        fields = {other[k]: v for k, v in f.fields.items()}
+        meta = {**f.meta, "parts": f.meta["parts"][::-1],
+                "direction": "/".join(fields[k] for k in ("dir_a", "dir_b") if k in fields).replace("+", "/")}
+        if "need" in f.meta:
+            meta["need"] = tuple(other[k] for k in f.meta["need"])
+        out.append(Fact(f.family, fields, f.answer, meta))
+    return out
 
 
 def mas_facts(desc: dict) -> list[Fact]:
@@ -551,8 +590,10 @@ def mas_facts(desc: dict) -> list[Fact]:
             out.append(Fact("MAS", {"a": first, "b": second}, "Yes", {**base, "parts": [first, second]}))
             out.append(Fact("MAS", {"a": second, "b": first}, "No", {**base, "parts": [second, first],
                                                                     "contrast": "swapped order"}))
-            out += _order_with_directions(parts, first, second, "Yes", base)
-            out += _order_with_directions(parts, second, first, "No", {**base, "contrast": "swapped order"})
+            out += _order_with_directions(desc, first, second, "Yes", base)
+            # the swapped No: "did the {second} begin moving X before the {first} began moving Y?" - the {first}
+            # (now the question's b) set off first, so it is the one named by its onset direction
+            out += _swap(_order_with_directions(desc, first, second, "No", {**base, "contrast": "swapped order"}))
         elif rel == "simultaneous":
             # "neither started first" with a margin, as an order has one: onsets 0.19 s apart are together by the
             # descriptors (under LEAD_S) but too near an order to answer No to it
@@ -564,7 +605,7 @@ def mas_facts(desc: dict) -> list[Fact]:
             # MA-Bench names the movements in nine of ten order questions; two that start together started
             # neither first, in whatever direction each went
             for x, y in ((a, b), (b, a)):
-                out += _order_with_directions(parts, x, y, "No", {**base, "contrast": "they start together"})
+                out += _order_with_directions(desc, x, y, "No", {**base, "contrast": "they start together"}, True)
     # (a part that never moves did not start before anything: the fallback, `_still_first`)
     # the order of one part's own movements across phases (up in the early phase, down in the late one)
     for part in desc.get("ranking", [])[:4]:
@@ -923,10 +964,11 @@ WORDING: dict[str, dict[str, tuple[str, ...]]] = {
     "PPR": {"PPR": ("PPR",), "PPR_APART": ("PPR_APART",), "PPR_STEADY": ("PPR_STEADY",)},
 }
 # Target share of each wording in its task: the official question-type mix (bench/RESULTS.md, measured with
-# `mabench.audit.style.question_type`) spread over the wordings of each type, and how many directions the
-# official questions name (`audit.style`'s "directions named"): MAS names two in 71%, one in 19%, none in 11%
-# (it never asks about one part's own sequence, MAS_SEQ: kept small, a Yes the clips can give); SAD says
-# "upward and leftward" in 27%.
+# `mabench.audit.style.question_type`) spread over the wordings of each type, and how many direction words the
+# official questions hold (`audit.style`'s "directions named"; "upward and leftward" is two): MAS two or more in
+# 70%, one in 19%, none in 11% (it never asks about one part's own sequence, MAS_SEQ: kept small, a Yes the
+# clips can give); SAD says "upward and leftward" in 27%. Where the clips lack the facts a wording needs (MAD_ORDER
+# needs both parts' directions), the others fill in.
 MIX: dict[str, dict[str, float]] = {
     "SAD": {"SAD_MAIN": 0.25, "SAD": 0.12, "SAD_2D": 0.12, "SAD_TURN": 0.03, "SAD_TILT": 0.02, "SAD_LEAN": 0.01,
             "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
@@ -997,8 +1039,19 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
     if "axis" in f.fields:
         vals["axis"] = f.fields["axis"]
     need = set(f.meta.get("need", ()))
-    return [(t.format(**vals), t) for t in TEMPLATES[wording]
+    return [(t.format(**_as_adjectives(t, vals)), t) for t in TEMPLATES[wording]
             if need <= set(_FIELD.findall(t)) <= set(vals)]
+
+
+# a direction slot used as an adjective ("its {dir_a} motion", "the {b}'s {dir_b} movement") takes "leftward", never
+# "to the left" ("its to the left motion")
+_ADJECTIVE_SLOT = re.compile(r"{(dir|dir_a|dir_b|d1|d2)} (?:motion|movement|shift|turn|sway|lean|tilt)s?\b")
+
+
+def _as_adjectives(template: str, vals: dict[str, str]) -> dict[str, str]:
+    slots = set(_ADJECTIVE_SLOT.findall(template))
+    return {k: v.replace("to the left", "leftward").replace("to the right", "rightward") if k in slots else v
+            for k, v in vals.items()}
 
 
 # ----------------------------------------------------------------------------------------------
