@@ -373,6 +373,12 @@ def test_a_direction_before_a_noun_says_leftward_not_to_the_left():
             assert not re.search(r"to the (left|right)(?: and \w+)? (motion|movement|shift)", text), text
             assert not re.search(r"(its|'s) (\w+ and )?to the", text), text
     assert seen == {True, False}
+    # and the article agrees with the direction put after it
+    f = Fact("MAD_WHILE", {"a": "head", "b": "left hand", "dir_a": "leftward", "dir_b": "upward", "phase": "early"},
+             "No")
+    texts = [t for seed in range(5) for t, _ in render(f, "MAD_WHILE", "MAD", {"phase_edges": None},
+                                                       random.Random(seed))]
+    assert any("an upward" in t for t in texts) and not any(re.search(r"\ba upward\b", t) for t in texts)
 
 
 def test_every_wording_has_templates_and_a_share_of_its_task():

@@ -37,6 +37,7 @@ from mabench.build.paraphrase import (
     check_paraphrase,
     task_and_question,
 )
+from mabench.build.qa import with_articles
 from mabench.taxonomy import INITIAL_FINAL, PHASE_OF_WORD
 
 # The tasks reworded. SAD and MAD are not: 94% of MA-Bench's SAD and MAD questions say something no fact
@@ -52,7 +53,6 @@ video clip action motion motions movement movements move moves moving moved dire
 phase phases stage stages segment segments part portion shift shifts shifted shifting""".split())
 _CHECKED_WORDS = frozenset(w for ws in WORD_CLASSES.values() for w in ws) | EXACT_WORDS | ANCHOR_WORDS
 FILLED = ("part", "dir", "phase", "time")
-_ARTICLE = re.compile(r"\b([Aa]n?) (\w)")
 _PLURAL = re.compile(r"(hands|feet|arms|forearms|legs|knees|shoulders|elbows|wrists)$", re.IGNORECASE)
 
 
@@ -142,13 +142,8 @@ def fill(reference: str, template: str, theirs: list[tuple[int, int, str]] | Non
         out += [ref[pos:s], value]
         pos = e
     text = "".join([*out, ref[pos:]])
-    text = _ARTICLE.sub(_article, text)  # "an upward", "a leftward"
+    text = with_articles(text)
     return text[:1].upper() + text[1:]
-
-
-def _article(m: re.Match) -> str:
-    word = "an" if m.group(2).lower() in "aeiou" else "a"
-    return f"{word.capitalize() if m.group(1)[0] == 'A' else word} {m.group(2)}"
 
 
 @dataclass(frozen=True)

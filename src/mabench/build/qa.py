@@ -1039,8 +1039,19 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
     if "axis" in f.fields:
         vals["axis"] = f.fields["axis"]
     need = set(f.meta.get("need", ()))
-    return [(t.format(**_as_adjectives(t, vals)), t) for t in TEMPLATES[wording]
+    return [(with_articles(t.format(**_as_adjectives(t, vals))), t) for t in TEMPLATES[wording]
             if need <= set(_FIELD.findall(t)) <= set(vals)]
+
+
+_ARTICLE = re.compile(r"\b([Aa]n?) (\w)")
+
+
+def with_articles(text: str) -> str:
+    """"a upward movement" -> "an upward movement" (and "an leftward" -> "a leftward") once slots are filled."""
+    def article(m: re.Match) -> str:
+        word = "an" if m.group(2).lower() in "aeiou" else "a"
+        return f"{word.capitalize() if m.group(1)[0] == 'A' else word} {m.group(2)}"
+    return _ARTICLE.sub(article, text)
 
 
 # a direction slot used as an adjective ("its {dir_a} motion", "the {b}'s {dir_b} movement") takes "leftward", never
