@@ -57,8 +57,8 @@ class TaskStyle:
     words_more_in_reference: list[str]
     auc: float | None = None
     auc_status: str = "ok"
-    # shares of questions naming no, one, or two or more directions ("0", "1", "2+"): MA-Bench names both
-    # movements in most of its order questions
+    # shares of questions holding no, one, or two or more direction words ("0", "1", "2+"; "upward and leftward"
+    # is two): MA-Bench names a direction in most of its relational questions
     directions_named: list[Share] = field(default_factory=list)
 
 
