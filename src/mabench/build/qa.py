@@ -488,21 +488,18 @@ def _directions_elsewhere(rec: dict, ph: str, ax: str) -> list[str]:
     return sorted({rec["phases"][q][ax] for q in PHASES if q != ph} & set(OPPOSITE))
 
 
-def _same_limb(a: str, b: str) -> bool:
-    """Two segments of one limb (left hand / left lower arm) move as one; comparing them says little."""
-    sa, sb = a.split(" ", 1), b.split(" ", 1)
-    if len(sa) < 2 or len(sb) < 2 or sa[0] != sb[0]:
-        return False
-    arm = {"upper arm", "lower arm", "hand"}
-    leg = {"upper leg", "lower leg", "foot"}
-    return {sa[1], sb[1]} <= arm or {sa[1], sb[1]} <= leg
-
-
 def _limb(part: str) -> str:
     """The limb a segment belongs to ("left hand" -> "left arm"), or the part itself (head, torso)."""
     side, _, rest = part.partition(" ")
     return f"{side} arm" if rest in ("upper arm", "lower arm", "hand") else \
         f"{side} leg" if rest in ("upper leg", "lower leg", "foot") else part
+
+
+def _same_limb(a: str, b: str) -> bool:
+    """Two segments of one limb (left hand / left lower arm) move as one; comparing them says little. (The head
+    and torso are no limb.)"""
+    limb = _limb(a)
+    return limb == _limb(b) and limb != a
 
 
 def _limbs(f: Fact) -> tuple[str, ...]:
@@ -554,10 +551,15 @@ def _order_with_directions(desc: dict, a: str, b: str, answer: str, base: dict, 
     dirs = {k: d for k, d in (("dir_a", da), ("dir_b", db)) if d}
     if not dirs:
         return []
-    meta = {**base, "parts": [a, b], "direction": "/".join(dirs.values()).replace("+", "/")}
+    meta = {**base, "parts": [a, b], "direction": _order_direction(dirs)}
     if len(dirs) == 1:
         meta["need"] = tuple(dirs)
     return [Fact("MAS_DIR", {"a": a, "b": b, **dirs}, answer, meta)]
+
+
+def _order_direction(fields: dict[str, str]) -> str:
+    """An order fact's `meta.direction`: its parts' named directions in order, each axis its own ("upward/leftward")."""
+    return "/".join(fields[k] for k in ("dir_a", "dir_b") if k in fields).replace("+", "/")
 
 
 def _swap(facts: list[Fact]) -> list[Fact]:
@@ -566,8 +568,7 @@ def _swap(facts: list[Fact]) -> list[Fact]:
     out = []
     for f in facts:
         fields = {other[k]: v for k, v in f.fields.items()}
-        meta = {**f.meta, "parts": f.meta["parts"][::-1],
-                "direction": "/".join(fields[k] for k in ("dir_a", "dir_b") if k in fields).replace("+", "/")}
+        meta = {**f.meta, "parts": f.meta["parts"][::-1], "direction": _order_direction(fields)}
         if "need" in f.meta:
             meta["need"] = tuple(other[k] for k in f.meta["need"])
         out.append(Fact(f.family, fields, f.answer, meta))
