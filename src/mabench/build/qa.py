@@ -619,7 +619,7 @@ def mas_facts(desc: dict) -> list[Fact]:
             out.append(Fact("MAS_SEQ", {"part": part, "d1": d1, "d2": d2}, "Yes", base))
             out.append(Fact("MAS_SEQ", {"part": part, "d1": d2, "d2": d1}, "No",
                             {**base, "direction": f"{d2}/{d1}", "contrast": "swapped order"}))
-    return _drop_contradictions(out + phase_order_facts(desc))
+    return _drop_repeats(_drop_contradictions(out + phase_order_facts(desc)))
 
 
 def _phase_moves(rec: dict) -> list[tuple[int, str, str]]:
@@ -683,13 +683,30 @@ def phase_order_facts(desc: dict) -> list[Fact]:
     return out
 
 
+def _fields(f: Fact) -> tuple:
+    """What a fact fills its templates with: two facts with the same fields render the same questions."""
+    return tuple(sorted(f.fields.items()))
+
+
 def _drop_contradictions(facts: list[Fact]) -> list[Fact]:
     """Two facts that render the same question with different answers (an onset order and an order by phases
     can disagree when a part moves one way, then the other): the data is ambiguous there, ask neither."""
     answers: dict[tuple, set[str]] = {}
     for f in facts:
-        answers.setdefault(tuple(sorted(f.fields.items())), set()).add(f.answer)
-    return [f for f in facts if len(answers[tuple(sorted(f.fields.items()))]) == 1]
+        answers.setdefault(_fields(f), set()).add(f.answer)
+    return [f for f in facts if len(answers[_fields(f)]) == 1]
+
+
+def _drop_repeats(facts: list[Fact]) -> list[Fact]:
+    """The first of facts that fill the same slots (an onset order the phases tell as well): under different ids
+    they would be asked as two questions of one clip, and one is all they are."""
+    seen: set[tuple] = set()
+    out = []
+    for f in facts:
+        if _fields(f) not in seen:
+            seen.add(_fields(f))
+            out.append(f)
+    return out
 
 
 def _askable_trend(phase: dict, margin: float) -> bool:
