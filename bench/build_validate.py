@@ -5,8 +5,10 @@
 Renders N synthetic clips, builds a benchmark from them through the normal pipeline (descriptors
 from the clips' keypoint files, no optical flow; `--noise` adds keypoint jitter first), then checks
 every closed question against the truth computed from the exact kinematics: CMAR/FMAR against the
-label, SAD/MAD/MAS/PPR through the fact stored in the question's `meta`. A question whose fact the
-truth leaves undecided (inside its margins) is counted as unverifiable, not as agreement.
+label, SAD/MAD/MAS/PPR through the fact stored in the question's `meta` (an order question's named
+directions too: `meta.named_directions`). A question whose fact the truth leaves undecided (inside its
+margins) is counted as unverifiable, not as agreement; one that names a direction the truth says the part
+did not take is a disagreement ("wrong direction"), whatever its order.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from mabench.build.pipeline import BuildSettings, build  # noqa: E402
 from mabench.build.qa import OPPOSITE  # noqa: E402
 from mabench.build.qc import qc_report  # noqa: E402
 from mabench.data import load_benchmark  # noqa: E402
-from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS  # noqa: E402
+from mabench.motion.descriptors import LEAD_S, SIGNAL_AXES, SIGNAL_WORDS  # noqa: E402
 from mabench.motion.signals import SIGNALS  # noqa: E402
 from mabench.motion.skeleton import Skeleton, load_skeleton_file  # noqa: E402
 from mabench.synth.generate import write_set  # noqa: E402
-from mabench.synth.truth import GT_SIG_MOVE, GT_SIG_MOVING, GT_SIG_STILL  # noqa: E402
+from mabench.synth.truth import GT_SIG_MOVE, GT_SIG_MOVING, GT_SIG_STILL, order_relation  # noqa: E402
 from mabench.taxonomy import BODY_PARTS, PHASES, match_coarse, match_fine  # noqa: E402
 
 
@@ -62,6 +64,13 @@ def with_signals(facts: dict) -> dict:
             continue
         facts["moving"][part] = True
         moved = [n for n in axes if n in sig and sig[n]["moving"]]
+        # under way when its first signal is (as `_from_signals`); unknown if any of them has no sharp onset
+        starts = [sig[n].get("onset") for n in moved]
+        facts["onset"][part] = None if None in starts else min(starts)
+        for other in BODY_PARTS:
+            if other != part and facts["moving"][other] is True:
+                a, b = sorted((part, other), key=BODY_PARTS.index)
+                facts["order"][f"{a}|{b}"] = order_relation(facts["onset"][a], facts["onset"][b])
         undecided = {axes[n] for n in axes if n in sig and sig[n]["moving"] is None}
         for ph in PHASES:
             for ax in ("horizontal", "vertical"):
@@ -76,6 +85,33 @@ def with_signals(facts: dict) -> dict:
                 got = {SIGNAL_WORDS.get(w, "unclear") for w in words} - {"none"}
                 facts["directions"][part][ph][ax] = got.pop() if len(got) == 1 else "none" if not got else None
     return facts
+
+
+def named_direction_holds(truth: dict, part: str, code: str, at_onset: bool) -> bool | None:
+    """Whether the part moved each way `code` names ("upward+leftward"): `at_onset`, in a phase under way
+    within LEAD_S of its onset (the one it starts in, or the next); else in any phase. None where the truth
+    cannot say (a phase inside its margins, a swing, no onset)."""
+    f = truth["facts"]
+    dirs = f["directions"][part]
+    phases = list(PHASES)
+    if at_onset:
+        onset = f["onset"].get(part)
+        if onset is None:
+            return None
+        n = len(f["part_tracks"][part])
+        edges = np.linspace(0.0, (n - 1) / truth["spec"]["fps"], len(PHASES) + 1)
+        phases = [ph for k, ph in enumerate(PHASES) if edges[k] <= onset + LEAD_S and onset < edges[k + 1]]
+    verdict: bool | None = True
+    for d in code.split("+"):
+        ax = "vertical" if d in ("upward", "downward") else "horizontal"
+        said = [dirs[ph][ax] for ph in phases]
+        if d in said:
+            continue
+        # it went the other way, or not at all along that axis, where the question puts its movement
+        verdict = None if None in said or "back-and-forth" in said else False
+        if verdict is False:
+            return False
+    return verdict
 
 
 def expected(q: dict, truth: dict) -> str | None:
@@ -129,6 +165,13 @@ def expected(q: dict, truth: dict) -> str | None:
         rel = order_rel(f, parts[0], parts[1])
         if rel is None:
             return None
+        # the directions it names must be the parts': the first part's (each part's, together) the one it set
+        # off in, the later part's one it took at some point; a wrong one is a wrong question, whatever the order
+        first = {"before": parts[0], "after": parts[1]}.get(rel)
+        for part, code in m.get("named_directions", {}).items():
+            ok = named_direction_holds(truth, part, code, at_onset=first in (None, part))
+            if ok is not True:
+                return None if ok is None else "wrong direction"
         return yn[rel == "before"]
     if kind == "sequence" and len(parts) == 2:  # the {a}'s d1 movement, then the {b}'s d2 (`phase_order_facts`)
         d1, d2 = m["directions"]

@@ -606,3 +606,19 @@ def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away()
     answered = Counter(f for f, _ in qs[:2000])
     label_only = sum(max(opts, key=lambda o: answered[o]) == f for f, opts in qs[2000:]) / 2000
     assert label_only < 0.24, label_only
+
+
+def test_an_order_question_records_the_directions_it_names():
+    from mabench.build.qa import Asked, Fact, _named_directions
+
+    f = Fact("MAS_DIR", {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward+leftward"}, "Yes",
+             {"kind": "order", "parts": ["head", "right hand"]})
+    both = "Did the {a} begin moving {dir_a} before the {b} started moving {dir_b}?"
+    later_only = "Did the {a} begin moving before the {b} started moving {dir_b}?"
+    assert _named_directions(Asked(f, "MAS_DIR", "", both)) == \
+        {"named_directions": {"head": "downward", "right hand": "upward+leftward"}}
+    assert _named_directions(Asked(f, "MAS_DIR1", "", later_only)) == \
+        {"named_directions": {"right hand": "upward+leftward"}}
+    assert _named_directions(Asked(f, "MAS", "", "Did the {a} begin moving before the {b}?")) == {}
+    trend = Fact("PPR", {"A": "Head", "B": "Torso", "phase": "early"}, "Yes", {"kind": "pair trend"})
+    assert _named_directions(Asked(trend, "PPR", "", "Does the {A} approach the {B} {phase}?")) == {}

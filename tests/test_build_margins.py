@@ -76,3 +76,58 @@ def test_a_caption_does_not_call_a_head_still_whose_turn_is_unclear():
     desc = describe(sk)
     assert not desc["parts"]["head"]["moving"] and desc["signals"]["head_yaw"]["state"] == "unclear"
     assert "head" not in caption_record(desc, "shaking head").still
+
+
+def _truth(onsets: dict, directions: dict) -> dict:
+    """A truth record of `bench/build_validate.py`'s shape: 3 s at 25 fps, every part still but those given."""
+    dirs = {p: {ph: {"horizontal": "none", "vertical": "none"} for ph in PHASES} for p in BODY_PARTS}
+    for p, per_phase in directions.items():
+        for ph, d in per_phase.items():
+            dirs[p][ph].update(d)
+    moving = {p: p in onsets for p in BODY_PARTS}
+    return {"spec": {"fps": 25}, "facts": {
+        "moving": moving, "onset": {p: onsets.get(p) for p in BODY_PARTS}, "directions": dirs, "order": {},
+        "signals": {}, "part_tracks": {p: [[0.0, 0.0]] * 76 for p in BODY_PARTS}}}
+
+
+def test_the_validator_checks_the_directions_an_order_question_names():
+    """The review's case (S10_turning-head_0020): the head nods from 0.6 s and turns right only in the late
+    phase; "did the head begin moving rightward before the left foot started?" is not what the onsets say."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from build_validate import expected
+
+    truth = _truth({"head": 0.6, "left foot": 1.3},
+                   {"head": {"early": {"vertical": "downward"}, "late": {"horizontal": "rightward"}},
+                    "left foot": {"middle": {"horizontal": "leftward"}}})
+    truth["facts"]["order"]["head|left foot"] = "before"
+
+    def ask(named, parts=("head", "left foot")):
+        return expected({"task": "MAS", "qid": "MAS_0000", "question": "",
+                         "meta": {"kind": "order", "family": "MAS_DIR", "parts": list(parts),
+                                  "named_directions": named}}, truth)
+
+    assert ask({}) == "Yes"                                   # the onsets alone
+    assert ask({"head": "downward", "left foot": "leftward"}) == "Yes"
+    assert ask({"head": "rightward"}) == "wrong direction"    # it set off downward; the turn came 1.4 s later
+    assert ask({"left foot": "leftward"}, ("left foot", "head")) == "No"
+    assert ask({"head": "rightward"}, ("left foot", "head")) == "wrong direction"  # the head started first
+    assert ask({"left foot": "upward"}) == "wrong direction"  # the later part never went up
+    truth["facts"]["directions"]["head"]["early"]["vertical"] = None  # inside the truth's margins
+    assert ask({"head": "downward"}) is None
+
+
+def test_a_head_that_only_turns_gets_its_onset_and_order_from_the_exact_signals():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from build_validate import with_signals
+
+    facts = _truth({"right hand": 1.5}, {})["facts"]
+    facts["signals"] = {"head_yaw": {"moving": True, "onset": 0.4,
+                                     "directions": {ph: "turns rightward" for ph in PHASES}},
+                        "head_pitch": {"moving": False}}
+    with_signals(facts)
+    assert facts["moving"]["head"] is True and facts["onset"]["head"] == 0.4
+    assert facts["order"]["head|right hand"] == "before"
+    facts["signals"]["head_yaw"]["onset"] = None  # no sharp crossing on the exact series: the order is unknown
+    facts["moving"]["head"] = False
+    with_signals(facts)
+    assert facts["order"]["head|right hand"] is None

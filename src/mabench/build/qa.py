@@ -1281,6 +1281,17 @@ def fmar_distractors(fine: str, rng: random.Random, weights: dict[str, float] | 
     return picks
 
 
+def _named_directions(a: Asked) -> dict:
+    """An order question's parts with the directions it names them by ({"named_directions": {part: code}}, the
+    code whole where the question says one of its axes): the order's answer holds only if each is the right one,
+    so `bench/build_validate.py` checks them too. A reworded question names the same (`check_paraphrase`)."""
+    if a.fact.meta.get("kind") != "order":
+        return {}
+    slots, f = set(_FIELD.findall(a.template)), a.fact.fields
+    named = {f[p]: f[d] for p, d in (("a", "dir_a"), ("b", "dir_b")) if d in slots and d in f}
+    return {"named_directions": named} if named else {}
+
+
 def _report_meta(f: Fact) -> dict:
     """`meta` as stored: one `phase` and one `direction` (what reports break down by), and the full
     lists where a fact spans two (`phases`, `directions`: "up in the early phase, then down later")."""
@@ -1362,7 +1373,7 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
             facts += [f for f in FALLBACKS[task](desc) if f not in facts]
         for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip, asked, rewording):
             asked.add(fact_id(a.fact))
-            meta = {**_report_meta(a.fact), "wording": a.wording}
+            meta = {**_report_meta(a.fact), "wording": a.wording, **_named_directions(a)}
             if rewording is not None and task in rewording.tasks:
                 meta["paraphrase"] = {"status": "accepted", "source": "reference", "template": a.reworded_from} \
                     if a.reworded_from else {"status": "rejected", "source": "reference",

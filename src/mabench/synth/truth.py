@@ -32,6 +32,9 @@ GT_MOVING_PART, GT_STILL_PART = 0.2, 0.06
 GT_DOMINANT_RATIO = 1.35
 GT_TREND, GT_STEADY = 0.14, 0.02
 GT_LEAD_S, GT_SIMULTANEOUS_S = 0.35, 0.04
+# A signal is under way when it has covered a quarter of its largest excursion (as `summarise` reads it); the
+# exact series must cross a fifth and three tenths of it within GT_EDGE_S of each other, else its onset is None.
+GT_SIG_ONSET, GT_SIG_ONSET_BAND = 0.25, (0.2, 0.3)
 GT_ONSET_MARGIN = 0.3
 # Orientation / posture signals, in each signal's own measured floor (`SignalSpec.floor`: what a still
 # person's pose gives): moving from 3 floors, still under 1; a phase turns when its net change is 2
@@ -103,11 +106,24 @@ def signal_truth(points: np.ndarray, times: np.ndarray, face: dict[str, np.ndarr
                      "travel": [round(t, 4) for t in travel(v)], "level": [round(float(v.min()), 4),
                                                                           round(float(v.max()), 4)]}
         if moving:
+            dev = np.abs(v - v[:n0].mean())
+            at = {q: float(times[int(np.flatnonzero(dev >= q * amp)[0])]) for q in (GT_SIG_ONSET, *GT_SIG_ONSET_BAND)}
+            sharp = at[GT_SIG_ONSET_BAND[1]] - at[GT_SIG_ONSET_BAND[0]] <= GT_EDGE_S
+            rec["onset"] = round(at[GT_SIG_ONSET], 3) if sharp else None
             rec["directions"] = {ph: _robust(v, times, edges[k], edges[k + 1], spec.pos, spec.neg, GT_SIG_MOVE * f,
                                              GT_SIG_NONE * f, GT_SIG_RETURN * f) for k, ph in enumerate(PHASES)}
             rec["rhythm"] = _repeated(v)
         out[name] = rec
     return out
+
+
+def order_relation(oa: float | None, ob: float | None) -> str | None:
+    """The truth's order of two onsets: "simultaneous", "before" (a first), "after", or None in between."""
+    if oa is None or ob is None:
+        return None
+    gap = ob - oa
+    return ("simultaneous" if abs(gap) <= GT_SIMULTANEOUS_S else
+            ("before" if gap > 0 else "after") if abs(gap) >= GT_LEAD_S else None)
 
 
 def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float,
@@ -141,14 +157,7 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float,
     dominant = ranked[0] if amp[ranked[0]] >= GT_DOMINANT_RATIO * max(amp[ranked[1]], GT_MOVING_PART) else None
     order: dict[str, str | None] = {}
     for a, b in combinations([p for p in BODY_PARTS if moving[p]], 2):
-        oa, ob = onset[a], onset[b]
-        if oa is None or ob is None:
-            order[pair_name(a, b)] = None
-            continue
-        gap = ob - oa
-        rel = ("simultaneous" if abs(gap) <= GT_SIMULTANEOUS_S else
-               ("before" if gap > 0 else "after") if abs(gap) >= GT_LEAD_S else None)
-        order[pair_name(a, b)] = rel
+        order[pair_name(a, b)] = order_relation(onset[a], onset[b])
     pairs, contact = {}, {}
     for a, b in PAIRS:
         dist = np.linalg.norm(centres[a] - centres[b], axis=1)
