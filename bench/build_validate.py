@@ -14,6 +14,7 @@ did not take is a disagreement ("wrong direction"), whatever its order.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -225,9 +226,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json", type=Path)
     ap.add_argument("--show", action="store_true", help="print each disagreement")
+    ap.add_argument("--keep", type=Path, help="write the clips, truth and build here (a new folder) to look into")
     ap.add_argument("--by-kind", action="store_true", help="also tally per fact kind (meta.kind)")
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    if a.keep:
+        a.keep.mkdir(parents=True)  # not exist_ok: a stale set would be mixed with the new one
+    with (contextlib.nullcontext(str(a.keep)) if a.keep else tempfile.TemporaryDirectory()) as tmp:
         tmp = Path(tmp)
         t0 = time.perf_counter()
         labels = write_set(tmp, a.clips, seed=a.seed, workers=a.workers)

@@ -131,3 +131,31 @@ def test_a_head_that_only_turns_gets_its_onset_and_order_from_the_exact_signals(
     facts["moving"]["head"] = False
     with_signals(facts)
     assert facts["order"]["head|right hand"] is None
+
+
+def test_a_signal_is_under_way_only_once_it_clears_its_floor():
+    """A drift under the floor early (a face point's jitter carries the head's turn signal) and a real turn of 3
+    floors late: a quarter of the turn is within the drift, which had set the onset 1.6 s before the turn (a
+    noisy synthetic clip, S00_patting-legs_0091: "did the head start moving before the left lower arm? Yes")."""
+    times = np.arange(0, 3.0, 1 / 25)
+    drift = 0.09 * np.sin(np.pi * np.clip(times / 1.2, 0, 1))
+    turn = 0.3 * np.clip((times - 2.0) / 0.5, 0, 1)
+    s = summarise(drift + turn, times, 0.1, "turns rightward", "turns leftward")
+    assert s["state"] == "moves" and s["floor"] == 0.1
+    assert 2.0 < s["onset"] < 2.3, s["onset"]
+
+
+def test_a_part_whose_signals_moved_before_its_position_has_no_sharp_onset():
+    """A head whose turn began at 0.44 s and whose position moved from 1.07 s (S06_shaking-body_0069, seed 1): it
+    is not under way at either instant alone, and "did the torso (0.44 s) move before the head?" is not asked."""
+    from mabench.motion.descriptors import _from_signals
+
+    parts = {p: {"moving": False, "visible": True} for p in ("head", "torso")}
+    parts["head"].update(moving=True, source="keypoints", onset=1.071, onset_uncertainty_s=0.003)
+    signals = {"head_yaw": {"state": "moves", "onset": 0.44}, "trunk_lean": {"state": "still"}}
+    _from_signals(parts, signals)
+    assert parts["head"]["onset"] == 1.071 and parts["head"]["onset_uncertainty_s"] == 0.631
+    parts["head"]["onset_uncertainty_s"] = 0.003
+    signals["head_yaw"]["onset"] = 1.2  # its position moved first: its onset stands as it was
+    _from_signals(parts, signals)
+    assert parts["head"]["onset_uncertainty_s"] == 0.003

@@ -454,10 +454,17 @@ SIGNAL_WORDS = {"tips upward": "upward", "tips downward": "downward", "turns rig
 
 def _from_signals(parts: dict, signals: dict) -> None:
     """A head or torso whose position stays under the floor but whose orientation or posture clearly
-    changes is moving: its directions per phase come from those signals, where they have one."""
+    changes is moving: its directions per phase come from those signals, where they have one. One whose
+    position moves, but whose signals moved earlier, is under way from a time that is not one instant (its
+    onset's uncertainty spans both)."""
     for part, axes in SIGNAL_AXES.items():
         rec = parts[part]
         moved = [n for n in axes if signals.get(n, {}).get("state") == "moves"]
+        if rec["moving"] and moved and rec.get("onset") is not None:
+            # its orientation or posture changed before its position did (a head that turns, then is carried
+            # by the trunk): when it started is not one instant, and orders against it are not asked
+            early = rec["onset"] - min(signals[n]["onset"] for n in moved)
+            rec["onset_uncertainty_s"] = round(max(rec["onset_uncertainty_s"], early), 3)
         if rec["moving"] or not rec.get("visible", True) or not moved:
             continue
         rec.update({"moving": True, "source": "signals:" + ",".join(moved),

@@ -209,8 +209,9 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
     n_rev = reversals(s, h)
     if n_rev >= REPEAT_REVERSALS:  # a shake or a nod: a phase's net change is a piece of a swing, not a direction
         phases = {ph: "unclear" if w in (pos, neg) else w for ph, w in phases.items()}
-    # under way when it has covered a quarter of its largest excursion (as parts' onsets)
-    onset = float(times[int(np.flatnonzero(np.abs(dev) >= 0.25 * amp)[0])])
+    # under way when it has covered a quarter of its largest excursion (as parts' onsets), and at least the
+    # floor: a quarter of a movement of 2-4 floors is within the noise, which crosses it long before the movement
+    onset = float(times[int(np.flatnonzero(np.abs(dev) >= max(0.25 * amp, floor))[0])])
     out.update({"phases": phases, "reversals": n_rev, "onset": round(onset, 3),
                 "rhythm": "repeated" if n_rev >= REPEAT_REVERSALS else "single",
                 "net": round(float(dev[-1]), 4), "peak": pos if dev[int(np.argmax(np.abs(dev)))] > 0 else neg})
