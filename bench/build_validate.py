@@ -28,10 +28,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from mabench.build.pipeline import BuildSettings, build  # noqa: E402
-from mabench.build.qa import OPPOSITE  # noqa: E402
+from mabench.build.qa import OPPOSITE, under_way  # noqa: E402
 from mabench.build.qc import qc_report  # noqa: E402
 from mabench.data import load_benchmark  # noqa: E402
-from mabench.motion.descriptors import LEAD_S, SIGNAL_AXES, SIGNAL_WORDS  # noqa: E402
+from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS, pair_name, phase_edges  # noqa: E402
 from mabench.motion.signals import SIGNALS  # noqa: E402
 from mabench.motion.skeleton import Skeleton, load_skeleton_file  # noqa: E402
 from mabench.synth.generate import write_set  # noqa: E402
@@ -71,7 +71,7 @@ def with_signals(facts: dict) -> dict:
         for other in BODY_PARTS:
             if other != part and facts["moving"][other] is True:
                 a, b = sorted((part, other), key=BODY_PARTS.index)
-                facts["order"][f"{a}|{b}"] = order_relation(facts["onset"][a], facts["onset"][b])
+                facts["order"][pair_name(a, b)] = order_relation(facts["onset"][a], facts["onset"][b])
         undecided = {axes[n] for n in axes if n in sig and sig[n]["moving"] is None}
         for ph in PHASES:
             for ax in ("horizontal", "vertical"):
@@ -89,9 +89,9 @@ def with_signals(facts: dict) -> dict:
 
 
 def named_direction_holds(truth: dict, part: str, code: str, at_onset: bool) -> bool | None:
-    """Whether the part moved each way `code` names ("upward+leftward"): `at_onset`, in a phase under way
-    within LEAD_S of its onset (the one it starts in, or the next); else in any phase. None where the truth
-    cannot say (a phase inside its margins, a swing, no onset)."""
+    """Whether the part moved each way `code` names ("upward+leftward"): `at_onset`, in a phase under way by its
+    truth onset (`qa.under_way`, as the builder names the part that starts first); else in any phase. None where
+    the truth cannot say (a phase inside its margins, a swing, no onset)."""
     f = truth["facts"]
     dirs = f["directions"][part]
     phases = list(PHASES)
@@ -100,8 +100,8 @@ def named_direction_holds(truth: dict, part: str, code: str, at_onset: bool) -> 
         if onset is None:
             return None
         n = len(f["part_tracks"][part])
-        edges = np.linspace(0.0, (n - 1) / truth["spec"]["fps"], len(PHASES) + 1)
-        phases = [ph for k, ph in enumerate(PHASES) if edges[k] <= onset + LEAD_S and onset < edges[k + 1]]
+        edges = phase_edges(np.arange(n) / truth["spec"]["fps"])
+        phases = [ph for k, ph in enumerate(PHASES) if under_way(edges, k, onset)]
     verdict: bool | None = True
     for d in code.split("+"):
         ax = "vertical" if d in ("upward", "downward") else "horizontal"
@@ -109,9 +109,38 @@ def named_direction_holds(truth: dict, part: str, code: str, at_onset: bool) -> 
         if d in said:
             continue
         # it went the other way, or not at all along that axis, where the question puts its movement
-        verdict = None if None in said or "back-and-forth" in said else False
-        if verdict is False:
+        if None in said or "back-and-forth" in said:
+            verdict = None
+        else:
             return False
+    return verdict
+
+
+def order_answer(m: dict, answer: str, truth: dict) -> str | None:
+    """The truth's answer to an order question, "wrong direction" where it names a direction the part did not take
+    where the question puts it, or None. The onset order decides first: a question whose onset order the truth
+    contradicts is wrong whatever it names. Otherwise each part that starts first (both, together) must have set off
+    the way it is named, else its answer is unknown (None) or the question wrong; the later part's direction matters
+    only to a Yes ("did A begin moving up before B began moving left?" presumes B moved left; a No stands, as B
+    began after A whatever its direction)."""
+    f = truth["facts"]
+    rel = order_rel(f, *m["parts"])
+    if rel is None:
+        return None
+    by_onsets = "Yes" if rel == "before" else "No"
+    if by_onsets != answer:
+        return by_onsets
+    first = {"before": m["parts"][0], "after": m["parts"][1]}.get(rel)
+    verdict: str | None = by_onsets
+    for part, code in m.get("named_directions", {}).items():
+        starts_first = first in (None, part)
+        if not starts_first and by_onsets == "No":
+            continue
+        ok = named_direction_holds(truth, part, code, at_onset=starts_first)
+        if ok is False:
+            return "wrong direction"
+        if ok is None:
+            verdict = None
     return verdict
 
 
@@ -163,17 +192,7 @@ def expected(q: dict, truth: dict) -> str | None:
         if fam == "MAS_STILL":
             moving = f["moving"][parts[0]]
             return None if moving is None else ("No" if moving is False else None)
-        rel = order_rel(f, parts[0], parts[1])
-        if rel is None:
-            return None
-        # the directions it names must be the parts': the first part's (each part's, together) the one it set
-        # off in, the later part's one it took at some point; a wrong one is a wrong question, whatever the order
-        first = {"before": parts[0], "after": parts[1]}.get(rel)
-        for part, code in m.get("named_directions", {}).items():
-            ok = named_direction_holds(truth, part, code, at_onset=first in (None, part))
-            if ok is not True:
-                return None if ok is None else "wrong direction"
-        return yn[rel == "before"]
+        return order_answer(m, q["answer"], truth)
     if kind == "sequence" and len(parts) == 2:  # the {a}'s d1 movement, then the {b}'s d2 (`phase_order_facts`)
         d1, d2 = m["directions"]
         ka = [k for k, p in enumerate(PHASES) for ax in ("horizontal", "vertical")

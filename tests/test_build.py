@@ -221,7 +221,7 @@ def test_phase_order_facts_need_the_later_part_still_until_its_phase():
     assert {(f.fields["a"], f.fields["dir_a"], f.fields["b"], f.fields["dir_b"], f.answer) for f in facts} == {
         ("left hand", "upward", "head", "downward", "Yes"), ("head", "downward", "left hand", "upward", "No")}
     # only wordings that name both movements: "did the head begin moving before ..." would ask about onsets
-    for text, template in render(facts[0], "MAS_DIR", "MAS", desc, random.Random(0)):
+    for text, template, _ in render(facts[0], "MAS_DIR", "MAS", desc, random.Random(0)):
         assert "{dir_a}" in template and "{dir_b}" in template, text
     # the later part already drifting that way earlier, under its threshold (0.054 of 0.09, called "none"):
     # its movement may have begun first, so no order is stated
@@ -253,7 +253,7 @@ def test_a_part_that_never_moves_began_no_movement_in_any_direction():
     assert sorted(f.fields.get("dir_a", "-") for f in facts) == sorted(("-", *STILL_DIRECTIONS * 2))
     assert all(f.fields.get("dir_b", "upward") == "upward" for f in facts)  # the mover's true first direction
     named = [f for f in facts if "dir_a" in f.fields]
-    rendered = [(t, tpl) for f in named for w in ("MAS_DIR", "MAS_DIR1") for t, tpl in render(f, w, "MAS", desc,
+    rendered = [(t, tpl) for f in named for w in ("MAS_DIR", "MAS_DIR1") for t, tpl, _ in render(f, w, "MAS", desc,
                                                                                              random.Random(0))]
     assert rendered and all("left foot" in t for t, _ in rendered)
     assert all("upward" in t for t, tpl in rendered if "{dir_b}" in tpl)
@@ -281,7 +281,7 @@ def test_order_questions_name_the_directions_each_part_has():
     assert {(f.fields["a"], f.fields.get("dir_a"), f.fields.get("dir_b"), f.answer) for f in named} == {
         ("left hand", "upward", None, "Yes"), ("head", None, "upward", "No")}
     for f in named:  # the direction it has is said, and only templates naming that part's direction are used
-        got = [(t, tpl) for w in ("MAS_DIR", "MAS_DIR1") for t, tpl in render(f, w, "MAS", desc, random.Random(0))]
+        got = [(t, tpl) for w in ("MAS_DIR", "MAS_DIR1") for t, tpl, _ in render(f, w, "MAS", desc, random.Random(0))]
         assert got and all("upward" in t for t, _ in got)
         assert all(("{dir_a}" in tpl) == ("dir_a" in f.fields) and ("{dir_b}" in tpl) == ("dir_b" in f.fields)
                    for _, tpl in got)
@@ -380,7 +380,7 @@ def test_a_direction_before_a_noun_says_leftward_not_to_the_left():
     f = Fact("MAS_DIR", {"a": "head", "b": "left hand", "dir_a": "leftward", "dir_b": "rightward+upward"}, "No")
     seen = set()
     for seed in range(60):  # "to the left" is drawn now and then: where it reads, and never before "motion"
-        for text, _ in render(f, "MAS_DIR", "MAS", {"phase_edges": None}, random.Random(seed)):
+        for text, _, _ in render(f, "MAS_DIR", "MAS", {"phase_edges": None}, random.Random(seed)):
             seen |= {"to the" in text}
             assert not re.search(r"to the (left|right)(?: and \w+)? (motion|movement|shift)", text), text
             assert not re.search(r"(its|'s) (\w+ and )?to the", text), text
@@ -388,7 +388,7 @@ def test_a_direction_before_a_noun_says_leftward_not_to_the_left():
     # and the article agrees with the direction put after it
     f = Fact("MAD_WHILE", {"a": "head", "b": "left hand", "dir_a": "leftward", "dir_b": "upward", "phase": "early"},
              "No")
-    texts = [t for seed in range(5) for t, _ in render(f, "MAD_WHILE", "MAD", {"phase_edges": None},
+    texts = [t for seed in range(5) for t, _, _ in render(f, "MAD_WHILE", "MAD", {"phase_edges": None},
                                                        random.Random(seed))]
     assert any("an upward" in t for t in texts) and not any(re.search(r"\ba upward\b", t) for t in texts)
 
@@ -608,17 +608,55 @@ def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away()
     assert label_only < 0.24, label_only
 
 
-def test_an_order_question_records_the_directions_it_names():
-    from mabench.build.qa import Asked, Fact, _named_directions
+def test_an_order_question_records_the_directions_it_names_as_said():
+    from mabench.build.qa import Balancer, Fact, pick
 
     f = Fact("MAS_DIR", {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward+leftward"}, "Yes",
              {"kind": "order", "parts": ["head", "right hand"]})
-    both = "Did the {a} begin moving {dir_a} before the {b} started moving {dir_b}?"
-    later_only = "Did the {a} begin moving before the {b} started moving {dir_b}?"
-    assert _named_directions(Asked(f, "MAS_DIR", "", both)) == \
-        {"named_directions": {"head": "downward", "right hand": "upward+leftward"}}
-    assert _named_directions(Asked(f, "MAS_DIR1", "", later_only)) == \
-        {"named_directions": {"right hand": "upward+leftward"}}
-    assert _named_directions(Asked(f, "MAS", "", "Did the {a} begin moving before the {b}?")) == {}
+    seen = set()
+    for seed in range(40):
+        [a] = pick("MAS", {"phase_edges": None}, [f], Balancer(random.Random(seed)), random.Random(seed), 1)
+        named = _named_of(a)
+        # what the question says, no more: a two-axis movement named by one axis is recorded by that axis
+        for code in named.values():
+            words = {"upward", "downward", "leftward", "rightward"} & set(re.findall(r"\w+ward", a.text))
+            assert set(code.split("+")) <= words | {"leftward" if "to the left" in a.text else ""}, (a.text, named)
+        assert named.get("head", "downward") == "downward"
+        seen.add((a.wording, tuple(sorted(named.get("right hand", "").split("+")))))
+    assert ("MAS_DIR", ("leftward", "upward")) in seen and ("MAS_DIR", ("upward",)) in seen  # whole and by half
+    # a template that names one part's direction records that part's only
+    from mabench.build.qa import Asked, render
+
+    for text, t, said in render(f, "MAS_DIR1", "MAS", {"phase_edges": None}, random.Random(0)):
+        named = _named_of(Asked(f, "MAS_DIR1", text, t, None, said))
+        assert len(named) == 1 and ("{dir_a}" in t) == ("head" in named), (t, named)
+
+
+def _named_of(asked):
+    from mabench.build.qa import _named_directions
+
+    return _named_directions(asked).get("named_directions", {})
+
+
+def test_questions_that_are_not_about_order_name_no_directions_to_check():
+    from mabench.build.qa import Asked, Fact
+
     trend = Fact("PPR", {"A": "Head", "B": "Torso", "phase": "early"}, "Yes", {"kind": "pair trend"})
-    assert _named_directions(Asked(trend, "PPR", "", "Does the {A} approach the {B} {phase}?")) == {}
+    assert _named_of(Asked(trend, "PPR", "", "Does the {A} approach the {B} {phase}?", None, {})) == {}
+
+
+def test_built_order_questions_record_each_direction_they_name(built):
+    """`bench/build_validate.py` checks an order question's named directions from `meta.named_directions`: it
+    must hold each direction word the question says, on its part, and none it does not say."""
+    out, _ = built
+    said = re.compile(r"\b(upward|downward|leftward|rightward|to the left|to the right)\b")
+    orders = [r for r in json.loads((out / "benchmark.json").read_text()) + json.loads(
+        (out / "train_questions.json").read_text()) if r["meta"].get("kind") == "order"]
+    naming = [r for r in orders if said.search(r["question"])]
+    assert naming, "no direction-naming order question in the build"
+    for r in orders:
+        named = r["meta"].get("named_directions", {})
+        words = sorted(w.replace("to the left", "leftward").replace("to the right", "rightward")
+                       for w in said.findall(r["question"]))
+        assert sorted(d for code in named.values() for d in code.split("+")) == words, (r["question"], named)
+        assert set(named) <= set(r["meta"]["parts"])

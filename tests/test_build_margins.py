@@ -101,19 +101,25 @@ def test_the_validator_checks_the_directions_an_order_question_names():
                     "left foot": {"middle": {"horizontal": "leftward"}}})
     truth["facts"]["order"]["head|left foot"] = "before"
 
-    def ask(named, parts=("head", "left foot")):
-        return expected({"task": "MAS", "qid": "MAS_0000", "question": "",
+    def ask(named, parts=("head", "left foot"), answer="Yes"):
+        return expected({"task": "MAS", "qid": "MAS_0000", "question": "", "answer": answer,
                          "meta": {"kind": "order", "family": "MAS_DIR", "parts": list(parts),
                                   "named_directions": named}}, truth)
 
     assert ask({}) == "Yes"                                   # the onsets alone
     assert ask({"head": "downward", "left foot": "leftward"}) == "Yes"
+    assert ask({"head": "downward+leftward"}) == "wrong direction"  # a two-axis start it did not make
     assert ask({"head": "rightward"}) == "wrong direction"    # it set off downward; the turn came 1.4 s later
-    assert ask({"left foot": "leftward"}, ("left foot", "head")) == "No"
-    assert ask({"head": "rightward"}, ("left foot", "head")) == "wrong direction"  # the head started first
-    assert ask({"left foot": "upward"}) == "wrong direction"  # the later part never went up
+    assert ask({"left foot": "leftward"}, ("left foot", "head"), "No") == "No"
+    assert ask({"head": "rightward"}, ("left foot", "head"), "No") == "wrong direction"  # the head started first
+    assert ask({"left foot": "upward"}) == "wrong direction"  # a Yes presumes the later part went up; it never did
+    # ... a No does not: the left foot began after the head, whichever way it went
+    assert ask({"left foot": "upward", "head": "downward"}, ("left foot", "head"), "No") == "No"
+    # an order the truth contradicts is wrong whatever the directions say, known or not
+    assert ask({}, ("left foot", "head")) == "No"
     truth["facts"]["directions"]["head"]["early"]["vertical"] = None  # inside the truth's margins
     assert ask({"head": "downward"}) is None
+    assert ask({"head": "downward"}, ("left foot", "head")) == "No"
 
 
 def test_a_head_that_only_turns_gets_its_onset_and_order_from_the_exact_signals():

@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from mabench.build.captions import Caption
 from mabench.build.cues import CONFUSABLE
@@ -536,7 +536,13 @@ def _onset_direction(rec: dict, edges: list[float] | None) -> str | None:
     if first is None or first[1] is None or onset is None or not edges:
         return None
     k, code = first
-    return code if edges[k] <= onset + LEAD_S and onset < edges[k + 1] else None
+    return code if under_way(edges, k, onset) else None
+
+
+def under_way(edges, k: int, onset: float) -> bool:
+    """Whether phase `k` (between `edges[k]` and `edges[k + 1]`) is under way by a part's onset: it begins no later
+    than LEAD_S after it and does not end before it."""
+    return bool(edges[k] <= onset + LEAD_S and onset < edges[k + 1])
 
 
 def _order_with_directions(desc: dict, a: str, b: str, answer: str, base: dict, together: bool = False) -> list[Fact]:
@@ -1041,8 +1047,22 @@ def dir_phrase(code: str, rng: random.Random, task: str = "SAD") -> str:
 _FIELD = re.compile(r"{(\w+)}")
 
 
-def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> list[tuple[str, str]]:
-    """(question, template) in each of the wording's templates that the fact's fields fill."""
+class Rendered(NamedTuple):
+    text: str
+    template: str
+    said: dict[str, str]  # each direction field as its phrase says it ("upward" where the fact's is "upward+leftward")
+
+
+_SIDE_WORDS = {"to the left": "leftward", "to the right": "rightward"}
+
+
+def said_direction(phrase: str) -> str:
+    """The direction code a `dir_phrase` says: "to the left and upward" -> "leftward+upward"."""
+    return "+".join(_SIDE_WORDS.get(w, w) for w in phrase.split(" and "))
+
+
+def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> list[Rendered]:
+    """The question in each of the wording's templates that the fact's fields fill."""
     edges = desc.get("phase_edges")
     vals: dict[str, str] = {}
     for k, v in f.fields.items():
@@ -1057,7 +1077,8 @@ def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> 
     if "axis" in f.fields:
         vals["axis"] = f.fields["axis"]
     need = set(f.meta.get("need", ()))
-    return [(with_articles(t.format(**_as_adjectives(t, vals))), t) for t in TEMPLATES[wording]
+    said = {k: said_direction(v) for k, v in vals.items() if k in ("dir", "dir_a", "dir_b", "d1", "d2")}
+    return [Rendered(with_articles(t.format(**_as_adjectives(t, vals))), t, said) for t in TEMPLATES[wording]
             if need <= set(_FIELD.findall(t)) <= set(vals)]
 
 
@@ -1180,6 +1201,7 @@ class Asked:
     text: str
     template: str
     reworded_from: str | None = None  # the template's text, when `text` is a reference's phrasing of it
+    said: dict[str, str] = field(default_factory=dict)  # its direction fields as said (`Rendered.said`)
 
 
 class Rewording(Protocol):
@@ -1207,9 +1229,9 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
     for f in facts:
         for w in WORDING[task].get(f.family, ()):
             # every template the fact fills: the balancer evens out Yes/No per template as well
-            for text, t in render(f, w, task, desc, rng):
+            for text, t, dirs in render(f, w, task, desc, rng):
                 said = rewording.reword(task, text, rng) if rewording is not None and task in rewording.tasks else None
-                cands.append(Asked(f, w, said or text, t, text if said else None))
+                cands.append(Asked(f, w, said or text, t, text if said else None, dirs))
     for _ in range(n):
         taken = {fact_id(c.fact) for c in chosen}
         used_parts = {_limbs(c.fact) for c in chosen}
@@ -1282,13 +1304,14 @@ def fmar_distractors(fine: str, rng: random.Random, weights: dict[str, float] | 
 
 
 def _named_directions(a: Asked) -> dict:
-    """An order question's parts with the directions it names them by ({"named_directions": {part: code}}, the
-    code whole where the question says one of its axes): the order's answer holds only if each is the right one,
-    so `bench/build_validate.py` checks them too. A reworded question names the same (`check_paraphrase`)."""
+    """An order question's parts with the directions it names them by ({"named_directions": {part: code}}, as said:
+    one axis where the question names one of a two-axis movement's): the order's answer holds only if each is the
+    right one, so `bench/build_validate.py` checks them too. A reworded question names the same
+    (`check_paraphrase`)."""
     if a.fact.meta.get("kind") != "order":
         return {}
     slots, f = set(_FIELD.findall(a.template)), a.fact.fields
-    named = {f[p]: f[d] for p, d in (("a", "dir_a"), ("b", "dir_b")) if d in slots and d in f}
+    named = {f[p]: a.said[d] for p, d in (("a", "dir_a"), ("b", "dir_b")) if d in slots and d in a.said}
     return {"named_directions": named} if named else {}
 
 

@@ -28,7 +28,7 @@ from mabench.motion.signals import describe_signals, reversals, summarise
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
 
-DESCRIPTOR_VERSION = "ma-desc-v3"
+DESCRIPTOR_VERSION = "ma-desc-v4"
 
 # Thresholds in torso lengths (and seconds). The gap between "moves" and "still" is the margin.
 MOVE = 0.09          # net displacement in a phase that counts as moving in a direction
@@ -462,7 +462,7 @@ def _from_signals(parts: dict, signals: dict) -> None:
         moved = [n for n in axes if signals.get(n, {}).get("state") == "moves"]
         if rec["moving"] and moved and rec.get("onset") is not None:
             # its orientation or posture changed before its position did (a head that turns, then is carried
-            # by the trunk): when it started is not one instant, and orders against it are not asked
+            # by the trunk): when it started is not one instant, and no before / after is told against it
             early = rec["onset"] - min(signals[n]["onset"] for n in moved)
             rec["onset_uncertainty_s"] = round(max(rec["onset_uncertainty_s"], early), 3)
         if rec["moving"] or not rec.get("visible", True) or not moved:

@@ -32,9 +32,10 @@ GT_MOVING_PART, GT_STILL_PART = 0.2, 0.06
 GT_DOMINANT_RATIO = 1.35
 GT_TREND, GT_STEADY = 0.14, 0.02
 GT_LEAD_S, GT_SIMULTANEOUS_S = 0.35, 0.04
-# A signal is under way when it has covered a quarter of its largest excursion (as `summarise` reads it); the
-# exact series must cross a fifth and three tenths of it within GT_EDGE_S of each other, else its onset is None.
-GT_SIG_ONSET, GT_SIG_ONSET_BAND = 0.25, (0.2, 0.3)
+# A signal is under way when it has covered a quarter of its largest excursion and at least its floor (as
+# `summarise` reads it, the exact series having no noise); it must cross 0.8x and 1.2x that level within GT_EDGE_S
+# of each other, else its onset is None.
+GT_SIG_ONSET, GT_SIG_ONSET_BAND = 0.25, (0.8, 1.2)
 GT_ONSET_MARGIN = 0.3
 # Orientation / posture signals, in each signal's own measured floor (`SignalSpec.floor`: what a still
 # person's pose gives): moving from 3 floors, still under 1; a phase turns when its net change is 2
@@ -107,9 +108,10 @@ def signal_truth(points: np.ndarray, times: np.ndarray, face: dict[str, np.ndarr
                                                                           round(float(v.max()), 4)]}
         if moving:
             dev = np.abs(v - v[:n0].mean())
-            at = {q: float(times[int(np.flatnonzero(dev >= q * amp)[0])]) for q in (GT_SIG_ONSET, *GT_SIG_ONSET_BAND)}
-            sharp = at[GT_SIG_ONSET_BAND[1]] - at[GT_SIG_ONSET_BAND[0]] <= GT_EDGE_S
-            rec["onset"] = round(at[GT_SIG_ONSET], 3) if sharp else None
+            level = max(GT_SIG_ONSET * amp, f)
+            lo, on, hi = (float(times[int(np.flatnonzero(dev >= q * level)[0])]) for q in
+                          (GT_SIG_ONSET_BAND[0], 1.0, min(GT_SIG_ONSET_BAND[1], amp / level)))
+            rec["onset"] = round(on, 3) if hi - lo <= GT_EDGE_S else None
             rec["directions"] = {ph: _robust(v, times, edges[k], edges[k + 1], spec.pos, spec.neg, GT_SIG_MOVE * f,
                                              GT_SIG_NONE * f, GT_SIG_RETURN * f) for k, ph in enumerate(PHASES)}
             rec["rhythm"] = _repeated(v)
