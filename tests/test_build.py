@@ -311,16 +311,16 @@ def test_order_questions_name_the_directions_each_part_has():
 
 
 def test_facts_that_ask_the_same_question_with_two_answers_are_both_dropped():
-    from mabench.build.qa import Fact, _drop_contradictions
+    from mabench.build.qa import Fact, _one_per_question
 
     f = {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward"}
     yes, no = Fact("MAS_DIR", f, "Yes", {"kind": "order"}), Fact("MAS_PHASE", dict(f), "No", {"kind": "sequence"})
     other = Fact("MAS_DIR", {**f, "dir_b": "leftward"}, "Yes", {"kind": "order"})
-    assert _drop_contradictions([yes, no, other]) == [other]
+    assert _one_per_question([yes, no, other]) == [other]
 
 
 def test_an_order_the_phases_tell_as_well_is_one_fact_not_two():
-    from mabench.build.qa import Fact, _drop_repeats, fact_id
+    from mabench.build.qa import Fact, _one_per_question, fact_id
 
     f = {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward"}
     onset = Fact("MAS_DIR", f, "Yes", {"kind": "order", "parts": ["head", "right hand"]})
@@ -328,7 +328,7 @@ def test_an_order_the_phases_tell_as_well_is_one_fact_not_two():
                                                    "phase": "early/late"})
     other = Fact("MAS_PHASE", {**f, "dir_b": "leftward"}, "Yes", {"kind": "sequence", "parts": ["head", "right hand"]})
     assert fact_id(onset) != fact_id(by_phase)  # by their ids, `pick` would ask both in one clip
-    assert _drop_repeats([onset, by_phase, other]) == [onset, other]
+    assert _one_per_question([onset, by_phase, other]) == [onset, other]
 
 
 def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():

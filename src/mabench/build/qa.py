@@ -625,7 +625,7 @@ def mas_facts(desc: dict) -> list[Fact]:
             out.append(Fact("MAS_SEQ", {"part": part, "d1": d1, "d2": d2}, "Yes", base))
             out.append(Fact("MAS_SEQ", {"part": part, "d1": d2, "d2": d1}, "No",
                             {**base, "direction": f"{d2}/{d1}", "contrast": "swapped order"}))
-    return _drop_repeats(_drop_contradictions(out + phase_order_facts(desc)))
+    return _one_per_question(out + phase_order_facts(desc))
 
 
 def _phase_moves(rec: dict) -> list[tuple[int, str, str]]:
@@ -694,23 +694,20 @@ def _fields(f: Fact) -> tuple:
     return tuple(sorted(f.fields.items()))
 
 
-def _drop_contradictions(facts: list[Fact]) -> list[Fact]:
-    """Two facts that render the same question with different answers (an onset order and an order by phases
-    can disagree when a part moves one way, then the other): the data is ambiguous there, ask neither."""
+def _one_per_question(facts: list[Fact]) -> list[Fact]:
+    """One fact per question its fields render. Two that render it with different answers (an onset order and an
+    order by phases can disagree when a part moves one way, then the other): the data is ambiguous there, ask
+    neither. Two with the same answer (an onset order the phases tell as well): the first; under different ids they
+    would be asked as two questions of one clip, and one is all they are."""
     answers: dict[tuple, set[str]] = {}
     for f in facts:
         answers.setdefault(_fields(f), set()).add(f.answer)
-    return [f for f in facts if len(answers[_fields(f)]) == 1]
-
-
-def _drop_repeats(facts: list[Fact]) -> list[Fact]:
-    """The first of facts that fill the same slots (an onset order the phases tell as well): under different ids
-    they would be asked as two questions of one clip, and one is all they are."""
     seen: set[tuple] = set()
     out = []
     for f in facts:
-        if _fields(f) not in seen:
-            seen.add(_fields(f))
+        key = _fields(f)
+        if len(answers[key]) == 1 and key not in seen:
+            seen.add(key)
             out.append(f)
     return out
 
