@@ -190,12 +190,18 @@ def test_qc_style_gate_passes_against_a_reference_read_alike(clip_set, stems_bui
                                for q in json.loads((root / "out" / f"{split}.json").read_text())]))
     out = tmp_path / "out"
     r = _build(clip_set, out, "--qc", "--seed", "5", "--stems-from", str(root / "ref.json"), "--reference", str(ref))
-    assert r.exit_code == 0, r.output
-    qc = json.loads((out / "qc.json").read_text())["audit"]
+    rep = json.loads((out / "qc.json").read_text())
+    qc = rep["audit"]
     assert qc["style_gated"]["CMAR"] == STEM_STYLE_AUC_GATE and "SAD" not in qc["style_gated"]
     assert all(d["delta"] <= d["allowed"] for d in qc["style_type_delta"].values())
     assert all(qc["style_auc"][t] <= STEM_STYLE_AUC_GATE for t in ("CMAR", "FMAR", "MADU", "MARE"))
-    assert "QC gate: passed" in (out / "qc.md").read_text()
+    # the style gates pass; on 24 clips the blind leak of a task's 44 questions is noise the leak gate may still
+    # catch (a different gate, tested elsewhere), so the outcome is whatever the leak alone makes it
+    failures = qc_gate(rep)["failures"]
+    assert not [f for f in failures if "style" in f or "question type" in f], failures
+    leak_only = [f for f in failures if "blind leak" in f]
+    assert failures == leak_only and r.exit_code == (1 if leak_only else 0), r.output
+    assert ("QC gate: passed" in (out / "qc.md").read_text()) == (not leak_only)
 
 
 def test_stems_from_the_official_file_read_like_it(clip_set, official_file, tmp_path):
