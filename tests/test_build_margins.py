@@ -165,3 +165,25 @@ def test_a_part_whose_signals_moved_before_its_position_has_no_sharp_onset():
     signals["head_yaw"]["onset"] = 1.2  # its position moved first: its onset stands as it was
     _from_signals(parts, signals)
     assert parts["head"]["onset_uncertainty_s"] == 0.003
+
+
+def test_two_parts_of_one_movement_are_ordered_only_if_their_whole_courses_are_shifted():
+    """S17_rising-up_0060 under 2% keypoint jitter: the whole body rises over 1.8 s, and single onset crossings of
+    the torso and an arm came 0.65 s apart (truth: 0.02 s). Their distance profiles, frame by frame, are not
+    shifted: no order. A profile truly 0.6 s behind the other is."""
+    from mabench.motion.descriptors import _lag_agrees
+
+    times = np.arange(0, 3.0, 1 / 25)
+
+    def rise(t0):
+        return np.clip((times - t0) / 1.8, 0, 1)
+
+    def unit(p):
+        p = p - p.mean()
+        return p / np.linalg.norm(p)
+
+    torso, arm = unit(rise(0.6)), unit(rise(0.62) + 0.03 * np.sin(9 * times))
+    assert not _lag_agrees(torso, arm, times, 0.65)
+    late = unit(rise(1.2))
+    assert _lag_agrees(torso, late, times, 0.65)
+    assert not _lag_agrees(torso, late, times, -0.65)  # the onsets put it first: the courses say otherwise
