@@ -572,12 +572,12 @@ def test_fmar_distractors_are_labels_that_are_answers_in_the_build():
 
 def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
     """MAS cannot reach 50% Yes (one moving part: only true Noes). Its pull toward Yes stops growing at
-    TASK_PULL_CAP questions of imbalance, so it cannot outweigh evening out each wording; other tasks keep
+    TASK_PULL_CAP["MAS"] questions of imbalance, so it cannot outweigh evening out each wording; other tasks keep
     the full pull."""
     from mabench.build.qa import TASK_PULL_CAP, W_TASK, Balancer
 
     bal = Balancer(random.Random(0))
-    for task in ("MAS", "SAD"):
+    for task in ("MAS", "SAD", "MAD"):
         bal.yes_no[task]["No"] = 500
     q = ("In this action, does the head move upward?", "template")
 
@@ -585,8 +585,10 @@ def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
         wording = next(iter(TEMPLATES))
         return bal.score(task, wording, q[1], "Yes", q[0]) - bal.score(task, wording, q[1], "No", q[0])
 
-    assert pull("MAS") == pytest.approx(-2 * W_TASK["MAS"] * TASK_PULL_CAP)
+    assert pull("MAS") == pytest.approx(-2 * W_TASK["MAS"] * TASK_PULL_CAP["MAS"])
     assert pull("SAD") == pytest.approx(-2 * W_TASK["SAD"] * 500)
+    # MAD is balanced around its own rate too, but uncapped: capped, that rate slid over a long build
+    assert pull("MAD") == pytest.approx(-2 * W_TASK["MAD"] * 500)
 
 
 def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away():

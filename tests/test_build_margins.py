@@ -187,3 +187,12 @@ def test_two_parts_of_one_movement_are_ordered_only_if_their_whole_courses_are_s
     late = unit(rise(1.2))
     assert _lag_agrees(torso, late, times, 0.65)
     assert not _lag_agrees(torso, late, times, -0.65)  # the onsets put it first: the courses say otherwise
+    # a gap longer than half the clip (synth600b S17_sitting-straightly_0113: 1.8 s of 3.28) had shifted the
+    # profiles past each other and raised on an empty overlap, losing the clip; shifts stop at half the clip
+    short = np.arange(0, 1.6, 1 / 15)  # a real MA-52 clip's length and rate
+    a, b = unit(np.clip((short - 0.1) / 0.4, 0, 1)), unit(np.clip((short - 1.0) / 0.4, 0, 1))
+    assert _lag_agrees(a, b, short, 0.9)
+    assert not _lag_agrees(a, b, short, -1.2)
+    # three frames at 15 fps are LEAD_S (0.2 s), not a rounding error under it
+    c = unit(np.clip((short - 0.3) / 0.4, 0, 1))
+    assert _lag_agrees(a, c, short, 0.2)

@@ -512,15 +512,16 @@ def _lag_agrees(pa: np.ndarray, pb: np.ndarray, times: np.ndarray, gap: float) -
     within 0.1 s of 0 for most); the profiles use every frame."""
     step = float(np.median(np.diff(times)))
     best, lag = -np.inf, 0.0
-    for k in range(-int(2 * abs(gap) / step) - 1, int(2 * abs(gap) / step) + 2):
+    # shifts up to twice the gap, while the two overlap by half the clip at least
+    reach = min(int(2 * abs(gap) / step) + 1, len(pa) // 2)
+    for k in range(-reach, reach + 1):
         x, y = (pa[: len(pa) - k], pb[k:]) if k >= 0 else (pa[-k:], pb[: len(pb) + k])
-        if len(x) < 0.5 * len(pa):
-            continue
         c = float(np.dot(x - x.mean(), y - y.mean()) / max(np.linalg.norm(x - x.mean()) * np.linalg.norm(y - y.mean()),
                                                              1e-12))
         if c > best:
             best, lag = c, k * step
-    return lag * gap > 0 and abs(lag) >= max(LEAD_S, 0.5 * abs(gap))
+    # (a 3-frame shift at 15 fps is LEAD_S, not a rounding error under it)
+    return lag * gap > 0 and abs(lag) >= max(LEAD_S, 0.5 * abs(gap)) - 1e-9
 
 
 # Two parts whose movements have nearly the same course over time are one movement (the trunk carrying
