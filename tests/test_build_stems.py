@@ -182,7 +182,7 @@ def test_qc_style_gate_fails_against_a_differently_worded_reference(clip_set, tm
     assert "QC gate failed" in r.output
 
 
-def test_qc_style_gate_passes_against_a_reference_read_alike(clip_set, stems_built, tmp_path):
+def test_qc_style_gates_pass_against_a_reference_read_alike(clip_set, stems_built, tmp_path):
     # the reference: a build of the same clips with the same stems (so the same style); its stems are gated
     root, _ = stems_built
     ref = tmp_path / "alike.json"  # all its built questions: 24 per fixed-stem task, enough for the test
@@ -195,8 +195,9 @@ def test_qc_style_gate_passes_against_a_reference_read_alike(clip_set, stems_bui
     assert qc["style_gated"]["CMAR"] == STEM_STYLE_AUC_GATE and "SAD" not in qc["style_gated"]
     assert all(d["delta"] <= d["allowed"] for d in qc["style_type_delta"].values())
     assert all(qc["style_auc"][t] <= STEM_STYLE_AUC_GATE for t in ("CMAR", "FMAR", "MADU", "MARE"))
-    # the style gates pass; on 24 clips the blind leak of a task's 44 questions is noise the leak gate may still
-    # catch (a different gate, tested elsewhere), so the outcome is whatever the leak alone makes it
+    # the style gates pass. The leak gate (tested in test_build.py) judges each of six tasks on 44 questions here
+    # with no correction for testing six: on these 24 clips it fails PPR (+13.6 points, CI [4.5, 27.3]), and the
+    # build's exit code and QC verdict must then be that gate's alone
     failures = qc_gate(rep)["failures"]
     assert not [f for f in failures if "style" in f or "question type" in f], failures
     leak_only = [f for f in failures if "blind leak" in f]
