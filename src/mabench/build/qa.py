@@ -1119,8 +1119,8 @@ W_GRAMS = {"SAD": 0.05, "MAD": 1.0, "MAS": 0.6, "PPR": 0.3}
 # say Yes say only Yes (a cue worth +11 points on 600 clips); instead its wordings and words are evened out
 # around the task's own Yes rate, which leaves the text nothing to tell a Yes from a No by. MAD too: its
 # commonest wording ("while A moved X, did B move Y at the same time?") has too few true Yes (42-44%), and
-# evening the others out at 50% around it left "while" a No cue (600 clips: +3.5 / +4.9 / +5.1 -> -0.1 / +3.1 /
-# +2.1 points, MAD's Yes share 47%; bench/RESULTS.md).
+# evening the others out at 50% around it left "while" a No cue (600 clips, default s1 / s2, reference s1 / s2:
+# +3.5 / +4.9 / +5.1 / +3.1 -> +0.7 / +3.5 / +1.3 / +1.4 points, MAD's Yes share 47%; bench/RESULTS.md).
 AT_TASK_RATE = frozenset({"MAS", "MAD"})
 # ... and MAS's pull toward an even Yes/No stops growing at this many questions of imbalance. Uncapped, it grew
 # with the build until it outweighed the per-wording terms: on 600 clips MAS_SEQ asked 41 Yes to 8 No (a wording
