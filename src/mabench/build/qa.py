@@ -1009,6 +1009,9 @@ PHASE_WORD_WEIGHTS = {"early": {"early": 8, "initial": 1, "beginning": 1}, "midd
                       "late": {"late": 9, "final": 1}}  # words of `taxonomy.PHASE_SYNONYMS`
 # "to the left" / "to the right" as often as SAD's official questions use them; MAD / MAS use "-ward" words.
 TO_THE_SIDE_SHARE = {"SAD": 0.3, "MAD": 0.0, "MAS": 0.05, "PPR": 0.0}
+# the side phrase of a horizontal direction, and back ("to the left" -> "leftward")
+TO_THE_SIDE = {"leftward": "to the left", "rightward": "to the right"}
+_WARD_WORD = {v: k for k, v in TO_THE_SIDE.items()}
 # MAS's answers are about order, not direction, so a movement up and to the left may be named by either half
 # (each is true of it): this often, which brings "X and Y" to MA-Bench's 14% of MAS questions (27% when always
 # both). Not SAD / MAD, whose answers can hinge on the second axis.
@@ -1031,11 +1034,10 @@ def phase_phrase(ph: str, edges: list[float] | None, task: str, rng: random.Rand
 def dir_phrase(code: str, rng: random.Random, task: str = "SAD") -> str:
     """"upward", "to the left", or a compound "upward and leftward" / "leftward and upward" from "upward+leftward"
     (in MAS, sometimes one of the two: `ONE_OF_TWO_SHARE`)."""
-    side = {"leftward": "to the left", "rightward": "to the right"}
     codes = code.split("+")
     if len(codes) == 2 and rng.random() < ONE_OF_TWO_SHARE.get(task, 0.0):
         codes = [rng.choice(codes)]
-    words = [side[d] if d in side and rng.random() < TO_THE_SIDE_SHARE[task] else d for d in codes]
+    words = [TO_THE_SIDE[d] if d in TO_THE_SIDE and rng.random() < TO_THE_SIDE_SHARE[task] else d for d in codes]
     if len(words) == 2 and rng.random() < 0.35:
         words.reverse()
     return " and ".join(words)
@@ -1050,12 +1052,9 @@ class Rendered(NamedTuple):
     said: dict[str, str]  # each direction field as its phrase says it ("upward" where the fact's is "upward+leftward")
 
 
-_SIDE_WORDS = {"to the left": "leftward", "to the right": "rightward"}
-
-
 def said_direction(phrase: str) -> str:
     """The direction code a `dir_phrase` says: "to the left and upward" -> "leftward+upward"."""
-    return "+".join(_SIDE_WORDS.get(w, w) for w in phrase.split(" and "))
+    return "+".join(_WARD_WORD.get(w, w) for w in phrase.split(" and "))
 
 
 def render(f: Fact, wording: str, task: str, desc: dict, rng: random.Random) -> list[Rendered]:
@@ -1097,7 +1096,7 @@ _ADJECTIVE_SLOT = re.compile(r"{(dir|dir_a|dir_b|d1|d2)} (?:motion|movement|shif
 
 def _as_adjectives(template: str, vals: dict[str, str]) -> dict[str, str]:
     slots = set(_ADJECTIVE_SLOT.findall(template))
-    return {k: v.replace("to the left", "leftward").replace("to the right", "rightward") if k in slots else v
+    return {k: " and ".join(_WARD_WORD.get(w, w) for w in v.split(" and ")) if k in slots else v
             for k, v in vals.items()}
 
 
