@@ -1230,9 +1230,10 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
     for f in facts:
         for w in WORDING[task].get(f.family, ()):
             # every template the fact fills: the balancer evens out Yes/No per template as well
-            for text, t, dirs in render(f, w, task, desc, rng):
-                said = rewording.reword(task, text, rng) if rewording is not None and task in rewording.tasks else None
-                cands.append(Asked(f, w, said or text, t, text if said else None, dirs))
+            for text, t, said in render(f, w, task, desc, rng):
+                reworded = rewording.reword(task, text, rng) if rewording is not None and task in rewording.tasks \
+                    else None
+                cands.append(Asked(f, w, reworded or text, t, text if reworded else None, said))
     for _ in range(n):
         taken = {fact_id(c.fact) for c in chosen}
         used_parts = {_limbs(c.fact) for c in chosen}
