@@ -574,7 +574,7 @@ def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
     """MAS cannot reach 50% Yes (one moving part: only true Noes). Its pull toward Yes stops growing at
     TASK_PULL_CAP["MAS"] questions of imbalance, so it cannot outweigh evening out each wording; other tasks keep
     the full pull."""
-    from mabench.build.qa import TASK_PULL_CAP, W_TASK, Balancer
+    from mabench.build.qa import TASK_PULL_CAP, W_TASK, YES_CENTRE, Balancer
 
     bal = Balancer(random.Random(0))
     for task in ("MAS", "SAD", "MAD"):
@@ -587,8 +587,41 @@ def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
 
     assert pull("MAS") == pytest.approx(-2 * W_TASK["MAS"] * TASK_PULL_CAP["MAS"])
     assert pull("SAD") == pytest.approx(-2 * W_TASK["SAD"] * 500)
-    # MAD is balanced around its own rate too, but uncapped: capped, that rate slid over a long build
-    assert pull("MAD") == pytest.approx(-2 * W_TASK["MAD"] * 500)
+    # MAD is pulled, uncapped, toward its fixed centre, not toward 50% (capped around its own rate, it slid)
+    assert pull("MAD") == pytest.approx(-2 * W_TASK["MAD"] * 2 * YES_CENTRE["MAD"] * 500)
+
+
+def test_mad_is_balanced_around_its_fixed_centre():
+    """MAD's "while" wording has too few true Yes to reach 50%: the task, each wording and each word are evened
+    out around YES_CENTRE["MAD"] instead, so a wording at that rate neither pulls toward Yes nor toward No."""
+    from mabench.build.qa import YES_CENTRE, Balancer
+
+    c = YES_CENTRE["MAD"]
+    assert 0.4 <= c < 0.5
+    bal = Balancer(random.Random(0))
+    text, template = "While the head was moving upward, did the left hand move upward?", "t"
+    for i in range(100):
+        bal.take("MAD", "MAD_WHILE", template, "Yes" if i < round(100 * c) else "No", text)
+    same = bal.score("MAD", "MAD_WHILE", template, "Yes", text) - bal.score("MAD", "MAD_WHILE", template, "No", text)
+    assert same == pytest.approx(0.0, abs=1e-9)
+    bal.take("MAD", "MAD_WHILE", template, "Yes", text)  # one Yes more: now a No is preferred
+    assert bal.score("MAD", "MAD_WHILE", template, "Yes", text) > bal.score("MAD", "MAD_WHILE", template, "No", text)
+
+
+def test_wordings_of_one_question_type_share_their_mix_deficit():
+    """"Does A approach B" and "does A move away from B" are one distance question: one of them over its share
+    counts against the other too, so the two together soak up no more of what the clips lack elsewhere than a
+    single wording would (they came to 8.2-8.7% of MAD, MA-Bench's distance type is 3.6%)."""
+    from mabench.build.qa import MIX, SHARED_MIX, W_MIX, Balancer
+
+    assert ("MAD_TOWARD", "MAD_AWAY") in SHARED_MIX["MAD"]
+    bal = Balancer(random.Random(0))
+    bal.wording["MAD"].update({"MAD_WHILE": 94, "MAD_TOWARD": 6})
+    text = "In the early segment, did the left hand move away from the head?"
+    toward, away, amp = (bal.score("MAD", w, "t", "Yes", text) for w in ("MAD_TOWARD", "MAD_AWAY", "MAD_AMP"))
+    assert away == pytest.approx(toward)  # away has asked none, but the pair is over its share
+    share = MIX["MAD"]["MAD_TOWARD"] + MIX["MAD"]["MAD_AWAY"]
+    assert away - amp == pytest.approx(W_MIX * (6 - share * 101) + W_MIX * MIX["MAD"]["MAD_AMP"] * 101)
 
 
 def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away():

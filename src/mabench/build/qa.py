@@ -1000,6 +1000,13 @@ MIX: dict[str, dict[str, float]] = {
     "MAS": {"MAS_DIR": 0.66, "MAS_DIR1": 0.21, "MAS": 0.11, "MAS_SEQ": 0.02},
     "PPR": {"PPR": 0.78, "PPR_APART": 0.18, "PPR_STEADY": 0.04},
 }
+# Wordings that fill one question type between them ("does A approach B" / "does A move away from B" are one
+# distance fact seen from either side): the balancer counts their deficit together. Counted apart, each one
+# over its share soaked up as much of what the clips lack elsewhere (MAD's "same" and "opposite" facts) as any
+# single wording, so MAD's distance type came to 8.2-8.7% against MA-Bench's 3.6% (200 and 600 clips).
+SHARED_MIX: dict[str, tuple[tuple[str, ...], ...]] = {"SAD": (("SAD_TOWARD", "SAD_AWAY"),),
+                                                      "MAD": (("MAD_TOWARD", "MAD_AWAY"),)}
+_MIX_GROUP = {(task, w): group for task, groups in SHARED_MIX.items() for group in groups for w in group}
 # How phases are named per task (word, weight), the share of phase phrases carrying the time span in
 # seconds, and the phase synonyms, after the official file's usage.
 PHASE_NOUNS = {"SAD": (("phase", 5), ("segment", 5)), "MAD": (("segment", 7), ("phase", 3)),
@@ -1116,17 +1123,21 @@ W_GRAMS = {"SAD": 0.05, "MAD": 1.0, "MAS": 0.6, "PPR": 0.3}
 # Tasks that cannot reach an even Yes/No: half of the clips have no true "A started before B" (one part
 # moves, or all start together), only true Noes. Pushing such a task toward 50% made every family that can
 # say Yes say only Yes (a cue worth +11 points on 600 clips); instead its wordings and words are evened out
-# around the task's own Yes rate, which leaves the text nothing to tell a Yes from a No by. MAD too: its
-# commonest wording ("while A moved X, did B move Y at the same time?") has too few true Yes (42-44%), and
-# evening the others out at 50% around it left "while" a No cue (600 clips, default s1 / s2, reference s1 / s2:
-# +3.5 / +4.9 / +5.1 / +3.1 -> +0.7 / +3.5 / +1.3 / +1.4 points, MAD's Yes share 47%; bench/RESULTS.md).
-AT_TASK_RATE = frozenset({"MAS", "MAD"})
-# ... and MAS's pull toward an even Yes/No stops growing at this many questions of imbalance. Uncapped, it grew
+# around the task's own Yes rate, which leaves the text nothing to tell a Yes from a No by.
+AT_TASK_RATE = frozenset({"MAS"})
+# MAD is short of Yes in one wording only: its commonest ("while A moved X, did B move Y at the same time?",
+# 57% of MAD) has a true Yes in too few clips. Evened out around 50% (and the task pulled there), the other
+# wordings made up its Noes with Yeses, so "while" read as No (600 clips, default s1 / s2, reference s1 / s2:
+# +3.5 / +4.9 / +5.1 / +3.1 points). Around its own running rate, that rate slid with nothing to hold it (over
+# 1,199 clips with the pull capped: 46-49% Yes per 300 questions, then 41, 30, 24, 15%) and the pull toward 50%
+# still left "while" at 41% among wordings at 52-62% (+0.7 / +3.5 / +1.3 / +1.4). So MAD's task, its wordings and
+# its words are all centred on one fixed rate, about what "while" can reach: 0.0 / +0.3 / -0.8 / -0.3 points,
+# "while" 39-41% Yes, MAD 44-47% per 300 questions over 1,199 clips (bench/RESULTS.md).
+YES_CENTRE = {"MAD": 0.47}
+# MAS's pull toward an even Yes/No stops growing at this many questions of imbalance. Uncapped, it grew
 # with the build until it outweighed the per-wording terms: on 600 clips MAS_SEQ asked 41 Yes to 8 No (a wording
 # that gives its answer away); capped, 22 / 27 and 20 / 23, MAS's leak +1.5 / +1.0 -> -0.3 / -0.2, at the cost
-# of MAS's Yes share (33% -> 28%), which the clips limit anyway (bench/RESULTS.md). MAD's is not capped: its
-# terms centred on its own running rate would let that rate slide once the pull stops growing (over 1,199 clips
-# capped: 46-49% Yes per 300 questions, then 41, 30, 24, 15%; uncapped it stays at 45-49%).
+# of MAS's Yes share (33% -> 28%), which the clips limit anyway (bench/RESULTS.md).
 TASK_PULL_CAP = {"MAS": 60}
 
 
@@ -1155,20 +1166,21 @@ class Balancer:
         self._slots: dict[str, list[int]] = {}
 
     def _excess(self, task: str, key: str, rate: float) -> float:
-        """Yes minus No among the questions with `key`; for `AT_TASK_RATE` tasks, Yes beyond the task's own
-        rate (for the others that came out no lower on 200 and 600 clips: bench/RESULTS.md)."""
+        """Yes minus No among the questions with `key` (twice the Yes beyond half of them); for `AT_TASK_RATE`
+        tasks, twice the Yes beyond the task's own running rate, for `YES_CENTRE` tasks beyond that rate."""
         if task in AT_TASK_RATE:
             return 2 * (self.yes[(task, key)] - rate * self.asked[(task, key)])
-        return 2 * self.yes[(task, key)] - self.asked[(task, key)]
+        return 2 * (self.yes[(task, key)] - YES_CENTRE.get(task, 0.5) * self.asked[(task, key)])
 
     def score(self, task: str, wording: str, template: str, answer: str, text: str) -> float:
         s = 1 if answer == "Yes" else -1
         n = sum(self.wording[task].values())
         rate = self.yes_no[task]["Yes"] / n if n else 0.5
-        deficit = MIX[task].get(wording, 0.0) * (n + 1) - self.wording[task][wording]
+        group = _MIX_GROUP.get((task, wording), (wording,))
+        deficit = sum(MIX[task].get(w, 0.0) for w in group) * (n + 1) - sum(self.wording[task][w] for w in group)
         grams = _grams(text)
         gram = sum(self._excess(task, g, rate) for g in grams) / max(len(grams), 1)
-        task_bal = self.yes_no[task]["Yes"] - self.yes_no[task]["No"]
+        task_bal = 2 * (self.yes_no[task]["Yes"] - YES_CENTRE.get(task, 0.5) * self.yes_no[task].total())
         if task in TASK_PULL_CAP:  # an imbalance the data cannot undo must not outgrow the per-wording terms
             task_bal = max(-TASK_PULL_CAP[task], min(TASK_PULL_CAP[task], task_bal))
         return -W_MIX * deficit + W_TASK[task] * s * task_bal + W_WORDING * s * self._excess(task, wording, rate) \
