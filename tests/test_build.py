@@ -467,6 +467,23 @@ def test_qc_flags_leakage_duplicates_and_imbalance():
     assert rep["passed"]["twelve_per_clip"] is False
 
 
+def test_qc_judges_mad_yes_share_around_its_centre():
+    """MAD is balanced around `qa.YES_CENTRE` (47%), so QC judges its Yes share there: 43% is fine for MAD and
+    not for SAD, 54% the reverse."""
+    from mabench.build.qa import YES_CENTRE
+    from mabench.build.qc import YES_NO_TOLERANCE
+
+    def share(task: str, yes: int) -> dict:
+        recs = [{"video_name": f"v{i}", "task": task, "qid": f"{task}_{i}", "question": f"q {i}?",
+                 "answer": "Yes" if i < yes else "No"} for i in range(100)]
+        return qc_report(recs)["balance"][task]
+
+    assert abs(0.43 - YES_CENTRE["MAD"]) <= YES_NO_TOLERANCE < abs(0.43 - 0.5)
+    assert share("MAD", 43)["ok"] and not share("SAD", 43)["ok"]
+    assert not share("MAD", 54)["ok"] and share("SAD", 54)["ok"]
+    assert share("MAD", 43)["target"] == YES_CENTRE["MAD"]
+
+
 def test_blind_check_through_the_eval_runner(built, tmp_path):
     from mabench.build.pipeline import blind_check
     from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
@@ -622,6 +639,37 @@ def test_wordings_of_one_question_type_share_their_mix_deficit():
     assert away == pytest.approx(toward)  # away has asked none, but the pair is over its share
     share = MIX["MAD"]["MAD_TOWARD"] + MIX["MAD"]["MAD_AWAY"]
     assert away - amp == pytest.approx(W_MIX * (6 - share * 101) + W_MIX * MIX["MAD"]["MAD_AMP"] * 101)
+
+
+def test_mad_words_are_centred_on_the_fixed_rate_not_the_running_one():
+    """MAD's wording, template and word terms are centred on YES_CENTRE even when the task's running Yes rate is
+    elsewhere (here 23.5%): a wording, template and words at exactly the centre add no pull, only the task does."""
+    from mabench.build.qa import W_TASK, YES_CENTRE, Balancer
+
+    c = YES_CENTRE["MAD"]
+    bal = Balancer(random.Random(0))
+    text, template = "While the head was moving upward, did the left hand move upward?", "t"
+    for i in range(100):
+        bal.take("MAD", "MAD_WHILE", template, "Yes" if i < round(100 * c) else "No", text)
+    for _ in range(100):  # another wording, template and words, all No
+        bal.take("MAD", "MAD_SAME", "u", "No", "zzz")
+    diff = bal.score("MAD", "MAD_WHILE", template, "Yes", text) - bal.score("MAD", "MAD_WHILE", template, "No", text)
+    assert diff == pytest.approx(2 * W_TASK["MAD"] * 2 * (round(100 * c) - c * 200))
+
+
+def test_shared_mix_groups_and_yes_centres_are_well_formed():
+    """A misspelt group member would silently count as share 0, a wording in two groups would lose one, and a task
+    both at its running rate and at a fixed centre would mix the two."""
+    from mabench.build.qa import AT_TASK_RATE, MIX, SHARED_MIX, YES_CENTRE
+
+    seen: set = set()
+    for task, groups in SHARED_MIX.items():
+        for g in groups:
+            assert len(g) > 1 and set(g) <= set(MIX[task]), (task, g)
+            assert not seen & {(task, w) for w in g}, (task, g)
+            seen |= {(task, w) for w in g}
+    assert not AT_TASK_RATE & set(YES_CENTRE)
+    assert all(0 < c < 1 for c in YES_CENTRE.values())
 
 
 def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away():

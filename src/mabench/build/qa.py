@@ -1004,6 +1004,7 @@ MIX: dict[str, dict[str, float]] = {
 # distance fact seen from either side): the balancer counts their deficit together. Counted apart, each one
 # over its share soaked up as much of what the clips lack elsewhere (MAD's "same" and "opposite" facts) as any
 # single wording, so MAD's distance type came to 8.2-8.7% against MA-Bench's 3.6% (200 and 600 clips).
+# Only their sum is held to MIX; how it splits between them is left to the Yes/No balance.
 SHARED_MIX: dict[str, tuple[tuple[str, ...], ...]] = {"SAD": (("SAD_TOWARD", "SAD_AWAY"),),
                                                       "MAD": (("MAD_TOWARD", "MAD_AWAY"),)}
 _MIX_GROUP = {(task, w): group for task, groups in SHARED_MIX.items() for group in groups for w in group}
@@ -1149,10 +1150,11 @@ def _grams(text: str) -> set[str]:
 class Balancer:
     """Keeps the built questions from giving their answers away and their mix like MA-Bench's.
 
-    Per Yes/No task, every next question is the candidate that best (1) fills the wording the task is
-    furthest behind on against `MIX`, (2) evens out Yes/No within its wording, and (3) evens out Yes/No
-    over the words and word pairs it contains (parts, directions, phases, verbs): a text-only model
-    then finds no word that predicts the answer. The correct letter of CMAR / FMAR cycles through the
+    Per Yes/No task, every next question is the candidate that best (1) fills the wording (or `SHARED_MIX`
+    group) the task is furthest behind on against `MIX`, (2) evens out Yes/No within its wording and template,
+    and (3) evens out Yes/No over the words and word pairs it contains (parts, directions, phases, verbs): a
+    text-only model then finds no word that predicts the answer. "Even" is 50% Yes, except for MAS (its own
+    running rate, `AT_TASK_RATE`) and MAD (`YES_CENTRE`). The correct letter of CMAR / FMAR cycles through the
     positions in shuffled blocks.
     """
 
@@ -1167,7 +1169,7 @@ class Balancer:
 
     def _excess(self, task: str, key: str, rate: float) -> float:
         """Yes minus No among the questions with `key` (twice the Yes beyond half of them); for `AT_TASK_RATE`
-        tasks, twice the Yes beyond the task's own running rate, for `YES_CENTRE` tasks beyond that rate."""
+        tasks, twice the Yes beyond the task's own running rate; for `YES_CENTRE` tasks, beyond that fixed rate."""
         if task in AT_TASK_RATE:
             return 2 * (self.yes[(task, key)] - rate * self.asked[(task, key)])
         return 2 * (self.yes[(task, key)] - YES_CENTRE.get(task, 0.5) * self.asked[(task, key)])

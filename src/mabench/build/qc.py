@@ -1,7 +1,7 @@
 """Quality control of a built benchmark: counts, balance, labels, duplicates, leakage, blind check.
 
 `qc_report(records)` returns a JSON-ready dict; `qc_markdown` renders it. Targets checked:
-Yes/No share within 50 +- 5% per task, correct-letter positions near uniform (each within
+Yes/No share within 50 +- 5% per task (MAD: `qa.YES_CENTRE`), correct-letter positions near uniform (each within
 +- 5 points of 1/n when there are enough questions), 12 questions per clip, no duplicate question
 in a clip, no SAD/MAD question naming the action label. The optional blind check takes the
 predictions of text-only runs and flags questions answered correctly without frames by most runs.
@@ -14,6 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from mabench.build.qa import YES_CENTRE
 from mabench.taxonomy import COARSE_CLASSES, FINE_LABELS, TASK_ORDER, TASKS, normalize_label
 
 YES_NO_TOLERANCE = 0.05
@@ -72,7 +73,8 @@ def qc_report(records: list[dict], blind: dict[str, list[bool]] | None = None) -
             continue
         if spec.answer_type.value == "yes_no":
             yes = sum(q["answer"] == "Yes" for q in qs) / len(qs)
-            balance[t] = {"yes_share": round(yes, 4), "ok": abs(yes - 0.5) <= YES_NO_TOLERANCE}
+            centre = YES_CENTRE.get(t, 0.5)  # MAD is balanced around its own centre (`qa.YES_CENTRE`)
+            balance[t] = {"yes_share": round(yes, 4), "target": centre, "ok": abs(yes - centre) <= YES_NO_TOLERANCE}
         else:
             counts = Counter(q["answer"] for q in qs)
             shares = {letter: round(counts[letter] / len(qs), 4) for letter in spec.letters}
