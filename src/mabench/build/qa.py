@@ -1004,8 +1004,12 @@ MIX: dict[str, dict[str, float]] = {
 # distance fact seen from either side): the balancer counts their deficit together. Counted apart, each one
 # over its share soaked up as much of what the clips lack elsewhere (MAD's "same" and "opposite" facts) as any
 # single wording, so MAD's distance type came to 8.2-8.7% against MA-Bench's 3.6% (200 and 600 clips).
-# Only their sum is held to MIX; how it splits between them is left to the Yes/No balance.
-SHARED_MIX: dict[str, tuple[tuple[str, ...], ...]] = {"SAD": (("SAD_TOWARD", "SAD_AWAY"),),
+# Only their sum is held to MIX; how it splits between them is left to the Yes/No balance. So too a head's turn
+# and tilt and a trunk's lean (one rotation question, the verb the measured signal's): held apart, a tilt or lean
+# was asked as No wherever that signal stayed still, to keep its own small share (600 clips: tilt 38-39% Yes,
+# lean 17-23%; together, tilt 45-47%, turn 49-51%; lean, 8-10 questions, still 20-25%).
+SHARED_MIX: dict[str, tuple[tuple[str, ...], ...]] = {"SAD": (("SAD_TOWARD", "SAD_AWAY"),
+                                                              ("SAD_TURN", "SAD_TILT", "SAD_LEAN")),
                                                       "MAD": (("MAD_TOWARD", "MAD_AWAY"),)}
 _MIX_GROUP = {(task, w): group for task, groups in SHARED_MIX.items() for group in groups for w in group}
 # How phases are named per task (word, weight), the share of phase phrases carrying the time span in
