@@ -641,6 +641,26 @@ def test_wordings_of_one_question_type_share_their_mix_deficit():
     assert away - amp == pytest.approx(W_MIX * (6 - share * 101) + W_MIX * MIX["MAD"]["MAD_AMP"] * 101)
 
 
+def test_a_part_named_mostly_with_yes_is_next_asked_with_no():
+    """Parts carry answers: PPR named "upper leg" only with Yes when the part's few words were averaged among the
+    question's others. The part's own Yes/No excess now counts in full (W_PART): after ten upper-leg Yeses, an
+    upper-leg No is preferred over an upper-leg Yes by 2 x W_PART x 10 more than a question naming other parts."""
+    from mabench.build.qa import W_PART, Balancer
+
+    bal = Balancer(random.Random(0))
+    leg = ("right hand", "right upper leg")
+    for _ in range(10):
+        bal.take("PPR", "PPR", "t", "Yes", "x", leg)
+    text = "In the early phase, does the Right Hand approach the Right Upper Leg?"
+
+    def yes_minus_no(parts) -> float:
+        return bal.score("PPR", "PPR", "t", "Yes", text, parts) - bal.score("PPR", "PPR", "t", "No", text, parts)
+
+    # each of the two parts is 10 Yes beyond its half (excess 2 x (10 - 5)); parts never named pull neither way
+    assert yes_minus_no(leg) - yes_minus_no(("left foot", "right foot")) == pytest.approx(2 * W_PART * 10)
+    assert yes_minus_no(leg) > 0  # so a No is preferred
+
+
 def test_mad_words_are_centred_on_the_fixed_rate_not_the_running_one():
     """MAD's wording, template and word terms are centred on YES_CENTRE even when the task's running Yes rate is
     elsewhere (here 23.5%): a wording, template and words at exactly the centre add no pull, only the task does."""
