@@ -642,23 +642,39 @@ def test_wordings_of_one_question_type_share_their_mix_deficit():
 
 
 def test_a_part_named_mostly_with_yes_is_next_asked_with_no():
-    """Parts carry answers: PPR named "upper leg" only with Yes when the part's few words were averaged among the
-    question's others. The part's own Yes/No excess now counts in full (W_PART): after ten upper-leg Yeses, an
-    upper-leg No is preferred over an upper-leg Yes by 2 x W_PART x 10 more than a question naming other parts."""
+    """Parts carry answers: PPR named "upper leg" only with Yes while a part's few words were averaged among the
+    question's others. A part's own Yes/No excess now counts in full (W_PART). Ten Yeses naming the leg pair and
+    ten Noes naming the feet, in one wording, template and text, so that only the parts differ: a leg question
+    leans to No, a feet question to Yes, by the same amount, and a question naming neither not at all."""
     from mabench.build.qa import W_PART, Balancer
 
     bal = Balancer(random.Random(0))
-    leg = ("right hand", "right upper leg")
+    leg, feet = ("right hand", "right upper leg"), ("left foot", "right foot")
+    text = "In the early phase, does the part approach the other part?"
     for _ in range(10):
-        bal.take("PPR", "PPR", "t", "Yes", "x", leg)
-    text = "In the early phase, does the Right Hand approach the Right Upper Leg?"
+        bal.take("PPR", "PPR", "t", "Yes", text, leg)
+        bal.take("PPR", "PPR", "t", "No", text, feet)
 
     def yes_minus_no(parts) -> float:
         return bal.score("PPR", "PPR", "t", "Yes", text, parts) - bal.score("PPR", "PPR", "t", "No", text, parts)
 
-    # each of the two parts is 10 Yes beyond its half (excess 2 x (10 - 5)); parts never named pull neither way
-    assert yes_minus_no(leg) - yes_minus_no(("left foot", "right foot")) == pytest.approx(2 * W_PART * 10)
-    assert yes_minus_no(leg) > 0  # so a No is preferred
+    # each leg part: 10 questions, all Yes, an excess of 2 x (10 - 5) = 10; each foot -10; Yes - No doubles it
+    assert W_PART > 0
+    assert yes_minus_no(leg) == pytest.approx(2 * W_PART * 10)
+    assert yes_minus_no(feet) == pytest.approx(-2 * W_PART * 10)
+    assert yes_minus_no(("head", "torso")) == pytest.approx(0.0)
+
+
+def test_pick_counts_the_parts_of_what_it_asks():
+    from mabench.build.qa import Balancer, Fact, pick
+
+    f = Fact("PPR", {"A": "Left Hand", "B": "Head", "phase": "early"}, "Yes",
+             {"kind": "pair trend", "parts": ["left hand", "head"], "phase": "early"})
+    bal = Balancer(random.Random(0))
+    [got] = pick("PPR", {"phase_edges": [0.0, 1.0, 2.0, 3.0]}, [f], bal, random.Random(0), 1)
+    assert got.fact is f
+    assert bal.asked[("PPR", "part:left hand")] == bal.asked[("PPR", "part:head")] == 1
+    assert bal.yes[("PPR", "part:head")] == 1
 
 
 def test_mad_words_are_centred_on_the_fixed_rate_not_the_running_one():

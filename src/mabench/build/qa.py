@@ -1122,12 +1122,13 @@ _WORD = re.compile(r"[a-z]+")
 W_MIX, W_WORDING, NOISE = 3.0, 1.0, 2.0
 W_TASK = {"SAD": 0.3, "MAD": 0.3, "MAS": 0.15, "PPR": 0.3}
 # per task, tuned with `mabench audit` on synthetic builds of 200 and 600 clips (bench/RESULTS.md): on 600
-# clips a text model finds more, and MAD / PPR needed their words evened out harder than 200 clips showed
+# clips a text model finds more, and MAD needed its words evened out harder than 200 clips showed (PPR too,
+# until its parts were evened out on their own: `W_PART`)
 W_TEMPLATE = {"SAD": 0.2, "MAD": 0.5, "MAS": 0.5, "PPR": 0.3}
 W_GRAMS = {"SAD": 0.05, "MAD": 1.0, "MAS": 0.6, "PPR": 0.1}
 # ... and Yes/No per body part named, in full: among the ~25 words and pairs of a question, a part's two or three
 # were averaged away. With "upper leg" penalised as a secondary part (SECONDARY_PENALTY), PPR named it only where it
-# was the one Yes on offer (a hand reaching the thigh): 97-100% Yes on 200 clips, 66-71% on 600. With this term
+# was the one Yes on offer (a hand reaching the thigh): 94-100% Yes on 200 clips, 67-73% on 600. With this term
 # 65-71% on 200 clips and within 15 points of PPR's rate on 600; PPR's word weight was lowered from 0.3 so that
 # the two together do not overshoot (bench/RESULTS.md).
 W_PART = 0.5
