@@ -1143,8 +1143,8 @@ AT_TASK_RATE = frozenset({"MAS"})
 # +3.5 / +4.9 / +5.1 / +3.1 points). Around its own running rate, that rate slid with nothing to hold it (over
 # 1,199 clips with the pull capped: 46-49% Yes per 300 questions, then 41, 30, 24, 15%) and the pull toward 50%
 # still left "while" at 41% among wordings at 52-62% (+0.7 / +3.5 / +1.3 / +1.4). So MAD's task, its wordings and
-# its words are all centred on one fixed rate, about what "while" can reach: 0.0 / +0.3 / -0.8 / -0.3 points,
-# "while" 39-41% Yes, MAD 44-47% per 300 questions over 1,199 clips (bench/RESULTS.md).
+# its words are all centred on one fixed rate, about what "while" can reach: 0.0 / +0.3 / -0.8 / -0.3 points when
+# introduced, "while" 39-41% Yes, MAD 44-47% per 300 questions over 1,199 clips (bench/RESULTS.md, seventh round).
 YES_CENTRE = {"MAD": 0.47}
 # MAS's pull toward an even Yes/No stops growing at this many questions of imbalance. Uncapped, it grew
 # with the build until it outweighed the per-wording terms: on 600 clips MAS_SEQ asked 41 Yes to 8 No (a wording
