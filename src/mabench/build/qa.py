@@ -1153,6 +1153,11 @@ YES_CENTRE = {"MAD": 0.47}
 TASK_PULL_CAP = {"MAS": 60}
 
 
+def _part_keys(parts: Iterable[str]) -> set[str]:
+    """The balancer's keys of the body parts a question names (a colon: no word or word pair is one)."""
+    return {f"part:{p}" for p in parts}
+
+
 def _grams(text: str) -> set[str]:
     w = _WORD.findall(text.lower())
     return set(w) | {f"{a} {b}" for a, b in zip(w, w[1:], strict=False)}
@@ -1197,7 +1202,7 @@ class Balancer:
         task_bal = 2 * (self.yes_no[task]["Yes"] - YES_CENTRE.get(task, 0.5) * self.yes_no[task].total())
         if task in TASK_PULL_CAP:  # an imbalance the data cannot undo must not outgrow the per-wording terms
             task_bal = max(-TASK_PULL_CAP[task], min(TASK_PULL_CAP[task], task_bal))
-        named = {f"part:{p}" for p in parts}
+        named = _part_keys(parts)
         part = sum(self._excess(task, k, rate) for k in named) / max(len(named), 1)
         return -W_MIX * deficit + W_TASK[task] * s * task_bal + W_WORDING * s * self._excess(task, wording, rate) \
             + W_TEMPLATE[task] * s * self._excess(task, template, rate) + W_GRAMS[task] * s * gram \
@@ -1206,7 +1211,7 @@ class Balancer:
     def take(self, task: str, wording: str, template: str, answer: str, text: str, parts: Iterable[str] = ()) -> None:
         self.yes_no[task][answer] += 1
         self.wording[task][wording] += 1
-        for key in (wording, template, *_grams(text), *{f"part:{p}" for p in parts}):
+        for key in (wording, template, *_grams(text), *_part_keys(parts)):
             self.asked[(task, key)] += 1
             self.yes[(task, key)] += answer == "Yes"
 
