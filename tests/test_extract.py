@@ -167,3 +167,55 @@ def test_property_yes_and_no_never_extract_one(w1, w2, sep, yes_first):
     first = strip(w1.format(x=a, lx=a.lower(), ux=a.upper()))
     second = strip(w2.format(x=b, lx=b.lower(), ux=b.upper()))
     assert extract(first + sep + second, "SAD").answer is None
+
+
+# --- negation (issue #34, group 4): a negated option is not that option ------------------------------------
+
+
+@pytest.mark.parametrize("output, task, reason", [
+    ("Not B.", "FMAR", "negated: not B"),
+    ("It isn't D.", "FMAR", "negated: not D"),
+    ("(B) is wrong", "FMAR", "negated: not B"),
+    ("Definitely not A.", "CMAR", "negated: not A"),
+    ("The answer is not C.", "FMAR", "negated: not C"),
+    ("B is ruled out.", "FMAR", "negated: not B"),
+    ("The answer is B. Not B.", "FMAR", "contradictory: B"),
+    ("It is not nodding.", "FMAR", "no answer found"),
+    ("definitely not yes", "SAD", "negated: not Yes"),
+    ("Not no.", "MAS", "negated: not No"),
+])
+def test_negated_answers_are_not_answers(output, task, reason):
+    ex = extract(output, task, FMAR_OPTS if task == "FMAR" else CMAR_OPTS if task == "CMAR" else ())
+    assert ex.answer is None and ex.method == "invalid", (output, ex)
+    assert ex.reason.startswith(reason), ex.reason
+
+
+@pytest.mark.parametrize("output, task, answer", [
+    ("The answer is B, not A.", "FMAR", "B"),
+    ("Option B is incorrect; the answer is C.", "FMAR", "C"),
+    ("Not A but E.", "FMAR", "E"),
+    ("Not nodding: shaking head.", "FMAR", "C"),
+    ("Yes, the hand does not move back.", "SAD", "Yes"),
+    ("No, it does not.", "SAD", "No"),
+    ("It is not moving. No.", "SAD", "No"),
+])
+def test_answers_beside_a_negation_are_still_read(output, task, answer):
+    assert extract(output, task, FMAR_OPTS if task == "FMAR" else ()).answer == answer
+
+
+def test_a_model_that_rules_out_an_option_scores_nothing_for_it(tmp_path):
+    """'Definitely not A.' to every CMAR question was read as A (16% on the official mix): now invalid."""
+    from mabench.data import load_benchmark
+    from mabench.data.predictions import Prediction
+    from mabench.evaluation.metrics import normalize_prediction, score
+    from mabench.synth.questions import placeholder_records
+
+    bench_path = tmp_path / "b.json"
+    recs = [r for r in placeholder_records(6) if r["task"] == "CMAR"]
+    for r in recs:
+        r["answer"] = "A"
+    bench_path.write_text(json.dumps(recs))
+    bench = load_benchmark(bench_path)
+    preds = {q.qid: normalize_prediction(Prediction(q.qid, q.task, raw_output="Definitely not A."), q) for q in bench}
+    assert score(bench, preds).tasks["CMAR"].accuracy == 0.0
+    assert all(p.reason == "negated: not A" for p in preds.values())

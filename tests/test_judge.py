@@ -203,3 +203,25 @@ def test_score_command_reads_judgments_like_the_run(answered_run, tmp_path):
     assert r.returncode == 0, r.stderr
     run_scores = json.loads((answered_run / "scores.json").read_text())
     assert json.loads(out.read_text())["final"] == pytest.approx(run_scores["final"]) and run_scores["final"]
+
+
+# --- the rubric restated is not a score (issue #34, group 3) ----------------------------------------------
+
+
+@pytest.mark.parametrize("reply, scores", [
+    ("Scale: L1 = 0 means unrelated.\nL1: 4\nL2: 4\nL3: 4", {"L1": 4, "L2": 4, "L3": 4}),
+    ("Each of L1: 0-5, L2: 0-5, L3: 0-5.\nL1: 2\nL2: 3\nL3: 1", {"L1": 2, "L2": 3, "L3": 1}),
+    ("Draft: L1: 1, L2: 1, L3: 1. On reflection:\nL1: 3\nL2: 3\nL3: 2", {"L1": 3, "L2": 3, "L3": 2}),
+    ('Format: {"L1": 0, "L2": 0, "L3": 0}\nMy verdict: {"L1": 5, "L2": 4, "L3": 3}', {"L1": 5, "L2": 4, "L3": 3}),
+])
+def test_the_last_complete_set_counts(reply, scores):
+    assert parse_judge_reply(reply)[0] == scores
+
+
+@pytest.mark.parametrize("reply, why", [
+    ("L1 = 0 means unrelated, L2 = 0 means wrong side, L3 = 0 means no timing.", "no scores"),
+    ("Scale: L1 = 0 means unrelated.\nL1: 4\nL2: 4", "missing L3"),
+])
+def test_the_rubric_alone_is_refused(reply, why):
+    with pytest.raises(JudgeParseError, match=why):
+        parse_judge_reply(reply)

@@ -8,6 +8,9 @@ Model output is untrusted text. The rules, in order:
 2. Every *asserted* answer in the text is collected: "Answer: B", "the answer is (B)", "Option B",
    a leading "B." / "(B)" / "B)", a bare "B" ("so it is B."), "Yes, the hand ...", a sentence that is just "No.".
    Two different asserted answers make the output ambiguous: `invalid`, never a guess.
+   A *negated* answer is not asserted: "Not B.", "It isn't D.", "(B) is wrong", "definitely not
+   yes" name an option only to rule it out. An output that only rules options out is `invalid`
+   ("negated: not B"); one that asserts and rules out the same answer is `invalid` too.
 3. With no asserted letter, an option's label text ("Nodding") selects that option when exactly one
    option's text is named.
 
@@ -93,9 +96,54 @@ _BARE_LETTER = re.compile(
 )
 
 
-def _letter_candidates(text: str, letters: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(letter, pattern) pairs for every asserted letter, strongest pattern first."""
-    found: list[tuple[str, str]] = []
+# --- negation -----------------------------------------------------------------------------------
+
+# Words right before an answer that rule it out: "not B", "isn't D", "never A", "rather than C",
+# "instead of B", "except A", optionally with "the answer / option / a" in between.
+_NEGATED_BEFORE = re.compile(
+    r"(?:\bnot|n[’']t|\bnever|\brather\s+than|\binstead\s+of|\bexcept|\bexcluding|\bruling\s+out|"
+    r"\brule\s+out|\beliminate)"
+    r"\s*[:,]?\s*(?:(?:the|a|an|answer|option|choice|letter|definitely|really|quite|simply|exactly|is)\s+)*"
+    r"[\"'“(\[]?\s*$", re.IGNORECASE)
+# ... and right after it: "(B) is wrong", "B is not correct", "B can be ruled out", "B: incorrect".
+_NEGATED_AFTER = re.compile(
+    r"^\s*[)\]\"'”]?\s*(?:[:,-]\s*)?(?:(?:is|was|seems|looks|would\s+be|can\s+be|must\s+be|should\s+be|"
+    r"are)\s+)?(?:(?:definitely|clearly|also)\s+)?(?:wrong|incorrect|false|excluded|ruled\s+out|eliminated|"
+    r"not\s+(?:correct|right|it|the\s+(?:answer|case)|true|the\s+right))\b", re.IGNORECASE)
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """True when the answer at text[start:end] is named to be ruled out."""
+    return bool(_NEGATED_BEFORE.search(text[max(0, start - 40):start])
+                or _NEGATED_AFTER.match(text[end:end + 40]))
+
+
+def _split_negated(found: list[tuple[str, str, int, int]], text: str,
+                   norm=lambda v: v) -> tuple[list[tuple[str, str]], set[str]]:
+    """(asserted (answer, pattern) pairs, answers only named to be ruled out)."""
+    asserted, negated = [], set()
+    for value, how, s, e in found:
+        if _negated(text, s, e):
+            negated.add(norm(value))
+        else:
+            asserted.append((value, how))
+    return asserted, negated
+
+
+def _negation_verdict(asserted: set[str], negated: set[str], shown) -> Extraction | None:
+    """`invalid` when an answer is both asserted and ruled out, or only ruled-out answers are named."""
+    both = asserted & negated
+    if both:
+        return invalid(f"contradictory: {', '.join(sorted(map(shown, both)))} asserted and ruled out")
+    if not asserted and negated:
+        return invalid("negated: " + ", ".join(f"not {shown(v)}" for v in sorted(negated)))
+    return None
+
+
+def _letter_candidates(text: str, letters: tuple[str, ...]) -> tuple[list[tuple[str, str]], set[str]]:
+    """(letter, pattern) pairs for every asserted letter, strongest pattern first, and the letters
+    only named to be ruled out ("not B")."""
+    found: list[tuple[str, str, int, int]] = []
     for m in _ANSWER_IS_LETTER.finditer(text):
         letter = m.group(1)
         # a lower-case letter only counts inside brackets or alone: "the answer is a nod" is not A
@@ -103,13 +151,14 @@ def _letter_candidates(text: str, letters: tuple[str, ...]) -> list[tuple[str, s
             tail = text[m.end(1): m.end(1) + 2]
             if not re.match(r"^\s*(?:[).\]]|$)", tail):
                 continue
-        found.append((letter.upper(), "pattern:answer_is"))
+        found.append((letter.upper(), "pattern:answer_is", m.start(1), m.end(1)))
     lead = _LEADING_LETTER.match(text)
     if lead:
-        found.append((lead.group(1), "pattern:leading"))
-    found += [(m.group(1), "pattern:bracketed") for m in _BRACKETED_LETTER.finditer(text)]
-    found += [(m.group(1), "pattern:bare") for m in _BARE_LETTER.finditer(text)]
-    return [(ltr, how) for ltr, how in found if ltr in letters]
+        found.append((lead.group(1), "pattern:leading", lead.start(1), lead.end(1)))
+    found += [(m.group(1), "pattern:bracketed", m.start(1), m.end(1)) for m in _BRACKETED_LETTER.finditer(text)]
+    found += [(m.group(1), "pattern:bare", m.start(1), m.end(1)) for m in _BARE_LETTER.finditer(text)]
+    asserted, negated = _split_negated([f for f in found if f[0] in letters], text)
+    return asserted, negated
 
 
 def _option_text_matches(text: str, options: tuple[Option, ...]) -> set[str]:
@@ -122,7 +171,8 @@ def _option_text_matches(text: str, options: tuple[Option, ...]) -> set[str]:
             continue
         start = 0
         while (i := hay.find(f" {needle} ", start)) != -1:
-            spans.append((i + 1, i + 1 + len(needle), opt.letter, needle))
+            if not _negated(hay, i + 1, i + 1 + len(needle)):  # "not nodding" rules nodding out
+                spans.append((i + 1, i + 1 + len(needle), opt.letter, needle))
             start = i + 1
     keep = {
         (letter, needle)
@@ -140,8 +190,11 @@ def _extract_letter(text: str, letters: tuple[str, ...], options: tuple[Option, 
         if letter in letters:
             return Extraction(letter, "exact")
         return invalid(f"letter {letter} is not an option")
-    cands = _letter_candidates(text, letters)
+    cands, negated = _letter_candidates(text, letters)
     distinct = {ltr for ltr, _ in cands}
+    verdict = _negation_verdict(distinct, negated, str)
+    if verdict is not None:
+        return verdict
     if len(distinct) > 1:
         return invalid(f"ambiguous: letters {', '.join(sorted(distinct))} all asserted")
     if len(distinct) == 1:
@@ -169,6 +222,7 @@ _SENTENCE_YN = re.compile(
 )
 # Capitalised and standalone anywhere ("... or No"), unless it starts prose ("No movement").
 _BARE_YN = re.compile(r"(?<![\w'’])(Yes|No|YES|NO)(?![\w'’])(?!\s+(?!" + _JOINERS + r")[a-z])")
+_ANY_YN = re.compile(r"(?<![\w'’])(yes|no)(?![\w'’])", re.IGNORECASE)
 _TRAILING_YN = re.compile(r"(?:^|[\s:])(yes|no)\s*[.!]?\s*$", re.IGNORECASE)
 
 
@@ -176,17 +230,24 @@ def _extract_yes_no(text: str) -> Extraction:
     m = _EXACT_YN.match(text)
     if m:
         return Extraction(m.group(1).capitalize(), "exact")
-    found: list[tuple[str, str]] = []
-    found += [(m.group(1), "pattern:answer_is") for m in _ANSWER_IS_YN.finditer(text)]
+    spans: list[tuple[str, str, int, int]] = []
+    spans += [(m.group(1), "pattern:answer_is", m.start(1), m.end(1)) for m in _ANSWER_IS_YN.finditer(text)]
     m = _LEADING_YN.match(text)
     if m:
-        found.append((m.group(1), "pattern:leading"))
-    found += [(m.group(1), "pattern:sentence") for m in _SENTENCE_YN.finditer(text)]
-    found += [(m.group(1), "pattern:bare") for m in _BARE_YN.finditer(text)]
+        spans.append((m.group(1), "pattern:leading", m.start(1), m.end(1)))
+    spans += [(m.group(1), "pattern:sentence", m.start(1), m.end(1)) for m in _SENTENCE_YN.finditer(text)]
+    spans += [(m.group(1), "pattern:bare", m.start(1), m.end(1)) for m in _BARE_YN.finditer(text)]
+    # "definitely not yes" is not caught above ("not" is a joiner, "yes" lower-case): look for it
+    spans += [(m.group(1), "pattern:negated", m.start(1), m.end(1)) for m in _ANY_YN.finditer(text)
+              if _negated(text, m.start(1), m.end(1))]
     m = _TRAILING_YN.search(text)
     if m:
-        found.append((m.group(1), "pattern:trailing"))
+        spans.append((m.group(1), "pattern:trailing", m.start(1), m.end(1)))
+    found, negated = _split_negated(spans, text, str.lower)
     distinct = {v.lower() for v, _ in found}
+    verdict = _negation_verdict(distinct, negated, str.capitalize)
+    if verdict is not None:
+        return verdict
     if len(distinct) > 1:
         return invalid("ambiguous: both Yes and No asserted")
     if distinct:

@@ -42,8 +42,11 @@ class JudgeParseError(ValueError):
 
 # --- parsing ------------------------------------------------------------------------------------
 
-_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 _LINE_SCORE = re.compile(r"\bL\s*([123])\b[^\n0-9]{0,60}?[:=]\s*\**\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+# What follows a number that is not a score but the rubric restated: "L1 = 0 means unrelated",
+# "L2: 0-5", "L3 = 5 if ...".
+_NOT_A_SCORE = re.compile(r"\s*(?:[-–—]\s*\d|(?:means|if|when|for|indicates|denotes|=)\b|/\s*\d+\s*(?:means|if)\b)",
+                          re.IGNORECASE)
 
 
 def _as_int(value: Any, dim: str) -> int:
@@ -82,37 +85,57 @@ def _json_objects(text: str) -> Iterable[dict]:
             yield obj
 
 
+def _last_complete_set(body: str) -> dict[str, str] | None:
+    """The last L1, L2, L3 scores given together (each dimension once, in a run of score lines), from
+    `L1: 4` style lines; a line that restates the rubric ("L1 = 0 means unrelated", "L2: 0-5") is not a
+    score. None when no complete set is given."""
+    run: dict[str, str] = {}
+    last: dict[str, str] | None = None
+    for m in _LINE_SCORE.finditer(body):
+        if _NOT_A_SCORE.match(body, m.end()):
+            run = {}
+            continue
+        dim = f"L{m.group(1)}"
+        if dim in run:  # a dimension again: a new set starts
+            run = {}
+        run[dim] = m.group(2)
+        if len(run) == len(DIMS):
+            last, run = dict(run), {}
+    return last
+
+
 def parse_judge_reply(text: str | None) -> tuple[dict[str, int], str]:
     """Scores {"L1", "L2", "L3"} (integers 0-5) and a reason, from JSON, fenced JSON or `L1: 3` lines.
 
+    Where the reply gives several sets (a JSON example then the verdict, the rubric restated before the
+    scores), the last complete one counts; lines that restate the rubric are not scores.
     Raises JudgeParseError naming what is wrong (missing, non-integer, out of range, no scores).
     """
     if not text or not text.strip():
         raise JudgeParseError("empty reply")
     body, _ = strip_think(text)
-    candidates = [m.group(1) for m in _FENCE.finditer(body)] + [body]
     last_error: JudgeParseError | None = None
-    for chunk in candidates:
-        for obj in _json_objects(chunk):
-            if not any(str(k).strip().upper() in DIMS for k in obj):
-                continue
-            try:
-                return _from_mapping(obj)
-            except JudgeParseError as err:
-                last_error = err
+    parsed: tuple[dict[str, int], str] | None = None
+    # the last JSON object with the dimensions (fenced blocks are inside the body too)
+    for obj in _json_objects(body):
+        if not any(str(k).strip().upper() in DIMS for k in obj):
+            continue
+        try:
+            parsed, last_error = _from_mapping(obj), None
+        except JudgeParseError as err:
+            parsed, last_error = None, err
+    if parsed is not None:
+        return parsed
     if last_error:
         raise last_error
-    found: dict[str, str] = {}
-    for m in _LINE_SCORE.finditer(body):
-        found.setdefault(f"L{m.group(1)}", m.group(2))
-    if found:
-        scores = {}
-        for dim in DIMS:
-            if dim not in found:
-                raise JudgeParseError(f"missing {dim}")
-            scores[dim] = _as_int(found[dim], dim)
+    found = _last_complete_set(body)
+    if found is not None:
+        scores = {dim: _as_int(found[dim], dim) for dim in DIMS}
         reason = _LINE_SCORE.sub("", body).strip()
         return scores, reason[:500]
+    dims = {f"L{m.group(1)}" for m in _LINE_SCORE.finditer(body) if not _NOT_A_SCORE.match(body, m.end())}
+    if dims:
+        raise JudgeParseError(f"missing {', '.join(d for d in DIMS if d not in dims) or 'a complete L1-L3 set'}")
     raise JudgeParseError("no scores found in the reply")
 
 
