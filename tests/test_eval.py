@@ -150,7 +150,9 @@ def test_server_errors_are_retried_then_recorded_and_retry_errors_reasks(clip_se
     out = tmp_path / "run"
     with FakeOpenAIServer(Behaviour(always_status=500)) as srv:
         r = run_eval(clip_set, out, srv.base_url, "--limit", "3", "--max-retries", "1", "--backoff", "0.01")
-    assert r.returncode == 0, r.stderr
+    # every request failed: non-zero, with the commonest error and what to do (issue #34)
+    assert r.returncode == 2 and "3 of 3 requests failed" in r.stderr and "HTTP 500" in r.stderr, r.stderr
+    assert not (out / "submission.json").exists()
     rows = preds(out)
     assert [p["error"][:8] for p in rows] == ["HTTP 500"] * 3 and len(srv.requests) == 6
     with FakeOpenAIServer(Behaviour(garbage=True)) as srv:
@@ -172,7 +174,7 @@ def test_hanging_server_times_out(clip_set, tmp_path):
     with FakeOpenAIServer(Behaviour(hang=True)) as srv:
         r = run_eval(clip_set, tmp_path / "run", srv.base_url, "--limit", "2", "--request-timeout", "1",
                      "--max-retries", "0")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 2 and "2 of 2 requests failed" in r.stderr and "--request-timeout" in r.stderr, r.stderr
     assert all("timed out" in p["error"] for p in preds(tmp_path / "run"))
 
 

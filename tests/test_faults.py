@@ -179,7 +179,7 @@ def test_server_killed_mid_run_stops_with_connection_errors_and_resumes(clip_set
     assert proc.returncode == 2, stdout + stderr
     line = one_line(stderr)
     # 6 trips the stop; a request already answered (refused) when it tripped may still be recorded
-    in_a_row = re.search(r"error: (\d+) questions in a row could not reach (\S+) ", line)
+    in_a_row = re.search(r"error: (\d+) questions in a row got no answer from (\S+) ", line)
     assert in_a_row and int(in_a_row.group(1)) >= 6 and in_a_row.group(2) == base_url
     assert "connection refused" in line and "--retry-errors" in line
     got = rows(out / "predictions.jsonl")

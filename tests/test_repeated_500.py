@@ -27,7 +27,7 @@ def rows(out: Path) -> list[dict]:
 def test_the_same_500_twice_is_not_retried_again(clip_set, tmp_path):
     with FakeOpenAIServer(Behaviour(always_status=500, status_message=VLLM_TEMPLATE_ERROR)) as srv:
         r = run_eval(clip_set, tmp_path / "run", srv.base_url)  # --max-retries 4 (the default)
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 2 and "3 of 3 requests failed" in r.stderr, r.stderr  # every request failed (#34)
     preds = rows(tmp_path / "run")
     assert len(preds) == 3 and len(srv.requests) == 6 and all(p["attempts"] == 2 for p in preds)
     assert all(VLLM_TEMPLATE_ERROR in p["error"] and "not retried" in p["error"] for p in preds)
@@ -37,7 +37,7 @@ def test_the_same_500_twice_is_not_retried_again(clip_set, tmp_path):
 def test_a_500_that_changes_is_retried_as_before(clip_set, tmp_path):
     with FakeOpenAIServer(Behaviour(always_status=500, status_message="worker {attempt} lost")) as srv:
         r = run_eval(clip_set, tmp_path / "run", srv.base_url, "--max-retries", "3")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 2 and "3 of 3 requests failed" in r.stderr, r.stderr  # every request failed (#34)
     preds = rows(tmp_path / "run")
     assert len(srv.requests) == 12 and all(p["attempts"] == 4 for p in preds)
     assert all(p["error"].endswith("worker 4 lost") and "not retried" not in p["error"] for p in preds)
@@ -46,7 +46,7 @@ def test_a_500_that_changes_is_retried_as_before(clip_set, tmp_path):
 def test_other_5xx_that_repeat_are_retried_as_before(clip_set, tmp_path):
     with FakeOpenAIServer(Behaviour(always_status=503)) as srv:
         r = run_eval(clip_set, tmp_path / "run", srv.base_url, "--max-retries", "2")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 2 and "3 of 3 requests failed" in r.stderr, r.stderr  # every request failed (#34)
     assert len(srv.requests) == 9
     assert all(p["attempts"] == 3 and p["error"].startswith("HTTP 503") for p in rows(tmp_path / "run"))
 

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.data.predictions import Prediction
+from mabench.evaluation.judge import sha
 from mabench.evaluation.results import score_run
 from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION
 from mabench.report.html import write_html
@@ -31,6 +32,7 @@ def _write_run(run: Path, bench_file: Path, case: str) -> None:
     (run / "config.json").write_text(json.dumps({"benchmark": {"path": str(bench_file), "sha256": bench.sha256}}))
     preds, judgments = [], []
     open_qids = [q.qid for q in bench if not q.spec.closed]
+    answers = {}
     for i, q in enumerate(bench):
         if case == "partial" and i % 5 == 0:
             continue  # never asked
@@ -38,6 +40,7 @@ def _write_run(run: Path, bench_file: Path, case: str) -> None:
             ans = q.answer if i % 3 else next(c for c in q.spec.choices if c != q.answer)
         else:
             ans = f"the head moves, answer {i}"
+            answers[q.qid] = ans
         preds.append(Prediction(q.qid, q.task, q.video, raw_output=ans, pred_answer=ans, method="exact").to_dict())
     for k, qid in enumerate(open_qids):
         if case == "half_judged" and k % 2:
@@ -46,8 +49,9 @@ def _write_run(run: Path, bench_file: Path, case: str) -> None:
         judges = ("judge-a", "judge-b") if case == "multi_judge" else ("judge-a",)
         for n, judge in enumerate(judges):
             scores = {"L1": (k + n) % 6, "L2": (2 * k + 3 * n) % 6, "L3": (k + 1) % 6}
+            # bound to the answer it judged (a judgment of another answer is not scored)
             judgments.append({"qid": qid, "task": task, "judge": judge, "prompt_version": JUDGE_PROMPT_VERSION,
-                              "scores": scores})
+                              "scores": scores, "pred_sha": sha(answers.get(qid, ""))})
     # an old rubric's row must count nowhere
     judgments.append({"qid": open_qids[0], "task": bench.by_qid[open_qids[0]].task, "judge": "judge-a",
                       "prompt_version": "old-rubric", "scores": {"L1": 5, "L2": 5, "L3": 5}})

@@ -10,7 +10,11 @@ import os
 
 # --- endpoints and requests (eval, judge, rewrite) ---------------------------------------------
 API_KEY_ENV = "OPENAI_API_KEY"  # the variable holding the key; the key itself is never written anywhere
-REQUEST_TIMEOUT_S = 120.0  # one request
+# One request. A video request (8 frames at 640 px, an 8B model) takes 1-5 s on one GPU and tens of
+# seconds queued behind a full batch; 120 s is room for that, not for a server that stalled. Timeouts
+# count toward MAX_CONNECTION_FAILURES, so a stalled server stops a run within about
+# REQUEST_TIMEOUT_S x (MAX_RETRIES + 1) plus the backoff, not after every question.
+REQUEST_TIMEOUT_S = 120.0
 MAX_RETRIES = 4  # on timeouts, 429 and 5xx
 BACKOFF_BASE_S = 1.0  # first retry delay; doubles, jittered
 BACKOFF_MAX_S = 30.0
@@ -20,7 +24,11 @@ JUDGE_CONCURRENCY = CONCURRENCY
 REWRITE_CONCURRENCY = 8
 
 # --- eval runs ---------------------------------------------------------------------------------
-MAX_CONNECTION_FAILURES = 20  # questions in a row that cannot reach the server stop the run (0: never)
+# questions in a row that get no answer (refused, reset, timed out) stop the run (0: never)
+MAX_CONNECTION_FAILURES = 20
+# A run (or judge pass) whose failed requests exceed this share of those asked ends non-zero, its scores
+# marked partial and no submission written: numbers resting on a tenth fewer answers say little.
+MAX_ERROR_SHARE = 0.1
 MAX_OUTPUT_BYTES = 64 * 1024  # raw model reply kept per answer
 MAX_TOKENS = 1024
 FRAME_CACHE_MB = 16.0  # in-memory LRU of decoded clips

@@ -18,6 +18,10 @@ from mabench.data.io import BenchmarkError, MalformedLineError, iter_jsonl, json
 ROW_SCHEMA = 1
 
 
+# How the runner's error text starts when the clip, not the request, failed.
+CLIP_ERRORS = ("clip: ", "few-shot example clip: ")
+
+
 class RowSchemaError(ValueError):
     """A run-directory row written by a newer mabench (its format may mean something else)."""
 
@@ -44,6 +48,12 @@ class Prediction:
     frames: dict[str, Any] | None = None  # {"count": 8, "timestamps": [...]}
     schema: int = ROW_SCHEMA  # the row format's version: a row from a newer mabench is refused, not misread
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def request_failed(self) -> bool:
+        """The request for this answer failed (a bad clip is not that: its questions count as wrong by
+        design, as in the official runner)."""
+        return self.error is not None and not self.error.startswith(CLIP_ERRORS)
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "extra"}

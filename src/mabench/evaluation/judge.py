@@ -5,7 +5,12 @@ then recorded as `judge_error`; only an empty or missing prediction scores 0, wi
 
 judgments.jsonl has one line per (question, judge): qid, task, judge, prompt_version, scores
 ({"L1", "L2", "L3"} or null), reason, raw, latency_s, usage, judge_error, attempts, source
-("judge", "cache" or "empty_prediction"), pred_sha.
+("judge", "cache" or "empty_prediction"), pred_sha, ref_sha.
+
+A judgment is bound to the answer it judged (`pred_sha`, the hash of `judged_text`) and to the
+reference it judged it against (`ref_sha`): scoring uses a row only while both still match
+(`bound_rows`), so an answer re-asked after judging, or a key swapped under the run, is judged again
+instead of keeping an old score.
 """
 
 from __future__ import annotations
@@ -191,6 +196,7 @@ class Judgment:
     attempts: int = 0
     source: str = "judge"
     pred_sha: str | None = None
+    ref_sha: str | None = None
     schema: int = ROW_SCHEMA
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -215,6 +221,32 @@ def latest_judgments(rows: Iterable[Mapping[str, Any]], version: str | None = No
         if version is None or r.get("prompt_version") == version:
             out[(str(r["qid"]), r["judge"])] = dict(r)
     return out
+
+
+def judged_text(pred: Prediction | None) -> str:
+    """The text a judge reads for a prediction: the answer without its reasoning block ("" for a
+    missing or failed one, which scores 0 without a call)."""
+    if pred is None or pred.error is not None:
+        return ""
+    return strip_think(pred.pred_answer or "")[0].strip()
+
+
+def bound_rows(rows: Iterable[Mapping[str, Any]], bench: Benchmark,
+               preds: Mapping[str, Prediction]) -> tuple[list[Mapping[str, Any]], int]:
+    """(the judgment rows that judged the current answer against the current reference, how many
+    latest rows per (qid, judge) are stale: made for another answer or reference, or unbound)."""
+    want = {q.qid: (sha(judged_text(preds.get(q.qid))), sha(q.answer or "")) for q in bench if q.task in OPEN_TASKS}
+    latest = latest_judgments(rows)
+    kept, stale = [], 0
+    for (qid, _), r in latest.items():
+        if qid not in want:
+            continue
+        pred_sha, ref_sha = want[qid]
+        if r.get("pred_sha") == pred_sha and r.get("ref_sha", ref_sha) == ref_sha:
+            kept.append(r)
+        else:
+            stale += 1
+    return kept, stale
 
 
 # --- aggregation and agreement ------------------------------------------------------------------
@@ -339,12 +371,11 @@ async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: d
     res = JudgeResult(0, 0, 0, 0, 0)
     jobs = []
     for q in questions:
-        p = preds.get(q.qid)
-        text = "" if p is None or p.error is not None else (p.pred_answer or "")
-        text = strip_think(text)[0].strip()
+        text = judged_text(preds.get(q.qid))
         for name in judges:
             prev = done.get((q.qid, name))
-            if prev and prev.get("pred_sha") == sha(text) and (prev.get("scores") is not None or not retry_errors):
+            if prev and prev.get("pred_sha") == sha(text) and prev.get("ref_sha") == sha(q.answer or "") \
+                    and (prev.get("scores") is not None or not retry_errors):
                 res.skipped += 1
                 continue
             jobs.append((q, name, text))
@@ -375,7 +406,7 @@ async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: d
 
 async def _judge_one(q, name: str, backend: Backend, text: str, settings: RetrySettings,
                      cache: JudgeCache | None, parse_retries: int) -> Judgment:
-    j = Judgment(q.qid, q.task, name, pred_sha=sha(text))
+    j = Judgment(q.qid, q.task, name, pred_sha=sha(text), ref_sha=sha(q.answer or ""))
     if not text:
         j.scores, j.source, j.reason = dict.fromkeys(DIMS, 0), "empty_prediction", "empty or missing prediction"
         return j

@@ -13,7 +13,7 @@ from typing import Any
 
 from mabench.data.io import Benchmark, write_json
 from mabench.data.predictions import Prediction
-from mabench.evaluation.judge import JUDGE_PROMPT_VERSION, aggregate, agreement
+from mabench.evaluation.judge import JUDGE_PROMPT_VERSION, aggregate, agreement, bound_rows
 from mabench.evaluation.metrics import Scores, score
 from mabench.evaluation.rundir import RunDir
 from mabench.taxonomy import OPEN_TASKS
@@ -68,16 +68,22 @@ def score_predictions(bench: Benchmark, preds: Mapping[str, Prediction],
     extra: dict[str, Any] = {"failed_clips": failed_clips(preds)}
     judged = None
     if rows and open_qids:
-        agg = aggregate(rows, open_qids)
+        judges = sorted({str(r["judge"]) for r in rows})
+        # only judgments of the answers and references as they are now: an answer re-asked after
+        # judging, or another key, is not scored with an old judgment
+        rows, stale = bound_rows(rows, bench, preds)
+        agg = aggregate(rows, open_qids, judges)
         judged = agg.scores
         extra["judges"] = {"names": agg.judges, "prompt_version": JUDGE_PROMPT_VERSION,
-                           "failed": len(agg.failed), "missing": len(agg.missing),
+                           "failed": len(agg.failed), "missing": len(agg.missing), "stale": stale,
                            "agreement": agreement(rows, agg.judges)}
     s = score(bench, preds, judged, missing_is_wrong=missing_is_wrong)
     if judged is not None and (extra["judges"]["failed"] or extra["judges"]["missing"]):
+        stale = extra["judges"]["stale"]
         s.notes.append(f"{extra['judges']['failed']} open answer(s) failed judging and "
-                       f"{extra['judges']['missing']} are not judged yet: no final score; "
-                       "run `mabench judge --retry-errors`")
+                       f"{extra['judges']['missing']} still need judging"
+                       + (f" ({stale} judgment(s) are of an earlier answer or another key)" if stale else "")
+                       + ": no final score; run `mabench judge --retry-errors`")
     return RunScore(preds, judged, s, extra)
 
 

@@ -16,7 +16,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -25,6 +25,7 @@ from typing import Any
 from mabench import __version__, defaults
 from mabench.data.io import Benchmark, repair_torn_tail, write_json
 from mabench.data.predictions import (
+    CLIP_ERRORS,
     SCORING_FIELDS,
     Prediction,
     append_jsonl,
@@ -36,7 +37,7 @@ from mabench.data.records import VIDEO_SUFFIXES, Question
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
 from mabench.evaluation.results import failed_clips, score_run
-from mabench.evaluation.rundir import CONFIG, PREDICTIONS, SCORES, SUBMISSION, RunDir
+from mabench.evaluation.rundir import CONFIG, JUDGMENTS, PREDICTIONS, SCORES, SUBMISSION, RunDir
 from mabench.evaluation.strategies import Strategy, StrategyError, choose_examples, fewshot_template, majority
 from mabench.evaluation.tasks import task
 from mabench.models.base import Backend, Example, GenerationConfig, Request
@@ -51,8 +52,8 @@ BACKOFF_BASE_S = defaults.BACKOFF_BASE_S
 # Clips decoded ahead of the workers, so a clip's decode overlaps the previous clips' requests
 # instead of stalling the workers that reach it first.
 PREFETCH_CLIPS = 3
-# This many questions in a row that could not reach the server stop the run: the server is gone,
-# and asking the rest would only record thousands of failures.
+# This many questions in a row that got no answer (refused, reset, timed out) stop the run: the server
+# is gone or stalled, and asking the rest would only record thousands of failures.
 DEFAULT_MAX_CONNECTION_FAILURES = defaults.MAX_CONNECTION_FAILURES
 # Raw model output kept per answer; a runaway reply (10 MB of repetition) must not fill the disk.
 DEFAULT_MAX_OUTPUT_BYTES = defaults.MAX_OUTPUT_BYTES
@@ -68,6 +69,49 @@ class RunStopped(Exception):
     """The run cannot go on (most clips missing, the server gone); the message says what to do."""
 
 
+class RunFailed(RunStopped):
+    """The run finished, but too many of its requests failed for its numbers to mean anything: its
+    scores are marked partial, no submission is written; the message names the commonest error and
+    the fix."""
+
+
+def error_fix(error: str) -> str:
+    """What to do about a request error, from its text (the runner's and the judge's)."""
+    e = error.lower()
+    if "http 404" in e:
+        return "does --base-url end in /v1 (e.g. http://127.0.0.1:8000/v1), and does the server serve --model?"
+    if "http 401" in e or "http 403" in e:
+        return "the server refused the API key: set the variable --api-key-env names"
+    if "http 429" in e:
+        return "the server keeps rate-limiting: lower --concurrency or wait, then re-run with --retry-errors"
+    if "http 413" in e:
+        return "the requests are too large for the server: fewer --frames or a smaller --max-side"
+    if "http 400" in e or "http 422" in e:
+        return ("the server refuses the requests as sent: check that the model takes images (or --video-mode), "
+                "--max-tokens and --extra-body against the server's limits")
+    if "timed out" in e:
+        return "the server did not answer in time: raise --request-timeout or lower --concurrency"
+    if "connection" in e:
+        return "start the server or fix --base-url"
+    if "http 5" in e:
+        return "the server fails on these requests: look at its log"
+    return "look at the errors in predictions.jsonl"
+
+
+def request_errors(preds: Mapping[str, Prediction]) -> list[str]:
+    """The errors of answers whose request failed (not a bad clip: its questions count as wrong by design)."""
+    return [p.error for p in preds.values() if p.request_failed and p.error is not None]
+
+
+def commonest_error(errors: list[str]) -> tuple[str, int]:
+    text, n = Counter(e.split(NOT_ASKED)[0] for e in errors).most_common(1)[0]
+    return text, n
+
+
+# A question not sent because an earlier one of the same request shape got an error that repeats.
+NOT_ASKED = " (not asked: "
+
+
 @dataclass
 class EvalSettings:
     videos: Path | None = None
@@ -80,6 +124,7 @@ class EvalSettings:
     cache_mb: float = DEFAULT_MEMORY_MB
     disk_cache: Path | None = None
     max_connection_failures: int = DEFAULT_MAX_CONNECTION_FAILURES  # 0: never stop
+    max_error_share: float = defaults.MAX_ERROR_SHARE  # past it the run ends non-zero (1.0: only when all fail)
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     allow_missing: bool = False  # go on when most clips are missing
     strategy: Strategy = field(default_factory=Strategy)  # cot, definitions, fewshot:K, vote:N
@@ -210,7 +255,7 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
                 "use another --out, or --force to set the old answers aside and start again")
         if diffs and force:
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-            for name in (PREDICTIONS, SCORES, SUBMISSION, CONFIG):
+            for name in (PREDICTIONS, JUDGMENTS, SCORES, SUBMISSION, CONFIG):
                 if (out / name).exists():
                     (out / name).rename(out / f"{name}.{stamp}.bak")
     write_json(cfg_path, config)
@@ -315,7 +360,9 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
     queue: asyncio.Queue[Question] = asyncio.Queue()
     for q in ordered:
         queue.put_nowait(q)
-    counters: dict[str, Any] = {"done": 0, "errors": 0, "unreachable": 0}  # unreachable: connection failures in a row
+    counters: dict[str, Any] = {"done": 0, "errors": 0, "unreachable": 0}  # unreachable: no answer, in a row
+    gates: dict[tuple, asyncio.Future] = {}  # request shape -> settled once its first question is answered
+    bad_shapes: dict[tuple, str] = {}  # request shape -> the error that every request of it gets
     stop = asyncio.Event()
     clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
     remaining = Counter(q.video_id for q in todo)  # questions left per clip, for the prefetch window
@@ -367,12 +414,34 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             pred = Prediction(q.qid, q.task, q.video, frames=frames.summary() if frames else None)
             if examples:
                 pred.extra["examples"] = [e.qid for e in chosen[q.task]]
-            n = strategy.samples(q.task)
-            if n > 1:
-                return await vote(q, pred, frames, clip_path, examples, n)
-            gen = strategy.generation(settings.gen, q.task)
-            req = make_request(q, prompts, frames, clip_path, gen, examples)
-            resp, error, attempts = await ask_until_done(backend, req, settings)
+            # The first question of each request shape goes alone; if it gets an error that the same
+            # shape will get again (a 404 from a --base-url without /v1, a 400 for images), the rest
+            # of that shape are not sent: one request learns it, not 12,000.
+            shape = (q.task, len(frames.data_urls) if frames is not None else 0, clip_path is not None and
+                     frames is None, len(examples))
+            gate = gates.get(shape)
+            first = gate is None
+            if first:
+                gates[shape] = gate = asyncio.get_running_loop().create_future()
+            else:
+                await asyncio.shield(gate)
+                if shape in bad_shapes:
+                    pred.error = f"{bad_shapes[shape]}{NOT_ASKED}an earlier question of this task and request " \
+                                 "shape got this error; fix it and re-run with --retry-errors)"
+                    pred.extra["error_kind"] = "status"
+                    return pred
+            try:
+                n = strategy.samples(q.task)
+                if n > 1:
+                    return await vote(q, pred, frames, clip_path, examples, n)
+                gen = strategy.generation(settings.gen, q.task)
+                req = make_request(q, prompts, frames, clip_path, gen, examples)
+                resp, error, attempts = await ask_until_done(backend, req, settings)
+                if first and error is not None and error.repeats:
+                    bad_shapes[shape] = str(error)
+            finally:
+                if first and not gate.done():
+                    gate.set_result(None)
             if attempts > 1:
                 pred.extra["attempts"] = attempts
             if resp is None:
@@ -406,8 +475,8 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 if resp is None:
                     samples.append({"error": str(error)})
                     answers.append(None)
-                    if error is not None and error.kind == "connection":
-                        pred.error, pred.extra["error_kind"] = str(error), "connection"
+                    if error is not None and error.unanswered:
+                        pred.error, pred.extra["error_kind"] = str(error), error.kind
                         return pred
                     continue
                 ex = strategy.extract(resp.text, q.task, q.options)
@@ -446,7 +515,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 append_jsonl(sink, pred.to_dict())
                 counters["done"] += 1
                 counters["errors"] += pred.error is not None
-                if pred.extra.get("error_kind") == "connection":
+                if pred.extra.get("error_kind") in ("connection", "timeout"):
                     counters["unreachable"] += 1
                     counters["last_error"] = pred.error
                     if 0 < settings.max_connection_failures <= counters["unreachable"]:
@@ -457,7 +526,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                             if w is not asyncio.current_task():
                                 w.cancel()
                         return
-                elif pred.error is None or not pred.error.startswith("clip: "):
+                elif pred.error is None or not pred.error.startswith(CLIP_ERRORS):
                     counters["unreachable"] = 0  # the server answered (a clip error says nothing)
                 if on_progress:
                     on_progress(counters["done"], len(todo), counters["errors"])
@@ -483,12 +552,22 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
     if stop.is_set():
         where = getattr(backend, "base_url", None) or backend.name
         raise RunStopped(
-            f"{counters['unreachable']} questions in a row could not reach {where} "
+            f"{counters['unreachable']} questions in a row got no answer from {where} "
             f"({counters.get('last_error')}); stopped after {counters['done']} answers this run, "
-            f"finished answers kept in {preds_path}: start the server and re-run the same command with "
-            "--retry-errors (no scores or submission written)")
+            f"finished answers kept in {preds_path}: {error_fix(str(counters.get('last_error')))}, then re-run "
+            "the same command with --retry-errors (no scores or submission written)")
 
     preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
+    failed = request_errors({q.qid: preds[q.qid] for q in bench if q.qid in preds})
+    sent = sum(1 for q in bench if q.qid in preds and (preds[q.qid].error is None or preds[q.qid].request_failed))
+    if failed and (len(failed) == sent or len(failed) > settings.max_error_share * sent):
+        if bench.has_answers:
+            score_run(out, bench)  # marked partial: its notes say how many failed
+        text, n = commonest_error(failed)
+        raise RunFailed(
+            f"{len(failed)} of {sent} requests failed (commonest, {n}x: {text}): {error_fix(text)}; "
+            f"answers kept in {preds_path}, scores marked partial, no submission written; fix it and re-run the "
+            "same command with --retry-errors")
     details = {code: {"strategy": strategy.name, "fewshot": {
         "template": fewshot_template(strategy, code, exs), "example_qids": [e.qid for e in exs]}}
         for code, exs in chosen.items()} if chosen else \

@@ -58,11 +58,23 @@ class BackendError(Exception):
     """
 
     def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None,
-                 kind: str = "reply"):
+                 kind: str = "reply", status: int | None = None):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.kind = kind
+        self.status = status  # the HTTP status, for kind "status"
+
+    @property
+    def unanswered(self) -> bool:
+        """Nothing came back: the server is gone or stalled (connection failures and timeouts)."""
+        return self.kind in ("connection", "timeout")
+
+    @property
+    def repeats(self) -> bool:
+        """An HTTP error that the same kind of request will get again (400, 404, 413, 422, ...): a
+        wrong --base-url, a model without image input, a limit the request shape breaks."""
+        return self.kind == "status" and not self.retryable and self.status is not None and 400 <= self.status < 500
 
 
 class EndpointError(Exception):

@@ -73,17 +73,26 @@ class OpenAICompatBackend:
         """Fail fast, in one line, when the endpoint is unreachable or does not serve the model."""
         where = self._where()
         try:
-            models = await self.client.with_options(timeout=PROBE_TIMEOUT_S).models.list()
-            ids = [m.id for m in models.data]
+            raw = await self.client.with_options(timeout=PROBE_TIMEOUT_S).models.with_raw_response.list()
+            body = raw.http_response.text
         except openai.AuthenticationError:
             raise EndpointError(f"{where} rejected the API key; set ${self.api_key_env} to a valid key") from None
-        except (openai.APIConnectionError, openai.APITimeoutError):
+        except openai.APITimeoutError:
+            raise EndpointError(
+                f"{where}/models did not answer within {PROBE_TIMEOUT_S:.0f} s; is the server still loading the "
+                "model? wait for it to answer, or check --base-url") from None
+        except openai.APIConnectionError:
             raise EndpointError(
                 f"cannot reach {where}; start the server or fix --base-url") from None
         except openai.APIStatusError as err:
             if err.status_code in (404, 405, 501):
                 return  # no /models on this server: the first request will tell
             raise EndpointError(f"{where}/models answered HTTP {err.status_code}; check --base-url") from None
+        ids = model_ids(body)
+        if ids is None:
+            raise EndpointError(
+                f"{where}/models answered something that is not a model list ({_short(body, 60)!r}); is --base-url "
+                "the OpenAI-compatible API of the server (it usually ends in /v1)?")
         if ids and self.model not in ids:
             shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
             raise EndpointError(f"{where} does not serve model {self.model!r}; it serves: {shown}")
@@ -171,7 +180,8 @@ class OpenAICompatBackend:
             message = f"HTTP {code}: {_short(err.message)}"
             if code == 500 and self._repeated_500(req, message):
                 retryable, message = False, f"{message} (the same error again: not retried)"
-            raise BackendError(message, retryable=retryable, retry_after=_retry_after(err), kind="status") from None
+            raise BackendError(message, retryable=retryable, retry_after=_retry_after(err), kind="status",
+                               status=code) from None
         except (ValueError, TypeError) as err:  # a body that is not JSON
             raise BackendError(f"malformed reply: {_short(str(err))}", retryable=True) from None
         latency = time.perf_counter() - t0
@@ -242,6 +252,18 @@ def _message_text(completion: Any) -> str | None:
         extra = getattr(choices[0].message, "reasoning_content", None)
         return "" if extra is None else f"<think>{extra}</think>"
     return None
+
+
+def model_ids(body: str) -> list[str] | None:
+    """The model ids of a `/models` reply (`{"data": [{"id": ...}, ...]}`); None when it is not one."""
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return None
+    data = obj.get("data") if isinstance(obj, dict) else None
+    if not isinstance(data, list) or not all(isinstance(m, dict) and isinstance(m.get("id"), str) for m in data):
+        return None
+    return [m["id"] for m in data]
 
 
 def _short(text: str, limit: int = 200) -> str:

@@ -39,6 +39,11 @@ class Behaviour:
     hang: bool = False  # never answer completions
     garbage: bool = False  # 200 OK with a body that is not a chat completion
     models_endpoint: bool = True
+    # Serve only under /v1 (as vLLM does): a --base-url without /v1 gets 404 for everything.
+    v1_only: bool = False
+    # What GET /v1/models answers instead of the model list (raw bytes: HTML, `{}`, `null`, ...).
+    models_body: bytes | None = None
+    models_hang: bool = False  # GET /v1/models never answers (a server still loading)
     key: dict[str, str] = field(default_factory=dict)  # question text -> answer (oracle mode)
     reply_prefix: str = ""  # e.g. "<think>...</think>" to exercise extraction
     reply_padding: int = 0  # this many characters of rambling before the answer (a runaway model)
@@ -272,19 +277,34 @@ class Handler(BaseHTTPRequestHandler):
         # headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None,
+              content_type: str = "application/json") -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(data)
 
+    def _outside_v1(self) -> bool:
+        if self.state.b.v1_only and not self.path.startswith("/v1/"):
+            self._send(404, {"detail": "Not Found"})
+            return True
+        return False
+
     def do_GET(self) -> None:  # noqa: N802
         b = self.state.b
-        if self.path.rstrip("/").endswith("/models") and b.models_endpoint:
+        if self._outside_v1():
+            return
+        if self.path.rstrip("/").endswith("/models") and b.models_hang:
+            time.sleep(3600)
+            return
+        if self.path.rstrip("/").endswith("/models") and b.models_body is not None:
+            self._send(200, b.models_body, content_type="text/html" if b.models_body.startswith(b"<")
+                       else "application/json")
+        elif self.path.rstrip("/").endswith("/models") and b.models_endpoint:
             self._send(200, {"object": "list", "data": [{"id": b.model, "object": "model", "owned_by": "mabench"}]})
         else:
             self._send(404, {"error": {"message": "not found", "type": "not_found"}})
@@ -292,6 +312,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        if self._outside_v1():
+            return
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(404, {"error": {"message": "not found"}})
             return
