@@ -80,6 +80,11 @@ def report(runs: Sequence[PathLike], out: PathLike, *, key: PathLike | None = No
     """
     from mabench.report.leaderboard import build_report, write_tables
 
+    if isinstance(runs, (str, Path)) or not runs:
+        raise ValueError("runs: expected a list of run directories, e.g. ['runs/qwen'], got "
+                         f"{runs!r}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 100:
+        raise ValueError(f"n_boot: expected at least 100 bootstrap replicates (as --bootstrap), got {n_boot!r}")
     paths = [Path(r) for r in runs]
     rep = build_report(paths, Path(key) if key else None, n_boot, seed, Path(audit) if audit else None)
     if not paper:

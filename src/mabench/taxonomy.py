@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -230,6 +231,23 @@ def canonical_task(code: str) -> str | None:
     if code in TASKS:
         return code
     return OLD_TASK_CODES.get(code)
+
+
+def parse_task_codes(value: str | Iterable[str] | None, what: str = "--tasks") -> list[str] | None:
+    """Task codes from "CMAR,SAD" or ["cmar", "SAD"] (old codes mapped); None for none given. Raises
+    ValueError naming the unknown code, as `mabench eval --tasks` says it."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    if not items or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f"{what}: no task code given; expected some of {','.join(TASK_ORDER)}")
+    out = []
+    for t in items:
+        code = canonical_task(t) if isinstance(t, str) else None
+        if code is None:
+            raise ValueError(f"{what}: unknown task {str(t).strip()!r}; expected some of {','.join(TASK_ORDER)}")
+        out.append(code)
+    return out
 
 
 # Open-ended rubric dimensions, each an integer 0-5 from the judge.

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from mabench import __version__
 from mabench.data.io import MalformedLineError
-from mabench.taxonomy import TASK_ORDER, canonical_task
+from mabench.taxonomy import parse_task_codes
 
 app = typer.Typer(
     help="Evaluate, build and report micro-action understanding benchmarks (MA-Bench) for MLLMs.",
@@ -67,13 +67,10 @@ def main(
 def _csv(value: str | None) -> list[str] | None:
     if not value:
         return None
-    out = []
-    for t in value.split(","):
-        code = canonical_task(t)
-        if code is None:
-            fail(f"--tasks: unknown task {t.strip()!r}; expected some of {','.join(TASK_ORDER)}")
-        out.append(code)
-    return out
+    try:
+        return parse_task_codes(value)
+    except ValueError as e:
+        fail(str(e))
 
 
 def _malformed_message(e: MalformedLineError, command: str) -> str:

@@ -142,6 +142,10 @@ def eval_cmd(
     max_connection_failures: int = typer.Option(
         DEFAULT_MAX_CONNECTION_FAILURES, "--max-connection-failures", min=0,
         help="Stop after this many questions in a row cannot reach the server (0: never)."),
+    max_error_share: float = typer.Option(
+        defaults.MAX_ERROR_SHARE, "--max-error-share", min=0.0, max=1.0,
+        help="Exit non-zero (scores partial, no submission) when more than this share of the requests failed; "
+             "a run where every request failed always does."),
     max_output_bytes: int = typer.Option(DEFAULT_MAX_OUTPUT_BYTES, "--max-output-bytes", min=1024,
                                          help="Keep at most this much of each raw model reply (UTF-8 bytes)."),
     repair: bool = typer.Option(False, "--repair",
@@ -152,6 +156,7 @@ def eval_cmd(
     judge_cache: Path | None = typer.Option(None, "--judge-cache", help="Judge cache (default ~/.cache/mabench)."),
 ) -> None:
     """Run a model on a benchmark; resumable; writes predictions, scores and the submission."""
+    from mabench.evaluation.judge import JudgeStopped
     from mabench.evaluation.prompts import PromptError, load_prompts
     from mabench.evaluation.rundir import RunLocked
     from mabench.evaluation.runner import EvalSettings, RunConfigError, RunStopped
@@ -161,6 +166,8 @@ def eval_cmd(
 
     try:
         bench = load_benchmark(bench_path).select(_csv(tasks), limit)
+        if not len(bench):
+            fail(f"--tasks {tasks}: no question of {bench_path} is one of them")
         prompts = load_prompts(prompts_file)
         strategy = parse_strategy(strategy_text, cot_max_tokens=cot_max_tokens, vote_temperature=vote_temperature)
         support_bench = load_benchmark(support) if support is not None else None
@@ -194,6 +201,7 @@ def eval_cmd(
     settings = EvalSettings(videos=videos, sampling=sampling_cfg, gen=gen, concurrency=concurrency,
                             max_retries=max_retries, backoff_base_s=backoff, request_timeout_s=request_timeout,
                             cache_mb=cache_mb, disk_cache=disk_cache, max_connection_failures=max_connection_failures,
+                            max_error_share=max_error_share,
                             max_output_bytes=max_output_bytes, allow_missing=allow_missing,
                             strategy=strategy, support=support_bench, support_videos=support_videos)
     selection = {"tasks": _csv(tasks), "limit": limit}
@@ -226,7 +234,7 @@ def eval_cmd(
             _print_judge_summary(jres, out)
     except EndpointError as e:
         fail(str(e))
-    except (RunConfigError, RunStopped, RunLocked, StrategyError) as e:
+    except (RunConfigError, RunStopped, RunLocked, StrategyError, JudgeStopped) as e:
         fail(str(e))
     except MalformedLineError as e:
         fail(_malformed_message(e, "the same command"))
@@ -308,7 +316,10 @@ def judge(
                                       help="Re-asks after an unusable judge reply."),
     max_retries: int = typer.Option(DEFAULT_MAX_RETRIES, "--max-retries", min=0),
     backoff: float = typer.Option(BACKOFF_BASE_S, "--backoff", min=0),
-    request_timeout: float = typer.Option(defaults.REQUEST_TIMEOUT_S, "--request-timeout"),
+    request_timeout: float = typer.Option(defaults.REQUEST_TIMEOUT_S, "--request-timeout", help="Seconds per request."),
+    max_connection_failures: int = typer.Option(
+        DEFAULT_MAX_CONNECTION_FAILURES, "--max-connection-failures", min=0,
+        help="Stop after this many judgments in a row get no answer (refused, reset, timed out; 0: never)."),
     judge_cache: Path | None = typer.Option(None, "--judge-cache", help="SQLite cache (default ~/.cache/mabench)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the judge cache."),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="Judge again where the judge failed."),
@@ -344,7 +355,7 @@ def judge(
                       f"(its questions: {', '.join(sorted({q.task for q in bench}))}); no judgments written")
         raise typer.Exit(0)
     settings = EvalSettings(concurrency=concurrency, max_retries=max_retries, backoff_base_s=backoff,
-                            request_timeout_s=request_timeout)
+                            request_timeout_s=request_timeout, max_connection_failures=max_connection_failures)
     cache_path = None if no_cache else (judge_cache or _default_judge_cache())
     from mabench.evaluation.api import judge_async
 
@@ -355,12 +366,13 @@ def judge(
         finally:
             await _close_all(judges.values())
 
+    from mabench.evaluation.judge import JudgeStopped
     from mabench.evaluation.rundir import RunLocked
 
     try:
         res = asyncio.run(go())
         s, extra = score_run(run, bench)
-    except RunLocked as e:
+    except (RunLocked, JudgeStopped) as e:
         fail(str(e))
     except EndpointError as e:
         fail(f"judge: {e}")
@@ -449,6 +461,8 @@ def _print_run_summary(r) -> None:
         console.print(f"[yellow]{len(r.failed_clips)} clip(s) could not be used; their questions count as wrong:[/]")
         for vid, msg in list(r.failed_clips.items())[:20]:
             console.print(f"  {vid}: {msg}")
+    for w in r.warnings:
+        console.print(f"[yellow]warning: {escape(w)}[/]")
     if r.earlier_errors:
         console.print(f"[yellow]{r.earlier_errors} question(s) failed in an earlier run and were not asked again "
                       "(they count as wrong); re-run with --retry-errors to ask them[/]")

@@ -71,6 +71,12 @@ class Benchmark:
     def task_counts(self) -> Counter:
         return Counter(q.task for q in self.questions)
 
+    def questions_sha256(self) -> str:
+        """A hash of what is asked (qid, task, clip, question text), not of the answers: a run made on the
+        questions-only file and the key with answers agree; another benchmark with the same qids does not."""
+        rows = sorted((q.qid, q.task, q.video_id, q.question) for q in self.questions)
+        return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode("utf-8")).hexdigest()
+
     @property
     def has_answers(self) -> bool:
         return any(q.answer is not None for q in self.questions)

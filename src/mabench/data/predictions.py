@@ -144,6 +144,9 @@ def read_answers_file(path: str | Path) -> tuple[dict[str, Prediction], dict[str
             if not isinstance(row, dict) or "qid" not in row:
                 raise BenchmarkError(f"{path}: answers[{i}]: expected an object with 'qid'")
             pa = row.get("pred_answer")
+            if str(row["qid"]) in preds:
+                raise BenchmarkError(f"{path}: answers[{i}]: qid {row['qid']!r} is answered twice; a submission "
+                                     "has one answer per qid: keep the one you mean")
             preds[str(row["qid"])] = Prediction(qid=str(row["qid"]),
                                                 pred_answer=None if pa is None else str(pa))
         prompts = {

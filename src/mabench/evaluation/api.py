@@ -24,12 +24,13 @@ from mabench.evaluation.judge import (
     run_judge,
 )
 from mabench.evaluation.metrics import Scores, normalize_prediction
-from mabench.evaluation.prompts import load_prompts
+from mabench.evaluation.prompts import apply_prompts, load_prompts
 from mabench.evaluation.results import RunScore, score_predictions, score_run
 from mabench.evaluation.rundir import RunDir
 from mabench.evaluation.runner import EvalSettings, RunResult, run_eval
 from mabench.evaluation.strategies import Strategy, parse_strategy
 from mabench.models import Backend, GenerationConfig, make_backend
+from mabench.taxonomy import parse_task_codes
 from mabench.video.sampling import SamplingConfig
 
 PathLike = str | Path
@@ -38,7 +39,21 @@ PathLike = str | Path
 def _prompts(prompts: PathLike | Mapping[str, str] | None) -> dict[str, str]:
     if prompts is None or isinstance(prompts, (str, Path)):
         return load_prompts(prompts)
-    return {**load_prompts(None), **prompts}
+    return apply_prompts(dict(prompts) if isinstance(prompts, Mapping) else prompts, "prompts")
+
+
+def _check_eval_args(model: Any, tasks: Any, limit: Any, concurrency: Any) -> list[str] | None:
+    """The API's arguments checked as the CLI checks its options, with its messages; the task codes."""
+    if not isinstance(model, str) and not all(hasattr(model, a) for a in ("generate", "probe", "describe")):
+        raise ValueError(f"model: expected a spec ('openai:NAME', 'blind:NAME', 'hf:PATH', 'random', 'prior') "
+                         f"or a Backend, got {model!r}")
+    codes = parse_task_codes(tasks, "tasks")
+    for name, value in (("limit", limit), ("concurrency", concurrency)):
+        if value is None and name == "limit":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}: expected a whole number of at least 1, got {value!r}")
+    return codes
 
 
 async def evaluate_async(bench: Benchmark, backend: Backend, out: PathLike, settings: EvalSettings,
@@ -93,8 +108,13 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
     ...                videos="clips/", base_url="http://127.0.0.1:8000/v1")  # doctest: +SKIP
     >>> res.scores.closed_avg  # doctest: +SKIP
     """
+    codes = _check_eval_args(model, tasks, limit, concurrency)
     bench = benchmark if isinstance(benchmark, Benchmark) else load_benchmark(benchmark)
-    bench = bench.select(list(tasks) if tasks else None, limit)
+    bench = bench.select(codes, limit)
+    if not len(bench):
+        raise BenchmarkError(f"tasks {','.join(codes or [])}: no question of {bench.path or 'the benchmark'} is "
+                             "one of them")
+    prompt_map = _prompts(prompts)
     if settings is None:
         settings = EvalSettings(videos=Path(videos) if videos is not None else None,
                                 sampling=sampling or SamplingConfig(), gen=gen or GenerationConfig(seed=seed or None),
@@ -107,8 +127,8 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
         model, base_url, api_key_env, key=str(prior_key) if prior_key else None, seed=seed,
         timeout_s=settings.request_timeout_s)
     result, _ = asyncio.run(evaluate_async(
-        bench, backend, out, settings, _prompts(prompts), probe=probe, force=force, retry_errors=retry_errors,
-        selection={"tasks": list(tasks) if tasks else None, "limit": limit}, on_progress=on_progress))
+        bench, backend, out, settings, prompt_map, probe=probe, force=force, retry_errors=retry_errors,
+        selection={"tasks": codes, "limit": limit}, on_progress=on_progress))
     return result
 
 

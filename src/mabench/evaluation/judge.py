@@ -33,7 +33,7 @@ from mabench.data.predictions import ROW_SCHEMA, Prediction, append_jsonl, check
 from mabench.evaluation.extract import strip_think
 from mabench.evaluation.rubrics import JUDGE_PROMPT_VERSION, judge_system_prompt, judge_user_prompt
 from mabench.models.base import Backend, GenerationConfig, Request
-from mabench.models.retry import RetryPolicy, RetrySettings, ask_with_retries
+from mabench.models.retry import RetryPolicy, RetrySettings, ask_until_done
 from mabench.taxonomy import JUDGE_SCALE_MAX, OPEN_TASKS
 
 DIMS = ("L1", "L2", "L3")
@@ -43,6 +43,11 @@ JUDGE_MAX_TOKENS = 512
 
 class JudgeParseError(ValueError):
     pass
+
+
+class JudgeStopped(Exception):
+    """The judge's server gave no answer to many judgments in a row: the pass stopped; the message says
+    what to do. Judgments already made are kept."""
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -237,7 +242,8 @@ def bound_rows(rows: Iterable[Mapping[str, Any]], bench: Benchmark,
     latest rows per (qid, judge) are stale: made for another answer or reference, or unbound)."""
     want = {q.qid: (sha(judged_text(preds.get(q.qid))), sha(q.answer or "")) for q in bench if q.task in OPEN_TASKS}
     latest = latest_judgments(rows)
-    kept, stale = [], 0
+    kept: list[Mapping[str, Any]] = []
+    stale = 0
     for (qid, _), r in latest.items():
         if qid not in want:
             continue
@@ -335,14 +341,17 @@ class JudgeSettings(RetrySettings, Protocol):
 
     @property
     def concurrency(self) -> int: ...
+    @property
+    def max_connection_failures(self) -> int: ...
 
 
 @dataclass(frozen=True)
 class JudgePolicy(RetryPolicy):
-    """`JudgeSettings` for callers without an eval run (the Python API's default): the retry policy and
-    how many judge calls go out at once."""
+    """`JudgeSettings` for callers without an eval run (the Python API's default): the retry policy,
+    how many judge calls go out at once, and after how many unanswered judgments in a row it stops."""
 
     concurrency: int = defaults.JUDGE_CONCURRENCY
+    max_connection_failures: int = defaults.MAX_CONNECTION_FAILURES  # 0: never stop
 
 
 @dataclass
@@ -385,10 +394,14 @@ async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: d
     if not jobs:
         return res  # nothing new: leave judgments.jsonl as it is (or absent)
 
+    limit = getattr(settings, "max_connection_failures", defaults.MAX_CONNECTION_FAILURES)
+    in_a_row = 0
+    last_error: str | None = None
+
     with open(out, "a", encoding="utf-8") as sink:
 
         async def one(q, name, text) -> None:
-            nonlocal finished
+            nonlocal finished, in_a_row, last_error
             async with sem:
                 j = await _judge_one(q, name, judges[name], text, settings, cache, parse_retries)
             append_jsonl(sink, j.to_dict())
@@ -397,10 +410,26 @@ async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: d
             res.judged += j.source == "judge"
             res.errors += j.judge_error is not None
             finished += 1
+            if j.extra.get("error_kind") in ("connection", "timeout"):
+                in_a_row, last_error = in_a_row + 1, j.judge_error
+                if 0 < limit <= in_a_row:
+                    raise JudgeStopped(
+                        f"{in_a_row} judgments in a row got no answer from judge {name} ({last_error}); stopped "
+                        f"after {finished} of {total}, judgments kept in {out}: start the judge's server (or raise "
+                        "--request-timeout) and re-run the same command with --retry-errors")
+            elif j.source == "judge":
+                in_a_row = 0
             if on_progress:
                 on_progress(finished, total, res.errors)
 
-        await asyncio.gather(*(one(*job) for job in jobs))
+        tasks = [asyncio.ensure_future(one(*job)) for job in jobs]
+        try:
+            for fut in asyncio.as_completed(tasks):
+                await fut  # a JudgeStopped ends the pass here
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
     return res
 
 
@@ -417,10 +446,11 @@ async def _judge_one(q, name: str, backend: Backend, text: str, settings: RetryS
     req = Request(q.qid, q.task, judge_system_prompt(q.task), judge_user_prompt(q.question, q.answer, text),
                   gen=GenerationConfig(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS))
     for attempt in range(parse_retries + 1):
-        resp, error, attempts = await ask_with_retries(backend, req, settings)
+        resp, error, attempts = await ask_until_done(backend, req, settings)
         j.attempts += attempts
         if resp is None:
             j.judge_error = f"request failed: {error}"
+            j.extra["error_kind"] = error.kind if error is not None else None
             return j
         j.raw, j.latency_s, j.usage = resp.text, round(resp.latency_s, 4), resp.usage
         try:

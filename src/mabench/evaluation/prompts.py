@@ -52,14 +52,20 @@ def load_prompts(path: str | Path | None) -> dict[str, str]:
         raise PromptError(f"{path}: not valid YAML/JSON: {str(err).splitlines()[0]}") from None
     except UnicodeDecodeError as err:
         raise PromptError(f"{path}: not UTF-8 text (offset {err.start}); save it as UTF-8") from None
+    return apply_prompts(data, str(path))
+
+
+def apply_prompts(data: object, source: str = "prompts") -> dict[str, str]:
+    """The defaults overridden by `data` (task code -> system prompt), checked as a prompt file is."""
+    prompts = dict(DEFAULT_PROMPTS)
     if not isinstance(data, dict):
-        raise PromptError(f"{path}: expected a mapping of task code to system prompt")
+        raise PromptError(f"{source}: expected a mapping of task code to system prompt")
     for task, text in data.items():
         code = canonical_task(str(task))
         if code is None:
-            raise PromptError(f"{path}: unknown task {task!r}; expected one of {', '.join(TASKS)}")
+            raise PromptError(f"{source}: unknown task {task!r}; expected one of {', '.join(TASKS)}")
         if not isinstance(text, str):
-            raise PromptError(f"{path}: prompt for {task} must be a string")
+            raise PromptError(f"{source}: prompt for {task} must be a string")
         prompts[code] = text
     return prompts
 

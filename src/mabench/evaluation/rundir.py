@@ -113,15 +113,45 @@ class RunDir:
         return Path(path)
 
     def benchmark(self, key: str | Path | None = None) -> Benchmark:
-        """The questions the run was asked: its benchmark (or `key`) with the run's --tasks / --limit."""
+        """The questions the run was asked: its benchmark (or `key`) with the run's --tasks / --limit.
+
+        A `key` must ask the questions the run was asked (the same qids, tasks, clips and texts; its
+        answers may be new): another benchmark with the same qids would score the run wrongly."""
         bench = load_benchmark(key if key is not None else self.benchmark_path())
         try:
-            sel = self.config().get("selection") or {}
+            cfg = self.config()
         except BenchmarkError:
             return bench  # with --key, a run without a readable config is judged on the whole key
+        sel = cfg.get("selection") or {}
         if sel.get("tasks") or sel.get("limit"):
             bench = bench.select(sel.get("tasks"), sel.get("limit"))
+        if key is not None:
+            self._check_key(bench, cfg, Path(key))
         return bench
+
+    def _check_key(self, bench: Benchmark, cfg: dict[str, Any], key: Path) -> None:
+        recorded = (cfg.get("benchmark") or {}).get("questions_sha256")
+        if recorded is not None and recorded == bench.questions_sha256():
+            return
+        try:
+            own = self.benchmark()  # the run's own file, to name a question that differs
+        except BenchmarkError:
+            own = None
+        if own is None:
+            if recorded is None:
+                return  # a run from before the hash, its benchmark gone: nothing to compare with
+            raise BenchmarkError(f"--key {key}: its questions are not the ones {self.path} was asked (their hash "
+                                 "differs from the run's config.json); pass the key of the benchmark the run was made "
+                                 "with")
+        theirs = {q.qid: (q.task, q.video_id, q.question) for q in bench}
+        for q in own:
+            if theirs.get(q.qid) != (q.task, q.video_id, q.question):
+                what = "is not in it" if q.qid not in theirs else "asks something else there"
+                raise BenchmarkError(f"--key {key}: question {q.qid!r} of {self.path} {what}; the key is another "
+                                     "benchmark's: pass the key of the benchmark the run was made with")
+        if len(theirs) != len(own):
+            raise BenchmarkError(f"--key {key}: it has {len(theirs)} questions where {self.path} was asked "
+                                 f"{len(own)}; pass the key of the benchmark the run was made with")
 
     # --- rows --------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ from mabench.evaluation.strategies import Strategy, StrategyError, choose_exampl
 from mabench.evaluation.tasks import task
 from mabench.models.base import Backend, Example, GenerationConfig, Request
 from mabench.models.retry import ask_until_done
-from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache
+from mabench.video.cache import DEFAULT_MEMORY_MB, FrameCache, FrameCacheError, check_disk_cache
 from mabench.video.decode import VideoError
 from mabench.video.sampling import SamplingConfig
 
@@ -144,6 +144,7 @@ class RunResult:
     elapsed_s: float
     decodes: int
     earlier_errors: int = 0  # failed in an earlier run and not asked again (no --retry-errors)
+    warnings: list[str] = field(default_factory=list)  # what did not go as asked but cost no answer
 
 
 # --- clips --------------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         # absolute: `mabench judge` / `report` may run from another directory
         "benchmark": {"path": str(bench.path.absolute()) if bench.path else None, "sha256": bench.sha256,
-                      "questions": len(bench)},
+                      "questions": len(bench), "questions_sha256": bench.questions_sha256()},
         "selection": selection,
         "model": backend.describe(),
         "sampling": asdict(settings.sampling),
@@ -305,6 +306,11 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     if (backend.needs_frames or backend.video_mode == "video") and settings.videos is not None \
             and not settings.allow_missing:
         check_clips(bench, settings.videos)  # before the run dir is touched: nothing looks like a run
+    if backend.needs_frames and settings.disk_cache is not None:
+        try:
+            check_disk_cache(settings.disk_cache)
+        except FrameCacheError as err:
+            raise RunStopped(str(err)) from None
     with RunDir(out).lock("mabench eval"):
         return await _run_eval_locked(bench, backend, settings, out, prompts, t_start, force=force,
                                       retry_errors=retry_errors, selection=selection, on_progress=on_progress,
@@ -419,11 +425,11 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             # of that shape are not sent: one request learns it, not 12,000.
             shape = (q.task, len(frames.data_urls) if frames is not None else 0, clip_path is not None and
                      frames is None, len(examples))
-            gate = gates.get(shape)
-            first = gate is None
+            first = shape not in gates
             if first:
-                gates[shape] = gate = asyncio.get_running_loop().create_future()
-            else:
+                gates[shape] = asyncio.get_running_loop().create_future()
+            gate = gates[shape]
+            if not first:
                 await asyncio.shield(gate)
                 if shape in bad_shapes:
                     pred.error = f"{bad_shapes[shape]}{NOT_ASKED}an earlier question of this task and request " \
@@ -576,5 +582,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                      details)
     scores = score_run(out, bench)[0] if bench.has_answers else None
     errors = sum(1 for q in bench if q.qid in preds and preds[q.qid].error is not None)
+    warnings = [f"the frame cache stopped writing to disk ({cache.disk_error}); frames were decoded in memory "
+                "instead"] if cache.disk_error else []
     return RunResult(out, len(bench), len(todo), skipped, errors, failed_clips(preds), scores,
-                     time.perf_counter() - t_start, cache.stats.decodes, earlier_errors)
+                     time.perf_counter() - t_start, cache.stats.decodes, earlier_errors, warnings)

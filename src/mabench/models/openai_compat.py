@@ -77,7 +77,9 @@ class OpenAICompatBackend:
             body = raw.http_response.text
         except openai.AuthenticationError:
             raise EndpointError(f"{where} rejected the API key; set ${self.api_key_env} to a valid key") from None
-        except openai.APITimeoutError:
+        except openai.APITimeoutError as err:
+            if _connection_failure(err) is not None:  # aiohttp reports a refused connection as a timeout
+                raise EndpointError(f"cannot reach {where}; start the server or fix --base-url") from None
             raise EndpointError(
                 f"{where}/models did not answer within {PROBE_TIMEOUT_S:.0f} s; is the server still loading the "
                 "model? wait for it to answer, or check --base-url") from None

@@ -174,6 +174,9 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
     if not bench.has_answers:
         raise ValueError(f"{key or bench.path}: has no answers; pass a key with answers (--key)")
     check_same_benchmark(run_paths, key, bench)
+    if key is not None:
+        for p in run_paths:  # the key must ask each run's questions, not just carry its qids
+            RunDir(p).benchmark(key)
     key = key or bench.path
     runs = [load_run(p, bench) for p in run_paths]
     names = Counter(r.name for r in runs)

@@ -37,6 +37,7 @@ class Behaviour:
     # ... and this message; "{attempt}" becomes the request's attempt number (a fault that changes)
     status_message: str = "server error"
     hang: bool = False  # never answer completions
+    fail_if: str = ""  # completions whose user text contains this fail with fail_status (every attempt)
     garbage: bool = False  # 200 OK with a body that is not a chat completion
     models_endpoint: bool = True
     # Serve only under /v1 (as vLLM does): a --base-url without /v1 gets 404 for everything.
@@ -347,6 +348,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if b.latency_s:
             time.sleep(b.latency_s)
+        if b.fail_if and b.fail_if in answer_text(body):
+            self._send(b.fail_status, {"error": {"message": "failed on purpose", "type": "server_error"}})
+            return
         if b.always_status:
             self._send(b.always_status, {"error": {"message": b.status_message.format(attempt=attempt),
                                                    "type": "server_error"}})

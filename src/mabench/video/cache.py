@@ -5,7 +5,12 @@ Cached frames hold their JPEGs as base64 data URLs only (what requests need); `j
 Two levels: an in-memory LRU bounded in MB, and an optional on-disk cache keyed by the clip's
 absolute path, size and mtime plus every sampling setting. Concurrent requests for the same clip
 wait for one decode; a clip that fails is remembered as failed (its questions all get the error,
-and it is not decoded again).
+and it is not decoded again). Whatever ends a decode (an error of any kind, a cancellation) settles
+it for every waiter: nobody waits on a decode that will never finish.
+
+The disk cache is checked before a run (`check_disk_cache`: one line when the folder cannot be
+written); a write that fails later (the disk filled up) turns the disk cache off for the rest of the
+run (`disk_error` says why) instead of failing the clip, whose frames are already decoded.
 """
 
 from __future__ import annotations
@@ -41,6 +46,28 @@ def data_url(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
+class FrameCacheError(OSError):
+    """The on-disk frame cache folder cannot be used; the message says why and what to do."""
+
+
+def check_disk_cache(disk_dir: str | Path) -> None:
+    """Refuse, in one line, a --frame-cache folder that cannot be written (a file, read-only, full)."""
+    d = Path(disk_dir)
+    probe = d / f".mabench-write-check-{os.getpid()}"
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"x" * 4096)
+    except OSError as err:
+        what = "is a file, not a folder" if d.exists() and not d.is_dir() else (err.strerror or str(err)).lower()
+        raise FrameCacheError(f"--frame-cache {d}: cannot write there ({what}); choose a writable folder "
+                              "or leave --frame-cache out") from None
+    finally:
+        try:
+            probe.unlink()
+        except OSError:
+            pass
+
+
 class FrameCache:
     def __init__(self, cfg: SamplingConfig, memory_mb: float = DEFAULT_MEMORY_MB,
                  disk_dir: str | Path | None = None, workers: int | None = None):
@@ -53,6 +80,7 @@ class FrameCache:
         self._inflight: dict[str, asyncio.Future] = {}
         self._failed: dict[str, str] = {}
         self._keys: dict[str, str] = {}  # path -> key: resolve() and stat() once per clip, not per question
+        self.disk_error: str | None = None  # why disk writes stopped, when they did
         self._pool = ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1),
                                         thread_name_prefix="mabench-decode")
 
@@ -77,7 +105,13 @@ class FrameCache:
             self.stats.memory_hits += 1
             return self._lru[key]
         if key in self._inflight:
-            return await asyncio.shield(self._inflight[key])
+            pending = self._inflight[key]
+            try:
+                return await asyncio.shield(pending)
+            except asyncio.CancelledError:
+                if not pending.cancelled():
+                    raise  # this waiter was cancelled itself
+                return await self.get(path)  # the decoding task was cancelled, not this one: decode here
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
         try:
@@ -87,6 +121,13 @@ class FrameCache:
             self._failed[str(path)] = str(err)
             fut.set_exception(err)
             fut.exception()  # mark retrieved: waiters re-raise it, nobody warns
+            raise
+        except Exception as err:  # anything else (a bug, memory): the waiters get it too, never a hang
+            fut.set_exception(VideoError(f"{path}: {type(err).__name__}: {err}"))
+            fut.exception()
+            raise
+        except BaseException:  # cancelled: the waiters decode it themselves
+            fut.cancel()
             raise
         finally:
             self._inflight.pop(key, None)
@@ -103,8 +144,11 @@ class FrameCache:
         self.stats.decodes += 1
         frames = sample_frames(path, self.cfg)
         frames.data_urls = [data_url(j) for j in frames.jpegs]
-        if self.disk_dir:
-            self._write_disk(key, frames)
+        if self.disk_dir and self.disk_error is None:
+            try:
+                self._write_disk(key, frames)
+            except OSError as err:  # the frames are good; only caching them failed
+                self.disk_error = f"{err.filename or self.disk_dir}: {(err.strerror or str(err)).lower()}"
         frames.jpegs = []  # the data URLs carry the same bytes; keep one copy in memory
         return frames
 
@@ -128,8 +172,8 @@ class FrameCache:
             urls = ["data:image/jpeg;base64," + s for s in d["jpegs"]]
             return SampledFrames([], d["timestamps"], d["indices"], d["width"], d["height"],
                                  d["total_frames"], d["duration"], urls)
-        except (OSError, ValueError, KeyError):
-            return None  # absent or damaged: decode again
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return None  # absent or damaged (not JSON, wrong types, missing fields): decode again
 
     def _write_disk(self, key: str, f: SampledFrames) -> None:
         d = {"format": DISK_FORMAT, "jpegs": [u.split(",", 1)[1] for u in f.data_urls],

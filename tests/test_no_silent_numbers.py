@@ -1,0 +1,245 @@
+"""Never a silent wrong number, never a hang (issue #34): what a fault probe found, each case a test.
+
+Servers are real HTTP servers on 127.0.0.1 (`FakeOpenAIServer`), files are real files, the CLI runs as a
+real process; every test is bounded (subprocess timeouts well under 60 s).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
+
+CLI = [sys.executable, "-m", "mabench.cli"]
+
+
+def cli(*args, timeout: float = 55) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+def eval_cmd(clip_set: Path, out: Path, base_url: str, *extra) -> subprocess.CompletedProcess:
+    return cli("eval", clip_set / "bench.json", "--videos", clip_set / "clips", "--model", "openai:test-model",
+               "--base-url", base_url, "--out", out, "--no-progress", "--backoff", "0.01", *extra)
+
+
+def one_line(stderr: str) -> str:
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    return lines[0]
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def scores(out: Path) -> dict:
+    return json.loads((out / "scores.json").read_text())
+
+
+# --- 1. old judgments are not scored against new answers ---------------------------------------------------
+
+
+def test_judgments_of_earlier_answers_are_not_scored(clip_set, tmp_path):
+    """eval (every request fails) -> judge (empty answers: 0/0/0) -> eval --retry-errors: the 0/0/0 judged the
+    empty answers, not the new ones, so there is no final until they are judged; then the same final as a
+    run that never failed."""
+    out, fresh = tmp_path / "run", tmp_path / "fresh"
+    sel = ("--tasks", "MADU,MARE,CMAR")
+    with FakeOpenAIServer(Behaviour(fail_first=1, fail_status=503)) as model, \
+            FakeOpenAIServer(Behaviour(model="judge")) as judge:
+        r = eval_cmd(clip_set, out, model.base_url, *sel, "--max-retries", "0")
+        assert r.returncode == 2 and "15 of 15 requests failed" in r.stderr, r.stderr
+        jargs = ("--judge", "openai:judge", "--base-url", judge.base_url, "--no-cache")
+        assert cli("judge", out, *jargs).returncode == 0
+        assert {j["source"] for j in rows(out / "judgments.jsonl")} == {"empty_prediction"}
+        r = eval_cmd(clip_set, out, model.base_url, *sel, "--max-retries", "0", "--retry-errors")
+        assert r.returncode == 0, r.stderr
+        s = scores(out)
+        assert s["final"] is None and s["partial"] and s["tasks"]["MADU"]["dims"] is None, s
+        assert any("10 still need judging (10 judgment(s) are of an earlier answer" in n for n in s["notes"]), s
+        assert cli("judge", out, *jargs).returncode == 0
+        assert len(judge.requests) == 10  # all ten judged again, none kept
+        r = eval_cmd(clip_set, fresh, model.base_url, *sel, "--judge", "openai:judge", "--judge-base-url",
+                     judge.base_url, "--judge-cache", tmp_path / "c.sqlite")
+        assert r.returncode == 0, r.stderr
+    assert scores(out)["open_avg"] == scores(fresh)["open_avg"] is not None
+    assert scores(out)["tasks"]["MADU"]["dims"] == scores(fresh)["tasks"]["MADU"]["dims"]
+
+
+def test_force_with_new_settings_sets_the_old_judgments_aside(clip_set, tmp_path):
+    out = tmp_path / "run"
+    with FakeOpenAIServer(Behaviour()) as model, FakeOpenAIServer(Behaviour(model="judge")) as judge:
+        judged = ("--judge", "openai:judge", "--judge-base-url", judge.base_url, "--judge-cache", tmp_path / "c.db")
+        assert eval_cmd(clip_set, out, model.base_url, "--limit", "24", *judged).returncode == 0
+        assert scores(out)["final"] is not None
+        r = eval_cmd(clip_set, out, model.base_url, "--limit", "24", "--max-tokens", "77", "--force")
+        assert r.returncode == 0, r.stderr
+    s = scores(out)
+    assert s["final"] is None and s["open_avg"] is None
+    assert not (out / "judgments.jsonl").exists() and list(out.glob("judgments.jsonl.*.bak"))
+
+
+def test_a_judgment_is_bound_to_its_reference(clip_set, tmp_path):
+    """The same answers judged against one key do not count against a key with other references."""
+    from mabench.data import load_benchmark
+    from mabench.evaluation.results import score_run_dir
+
+    out = tmp_path / "run"
+    with FakeOpenAIServer(Behaviour()) as model, FakeOpenAIServer(Behaviour(model="judge")) as judge:
+        assert eval_cmd(clip_set, out, model.base_url, "--judge", "openai:judge", "--judge-base-url",
+                        judge.base_url, "--no-progress", "--judge-cache", tmp_path / "c.db").returncode == 0
+    recs = json.loads((clip_set / "bench.json").read_text())
+    for r in recs:
+        if r["task"] in ("MADU", "MARE"):
+            r["answer"] = r["answer"] + " (revised)"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(recs))
+    res = score_run_dir(out, load_benchmark(other))
+    assert res.scores.final is None and res.extra["judges"]["stale"] == 10
+
+
+# --- 2. a run where every request failed is not a 0.00 ----------------------------------------------------
+
+
+def test_a_base_url_without_v1_exits_non_zero_with_the_fix(clip_set, tmp_path):
+    with FakeOpenAIServer(Behaviour(v1_only=True)) as srv:
+        base = srv.base_url.removesuffix("/v1")
+        r = eval_cmd(clip_set, tmp_path / "run", base, "--limit", "24")
+        line = one_line(r.stderr)
+        assert r.returncode == 2 and "24 of 24 requests failed" in line and "HTTP 404" in line
+        assert "does --base-url end in /v1" in line
+        # one request per task and request shape learnt it, not one per question
+        assert len(srv.requests) == 0  # the 404 comes before the server reads the body: nothing recorded
+    assert not (tmp_path / "run" / "submission.json").exists()
+    s = scores(tmp_path / "run")
+    assert s["partial"] and s["final"] is None and any("24 request(s) failed" in n for n in s["notes"])
+    errors = [p["error"] for p in rows(tmp_path / "run" / "predictions.jsonl")]
+    assert sum("not asked" not in e for e in errors) == 8  # 8 tasks, one request shape each
+
+
+def test_a_permanent_429_exits_non_zero(clip_set, tmp_path):
+    with FakeOpenAIServer(Behaviour(always_status=429)) as srv:
+        r = eval_cmd(clip_set, tmp_path / "run", srv.base_url, "--limit", "6", "--max-retries", "1")
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and "6 of 6 requests failed" in line and "rate-limiting" in line
+    assert len(srv.requests) == 12  # a 429 is retried: it may pass
+
+
+def test_error_share_over_the_limit_exits_non_zero_under_it_is_partial(clip_set, tmp_path):
+    """2 of the first clip's 12 questions fail (the SAD ones): over the 10% share the run exits 2; with
+    --max-error-share 0.5 it ends 0, its scores partial with no final, and the note says what failed."""
+    out, out2 = tmp_path / "run", tmp_path / "run2"
+    with FakeOpenAIServer(Behaviour(fail_if="move primarily upward", fail_status=503)) as srv:
+        r = eval_cmd(clip_set, out, srv.base_url, "--limit", "12", "--max-retries", "0")
+        line = one_line(r.stderr)
+        assert r.returncode == 2 and "2 of 12 requests failed (commonest, 2x: HTTP 503" in line, line
+        r = eval_cmd(clip_set, out2, srv.base_url, "--limit", "12", "--max-retries", "0", "--max-error-share", "0.5")
+        assert r.returncode == 0, r.stderr
+    s = scores(out2)
+    assert s["partial"] and s["final"] is None and s["tasks"]["SAD"]["errors"] == 2
+    assert any("2 request(s) failed and count as wrong" in n for n in s["notes"])
+    assert (out2 / "submission.json").exists()
+
+
+# --- 8. runs that never end ---------------------------------------------------------------------------------
+
+
+def test_a_server_that_never_answers_stops_the_run(clip_set, tmp_path):
+    t0 = time.time()
+    with FakeOpenAIServer(Behaviour(hang=True)) as srv:
+        r = eval_cmd(clip_set, tmp_path / "run", srv.base_url, "--request-timeout", "1", "--max-retries", "0",
+                     "--concurrency", "2", "--max-connection-failures", "3")
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and "questions in a row got no answer" in line and "timed out" in line
+    assert "--request-timeout" in line and "--retry-errors" in line
+    assert time.time() - t0 < 30  # 60 questions would have taken 30 s of timeouts
+    assert len(rows(tmp_path / "run" / "predictions.jsonl")) < 10
+
+
+def test_a_judge_that_never_answers_stops(clip_set, tmp_path):
+    out = tmp_path / "run"
+    with FakeOpenAIServer(Behaviour()) as model:
+        assert eval_cmd(clip_set, out, model.base_url).returncode == 0
+    t0 = time.time()
+    with FakeOpenAIServer(Behaviour(model="judge", hang=True)) as judge:
+        r = cli("judge", out, "--judge", "openai:judge", "--base-url", judge.base_url, "--no-cache",
+                "--request-timeout", "1", "--max-retries", "0", "--concurrency", "1", "--max-connection-failures", "2")
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and "2 judgments in a row got no answer from judge openai:judge" in line, line
+    assert time.time() - t0 < 20
+    assert len(rows(out / "judgments.jsonl")) == 2  # what it did is kept
+
+
+def test_a_judge_whose_server_is_gone_stops(clip_set, tmp_path):
+    out = tmp_path / "run"
+    with FakeOpenAIServer(Behaviour()) as model:
+        assert eval_cmd(clip_set, out, model.base_url).returncode == 0
+    srv = FakeOpenAIServer(Behaviour(model="judge")).start()
+    base = srv.base_url
+    srv.stop()  # probe fails first: one line, nothing judged
+    r = cli("judge", out, "--judge", "openai:judge", "--base-url", base, "--no-cache")
+    assert r.returncode == 2 and "cannot reach" in one_line(r.stderr)
+
+
+def test_a_400_that_repeats_is_asked_once_per_request_shape(clip_set, tmp_path):
+    with FakeOpenAIServer(Behaviour(always_status=400, status_message="this model does not take images")) as srv:
+        r = eval_cmd(clip_set, tmp_path / "run", srv.base_url)
+    assert r.returncode == 2 and "60 of 60 requests failed" in r.stderr and "takes images" in r.stderr
+    # clips of 1.0-2.0 s at 20 fps all give 8 frames: one shape per task
+    assert len(srv.requests) == 8
+    notes = [p["error"] for p in rows(tmp_path / "run" / "predictions.jsonl")]
+    assert sum("not asked" in e for e in notes) == 52
+
+
+# --- 7. an unwritable frame cache is one line, never a hang -------------------------------------------------
+
+
+def test_a_frame_cache_that_is_a_file_is_one_line(clip_set, tmp_path):
+    f = tmp_path / "cache"
+    f.write_text("not a folder")
+    with FakeOpenAIServer(Behaviour()) as srv:
+        r = eval_cmd(clip_set, tmp_path / "run", srv.base_url, "--frame-cache", f)
+        assert len(srv.requests) == 0
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and f"--frame-cache {f}: cannot write there (is a file" in line
+
+
+def test_a_frame_cache_whose_disk_fills_up_mid_run_goes_on_in_memory(clip_set, tmp_path):
+    """The write of a clip's frames fails (the cache's shard folder is a file): decoding goes on without the
+    disk cache, every question is answered, and the run says so (it hung forever before)."""
+    from mabench.video.cache import FrameCache
+    from mabench.video.sampling import SamplingConfig
+
+    cache_dir = tmp_path / "fc"
+    cache_dir.mkdir()
+    fc = FrameCache(SamplingConfig(), disk_dir=cache_dir)
+    for clip in sorted((clip_set / "clips").glob("*.mp4")):
+        (cache_dir / fc.key(clip)[:2]).write_text("in the way")  # every shard folder is a file
+    with FakeOpenAIServer(Behaviour()) as srv:
+        r = eval_cmd(clip_set, tmp_path / "run", srv.base_url, "--frame-cache", cache_dir)
+    assert r.returncode == 0, r.stderr
+    assert "frame cache stopped writing to disk" in r.stdout
+    assert len(rows(tmp_path / "run" / "predictions.jsonl")) == 60
+
+
+@pytest.mark.parametrize("damage", ["[]", '{"format": 1, "jpegs": null}', '{"format": 1}', "\x00\x01"])
+def test_a_damaged_frame_cache_entry_is_decoded_again(clip_set, tmp_path, damage):
+    import asyncio
+
+    from mabench.video.cache import FrameCache
+    from mabench.video.sampling import SamplingConfig
+
+    clip = clip_set / "clips" / "clip_000.mp4"
+    fc = FrameCache(SamplingConfig(), disk_dir=tmp_path)
+    entry = tmp_path / fc.key(clip)[:2] / f"{fc.key(clip)}.json"
+    entry.parent.mkdir(parents=True)
+    entry.write_text(damage)
+    frames = asyncio.run(fc.get(clip))
+    fc.close()
+    assert len(frames.data_urls) == 8 and fc.stats.decodes == 1
