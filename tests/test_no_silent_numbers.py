@@ -243,3 +243,260 @@ def test_a_damaged_frame_cache_entry_is_decoded_again(clip_set, tmp_path, damage
     frames = asyncio.run(fc.get(clip))
     fc.close()
     assert len(frames.data_urls) == 8 and fc.stats.decodes == 1
+
+
+# --- 5. a key is checked against the questions the run was asked -------------------------------------------
+
+
+@pytest.fixture
+def judged_run(clip_set, tmp_path):
+    out = tmp_path / "run"
+    with FakeOpenAIServer(Behaviour()) as model, FakeOpenAIServer(Behaviour(model="judge")) as judge:
+        r = eval_cmd(clip_set, out, model.base_url, "--judge", "openai:judge", "--judge-base-url", judge.base_url,
+                     "--judge-cache", tmp_path / "c.db")
+        assert r.returncode == 0, r.stderr
+    return out
+
+
+def _other_benchmark(clip_set: Path, tmp_path: Path) -> Path:
+    """Same qids, tasks and clips, other questions (another benchmark's key)."""
+    recs = json.loads((clip_set / "bench.json").read_text())
+    for r in recs:
+        r["question"] = r["question"].replace("right hand", "left knee").replace("video", "clip")
+        if r["task"] in ("MADU", "MARE"):
+            r["answer"] = "The left knee rises. " + r["answer"]
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(recs))
+    return other
+
+
+@pytest.mark.parametrize("command", ["judge", "score", "report"])
+def test_a_key_of_another_benchmark_is_refused(judged_run, clip_set, tmp_path, command):
+    other = _other_benchmark(clip_set, tmp_path)
+    before = scores(judged_run)
+    if command == "judge":
+        with FakeOpenAIServer(Behaviour(model="judge")) as judge:
+            r = cli("judge", judged_run, "--judge", "openai:judge", "--base-url", judge.base_url, "--no-cache",
+                    "--key", other)
+    elif command == "score":
+        # a loose copy of the submission has no record of what it was asked: its judgments have (their
+        # references), so the open answers need judging against this key and there is no final
+        loose = tmp_path / "loose.json"
+        loose.write_text((judged_run / "submission.json").read_text())
+        r = cli("score", loose, "--key", other, "--judgments", judged_run / "judgments.jsonl")
+        assert r.returncode == 0, r.stderr
+        assert "10 still need judging (10 judgment(s) are of an earlier answer or another key)" in r.stdout
+        # the run's own submission is checked against the questions the run was asked
+        r = cli("score", judged_run / "submission.json", "--key", other)
+    else:
+        r = cli("report", judged_run, "--out", tmp_path / "rep", "--key", other, "--no-html", "--bootstrap", "100")
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and f"--key {other}" in line and "another benchmark" in line, line
+    assert scores(judged_run) == before  # nothing rescored
+
+
+def test_the_same_questions_with_answers_are_a_good_key(judged_run, clip_set, tmp_path):
+    """The questions-only file and the key with answers agree (the official file has no answers)."""
+    recs = json.loads((clip_set / "bench.json").read_text())
+    questions_only = tmp_path / "questions.json"
+    questions_only.write_text(json.dumps([{k: v for k, v in r.items() if k != "answer"} for r in recs]))
+    out = tmp_path / "run2"
+    with FakeOpenAIServer(Behaviour()) as model:
+        r = cli("eval", questions_only, "--videos", clip_set / "clips", "--model", "openai:test-model", "--base-url",
+                model.base_url, "--out", out, "--no-progress")
+        assert r.returncode == 0, r.stderr
+    r = cli("report", out, "--out", tmp_path / "rep", "--key", clip_set / "bench.json", "--no-html",
+            "--bootstrap", "100")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_duplicate_qid_in_a_submission_is_named(judged_run, clip_set, tmp_path):
+    sub = json.loads((judged_run / "submission.json").read_text())
+    sub["answers"].append({"qid": sub["answers"][0]["qid"], "pred_answer": "Z"})
+    f = tmp_path / "dup.json"
+    f.write_text(json.dumps(sub))
+    r = cli("score", f, "--key", clip_set / "bench.json")
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and f"qid {sub['answers'][0]['qid']!r} is answered twice" in line
+
+
+# --- 6. the Python API checks its arguments as the CLI does ---------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"tasks": ["XYZ"]}, "tasks: unknown task 'XYZ'"),
+    ({"tasks": "XYZ"}, "tasks: unknown task 'XYZ'"),
+    ({"limit": 0}, "limit: expected a whole number of at least 1, got 0"),
+    ({"limit": -5}, "limit: expected a whole number of at least 1, got -5"),
+    ({"concurrency": 0}, "concurrency: expected a whole number of at least 1"),
+    ({"prompts": {"XYZ": "hi"}}, "unknown task 'XYZ'"),
+    ({"prompts": {"SAD": 3}}, "prompt for SAD must be a string"),
+])
+def test_api_refuses_what_the_cli_refuses(clip_set, tmp_path, kwargs, message):
+    import mabench
+
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        mabench.evaluate(clip_set / "bench.json", "random", tmp_path / "run", **kwargs)
+    assert not (tmp_path / "run").exists()
+
+
+def test_api_model_none_is_refused(clip_set, tmp_path):
+    import mabench
+
+    with pytest.raises(ValueError, match="model: expected a spec"):
+        mabench.evaluate(clip_set / "bench.json", None, tmp_path / "run")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("tasks", ["CMAR", ["cmar"], "cmar,sad"])
+def test_api_task_codes_are_read_as_the_cli_reads_them(clip_set, tmp_path, tasks):
+    import mabench
+
+    res = mabench.evaluate(clip_set / "bench.json", "random", tmp_path / "run", tasks=tasks)
+    want = 5 if tasks != "cmar,sad" else 15
+    assert res.total == want and res.asked == want
+
+
+def test_api_report_arguments(judged_run, tmp_path):
+    import mabench
+
+    with pytest.raises(ValueError, match="runs: expected a list of run directories"):
+        mabench.report([], tmp_path / "rep")
+    with pytest.raises(ValueError, match="n_boot: expected at least 100"):
+        mabench.report([judged_run], tmp_path / "rep", n_boot=0)
+
+
+# --- 9. tracebacks become one line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [b"<html><body>It works!</body></html>", b"{}", b"[]", b"null", b'{"data":"x"}',
+                                  b'{"data":[{"object":"model"}]}'])
+@pytest.mark.parametrize("command", ["eval", "judge"])
+def test_a_models_endpoint_that_is_not_a_model_list_is_one_line(clip_set, tmp_path, body, command):
+    with FakeOpenAIServer(Behaviour(models_body=body, model="judge" if command == "judge" else "test-model")) as srv:
+        if command == "eval":
+            r = eval_cmd(clip_set, tmp_path / "run", srv.base_url)
+        else:
+            r = cli("eval", clip_set / "bench.json", "--model", "random", "--out", tmp_path / "run", "--no-progress")
+            assert r.returncode == 0
+            r = cli("judge", tmp_path / "run", "--judge", "openai:judge", "--base-url", srv.base_url, "--no-cache")
+        assert len(srv.requests) == 0
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and "answered something that is not a model list" in line and "/v1" in line
+
+
+def test_a_stalled_models_endpoint_is_not_called_unreachable(clip_set, tmp_path):
+    with FakeOpenAIServer(Behaviour(models_hang=True)) as srv:
+        r = eval_cmd(clip_set, tmp_path / "run", srv.base_url)
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and "did not answer within 10 s" in line and "cannot reach" not in line
+
+
+def test_a_key_with_one_answer_missing_is_refused_before_asking(clip_set, tmp_path):
+    recs = json.loads((clip_set / "bench.json").read_text())
+    recs[7].pop("answer")
+    f = tmp_path / "holes.json"
+    f.write_text(json.dumps(recs))
+    with FakeOpenAIServer(Behaviour()) as srv:
+        r = cli("eval", f, "--videos", clip_set / "clips", "--model", "openai:test-model", "--base-url", srv.base_url,
+                "--out", tmp_path / "run", "--no-progress")
+        assert len(srv.requests) == 0
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and f"(e.g. {recs[7]['qid']!r})" in line and "a key answers every closed" in line
+    r = cli("score", clip_set / "bench.json", "--key", f)
+    assert r.returncode == 2 and "a key answers every closed" in one_line(r.stderr)
+
+
+@pytest.mark.parametrize("cache", ["corrupt", "folder"])
+def test_an_unusable_judge_cache_is_one_line_before_anything_is_asked(clip_set, tmp_path, cache):
+    path = tmp_path / "cache.sqlite"
+    if cache == "corrupt":
+        path.write_bytes(b"this is not a database" * 100)
+    else:
+        path.mkdir()
+    with FakeOpenAIServer(Behaviour()) as model, FakeOpenAIServer(Behaviour(model="judge")) as judge:
+        r = eval_cmd(clip_set, tmp_path / "run", model.base_url, "--judge", "openai:judge", "--judge-base-url",
+                     judge.base_url, "--judge-cache", path)
+        assert len(model.requests) == 0 and len(judge.requests) == 0
+        line = one_line(r.stderr)
+        assert r.returncode == 2 and f"--judge-cache {path}: not a usable SQLite cache" in line
+        assert eval_cmd(clip_set, tmp_path / "run", model.base_url).returncode == 0
+        r = cli("judge", tmp_path / "run", "--judge", "openai:judge", "--base-url", judge.base_url,
+                "--judge-cache", path)
+        assert r.returncode == 2 and "not a usable SQLite cache" in one_line(r.stderr)
+        assert len(judge.requests) == 0
+
+
+def test_a_deeply_nested_benchmark_is_one_line(tmp_path):
+    f = tmp_path / "deep.json"
+    f.write_text("[" * 100_000 + "]" * 100_000)
+    r = cli("eval", f, "--model", "random", "--out", tmp_path / "run")
+    assert r.returncode == 2 and "nested too deeply" in one_line(r.stderr)
+    sub = tmp_path / "deep_sub.json"
+    sub.write_text('{"answers": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    r = cli("score", sub, "--key", f)
+    assert r.returncode == 2 and "nested too deeply" in one_line(r.stderr)
+
+
+# --- 10. messages that say what happened -----------------------------------------------------------------
+
+
+def test_a_corrupt_config_does_not_suggest_force(clip_set, tmp_path):
+    out = tmp_path / "run"
+    assert cli("eval", clip_set / "bench.json", "--model", "random", "--out", out, "--limit", "12").returncode == 0
+    (out / "config.json").write_text("{ not json")
+    r = cli("eval", clip_set / "bench.json", "--model", "random", "--out", out, "--limit", "24")
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and "--force" not in line and "delete config.json" in line
+    assert len(rows(out / "predictions.jsonl")) == 12  # nothing set aside
+    (out / "config.json").unlink()
+    r = cli("eval", clip_set / "bench.json", "--model", "random", "--out", out, "--limit", "24")
+    assert r.returncode == 0 and "12 asked, 12 already answered" in r.stdout
+
+
+def test_out_naming_a_file_says_so(clip_set, tmp_path):
+    f = tmp_path / "run.txt"
+    f.write_text("x")
+    r = cli("eval", clip_set / "bench.json", "--model", "random", "--out", f)
+    assert r.returncode == 2 and f"--out {f}: is a file" in one_line(r.stderr)
+
+
+def test_sigterm_says_where_the_answers_are(clip_set, tmp_path):
+    out = tmp_path / "run"
+    with FakeOpenAIServer(Behaviour(latency_s=0.2)) as srv:
+        proc = subprocess.Popen([*CLI, *map(str, ["eval", clip_set / "bench.json", "--videos", clip_set / "clips",
+                                                 "--model", "openai:test-model", "--base-url", srv.base_url, "--out",
+                                                 out, "--no-progress", "--concurrency", "2"])],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        t0 = time.time()
+        while time.time() - t0 < 30 and not ((out / "predictions.jsonl").exists()
+                                             and (out / "predictions.jsonl").read_text().count("\n") >= 4):
+            time.sleep(0.05)
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 143, stderr
+    line = one_line(stderr)
+    assert line.startswith("terminated: finished answers are in") and "re-run the same command" in line
+    done = rows(out / "predictions.jsonl")
+    assert 4 <= len(done) < 60 and len({p["qid"] for p in done}) == len(done)
+
+
+def test_score_on_garbage_lines_offers_repair(judged_run, clip_set, tmp_path):
+    preds = tmp_path / "preds.jsonl"
+    lines = (judged_run / "predictions.jsonl").read_text().splitlines()
+    preds.write_text("\n".join([*lines[:5], "garbage {", *lines[5:]]) + "\n")
+    r = cli("score", preds, "--key", clip_set / "bench.json")
+    line = one_line(r.stderr)
+    assert r.returncode == 2 and "line 6" in line and "--repair" in line
+    r = cli("score", preds, "--key", clip_set / "bench.json", "--repair")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "preds.jsonl.bad").read_text().strip() == "garbage {"
+
+
+def test_a_full_disk_names_the_file(clip_set, tmp_path):
+    """A write to predictions.jsonl that fails (no filename in the OSError) names predictions.jsonl."""
+    import errno
+
+    from mabench.cli.common import os_error_message
+
+    msg = os_error_message(OSError(errno.ENOSPC, "No space left on device"), file=tmp_path / "predictions.jsonl")
+    assert msg.startswith(f"{tmp_path / 'predictions.jsonl'}: no space left on device; free some space")

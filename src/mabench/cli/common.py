@@ -30,14 +30,15 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def os_error_message(err: OSError, kept: str | None = None) -> str:
+def os_error_message(err: OSError, kept: str | None = None, file: str | Path | None = None) -> str:
     """One line for a file-system error a user can fix: the file, what happened, what to do.
-    `kept` names where the finished work is (a full disk mid-run loses nothing already written)."""
+    `kept` names where the finished work is (a full disk mid-run loses nothing already written); `file`
+    is the file being written when the error does not name one (a failed write to an open file)."""
     import errno
 
     if err.errno is None:  # raised with our own message (e.g. "no predictions.jsonl; ...")
         return str(err)
-    where = err.filename or "a file"
+    where = err.filename or (str(file) if file is not None else "a file")
     what = (err.strerror or str(err)).lower()
     if err.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         hint = "the folder is read-only or not yours; choose a writable output folder"
@@ -48,6 +49,24 @@ def os_error_message(err: OSError, kept: str | None = None) -> str:
     else:
         hint = "fix it and re-run the same command"
     return f"{where}: {what}; {hint}" + (f"; finished answers are kept in {kept}" if kept else "")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, so a run ends as Ctrl-C ends it: in-flight work dropped,
+    finished work kept, one line said."""
+
+
+def on_sigterm() -> None:
+    """Make SIGTERM end the command as Ctrl-C does (a `Terminated`), instead of without a word."""
+    import signal
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise Terminated()
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (a test runner's worker): leave it
+        pass
 
 
 def _version(value: bool) -> None:

@@ -13,7 +13,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from mabench import defaults
-from mabench.cli.common import _csv, _malformed_message, _repair, app, console, err_console, fail, os_error_message
+from mabench.cli.common import (
+    Terminated,
+    _csv,
+    _malformed_message,
+    _repair,
+    app,
+    console,
+    err_console,
+    fail,
+    on_sigterm,
+    os_error_message,
+)
 from mabench.data import BenchmarkError, load_benchmark, write_json
 from mabench.data.io import MalformedLineError
 from mabench.evaluation.judge import DEFAULT_PARSE_RETRIES
@@ -69,12 +80,20 @@ def score_cmd(
     key: Path = typer.Option(..., "--key", help="Benchmark file with answers."),
     judgments: Path | None = typer.Option(None, "--judgments", help="judgments.jsonl for MADU/MARE."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the scores as JSON here."),
+    repair: bool = typer.Option(False, "--repair",
+                                help="Set unreadable lines of a predictions / judgments JSONL aside (.bad) and go on."),
 ) -> None:
     """Score predictions against a key; missing answers count as wrong."""
     from mabench.evaluation.api import score_file
 
+    if repair:
+        for p in (predictions, judgments):
+            if p is not None and p.suffix.lower() == ".jsonl" and p.exists():
+                _repair(p)
     try:
         res = score_file(predictions, key, judgments)
+    except MalformedLineError as e:
+        fail(_malformed_message(e, "`mabench score`"))
     except BenchmarkError as e:
         fail(str(e))
     s, unknown = res.scores, res.unknown_qids
@@ -194,6 +213,8 @@ def eval_cmd(
         fail(str(e))
     except OSError as e:
         fail(os_error_message(e))
+    if out.exists() and not out.is_dir():
+        fail(f"--out {out}: is a file; pass a folder for the run (it is created if absent)")
     if (backend.needs_frames or backend.video_mode == "video") and videos is None:
         fail(f"--model {model} needs --videos DIR, the folder with the benchmark's clips")
     if videos is not None and not videos.is_dir():
@@ -228,6 +249,7 @@ def eval_cmd(
                 judges=judges, judge_cache=judge_cache or _default_judge_cache(), on_progress=on_progress,
                 on_start=on_start))
 
+    on_sigterm()
     try:
         result, jres = asyncio.run(go())
         if jres is not None:
@@ -241,11 +263,12 @@ def eval_cmd(
     except BenchmarkError as e:
         fail(str(e))
     except OSError as e:
-        fail(os_error_message(e, kept=str(preds_path) if preds_path.exists() else None))
-    except KeyboardInterrupt:
-        err_console.print(f"interrupted: finished answers are in {out / 'predictions.jsonl'}; "
-                          "re-run the same command to resume")
-        raise typer.Exit(130) from None
+        fail(os_error_message(e, kept=str(preds_path) if preds_path.exists() else None, file=preds_path))
+    except KeyboardInterrupt as e:
+        how = ("terminated", 143) if isinstance(e, Terminated) else ("interrupted", 130)
+        err_console.print(f"{how[0]}: finished answers are in {out / 'predictions.jsonl'}; "
+                          "re-run the same command to resume", soft_wrap=True)
+        raise typer.Exit(how[1]) from None
     _print_run_summary(result)
 
 
@@ -369,11 +392,16 @@ def judge(
     from mabench.evaluation.judge import JudgeStopped
     from mabench.evaluation.rundir import RunLocked
 
+    on_sigterm()
     try:
         res = asyncio.run(go())
         s, extra = score_run(run, bench)
     except (RunLocked, JudgeStopped) as e:
         fail(str(e))
+    except KeyboardInterrupt as e:
+        err_console.print(f"{'terminated' if isinstance(e, Terminated) else 'interrupted'}: finished judgments are "
+                          f"in {rd.judgments_path}; re-run the same command to go on", soft_wrap=True)
+        raise typer.Exit(143 if isinstance(e, Terminated) else 130) from None
     except EndpointError as e:
         fail(f"judge: {e}")
     except MalformedLineError as e:

@@ -122,7 +122,10 @@ def _parse_line(raw: bytes, first: bool) -> Any:
     text = raw.decode("utf-8")
     if first and text.startswith("\ufeff"):
         text = text[1:]
-    return json.loads(text)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
 
 
 def iter_jsonl(path: str | Path, tolerate_torn_tail: bool = True) -> Iterator[tuple[int, Any]]:
@@ -210,6 +213,9 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise json_error(path, err) from None
+        except RecursionError:
+            raise BenchmarkError(f"{path}: JSON nested too deeply to be a benchmark (a list of question "
+                                 "records)") from None
         if isinstance(data, dict) and isinstance(data.get("questions"), list):
             data = data["questions"]
         if not isinstance(data, list):
@@ -303,6 +309,14 @@ def load_benchmark(path: str | Path) -> Benchmark:
         questions.append(q)
     if not questions:
         raise BenchmarkError(f"{path}: no questions")
+    # a key answers every closed question or none (a questions-only file): one gap would surface only
+    # after every question had been asked, as a scoring crash
+    answered = [q for q in questions if q.spec.closed and q.answer is not None]
+    unanswered = [q for q in questions if q.spec.closed and q.answer is None]
+    if answered and unanswered:
+        raise BenchmarkError(f"{path}: {len(unanswered)} closed question(s) have no answer while {len(answered)} "
+                             f"do (e.g. {unanswered[0].qid!r}); a key answers every closed question (or none, for "
+                             "a questions-only file)")
     return Benchmark(questions, path, file_sha256(path))
 
 

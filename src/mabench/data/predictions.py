@@ -134,6 +134,8 @@ def read_answers_file(path: str | Path) -> tuple[dict[str, Prediction], dict[str
             obj = json.loads(text)
         except json.JSONDecodeError as err:
             raise json_error(path, err) from None
+        except RecursionError:
+            raise BenchmarkError(f"{path}: JSON nested too deeply to be a submission") from None
         if not isinstance(obj, dict) or not isinstance(obj.get("answers"), list):
             raise BenchmarkError(
                 f"{path}: expected a submission object with an 'answers' list of "

@@ -15,6 +15,7 @@ from typing import Any
 
 from mabench import defaults
 from mabench.data.io import Benchmark, BenchmarkError, load_benchmark
+from mabench.data.records import strip_video_suffix
 from mabench.evaluation.judge import (
     DEFAULT_PARSE_RETRIES,
     JudgeCache,
@@ -67,6 +68,8 @@ async def evaluate_async(bench: Benchmark, backend: Backend, out: PathLike, sett
     the judges, run, judge, rescore. Closes the backends afterwards unless `close=False`."""
     judges = dict(judges or {})
     try:
+        if judges and judge_cache:
+            JudgeCache(judge_cache).close()  # an unusable cache is one line now, not after every answer
         if probe:
             await backend.probe()
             for jb in judges.values():  # fail before spending time on the model, not after
@@ -220,7 +223,17 @@ def score_file(predictions: PathLike, key: PathLike, judgments: PathLike | None 
     bench = load_benchmark(key)
     if not bench.has_answers:
         raise BenchmarkError(f"{key}: has no answers; pass a benchmark file with an 'answer' per question as --key")
+    home = RunDir(Path(predictions).parent)
+    if home.config_path.exists():  # a run's own predictions / submission: the key must ask its questions
+        home.benchmark(key)
     preds, _ = read_answers_file(predictions)
+    for qid, p in preds.items():  # predictions rows say their task and clip: they must be the key's
+        q = bench.by_qid.get(qid)
+        if q is not None and ((p.task is not None and p.task != q.task)
+                              or (p.video is not None and strip_video_suffix(p.video) != q.video_id)):
+            raise BenchmarkError(f"--key {key}: question {qid!r} is a {q.task} question on {q.video_id} there, but "
+                                 f"{predictions} answered a {p.task} question on {p.video}; the key is another "
+                                 "benchmark's: pass the key of the benchmark the answers were made on")
     rows = read_judgments(judgments) if judgments else []
     by_qid = bench.by_qid
     unknown = [qid for qid in preds if qid not in by_qid]

@@ -161,23 +161,47 @@ def cache_key(judge: str, qid: str, reference: str, prediction: str,
     return sha(json.dumps([judge, version, qid, sha(reference), sha(prediction)]))
 
 
+class JudgeCacheError(OSError):
+    """The judge cache file cannot be read or written; the message says what to do."""
+
+
 class JudgeCache:
-    """(judge model, prompt version, qid, reference, prediction) -> scores, in one SQLite file."""
+    """(judge model, prompt version, qid, reference, prediction) -> scores, in one SQLite file.
+
+    Opening it checks that it can be read and written (a corrupt file, a read-only one, a folder): one
+    `JudgeCacheError` line before any judgment is asked. A write that fails later (a full disk) turns the
+    cache off for the rest of the pass (`error` says why): the judgments themselves are in judgments.jsonl.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("CREATE TABLE IF NOT EXISTS judgments (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-        self.db.commit()
+        self.error: str | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path)
+            self.db.execute("CREATE TABLE IF NOT EXISTS judgments (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self.db.execute("INSERT OR REPLACE INTO judgments VALUES ('', '{}')")  # can it be written?
+            self.db.execute("DELETE FROM judgments WHERE key = ''")
+            self.db.commit()
+        except (sqlite3.Error, OSError) as err:
+            raise JudgeCacheError(f"--judge-cache {self.path}: not a usable SQLite cache ({err}); delete it or "
+                                  "pass another --judge-cache (or --no-cache)") from None
 
     def get(self, key: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT value FROM judgments WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        try:
+            row = self.db.execute("SELECT value FROM judgments WHERE key = ?", (key,)).fetchone()
+            return json.loads(row[0]) if row else None
+        except (sqlite3.Error, ValueError):
+            return None  # an unreadable entry: judge again
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        self.db.execute("INSERT OR REPLACE INTO judgments VALUES (?, ?)", (key, json.dumps(value)))
-        self.db.commit()
+        if self.error is not None:
+            return
+        try:
+            self.db.execute("INSERT OR REPLACE INTO judgments VALUES (?, ?)", (key, json.dumps(value)))
+            self.db.commit()
+        except sqlite3.Error as err:
+            self.error = f"{self.path}: {err}"
 
     def close(self) -> None:
         self.db.close()

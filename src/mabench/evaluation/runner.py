@@ -246,9 +246,18 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
     cfg_path = run.config_path
     if cfg_path.exists():
         try:
-            old = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError:
-            old = {}
+            old = json.loads(cfg_path.read_text(encoding="utf-8"))
+            if not isinstance(old, dict):
+                raise ValueError("not a JSON object")
+        except (ValueError, RecursionError) as err:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            if force:
+                old = {"unreadable": True}
+            else:
+                # --force would set the finished answers aside: say how to keep them instead
+                raise RunConfigError(
+                    f"{cfg_path}: unreadable ({type(err).__name__}), so the settings of the answers in {out} "
+                    "cannot be checked; if this command's settings are the run's, delete config.json and re-run "
+                    "to resume them, else use another --out") from None
         diffs = config_differences(old, config)
         if diffs and not force:
             raise RunConfigError(
