@@ -91,7 +91,7 @@ def main() -> None:
     base_url = server.stdout.readline().split()[-1]
     results: dict[str, dict] = {}
     try:
-        common = ["--model", f"openai:{MODEL}", "--base-url", base_url, "--no-progress", "--sampling", "kit"]
+        common = ["--model", f"openai:{MODEL}", "--base-url", base_url, "--no-progress", "--sampling", "fps3"]
         if not args.skip_reference:
             results["reference (sequential, re-decode per question)"] = measure(
                 [sys.executable, str(HERE / "reference_runner.py"), str(small), str(root / "clips"), base_url, MODEL,

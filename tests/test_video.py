@@ -30,11 +30,28 @@ def test_fps_is_even_and_clamped():
     assert len(select_indices(ts[:3], SamplingConfig(strategy="fps"))) == 2  # even, <= available
 
 
-def test_kit_is_three_fps_from_the_first_frame_at_most_eight():
+def test_fps3_is_three_fps_from_the_first_frame_at_most_eight():
     ts = [i / 30 for i in range(150)]
-    idx = select_indices(ts, SamplingConfig(strategy="kit"))
+    idx = select_indices(ts, SamplingConfig(strategy="fps3"))
     assert idx == [0, 10, 20, 30, 40, 50, 60, 70]
-    assert select_indices(ts[:31], SamplingConfig(strategy="kit")) == [0, 10, 20, 30]
+    assert select_indices(ts[:31], SamplingConfig(strategy="fps3")) == [0, 10, 20, 30]
+
+
+@pytest.mark.parametrize("seconds, fps, stride, count", [
+    (1.0, 30, 3, 8),   # the official runner's rule: a 1-s clip at 30 fps gets 8 frames 3 apart
+    (2.0, 30, 7, 8),   # 60 // 8 = 7 < round(30 / 3) = 10
+    (0.5, 24, 1, 8),   # 12 // 8 = 1
+    (5.0, 60, 20, 8),
+    (0.2, 25, 1, 5),   # fewer frames than 8: every frame
+])
+def test_kit_frames_follow_the_official_stride(tmp_path, seconds, fps, stride, count):
+    from mabench.video.kit import kit_stride
+
+    p = write_box_clip(tmp_path / "c.mp4", seconds=seconds, fps=fps, width=160, height=120)
+    k = sample_frames(p, SamplingConfig(strategy="kit", fps=3.0, max_side=None, max_pixels=None, jpeg_quality=95))
+    assert k.indices == [i * stride for i in range(count)]
+    assert kit_stride(fps, round(seconds * fps)) == stride
+    assert (k.width, k.height) == (160, 120)  # full resolution
 
 
 def test_resize_never_upscales():
@@ -52,7 +69,7 @@ def test_decode_real_clip(tmp_path, codec):
     assert f.timestamps[0] == 0.0 and abs(f.timestamps[-1] - 1.96) < 1e-6
     assert (f.width, f.height) == (320, 180)
     assert all(j[:2] == b"\xff\xd8" for j in f.jpegs)  # JPEG
-    k = sample_frames(p, SamplingConfig(strategy="kit"))
+    k = sample_frames(p, SamplingConfig(strategy="fps3"))
     assert len(k.jpegs) == 6 and abs(k.timestamps[1] - 0.32) < 1e-6
 
 

@@ -248,6 +248,7 @@ def run_sweep(config: SweepConfig, *, force: bool = False, log: Callable[[str], 
     cache = config.out / "frame_cache"
     state_path = config.out / "cells.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    from mabench.evaluation.protocol import Protocol
     from mabench.evaluation.runner import EvalSettings
     from mabench.models.base import GenerationConfig
     from mabench.video.sampling import SamplingConfig
@@ -256,8 +257,11 @@ def run_sweep(config: SweepConfig, *, force: bool = False, log: Callable[[str], 
     for i, cell in enumerate(config.cells, 1):
         out = config.out / "cells" / cell.dirname
         log(f"[{i}/{len(config.cells)}] {cell.name}")
-        settings = EvalSettings(videos=config.videos, sampling=SamplingConfig(strategy=cell.sampling,
-                                                                             num_frames=cell.frames),
+        # `sampling: kit` in a sweep is the official runner's protocol (its frames and requests)
+        protocol = Protocol("kit" if cell.sampling == "kit" else "mabench")
+        settings = EvalSettings(videos=config.videos, protocol=protocol,
+                                sampling=protocol.sampling(SamplingConfig(
+                                    strategy="uniform" if protocol.is_kit else cell.sampling, num_frames=cell.frames)),
                                 gen=GenerationConfig(seed=config.seed or None), concurrency=config.concurrency,
                                 request_timeout_s=config.request_timeout, disk_cache=cache,
                                 strategy=parse_strategy(cell.strategy), support=support,

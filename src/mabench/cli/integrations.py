@@ -19,7 +19,7 @@ app.add_typer(integrations_app, name="integrations")
 def lmms_eval(bench: Path = typer.Option(..., "--bench", help="Benchmark file with answers."),
               videos: Path = typer.Option(..., "--videos", help="Folder of the clips."),
               out: Path = typer.Option(Path("mabench-lmms-eval"), "--out", help="Folder to write the tasks to."),
-              sampling: str = typer.Option("uniform", help="uniform, fps or kit (as `mabench eval`)."),
+              sampling: str = typer.Option("uniform", help="uniform, fps, fps3 or kit (the official runner's frames)."),
               frames: int = typer.Option(8, help="Frames per clip (uniform)."),
               fps: float = typer.Option(2.0, help="Frame rate (fps sampling).")) -> None:
     """Write the `mabench` lmms-eval task group (8 tasks) and its data files; print the --include_path."""

@@ -126,7 +126,13 @@ def eval_cmd(
     api_key_env: str = typer.Option(defaults.API_KEY_ENV, "--api-key-env", help="Env variable holding the API key."),
     concurrency: int = typer.Option(DEFAULT_CONCURRENCY, "--concurrency", min=1, help="Requests in flight."),
     frames: int = typer.Option(DEFAULT_NUM_FRAMES, "--frames", min=1, help="Frames per clip (uniform)."),
-    sampling: str = typer.Option(DEFAULT_STRATEGY, "--sampling", help="uniform | fps | kit"),
+    protocol: str = typer.Option(
+        "mabench", "--protocol",
+        help="mabench (its frames, prompts and settings) | kit (what the official MAC 2026 runner sends: its "
+             "OpenCV frames at full resolution, JPEG 95, a system message always, max_tokens 2048, no temperature)."),
+    sampling: str = typer.Option(DEFAULT_STRATEGY, "--sampling",
+                                 help="uniform | fps | fps3 (one frame every 1/3 s, at most 8); --protocol kit "
+                                      "sets the official runner's frames"),
     fps: float = typer.Option(DEFAULT_FPS, "--fps", help="Rate for --sampling fps."),
     max_side: int = typer.Option(DEFAULT_MAX_SIDE, "--max-side", help="Downscale frames to this longest side."),
     max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Downscale frames to this many pixels."),
@@ -134,7 +140,9 @@ def eval_cmd(
     video_mode: str = typer.Option("frames", "--video-mode", help="frames (image_url list) | video (one video_url)."),
     tasks: str | None = typer.Option(None, "--tasks", help="Comma-separated task codes to run."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions (clip-major)."),
-    prompts_file: Path | None = typer.Option(None, "--prompts", help="YAML/JSON: task -> system prompt."),
+    prompts_file: Path | None = typer.Option(
+        None, "--prompts", help="YAML/JSON: task -> system prompt; or a kit-style prompts.py (read, never run; "
+        "looked up as the official runner does)."),
     strategy_text: str | None = typer.Option(
         None, "--strategy", help="Prompt strategy: cot, definitions, fewshot:K, vote:N, joined by '+' "
         "(e.g. cot+fewshot:2); see mabench.evaluation.strategies."),
@@ -176,7 +184,8 @@ def eval_cmd(
 ) -> None:
     """Run a model on a benchmark; resumable; writes predictions, scores and the submission."""
     from mabench.evaluation.judge import JudgeStopped
-    from mabench.evaluation.prompts import PromptError, load_prompts
+    from mabench.evaluation.prompts import PromptError, kit_prompt_warnings, load_prompts
+    from mabench.evaluation.protocol import Protocol
     from mabench.evaluation.rundir import RunLocked
     from mabench.evaluation.runner import EvalSettings, RunConfigError, RunStopped
     from mabench.evaluation.strategies import StrategyError, parse_strategy
@@ -188,12 +197,19 @@ def eval_cmd(
         if not len(bench):
             fail(f"--tasks {tasks}: no question of {bench_path} is one of them")
         prompts = load_prompts(prompts_file)
+        if prompts_file is not None and prompts_file.suffix == ".py":
+            for line in kit_prompt_warnings(prompts_file):
+                err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+        proto = Protocol(protocol)
         strategy = parse_strategy(strategy_text, cot_max_tokens=cot_max_tokens, vote_temperature=vote_temperature)
         support_bench = load_benchmark(support) if support is not None else None
         if strategy.fewshot and (support_bench is None or not support_bench.has_answers):
             fail(f"--strategy {strategy.name}: few-shot needs --support, a benchmark with answers")
-        sampling_cfg = SamplingConfig(strategy=sampling, num_frames=frames, fps=fps, max_side=max_side,
-                                      max_pixels=max_pixels, jpeg_quality=jpeg_quality)
+        if sampling == "kit":
+            fail("--sampling kit: the official runner's frames come with its requests: use --protocol kit "
+                 "(the old rule, one frame every 1/3 s, is --sampling fps3)")
+        sampling_cfg = proto.sampling(SamplingConfig(strategy=sampling, num_frames=frames, fps=fps, max_side=max_side,
+                                                     max_pixels=max_pixels, jpeg_quality=jpeg_quality))
         body = json.loads(extra_body) if extra_body else {}
         if not isinstance(body, dict):
             fail("--extra-body must be a JSON object")
@@ -224,7 +240,7 @@ def eval_cmd(
                             cache_mb=cache_mb, disk_cache=disk_cache, max_connection_failures=max_connection_failures,
                             max_error_share=max_error_share,
                             max_output_bytes=max_output_bytes, allow_missing=allow_missing,
-                            strategy=strategy, support=support_bench, support_videos=support_videos)
+                            strategy=strategy, support=support_bench, support_videos=support_videos, protocol=proto)
     selection = {"tasks": _csv(tasks), "limit": limit}
     preds_path = RunDir(out).predictions_path
     if repair:
@@ -453,6 +469,8 @@ def report(
             err_console.print(f"[yellow]warning:[/] {escape(r['name'])}: {cov['missing']} of {cov['questions']} "
                               "questions have no answer and count as wrong; re-run its `mabench eval` to finish it",
                               soft_wrap=True)
+    if rep.get("conditions_differ"):
+        err_console.print(f"[yellow]note:[/] {escape(rep['conditions_differ'])}", soft_wrap=True)
     console.print(res.markdown)
     for comp in rep["paired"]:
         table = Table(title=f"{comp['a']} − {comp['b']} (paired bootstrap; McNemar exact for closed tasks)")

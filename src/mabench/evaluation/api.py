@@ -26,6 +26,7 @@ from mabench.evaluation.judge import (
 )
 from mabench.evaluation.metrics import Scores, normalize_prediction
 from mabench.evaluation.prompts import apply_prompts, load_prompts
+from mabench.evaluation.protocol import Protocol
 from mabench.evaluation.results import RunScore, score_predictions, score_run
 from mabench.evaluation.rundir import RunDir
 from mabench.evaluation.runner import EvalSettings, RunResult, run_eval
@@ -97,7 +98,7 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
              settings: EvalSettings | None = None, seed: int = 0, prior_key: PathLike | None = None,
              force: bool = False, retry_errors: bool = False, probe: bool = True,
              strategy: str | Sequence[str] | Strategy | None = None, support: PathLike | Benchmark | None = None,
-             support_videos: PathLike | None = None,
+             support_videos: PathLike | None = None, protocol: str = "mabench",
              on_progress: Callable[[int, int, int], None] | None = None) -> RunResult:
     """Run `model` on every question of `benchmark` not yet answered in `out` (resumable), then write
     scores.json (when the benchmark has answers) and submission.json. Returns the run's `RunResult`.
@@ -106,6 +107,7 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
     `settings` overrides everything the keyword arguments would set (videos, sampling, retries...).
     `strategy` is a prompt strategy (`"cot+fewshot:2"`, see `mabench.evaluation.strategies`); few-shot
     takes its examples from `support` (an answered benchmark) and its clips from `support_videos`.
+    `protocol="kit"` asks as the official MAC 2026 runner does (`mabench.evaluation.protocol`).
 
     >>> res = evaluate("bench.json", "openai:Qwen/Qwen3-VL-8B-Instruct", "runs/qwen",
     ...                videos="clips/", base_url="http://127.0.0.1:8000/v1")  # doctest: +SKIP
@@ -122,6 +124,8 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
         settings = EvalSettings(videos=Path(videos) if videos is not None else None,
                                 sampling=sampling or SamplingConfig(), gen=gen or GenerationConfig(seed=seed or None),
                                 concurrency=concurrency, request_timeout_s=request_timeout_s)
+    if protocol != "mabench" or settings.protocol.name != "mabench":
+        settings = replace(settings, protocol=Protocol(protocol if protocol != "mabench" else settings.protocol.name))
     if strategy is not None or support is not None:
         sup = support if isinstance(support, Benchmark) or support is None else load_benchmark(support)
         sv = Path(support_videos) if support_videos is not None else settings.support_videos

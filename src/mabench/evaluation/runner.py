@@ -36,6 +36,7 @@ from mabench.data.predictions import (
 from mabench.data.records import VIDEO_SUFFIXES, Question
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
+from mabench.evaluation.protocol import Protocol
 from mabench.evaluation.results import failed_clips, score_run
 from mabench.evaluation.rundir import CONFIG, JUDGMENTS, PREDICTIONS, SCORES, SUBMISSION, RunDir
 from mabench.evaluation.strategies import Strategy, StrategyError, choose_examples, fewshot_template, majority
@@ -127,6 +128,7 @@ class EvalSettings:
     max_error_share: float = defaults.MAX_ERROR_SHARE  # past it the run ends non-zero (1.0: only when all fail)
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     allow_missing: bool = False  # go on when most clips are missing
+    protocol: Protocol = field(default_factory=Protocol)  # mabench's conditions or the official runner's (kit)
     strategy: Strategy = field(default_factory=Strategy)  # cot, definitions, fewshot:K, vote:N
     support: Benchmark | None = None  # answered questions the few-shot examples come from
     support_videos: Path | None = None  # their clips
@@ -208,6 +210,8 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
         "generation": asdict(settings.gen),
         "prompts": prompts,
         "prompts_hash": prompts_hash(prompts),
+        # only when not the default: a run made before protocols existed still resumes
+        **({"protocol": settings.protocol.name} if settings.protocol.is_kit else {}),
         # only when there is one: a zero-shot run made before strategies existed still resumes
         **({"strategy": {**settings.strategy.describe(),
                          "support_sha256": settings.support.sha256 if settings.support is not None else None}}
@@ -222,7 +226,7 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
 # What makes two runs the same run: not paths, ports, concurrency or which subset is asked.
 _IDENTITY = (("benchmark", "sha256"), ("model", "backend"), ("model", "model"), ("model", "video_mode"),
              ("model", "seed"), ("model", "prior"), ("sampling",), ("generation",), ("prompts_hash",),
-             ("strategy",))
+             ("strategy",), ("protocol",))
 
 
 def _get(d: Any, path: tuple[str, ...]) -> Any:
@@ -276,13 +280,15 @@ def prepare_run_dir(out: Path, config: dict[str, Any], force: bool) -> None:
 
 
 def make_request(q: Question, prompts: dict[str, str], frames: Any = None, clip_path: Path | None = None,
-                 gen: GenerationConfig | None = None, examples: tuple[Example, ...] = ()) -> Request:
+                 gen: GenerationConfig | None = None, examples: tuple[Example, ...] = (),
+                 protocol: Protocol | None = None) -> Request:
     """The request eval sends for `q`: its system prompt and user text come from the task registry,
     the same turn the training corpus is made of (`mabench.evaluation.tasks.Task.turn`); `prompts`
     are the prompts as sent (a strategy's additions already applied, `Strategy.prompts`)."""
     system, user = task(q.task).turn(q.question, prompts)
     return Request(q.qid, q.task, system, user, q.spec.choices, frames, clip_path,
-                   gen if gen is not None else GenerationConfig(), examples)
+                   gen if gen is not None else GenerationConfig(), examples,
+                   system_always=protocol is not None and protocol.system_always)
 
 
 def cap_text(text: str | None, max_bytes: int) -> tuple[str | None, int | None]:
@@ -305,6 +311,9 @@ async def run_eval(bench: Benchmark, backend: Backend, settings: EvalSettings, o
     Holds the run directory's lock throughout: a second `mabench eval` on the same `out` is refused
     (`RunLocked`) instead of asking every question again beside this one."""
     t_start = time.perf_counter()
+    # the protocol decides frames and generation (under `kit`, the official runner's whatever was given)
+    settings = replace(settings, sampling=settings.protocol.sampling(settings.sampling),
+                       gen=settings.protocol.generation(settings.gen))
     strategy = settings.strategy
     prompts = strategy.prompts(prompts)  # from here on: the prompts as sent
     if strategy.fewshot:
@@ -450,7 +459,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 if n > 1:
                     return await vote(q, pred, frames, clip_path, examples, n)
                 gen = strategy.generation(settings.gen, q.task)
-                req = make_request(q, prompts, frames, clip_path, gen, examples)
+                req = make_request(q, prompts, frames, clip_path, gen, examples, settings.protocol)
                 resp, error, attempts = await ask_until_done(backend, req, settings)
                 if first and error is not None and error.repeats:
                     bad_shapes[shape] = str(error)
@@ -465,7 +474,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 return pred
             # Extracted from the whole reply (a long reasoning trace ends with its answer), or under
             # `cot` from its final line; stored capped.
-            ex = strategy.extract(resp.text, q.task, q.options)
+            ex = strategy.extract(settings.protocol.answer_text(resp.text), q.task, q.options)
             raw, raw_bytes = cap_text(resp.text, settings.max_output_bytes)
             answer_text, answer_bytes = cap_text(ex.answer, settings.max_output_bytes)
             pred.raw_output, pred.pred_answer, pred.method, pred.reason = raw, answer_text, ex.method, ex.reason
@@ -486,7 +495,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             for i in range(n):
                 gen = replace(base, seed=base.seed + i if base.seed is not None else None)
                 resp, error, _ = await ask_until_done(backend, make_request(q, prompts, frames, clip_path, gen,
-                                                                            examples), settings)
+                                                                            examples, settings.protocol), settings)
                 if resp is None:
                     samples.append({"error": str(error)})
                     answers.append(None)
@@ -494,7 +503,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                         pred.error, pred.extra["error_kind"] = str(error), error.kind
                         return pred
                     continue
-                ex = strategy.extract(resp.text, q.task, q.options)
+                ex = strategy.extract(settings.protocol.answer_text(resp.text), q.task, q.options)
                 raw, _ = cap_text(resp.text, settings.max_output_bytes // n)
                 samples.append({"raw_output": raw, "pred_answer": ex.answer, "method": ex.method})
                 answers.append(ex.answer)
@@ -587,6 +596,8 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
         "template": fewshot_template(strategy, code, exs), "example_qids": [e.qid for e in exs]}}
         for code, exs in chosen.items()} if chosen else \
         ({code: {"strategy": strategy.name} for code in prompts} if not strategy.is_zero_shot else None)
+    if settings.protocol.is_kit:  # each prompt entry says it was sent under the official runner's conditions
+        details = {code: {**(details or {}).get(code, {}), "protocol": "kit"} for code in prompts}
     write_submission(RunDir(out).submission_path, {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts,
                      details)
     scores = score_run(out, bench)[0] if bench.has_answers else None

@@ -45,7 +45,13 @@ def load_questions(benchmark: str | Path, tasks: Iterable[str] | None = None) ->
 
 def sampling_config(strategy: str = "uniform", frames: int = 8, fps: float = 2.0,
                     max_side: int | None = None, max_pixels: int | None = None) -> SamplingConfig:
-    """`mabench eval`'s frame settings (`--sampling`, `--frames`, `--fps`, sizes); defaults are its defaults."""
+    """`mabench eval`'s frame settings (`--sampling`, `--frames`, `--fps`, sizes); defaults are its defaults.
+    `kit`: the official runner's frames (OpenCV, its stride, full resolution, JPEG 95); the request
+    around them is the harness's own."""
+    if strategy == "kit":
+        from mabench.evaluation.protocol import KIT_SAMPLING
+
+        return KIT_SAMPLING
     base = SamplingConfig()
     return SamplingConfig(strategy=strategy, num_frames=frames, fps=fps,
                           max_side=base.max_side if max_side is None else max_side,

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--bench", required=True, help="benchmark file with answers")
     ap.add_argument("--videos", required=True, help="folder of the clips")
     ap.add_argument("--frames-dir", default="mabench-vlmeval-frames", help="where the sampled frames are written")
-    ap.add_argument("--sampling", default="uniform", help="uniform, fps or kit (as `mabench eval`)")
+    ap.add_argument("--sampling", default="uniform", help="uniform, fps, fps3 or kit (the runner's frames)")
     ap.add_argument("--frames", type=int, default=8)
     ap.add_argument("--fps", type=float, default=2.0)
     ap.add_argument("--vlmevalkit", default=".", help="a VLMEvalKit checkout (for its run.py) when the installed "

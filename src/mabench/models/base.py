@@ -11,7 +11,7 @@ from mabench.video.decode import SampledFrames
 
 @dataclass(frozen=True)
 class GenerationConfig:
-    temperature: float = 0.0
+    temperature: float | None = 0.0  # None: not sent (the server's default), as the official runner does
     max_tokens: int = 1024
     seed: int | None = None
     top_p: float | None = None
@@ -40,6 +40,7 @@ class Request:
     video_path: Path | None = None
     gen: GenerationConfig = field(default_factory=GenerationConfig)
     examples: tuple[Example, ...] = ()  # earlier turns, in order (few-shot)
+    system_always: bool = False  # send the system message even when empty (`--protocol kit`)
 
 
 @dataclass

@@ -227,7 +227,8 @@ class HFBackend:
 
     def _encode(self, req: Request) -> Encoded:
         video, content = self._turn(req)
-        messages: list[dict[str, Any]] = [{"role": "system", "content": req.system_prompt}] if req.system_prompt else []
+        messages: list[dict[str, Any]] = [{"role": "system", "content": req.system_prompt}] \
+            if req.system_prompt or req.system_always else []
         earlier: list[VideoInputs] = []
         for ex in req.examples:  # few-shot: each example its own video and question, then its answer
             ex_video, ex_content = self._turn(ex)
@@ -258,9 +259,9 @@ class HFBackend:
         if "pixel_values_videos" in inputs:
             inputs["pixel_values_videos"] = inputs["pixel_values_videos"].to(next(self.model.parameters()).dtype)
         gen = reqs[0].gen
-        kw: dict[str, Any] = {"max_new_tokens": gen.max_tokens, "do_sample": gen.temperature > 0,
+        kw: dict[str, Any] = {"max_new_tokens": gen.max_tokens, "do_sample": (gen.temperature or 0.0) > 0,
                               "pad_token_id": self.tokenizer.pad_token_id}
-        if gen.temperature > 0:
+        if gen.temperature is not None and gen.temperature > 0:
             kw["temperature"] = gen.temperature
             if gen.top_p is not None:
                 kw["top_p"] = gen.top_p

@@ -120,7 +120,7 @@ class OpenAICompatBackend:
         parts = [self._media_json(req), json.dumps({"type": "text", "text": req.question}, ensure_ascii=False)]
         user = '{"role":"user","content":[' + ",".join(p for p in parts if p) + "]}"
         messages = [json.dumps({"role": "system", "content": req.system_prompt}, ensure_ascii=False)] \
-            if req.system_prompt else []
+            if req.system_prompt or req.system_always else []
         messages += [json.dumps(m, ensure_ascii=False) for m in self._example_messages(req.examples)]
         messages.append(user)
         head = json.dumps(params, ensure_ascii=False)
@@ -144,8 +144,9 @@ class OpenAICompatBackend:
         return out
 
     async def generate(self, req: Request) -> Response:
-        params: dict[str, Any] = {"model": self.model, "temperature": req.gen.temperature,
-                                  "max_tokens": req.gen.max_tokens}
+        params: dict[str, Any] = {"model": self.model, "max_tokens": req.gen.max_tokens}
+        if req.gen.temperature is not None:
+            params["temperature"] = req.gen.temperature
         if req.gen.seed is not None:
             params["seed"] = req.gen.seed
         if req.gen.top_p is not None:
@@ -159,7 +160,7 @@ class OpenAICompatBackend:
                     "options": {"headers": {"Content-Type": "application/json"}}}
         else:  # older SDKs: a dict body
             messages: list[dict[str, Any]] = []
-            if req.system_prompt:
+            if req.system_prompt or req.system_always:
                 messages.append({"role": "system", "content": req.system_prompt})
             messages += self._example_messages(req.examples)
             messages.append({"role": "user", "content": self._content(req)})

@@ -204,6 +204,10 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
         "paper": paper_rows(),
         "paired": [],
     }
+    conditions = {r.name: run_conditions(r.path) for r in runs}
+    for entry in report["runs"]:
+        entry["conditions"] = conditions[entry["name"]]
+    report["conditions_differ"] = conditions_note(conditions)
     for i in range(len(runs)):
         for j in range(i + 1, len(runs)):
             a, b = runs[i], runs[j]
@@ -227,6 +231,31 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
 
         report["audit_split"] = audit_split(bench, runs, audit, n_boot, seed)
     return report
+
+
+def run_conditions(path: Path) -> dict[str, Any]:
+    """What a run's frames and requests were made under: its protocol (mabench or the official
+    runner's kit) and frame settings, from its config.json."""
+    try:
+        cfg = RunDir(path).config()
+    except BenchmarkError:
+        return {"protocol": None, "sampling": None}
+    return {"protocol": cfg.get("protocol", "mabench"), "sampling": cfg.get("sampling")}
+
+
+def conditions_note(conditions: dict[str, dict[str, Any]]) -> str | None:
+    """One line when the runs compared were asked under different protocols or frame settings."""
+    protocols = {name: c["protocol"] for name, c in conditions.items()}
+    if len(set(protocols.values())) > 1:
+        listing = ", ".join(f"{n}: {p}" for n, p in protocols.items())
+        return f"the runs were asked under different protocols ({listing}): their differences include that"
+    samplings = {json.dumps(c["sampling"], sort_keys=True) for c in conditions.values()}
+    if len(samplings) > 1:
+        listing = ", ".join(f"{n}: {(c['sampling'] or {}).get('strategy')} {(c['sampling'] or {}).get('num_frames')}"
+                            f" frames, max side {(c['sampling'] or {}).get('max_side')}"
+                            for n, c in conditions.items())
+        return f"the runs were asked with different frame settings ({listing}): their differences include that"
+    return None
 
 
 def _coverage(bench: Benchmark, run: Run) -> dict[str, Any]:
@@ -290,6 +319,8 @@ def write_tables(rep: dict, out: Path, paper: bool = True) -> str:
 
     out.mkdir(parents=True, exist_ok=True)
     md = leaderboard_markdown(rep, paper)
+    if rep.get("conditions_differ"):
+        md += f"\n> Note: {rep['conditions_differ']}.\n"
     if rep.get("audit_split"):
         from mabench.report.split import split_markdown
 

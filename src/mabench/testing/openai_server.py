@@ -38,6 +38,7 @@ class Behaviour:
     status_message: str = "server error"
     hang: bool = False  # never answer completions
     fail_if: str = ""  # completions whose user text contains this fail with fail_status (every attempt)
+    record_bodies: bool = False  # keep each completion request's whole JSON body (to compare two clients)
     garbage: bool = False  # 200 OK with a body that is not a chat completion
     models_endpoint: bool = True
     # Serve only under /v1 (as vLLM does): a --base-url without /v1 gets 404 for everything.
@@ -339,6 +340,7 @@ class Handler(BaseHTTPRequestHandler):
             "system": next((m.get("content") for m in body.get("messages", []) if m.get("role") == "system"), None),
             "turns": len(body.get("messages", [])),
             "t": time.time(),
+            **({"body": body} if b.record_bodies else {}),
         })
         with st.lock:
             st.attempts[digest] = st.attempts.get(digest, 0) + 1

@@ -45,7 +45,12 @@ def _frame_times(container: av.container.InputContainer, stream) -> list[int]:
 
 
 def sample_frames(path: str | Path, cfg: SamplingConfig) -> SampledFrames:
-    """Decode `path` once, keep only the frames `cfg` selects, resize and JPEG-encode them."""
+    """Decode `path` once, keep only the frames `cfg` selects, resize and JPEG-encode them (the `kit`
+    strategy: the official runner's frames, read with OpenCV as it reads them)."""
+    if cfg.strategy == "kit":
+        from mabench.video.kit import kit_sample
+
+        return kit_sample(path, cfg)
     path = Path(path)
     if not path.exists():
         raise VideoError(f"{path}: clip not found")
