@@ -219,3 +219,21 @@ def test_a_model_that_rules_out_an_option_scores_nothing_for_it(tmp_path):
     preds = {q.qid: normalize_prediction(Prediction(q.qid, q.task, raw_output="Definitely not A."), q) for q in bench}
     assert score(bench, preds).tasks["CMAR"].accuracy == 0.0
     assert all(p.reason == "negated: not A" for p in preds.values())
+
+
+@pytest.mark.parametrize("output, task, answer", [
+    ("No, not true.", "SAD", "No"),
+    ("No, not the case.", "MAD", "No"),
+    ("No, incorrect.", "PPR", "No"),
+    ("Answer: No, not true.", "MAS", "No"),
+    ("Not yes... actually, yes. Answer: Yes", "SAD", "Yes"),
+    ("It's not B... wait, actually it is B. Answer: B", "FMAR", "B"),
+])
+def test_words_after_yes_no_and_a_later_answer_are_not_negations(output, task, answer):
+    """'No, not true' answers No; an answer ruled out and then given is given (the last word counts)."""
+    assert extract(output, task, FMAR_OPTS if task == "FMAR" else ()).answer == answer
+
+
+def test_words_about_something_else_do_not_rule_a_letter_out():
+    """'B, not the case for A' once read as A (B 'ruled out' by the words after its comma): never a silent A."""
+    assert extract("B, not the case for A", "FMAR", FMAR_OPTS).answer != "A"

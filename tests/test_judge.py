@@ -225,3 +225,12 @@ def test_the_last_complete_set_counts(reply, scores):
 def test_the_rubric_alone_is_refused(reply, why):
     with pytest.raises(JudgeParseError, match=why):
         parse_judge_reply(reply)
+
+
+@pytest.mark.parametrize("reply, scores", [
+    ("L1: 4\nL2: 3\nL3: 5\nIf anything, the description is close.", {"L1": 4, "L2": 3, "L3": 5}),
+    ("L1: 4 for matching the motion\nL2: 3 for the sides\nL3: 2 for the timing", {"L1": 4, "L2": 3, "L3": 2}),
+    ('{"L1": 4, "L2": 3, "L3": 2} (scale: {"L1": "score 0-5"})', {"L1": 4, "L2": 3, "L3": 2}),
+])
+def test_scores_followed_by_prose_or_a_bad_object_still_count(reply, scores):
+    assert parse_judge_reply(reply)[0] == scores

@@ -249,7 +249,7 @@ def run_sweep(config: SweepConfig, *, force: bool = False, log: Callable[[str], 
     state_path = config.out / "cells.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     from mabench.evaluation.protocol import Protocol
-    from mabench.evaluation.runner import EvalSettings
+    from mabench.evaluation.runner import EvalSettings, RunFailed
     from mabench.models.base import GenerationConfig
     from mabench.video.sampling import SamplingConfig
 
@@ -266,8 +266,15 @@ def run_sweep(config: SweepConfig, *, force: bool = False, log: Callable[[str], 
                                 request_timeout_s=config.request_timeout, disk_cache=cache,
                                 strategy=parse_strategy(cell.strategy), support=support,
                                 support_videos=config.support_videos)
-        res = evaluate(bench, config.model, out, base_url=config.base_url, api_key_env=config.api_key_env,
-                       prompts=cell.prompts_file, settings=settings, force=force)
+        # a sweep run again re-asks its cells' failed questions; a cell whose requests mostly failed is
+        # said in one line and the sweep goes on (the cell ranks with its partial scores)
+        try:
+            res = evaluate(bench, config.model, out, base_url=config.base_url, api_key_env=config.api_key_env,
+                           prompts=cell.prompts_file, settings=settings, force=force, retry_errors=True)
+        except RunFailed as err:
+            log(f"[{i}/{len(config.cells)}] {cell.name}: {str(err).split('; fix it')[0]}; running the sweep again "
+                "re-asks them")
+            continue
         if res.asked:  # wall time of a cell is the run that asked its questions, not a no-op resume
             state[cell.name] = {"wall_s": round(res.elapsed_s, 3), "asked": res.asked}
             write_json(state_path, state)

@@ -52,21 +52,31 @@ def os_error_message(err: OSError, kept: str | None = None, file: str | Path | N
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the process is, so a run ends as Ctrl-C ends it: in-flight work dropped,
-    finished work kept, one line said."""
+    """SIGTERM ended the command (see `on_sigterm`)."""
+
+
+_TERMINATED = {"yes": False}
 
 
 def on_sigterm() -> None:
-    """Make SIGTERM end the command as Ctrl-C does (a `Terminated`), instead of without a word."""
+    """Make SIGTERM end the command as Ctrl-C does, instead of without a word: the handler raises SIGINT,
+    so `asyncio.run` cancels the run and winds its tasks down cleanly (in-flight work dropped, finished
+    work kept), and `was_terminated()` tells the caller's KeyboardInterrupt handler which signal it was."""
     import signal
 
     def handler(signum, frame):  # noqa: ARG001
-        raise Terminated()
+        _TERMINATED["yes"] = True
+        signal.raise_signal(signal.SIGINT)
 
     try:
         signal.signal(signal.SIGTERM, handler)
     except ValueError:  # not the main thread (a test runner's worker): leave it
         pass
+
+
+def was_terminated(err: BaseException) -> bool:
+    """True when a KeyboardInterrupt came from SIGTERM (`on_sigterm`)."""
+    return isinstance(err, Terminated) or _TERMINATED["yes"]
 
 
 def _version(value: bool) -> None:

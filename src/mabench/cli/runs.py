@@ -14,7 +14,6 @@ from rich.table import Table
 
 from mabench import defaults
 from mabench.cli.common import (
-    Terminated,
     _csv,
     _malformed_message,
     _repair,
@@ -24,6 +23,7 @@ from mabench.cli.common import (
     fail,
     on_sigterm,
     os_error_message,
+    was_terminated,
 )
 from mabench.data import BenchmarkError, load_benchmark, write_json
 from mabench.data.io import MalformedLineError
@@ -281,7 +281,7 @@ def eval_cmd(
     except OSError as e:
         fail(os_error_message(e, kept=str(preds_path) if preds_path.exists() else None, file=preds_path))
     except KeyboardInterrupt as e:
-        how = ("terminated", 143) if isinstance(e, Terminated) else ("interrupted", 130)
+        how = ("terminated", 143) if was_terminated(e) else ("interrupted", 130)
         err_console.print(f"{how[0]}: finished answers are in {out / 'predictions.jsonl'}; "
                           "re-run the same command to resume", soft_wrap=True)
         raise typer.Exit(how[1]) from None
@@ -415,9 +415,9 @@ def judge(
     except (RunLocked, JudgeStopped) as e:
         fail(str(e))
     except KeyboardInterrupt as e:
-        err_console.print(f"{'terminated' if isinstance(e, Terminated) else 'interrupted'}: finished judgments are "
+        err_console.print(f"{'terminated' if was_terminated(e) else 'interrupted'}: finished judgments are "
                           f"in {rd.judgments_path}; re-run the same command to go on", soft_wrap=True)
-        raise typer.Exit(143 if isinstance(e, Terminated) else 130) from None
+        raise typer.Exit(143 if was_terminated(e) else 130) from None
     except EndpointError as e:
         fail(f"judge: {e}")
     except MalformedLineError as e:

@@ -103,35 +103,45 @@ _BARE_LETTER = re.compile(
 _NEGATED_BEFORE = re.compile(
     r"(?:\bnot|n[’']t|\bnever|\brather\s+than|\binstead\s+of|\bexcept|\bexcluding|\bruling\s+out|"
     r"\brule\s+out|\beliminate)"
-    r"\s*[:,]?\s*(?:(?:the|a|an|answer|option|choice|letter|definitely|really|quite|simply|exactly|is)\s+)*"
+    r"\s*:?\s*(?:(?:the|a|an|answer|option|choice|letter|definitely|really|quite|simply|exactly)\s+)*"
     r"[\"'“(\[]?\s*$", re.IGNORECASE)
-# ... and right after it: "(B) is wrong", "B is not correct", "B can be ruled out", "B: incorrect".
+# ... and right after a letter, with a verb: "(B) is wrong", "B is not correct", "B is ruled out" (not
+# "B, not the case for A", where the words after the comma are about something else). Yes / No are not
+# checked after: "No, not true." answers No.
 _NEGATED_AFTER = re.compile(
-    r"^\s*[)\]\"'”]?\s*(?:[:,-]\s*)?(?:(?:is|was|seems|looks|would\s+be|can\s+be|must\s+be|should\s+be|"
-    r"are)\s+)?(?:(?:definitely|clearly|also)\s+)?(?:wrong|incorrect|false|excluded|ruled\s+out|eliminated|"
+    r"^\s*[)\]\"'”]?\s*(?:is|was|seems|looks|would\s+be|can\s+be|must\s+be|should\s+be|are)\s+"
+    r"(?:(?:definitely|clearly|also)\s+)?(?:wrong|incorrect|false|excluded|ruled\s+out|eliminated|"
     r"not\s+(?:correct|right|it|the\s+(?:answer|case)|true|the\s+right))\b", re.IGNORECASE)
 
 
-def _negated(text: str, start: int, end: int) -> bool:
-    """True when the answer at text[start:end] is named to be ruled out."""
+def _negated(text: str, start: int, end: int, after: bool = True) -> bool:
+    """True when the answer at text[start:end] is named to be ruled out (`after`: also by the words
+    that follow it)."""
     return bool(_NEGATED_BEFORE.search(text[max(0, start - 40):start])
-                or _NEGATED_AFTER.match(text[end:end + 40]))
+                or (after and _NEGATED_AFTER.match(text[end:end + 40])))
 
 
-def _split_negated(found: list[tuple[str, str, int, int]], text: str,
-                   norm=lambda v: v) -> tuple[list[tuple[str, str]], set[str]]:
-    """(asserted (answer, pattern) pairs, answers only named to be ruled out)."""
-    asserted, negated = [], set()
+def _split_negated(found: list[tuple[str, str, int, int]], text: str, norm=lambda v: v,
+                   after: bool = True) -> tuple[list[tuple[str, str]], set[str]]:
+    """(asserted (answer, pattern) pairs, answers only named to be ruled out). An answer ruled out and
+    then asserted later ("not B... wait, it is B. Answer: B") is asserted: the last word counts; one
+    asserted and then ruled out is both (contradictory)."""
+    asserted: list[tuple[str, str, int]] = []
+    negated: dict[str, int] = {}
     for value, how, s, e in found:
-        if _negated(text, s, e):
-            negated.add(norm(value))
+        if _negated(text, s, e, after):
+            negated[norm(value)] = max(s, negated.get(norm(value), -1))
         else:
-            asserted.append((value, how))
-    return asserted, negated
+            asserted.append((value, how, s))
+    last_asserted: dict[str, int] = {}
+    for value, _, s in asserted:
+        last_asserted[norm(value)] = max(s, last_asserted.get(norm(value), -1))
+    still_negated = {v for v, pos in negated.items() if last_asserted.get(v, -1) < pos}
+    return [(v, how) for v, how, _ in asserted], still_negated
 
 
 def _negation_verdict(asserted: set[str], negated: set[str], shown) -> Extraction | None:
-    """`invalid` when an answer is both asserted and ruled out, or only ruled-out answers are named."""
+    """`invalid` when an answer is asserted and ruled out after, or only ruled-out answers are named."""
     both = asserted & negated
     if both:
         return invalid(f"contradictory: {', '.join(sorted(map(shown, both)))} asserted and ruled out")
@@ -239,11 +249,11 @@ def _extract_yes_no(text: str) -> Extraction:
     spans += [(m.group(1), "pattern:bare", m.start(1), m.end(1)) for m in _BARE_YN.finditer(text)]
     # "definitely not yes" is not caught above ("not" is a joiner, "yes" lower-case): look for it
     spans += [(m.group(1), "pattern:negated", m.start(1), m.end(1)) for m in _ANY_YN.finditer(text)
-              if _negated(text, m.start(1), m.end(1))]
+              if _negated(text, m.start(1), m.end(1), after=False)]
     m = _TRAILING_YN.search(text)
     if m:
         spans.append((m.group(1), "pattern:trailing", m.start(1), m.end(1)))
-    found, negated = _split_negated(spans, text, str.lower)
+    found, negated = _split_negated(spans, text, str.lower, after=False)
     distinct = {v.lower() for v, _ in found}
     verdict = _negation_verdict(distinct, negated, str.capitalize)
     if verdict is not None:

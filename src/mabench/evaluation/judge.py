@@ -55,7 +55,7 @@ class JudgeStopped(Exception):
 _LINE_SCORE = re.compile(r"\bL\s*([123])\b[^\n0-9]{0,60}?[:=]\s*\**\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
 # What follows a number that is not a score but the rubric restated: "L1 = 0 means unrelated",
 # "L2: 0-5", "L3 = 5 if ...".
-_NOT_A_SCORE = re.compile(r"\s*(?:[-–—]\s*\d|(?:means|if|when|for|indicates|denotes|=)\b|/\s*\d+\s*(?:means|if)\b)",
+_NOT_A_SCORE = re.compile(r"[ \t]*(?:[-–—][ \t]*\d|(?:means|if|indicates|denotes)\b|=|/[ \t]*\d+[ \t]*(?:means|if)\b)",
                           re.IGNORECASE)
 
 
@@ -126,14 +126,14 @@ def parse_judge_reply(text: str | None) -> tuple[dict[str, int], str]:
     body, _ = strip_think(text)
     last_error: JudgeParseError | None = None
     parsed: tuple[dict[str, int], str] | None = None
-    # the last JSON object with the dimensions (fenced blocks are inside the body too)
+    # the last valid JSON object with the dimensions (fenced blocks are inside the body too)
     for obj in _json_objects(body):
         if not any(str(k).strip().upper() in DIMS for k in obj):
             continue
         try:
-            parsed, last_error = _from_mapping(obj), None
+            parsed = _from_mapping(obj)
         except JudgeParseError as err:
-            parsed, last_error = None, err
+            last_error = err
     if parsed is not None:
         return parsed
     if last_error:
@@ -407,7 +407,9 @@ async def run_judge(bench: Benchmark, preds: Mapping[str, Prediction], judges: d
         text = judged_text(preds.get(q.qid))
         for name in judges:
             prev = done.get((q.qid, name))
-            if prev and prev.get("pred_sha") == sha(text) and prev.get("ref_sha") == sha(q.answer or "") \
+            ref = sha(q.answer or "")
+            # rows from before `ref_sha` count as of this reference (as `bound_rows` counts them)
+            if prev and prev.get("pred_sha") == sha(text) and prev.get("ref_sha", ref) == ref \
                     and (prev.get("scores") is not None or not retry_errors):
                 res.skipped += 1
                 continue

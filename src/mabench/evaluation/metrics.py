@@ -221,9 +221,9 @@ def score(
         elif ts.judged:
             ts.dims = {d: s / ts.total for d, s in dim_sums[t].items()}
     failed = sum(1 for q in bench if (p := preds.get(q.qid)) is not None and p.request_failed)
-    if failed and not missing_is_wrong:
-        notes.append(f"{failed} request(s) failed and count as wrong: partial scores; re-run the same "
-                     "`mabench eval` with --retry-errors")
+    if failed and not missing_is_wrong:  # too many of them and the run marks its scores partial (runner)
+        notes.append(f"{failed} request(s) failed and count as wrong; re-run the same `mabench eval` with "
+                     "--retry-errors to ask them again")
     missing = sum(ts.missing for ts in tasks.values())
     if missing:
         notes.append(f"{missing} question(s) have no answer" +
@@ -236,7 +236,7 @@ def score(
         notes.append(f"tasks not in the benchmark: {', '.join(absent)}")
 
     s = Scores(tasks={t: tasks[t] for t in TASK_ORDER if t in tasks}, notes=notes)
-    s.partial = bool(unjudged) or ((missing > 0 or failed > 0) and not missing_is_wrong)
+    s.partial = bool(unjudged) or (missing > 0 and not missing_is_wrong)
     open_dims = {t: d for t in OPEN_TASKS if t in tasks and (d := tasks[t].dims)}
     have_dims = len(open_dims) == len(OPEN_TASKS)
     if all(t in tasks for t in CLOSED_TASKS):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mabench.data.io import Benchmark, write_json
+from mabench import defaults
+from mabench.data.io import Benchmark, BenchmarkError, write_json
 from mabench.data.predictions import Prediction
 from mabench.evaluation.judge import JUDGE_PROMPT_VERSION, aggregate, agreement, bound_rows
 from mabench.evaluation.metrics import Scores, score
@@ -87,10 +88,32 @@ def score_predictions(bench: Benchmark, preds: Mapping[str, Prediction],
     return RunScore(preds, judged, s, extra)
 
 
+def failed_share_note(preds: Mapping[str, Prediction], max_share: float) -> str | None:
+    """A note when more than `max_share` of a run's requests failed (or all did): its scores are then
+    partial, with no final score, wherever the run is scored (eval, judge, report)."""
+    sent = sum(1 for p in preds.values() if p.error is None or p.request_failed)
+    failed = sum(1 for p in preds.values() if p.request_failed)
+    if failed and (failed == sent or failed > max_share * sent):
+        return (f"{failed} of {sent} requests failed, more than --max-error-share {max_share:g}: partial scores; "
+                "fix the cause and re-run `mabench eval` with --retry-errors")
+    return None
+
+
 def score_run_dir(out: Path | RunDir, bench: Benchmark) -> RunScore:
-    """Read the run in `out` and score it against `bench` (which must have answers)."""
+    """Read the run in `out` and score it against `bench` (which must have answers). More failed
+    requests than the run's --max-error-share make its scores partial (no final)."""
     run = out if isinstance(out, RunDir) else RunDir(out)
-    return score_predictions(bench, run.predictions(), run.judgment_rows())
+    r = score_predictions(bench, run.predictions(), run.judgment_rows())
+    try:
+        runner = run.config().get("runner")
+    except BenchmarkError:
+        runner = None
+    share = runner.get("max_error_share") if isinstance(runner, dict) else None
+    note = failed_share_note(r.preds, share if isinstance(share, (int, float)) else defaults.MAX_ERROR_SHARE)
+    if note is not None:
+        r.scores.partial, r.scores.final = True, None
+        r.scores.notes.append(note)
+    return r
 
 
 def score_run(out: Path, bench: Benchmark, write: bool = True) -> tuple[Scores, dict[str, Any]]:

@@ -104,7 +104,8 @@ class RunDir:
 
     def benchmark_path(self) -> Path:
         """The benchmark file the run was made with, as config.json names it."""
-        path = (self.config().get("benchmark") or {}).get("path")
+        bench = self.config().get("benchmark")
+        path = bench.get("path") if isinstance(bench, dict) else None
         if not path:
             raise BenchmarkError(f"{self.config_path} names no benchmark file; pass it with --key BENCH")
         if not Path(path).exists():  # older runs stored the path relative to where eval ran
@@ -122,7 +123,8 @@ class RunDir:
             cfg = self.config()
         except BenchmarkError:
             return bench  # with --key, a run without a readable config is judged on the whole key
-        sel = cfg.get("selection") or {}
+        raw_sel = cfg.get("selection")
+        sel: dict[str, Any] = raw_sel if isinstance(raw_sel, dict) else {}
         if sel.get("tasks") or sel.get("limit"):
             bench = bench.select(sel.get("tasks"), sel.get("limit"))
         if key is not None:
@@ -130,7 +132,7 @@ class RunDir:
         return bench
 
     def _check_key(self, bench: Benchmark, cfg: dict[str, Any], key: Path) -> None:
-        recorded = (cfg.get("benchmark") or {}).get("questions_sha256")
+        recorded = cfg["benchmark"].get("questions_sha256") if isinstance(cfg.get("benchmark"), dict) else None
         if recorded is not None and recorded == bench.questions_sha256():
             return
         try:

@@ -37,7 +37,7 @@ from mabench.data.records import VIDEO_SUFFIXES, Question
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
 from mabench.evaluation.protocol import Protocol
-from mabench.evaluation.results import failed_clips, score_run
+from mabench.evaluation.results import failed_clips, failed_share_note, score_run
 from mabench.evaluation.rundir import CONFIG, JUDGMENTS, PREDICTIONS, SCORES, SUBMISSION, RunDir
 from mabench.evaluation.strategies import Strategy, StrategyError, choose_examples, fewshot_template, majority
 from mabench.evaluation.tasks import task
@@ -90,12 +90,12 @@ def error_fix(error: str) -> str:
     if "http 400" in e or "http 422" in e:
         return ("the server refuses the requests as sent: check that the model takes images (or --video-mode), "
                 "--max-tokens and --extra-body against the server's limits")
+    if "http 5" in e:
+        return "the server fails on these requests: look at its log"
     if "timed out" in e:
         return "the server did not answer in time: raise --request-timeout or lower --concurrency"
     if "connection" in e:
         return "start the server or fix --base-url"
-    if "http 5" in e:
-        return "the server fails on these requests: look at its log"
     return "look at the errors in predictions.jsonl"
 
 
@@ -109,8 +109,10 @@ def commonest_error(errors: list[str]) -> tuple[str, int]:
     return text, n
 
 
-# A question not sent because an earlier one of the same request shape got an error that repeats.
+# A question not sent because questions of the same request shape got an error that repeats.
 NOT_ASKED = " (not asked: "
+# ... on this many different clips (one clip's 400 may be about that clip: too long for the context).
+SHAPE_STRIKE_CLIPS = 2
 
 
 @dataclass
@@ -219,7 +221,7 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
         "runner": {"concurrency": settings.concurrency, "max_retries": settings.max_retries,
                    "request_timeout_s": settings.request_timeout_s,
                    "videos": str(settings.videos.absolute()) if settings.videos else None,
-                   "max_output_bytes": settings.max_output_bytes},
+                   "max_output_bytes": settings.max_output_bytes, "max_error_share": settings.max_error_share},
     }
 
 
@@ -385,7 +387,9 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
     for q in ordered:
         queue.put_nowait(q)
     counters: dict[str, Any] = {"done": 0, "errors": 0, "unreachable": 0}  # unreachable: no answer, in a row
-    gates: dict[tuple, asyncio.Future] = {}  # request shape -> settled once its first question is answered
+    shape_locks: dict[tuple, asyncio.Lock] = {}  # request shape -> one question at a time until answered
+    open_shapes: set[tuple] = set()  # request shapes the server has answered
+    strikes: dict[tuple, set[str]] = {}  # (shape, repeating error) -> clips whose question got it
     bad_shapes: dict[tuple, str] = {}  # request shape -> the error that every request of it gets
     stop = asyncio.Event()
     clip_paths: dict[str, Path] = {}  # resolving costs a few stat calls; once per clip is enough
@@ -438,34 +442,39 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             pred = Prediction(q.qid, q.task, q.video, frames=frames.summary() if frames else None)
             if examples:
                 pred.extra["examples"] = [e.qid for e in chosen[q.task]]
-            # The first question of each request shape goes alone; if it gets an error that the same
-            # shape will get again (a 404 from a --base-url without /v1, a 400 for images), the rest
-            # of that shape are not sent: one request learns it, not 12,000.
+            # Until a request shape (task, frame count, video or frames, few-shot turns) has been
+            # answered once, its questions go one at a time; when the same error that repeats (a 404
+            # from a --base-url without /v1, a 400 for images) comes back on questions of
+            # SHAPE_STRIKE_CLIPS different clips, the rest of that shape are not sent: a few requests
+            # learn it, not 12,000. A 400 about one question (its clip too long for the context)
+            # stops nothing: the next clip's question goes and is answered.
             shape = (q.task, len(frames.data_urls) if frames is not None else 0, clip_path is not None and
                      frames is None, len(examples))
-            first = shape not in gates
-            if first:
-                gates[shape] = asyncio.get_running_loop().create_future()
-            gate = gates[shape]
-            if not first:
-                await asyncio.shield(gate)
+            lock = None if shape in open_shapes else shape_locks.setdefault(shape, asyncio.Lock())
+            if lock is not None:
+                await lock.acquire()
+            try:
                 if shape in bad_shapes:
-                    pred.error = f"{bad_shapes[shape]}{NOT_ASKED}an earlier question of this task and request " \
-                                 "shape got this error; fix it and re-run with --retry-errors)"
+                    pred.error = f"{bad_shapes[shape]}{NOT_ASKED}questions of this task and request shape on " \
+                                 f"{SHAPE_STRIKE_CLIPS} clips got this error; fix it and re-run with --retry-errors)"
                     pred.extra["error_kind"] = "status"
                     return pred
-            try:
                 n = strategy.samples(q.task)
                 if n > 1:
                     return await vote(q, pred, frames, clip_path, examples, n)
                 gen = strategy.generation(settings.gen, q.task)
                 req = make_request(q, prompts, frames, clip_path, gen, examples, settings.protocol)
                 resp, error, attempts = await ask_until_done(backend, req, settings)
-                if first and error is not None and error.repeats:
-                    bad_shapes[shape] = str(error)
+                if resp is not None:
+                    open_shapes.add(shape)
+                elif lock is not None and error is not None and error.repeats:
+                    clips_hit = strikes.setdefault((shape, str(error)), set())
+                    clips_hit.add(q.video_id)
+                    if len(clips_hit) >= SHAPE_STRIKE_CLIPS:
+                        bad_shapes[shape] = str(error)
             finally:
-                if first and not gate.done():
-                    gate.set_result(None)
+                if lock is not None:
+                    lock.release()
             if attempts > 1:
                 pred.extra["attempts"] = attempts
             if resp is None:
@@ -582,11 +591,12 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             "the same command with --retry-errors (no scores or submission written)")
 
     preds = latest_by_qid(read_predictions(preds_path, SCORING_FIELDS))
-    failed = request_errors({q.qid: preds[q.qid] for q in bench if q.qid in preds})
-    sent = sum(1 for q in bench if q.qid in preds and (preds[q.qid].error is None or preds[q.qid].request_failed))
-    if failed and (len(failed) == sent or len(failed) > settings.max_error_share * sent):
+    asked = {q.qid: preds[q.qid] for q in bench if q.qid in preds}
+    if failed_share_note(asked, settings.max_error_share) is not None:
         if bench.has_answers:
-            score_run(out, bench)  # marked partial: its notes say how many failed
+            score_run(out, bench)  # partial: scoring reads the same share from config.json
+        failed = request_errors(asked)
+        sent = sum(1 for p in asked.values() if p.error is None or p.request_failed)
         text, n = commonest_error(failed)
         raise RunFailed(
             f"{len(failed)} of {sent} requests failed (commonest, {n}x: {text}): {error_fix(text)}; "

@@ -46,6 +46,10 @@ def data_url(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
+class _DecodeAbandoned(Exception):
+    """The task decoding a clip was cancelled before it finished; whoever waits for it decodes it."""
+
+
 class FrameCacheError(OSError):
     """The on-disk frame cache folder cannot be used; the message says why and what to do."""
 
@@ -105,13 +109,10 @@ class FrameCache:
             self.stats.memory_hits += 1
             return self._lru[key]
         if key in self._inflight:
-            pending = self._inflight[key]
             try:
-                return await asyncio.shield(pending)
-            except asyncio.CancelledError:
-                if not pending.cancelled():
-                    raise  # this waiter was cancelled itself
-                return await self.get(path)  # the decoding task was cancelled, not this one: decode here
+                return await asyncio.shield(self._inflight[key])
+            except _DecodeAbandoned:  # the task decoding it was cancelled (not this one): decode here
+                return await self.get(path)
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         self._inflight[key] = fut
         try:
@@ -126,8 +127,9 @@ class FrameCache:
             fut.set_exception(VideoError(f"{path}: {type(err).__name__}: {err}"))
             fut.exception()
             raise
-        except BaseException:  # cancelled: the waiters decode it themselves
-            fut.cancel()
+        except BaseException:  # cancelled: the waiters decode it themselves (a CancelledError they get is
+            fut.set_exception(_DecodeAbandoned())  # always their own cancellation)
+            fut.exception()
             raise
         finally:
             self._inflight.pop(key, None)
