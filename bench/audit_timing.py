@@ -13,16 +13,13 @@ style of all built questions against the official file. Prints Markdown for benc
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from mabench.audit import audit  # noqa: E402
-from mabench.audit.report import blind_table  # noqa: E402
-from mabench.data import Benchmark, load_benchmark  # noqa: E402
+from mabench.audit import audit
+from mabench.audit.report import blind_table
+from mabench.data import Benchmark, load_benchmark
 
 
 def all_built(out: Path) -> Benchmark:

@@ -22,11 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
+from mabench.synth import write_box_clip
+from mabench.synth.questions import placeholder_records
 
-from mabench.synth import write_box_clip  # noqa: E402
-from mabench.synth.questions import placeholder_records  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 LATENCY_S = 0.05
 MODEL = "bench-model"

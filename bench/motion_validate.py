@@ -22,20 +22,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from mabench.motion.descriptors import describe  # noqa: E402
-from mabench.motion.skeleton import load_skeleton_file  # noqa: E402
-from mabench.synth.generate import ACTIONS_BY_FIGURE, write_set  # noqa: E402
-from mabench.synth.noise import add_noise  # noqa: E402
-from mabench.taxonomy import FINE_TO_COARSE, PHASES  # noqa: E402
+from mabench.motion.descriptors import describe
+from mabench.motion.skeleton import load_skeleton_file
+from mabench.synth.generate import ACTIONS_BY_FIGURE, write_set
+from mabench.synth.noise import add_noise
+from mabench.taxonomy import FINE_TO_COARSE, PHASES
 
 HEAD_ACTIONS = tuple(a for a in ACTIONS_BY_FIGURE["v2"] if FINE_TO_COARSE[a] == "Head")
 REPEATED_HEAD = ("nodding", "shaking head")

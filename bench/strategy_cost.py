@@ -16,18 +16,16 @@ import json
 import platform
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "src"))
+from mabench.build.pipeline import BuildSettings, build
+from mabench.sweep import load_config, run_sweep
+from mabench.synth.generate import write_set
+from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
 
-from mabench.build.pipeline import BuildSettings, build  # noqa: E402
-from mabench.sweep import load_config, run_sweep  # noqa: E402
-from mabench.synth.generate import write_set  # noqa: E402
-from mabench.testing.openai_server import Behaviour, FakeOpenAIServer  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 STRATEGIES = ["zero-shot", "cot", "definitions", "fewshot:2", "vote:5", "cot+fewshot:2+vote:3"]
 

@@ -17,13 +17,11 @@ import random
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from mabench.audit.slots import slot  # noqa: E402
-from mabench.audit.style import two_sample_auc  # noqa: E402
-from mabench.build.paraphrase import PARAPHRASE_TASKS  # noqa: E402
-from mabench.build.phrasings import loose_words  # noqa: E402
-from mabench.data import load_benchmark  # noqa: E402
+from mabench.audit.slots import slot
+from mabench.audit.style import two_sample_auc
+from mabench.build.paraphrase import PARAPHRASE_TASKS
+from mabench.build.phrasings import loose_words
+from mabench.data import load_benchmark
 
 
 def main() -> None:

@@ -143,11 +143,8 @@ def test_every_closed_answer_follows_its_measured_fact(built):
 
 
 def test_closed_answers_agree_with_the_generators_truth(built, synth_set):
-    import sys
-    from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-    from build_validate import expected, with_signals
+    from mabench.synth.truth_check import expected, with_signals
 
     out, _ = built
     truths = {p.stem: json.loads(p.read_text()) for p in (synth_set / "truth").glob("*.json")}

@@ -2,7 +2,8 @@
 
 The organisers' runner (`../shared/reference/kit/run.py`, read from there, run from a temporary copy beside
 the test's own prompts.py) and `mabench eval --protocol kit` ask the same questions on the same real mp4
-clips (0.5-5 s; 24, 25, 30 and 60 fps) of a recording server on 127.0.0.1; every request must match:
+clips (0.5-5 s; 24, 25, 30 and 60 fps, and one whose frame count OpenCV misreports) of a recording server
+on 127.0.0.1; every request must match:
 the same messages (system text, the images in order with identical bytes, the question), the same
 `max_tokens`, no temperature. Skips where the reference runner is absent.
 """
@@ -48,6 +49,35 @@ SYSTEM_PROMPTS = {
 '''
 
 
+N_CLIPS = len(CLIPS) + 1  # and one whose frame count OpenCV misreports
+
+
+def _write_misreported(path: Path) -> None:
+    """A 2-s, 30 fps mp4 with its index in front (faststart), cut after about half its frames: OpenCV
+    reports 60 frames (the index), 29 decode. The runner's stride comes from the 60 (7), and its reads
+    stop at the first that fails."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    full = path.with_suffix(".full.mp4")
+    with av.open(str(full), "w", options={"movflags": "faststart"}) as out:
+        st = out.add_stream("libx264", rate=Fraction(30))
+        st.width, st.height, st.pix_fmt = 176, 144, "yuv420p"
+        st.options = {"preset": "ultrafast", "tune": "zerolatency"}
+        for i in range(60):
+            img = np.full((144, 176, 3), (i * 4) % 255, np.uint8)
+            img[20:40, i:i + 20] = 255
+            for pkt in st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(pkt)
+        for pkt in st.encode():
+            out.mux(pkt)
+    data = full.read_bytes()
+    full.unlink()
+    path.write_bytes(data[: int(len(data) * 0.55)])
+
+
 @pytest.fixture(scope="module")
 def kit_set(tmp_path_factory):
     if not (KIT / "run.py").exists():
@@ -57,10 +87,12 @@ def kit_set(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("kit")
     recs = []
-    pool = placeholder_records(len(CLIPS))
+    pool = placeholder_records(N_CLIPS)
     for i, (seconds, fps) in enumerate(CLIPS):
+        write_box_clip(root / "clips" / f"clip_{i:03d}.mp4", seconds=seconds, fps=fps, width=176, height=144, seed=i)
+    _write_misreported(root / "clips" / f"clip_{len(CLIPS):03d}.mp4")
+    for i in range(N_CLIPS):
         name = f"clip_{i:03d}"
-        write_box_clip(root / "clips" / f"{name}.mp4", seconds=seconds, fps=fps, width=176, height=144, seed=i)
         for r in pool:  # one question of each task on this clip
             if r["video_name"] == name:
                 recs.append({"video": name, "task": r["task"], "qid": r["qid"],
@@ -114,7 +146,7 @@ def _pixels(url: str) -> bytes:
 
 def _compare(ref: list[dict], ours: list[dict]) -> int:
     a, b = _by_question(ref), _by_question(ours)
-    assert a.keys() == b.keys() and len(a) == 12 * len(CLIPS)
+    assert a.keys() == b.keys() and len(a) == 12 * N_CLIPS
     for q in a:
         r, m = a[q], b[q]
         assert set(r) == set(m) == {"model", "messages", "max_tokens"}, (set(r), set(m))  # no temperature
@@ -134,11 +166,12 @@ def _compare(ref: list[dict], ours: list[dict]) -> int:
 def test_kit_protocol_sends_the_runners_requests(kit_set, tmp_path):
     ref = _reference_requests(kit_set, kit_set / "runner")
     ours, stderr = _mabench_requests(kit_set, kit_set / "runner" / "prompts.py", tmp_path / "run")
-    assert _compare(ref, ours) == 72
+    assert _compare(ref, ours) == 84
     # a 1-s clip at 30 fps: 8 frames (the runner's stride 3), a 0.5-s clip at 24 fps: 8 frames 1 apart
     counts = {json.loads(line)["video"]: json.loads(line)["frames"]["count"]
               for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()}
     assert counts["clip_001"] == 8 and counts["clip_000"] == 8
+    assert counts["clip_006"] < 8  # the misreported clip: reads stop where its frames end, as the runner's
     # the prompts as sent are in the submission: empty for the tasks the file has no entry for
     sub = json.loads((tmp_path / "run" / "submission.json").read_text())
     sent = {p["task"]: p["system_prompt"] for p in sub["prompts"]}
@@ -161,7 +194,7 @@ def test_the_shipped_prompts_file_gives_the_runners_requests(kit_set, tmp_path):
     """The kit's own prompts.py as shipped: three tasks get an empty system prompt, in both."""
     ref = _reference_requests(kit_set, KIT)
     ours, stderr = _mabench_requests(kit_set, KIT / "prompts.py", tmp_path / "run")
-    assert _compare(ref, ours) == 72
+    assert _compare(ref, ours) == 84
     assert sum("no entry in prompts.py" in ln for ln in stderr.splitlines()) == 3
 
 
@@ -191,7 +224,7 @@ def test_report_says_when_runs_were_asked_under_different_protocols(kit_set, tmp
               "--no-progress"]
     recs = json.loads((kit_set / "bench.json").read_text())
     answered = tmp_path / "key.json"  # the same questions with answers (the placeholder answers of their qids)
-    pool = {r["qid"]: r for r in placeholder_records(len(CLIPS))}
+    pool = {r["qid"]: r for r in placeholder_records(N_CLIPS)}
     answered.write_text(json.dumps([{**r, "answer": pool[r["qid"]]["answer"]} for r in recs]))
     with FakeOpenAIServer(Behaviour(model=MODEL)) as srv:
         for name, extra in (("kit", ["--protocol", "kit"]), ("ours", [])):
