@@ -19,3 +19,16 @@ def test_demo_runs_offline_end_to_end(tmp_path):
     bench = json.loads((out / "built" / "benchmark.json").read_text())
     assert {q["task"] for q in bench} == {"CMAR", "FMAR", "SAD", "MAD", "MAS", "PPR", "MADU", "MARE"}
     assert "paper's published numbers" not in index.read_text()  # a synthetic benchmark: no paper rows
+
+
+def test_demo_without_the_report_extra_says_so_before_working(tmp_path):
+    """Without matplotlib the demo stops at once with the install line (it used to work 14 s first)."""
+    import time
+
+    code = "import sys; sys.modules['matplotlib'] = None; from mabench.cli import app; app()"
+    t0 = time.time()
+    r = subprocess.run([sys.executable, "-c", code, "demo", "--out", str(tmp_path / "d")], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and "needs the report extra (matplotlib missing)" in r.stderr
+    assert 'pip install "mabench[report]"' in r.stderr
+    assert not (tmp_path / "d").exists() and time.time() - t0 < 30

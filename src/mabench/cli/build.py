@@ -238,11 +238,23 @@ def build(
 def demo(
     out: Path = typer.Option(Path("mabench-demo"), "--out", help="Folder for everything the demo makes."),
     clips: int = typer.Option(24, "--clips", min=4, help="Synthetic clips to make."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic clips, the built questions and the baselines."),
 ) -> None:
     """Offline tour: synthetic clips -> built benchmark -> baselines evaluated -> HTML report."""
+    import importlib
+
     from mabench.demo import run_demo
 
+    # the report at the end needs the report extra: say so before the work, not after it
+    missing = []
+    for m in ("matplotlib", "jinja2"):
+        try:
+            importlib.import_module(m)
+        except ImportError:
+            missing.append(m)
+    if missing:
+        fail(f"the demo's report needs the report extra ({', '.join(missing)} missing): "
+             "pip install \"mabench[report]\" (or, in a checkout, pip install -e \".[report]\")")
     t0 = time.perf_counter()
     try:
         res = run_demo(out, clips, seed, workers=max(1, min(4, os.cpu_count() or 1)),

@@ -34,6 +34,6 @@ def lmms_eval(bench: Path = typer.Option(..., "--bench", help="Benchmark file wi
     except OSError as e:
         fail(os_error_message(e))
     console.print(f"wrote the mabench task group to {path}; run it with:")
-    console.print(f"lmms-eval --include_path {path.absolute()} --tasks mabench --model openai "
+    console.print(f"python -m lmms_eval --include_path {path.absolute()} --tasks mabench --model openai "
                   "--model_args model_version=NAME,base_url=URL --output_path results/", soft_wrap=True)
     print(f"--include_path {path.absolute()}")
