@@ -130,7 +130,8 @@ def load_model(path: str, adapter: str | None = None, device: str | None = None,
     from transformers import AutoModelForImageTextToText, AutoTokenizer
 
     dev = pick_device(device)
-    model = AutoModelForImageTextToText.from_pretrained(path, dtype=pick_dtype(dev, dtype))
+    # Any: with an adapter it becomes a PeftModel, which transformers' and peft's stubs do not unify
+    model: Any = AutoModelForImageTextToText.from_pretrained(path, dtype=pick_dtype(dev, dtype))
     tokenizer = AutoTokenizer.from_pretrained(path)
     if adapter:
         from peft import PeftModel

@@ -76,7 +76,11 @@ def build(path: str | Path, seed: int = 0, vocab_size: int = 1024) -> Path:
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>",
                                         additional_special_tokens=SPECIAL_TOKENS[1:])
     tokenizer.chat_template = CHAT_TEMPLATE
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
+    ids: dict[str, int] = {}
+    for t in SPECIAL_TOKENS:  # one token each: one id
+        got = tokenizer.convert_tokens_to_ids(t)
+        assert isinstance(got, int), f"{t}: expected one token id, got {got!r}"
+        ids[t] = got
     half = TEXT["head_dim"] // 2  # mrope sections (t, h, w) split the rotary half of each head
     config = Qwen3VLConfig(
         text_config={**TEXT, "vocab_size": len(tokenizer),

@@ -21,6 +21,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from mabench import defaults
 from mabench.models.hf import HF_INSTALL, collate, encode_chat, require_hf
@@ -189,7 +190,8 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
     device = pick_device(settings.device)
     dtype = pick_dtype(device)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    model = AutoModelForImageTextToText.from_pretrained(model_path, dtype=dtype)
+    # Any: it becomes a PeftModel below, which transformers' and peft's stubs do not unify
+    model: Any = AutoModelForImageTextToText.from_pretrained(model_path, dtype=dtype)
     if getattr(model.config, "video_token_id", None) is None:
         raise CorpusError(f"{model_path}: not a video model (no video token); the corpus needs one")
     spec = VideoSpec.from_pretrained(model_path, model.config)
