@@ -250,7 +250,8 @@ def test_report_shows_the_contact_sheets_of_a_built_benchmark(three, tmp_path):
     assert r.exit_code == 0, r.output
     r = run.invoke(app, ["report", str(tmp_path / "run"), "--out", str(tmp_path / "rep")])
     assert r.exit_code == 0, r.output
-    rows = json.loads((tmp_path / "rep" / "questions.js").read_text().split("=", 1)[1].rstrip().rstrip(";"))
+    first_line = (tmp_path / "rep" / "questions.js").read_text().splitlines()[0]
+    rows = json.loads(first_line.split("=", 1)[1].rstrip().rstrip(";"))
     sheets = {q["video"]: q["overlay"] for q in rows}
     assert set(sheets) == {"c0", "c1", "c2"} and all(sheets.values())
     img = cv2.imread(str(tmp_path / "rep" / sheets["c1"]))

@@ -106,7 +106,12 @@ def test_report_on_two_runs(clip_set, tmp_path):
     assert rep["runs"][0]["breakdowns"]["body part"]["right hand"]["n"] == 20
     assert sum(sum(v.values()) for v in rep["runs"][0]["confusion"]["CMAR"].values()) == 5
     md = (out / "leaderboard.md").read_text()
-    assert "| random |" in md and "GPT-4o (paper)" in md and "not measured here" in md
+    assert "| random |" in md
+    # the paper's rows are MA-Bench's numbers: not beside runs on another benchmark (this one is a placeholder)
+    assert "GPT-4o (paper)" not in md and not rep["paper"]
+    # the paired tests and the breakdowns are in the file too, not only in the terminal
+    assert "### random − prior (paired bootstrap over clips; McNemar exact for closed tasks)" in md
+    assert "### Closed-task accuracy (%) by body part" in md and "| right hand | 20 |" in md
     assert (out / "leaderboard.csv").read_text().startswith("model,CMAR,CMAR ci_lo")
     assert "McNemar" in r.stdout
 
@@ -120,3 +125,23 @@ def test_report_needs_a_key_with_answers(tmp_path):
 def test_replicate_weights_draw_every_clip_count():
     w = replicate_weights(10, 50, 0)
     assert w.shape == (50, 10) and np.all(w.sum(axis=1) == 10)
+
+
+def test_paper_rows_only_beside_the_official_benchmark(tmp_path, official_file):
+    """The answered variant of the official question file gets the paper's rows; it is recognised by what it
+    asks (qids, tasks, clips, texts), whatever its answers."""
+    import json
+
+    from mabench.data import load_benchmark
+    from mabench.report.leaderboard import is_official
+
+    official = official_file
+    recs = json.loads(official.read_text())
+    for r in recs:
+        r["answer"] = "A" if r["task"] in ("CMAR", "FMAR") else "Yes" if r["task"] not in ("MADU", "MARE") else "text"
+    answered = tmp_path / "answered.json"
+    answered.write_text(json.dumps(recs))
+    assert is_official(load_benchmark(official)) and is_official(load_benchmark(answered))
+    recs[0]["question"] += " (edited)"
+    answered.write_text(json.dumps(recs))
+    assert not is_official(load_benchmark(answered))

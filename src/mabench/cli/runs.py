@@ -471,7 +471,8 @@ def report(
                               soft_wrap=True)
     if rep.get("conditions_differ"):
         err_console.print(f"[yellow]note:[/] {escape(rep['conditions_differ'])}", soft_wrap=True)
-    console.print(res.markdown)
+    # the leaderboard; the paired tests as tables below; the breakdowns are in leaderboard.md and the HTML
+    console.print(res.markdown.split("\n### ")[0])
     for comp in rep["paired"]:
         table = Table(title=f"{comp['a']} − {comp['b']} (paired bootstrap; McNemar exact for closed tasks)")
         for name in ("metric", "difference", "95% CI", "p (bootstrap)", "p (McNemar)"):

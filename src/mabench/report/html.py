@@ -20,9 +20,16 @@ import jinja2
 from mabench.data.io import Benchmark, atomic_write_text
 from mabench.evaluation.metrics import is_correct
 from mabench.evaluation.rundir import RunDir
-from mabench.report.leaderboard import _cell, clip_labels, question_tags
-from mabench.report.stats import METRICS
-from mabench.taxonomy import TASK_ORDER
+from mabench.report.leaderboard import (
+    BREAKDOWNS,
+    _cell,
+    breakdown_table,
+    clip_labels,
+    metric_label,
+    question_tags,
+    shown_metrics,
+)
+from mabench.taxonomy import OPEN_DIMENSIONS, TASK_ORDER
 
 THUMB_FRAMES = 4
 THUMB_SIDE = 160
@@ -129,7 +136,8 @@ def question_rows(bench: Benchmark, run_paths: list[Path], thumbs: dict[str, lis
                           "reason": clip_for_page(reason, f"{name}/judgments.jsonl")}
                 if j else None,
             })
-        rows.append({"qid": q.qid, "task": q.task, "video": q.video_id, "question": q.question, "answer": q.answer,
+        rows.append({"qid": q.qid, "task": q.task, "closed": q.spec.closed, "video": q.video_id,
+                     "question": q.question, "answer": q.answer,
                      "parts": question_tags(q, labels)["body part"], "frames": thumbs.get(q.video_id, []),
                      "overlay": (overlays or {}).get(q.video_id), "runs": runs})
     return rows
@@ -143,16 +151,20 @@ def write_html(report: dict[str, Any], bench: Benchmark, run_paths: list[Path], 
     sheets = Path(report["benchmark"]["path"]).parent / "overlays"
     overlays = copy_overlays(bench, sheets, out / "overlays") if sheets.is_dir() else {}
     rows = question_rows(bench, run_paths, thumbs, overlays)
-    atomic_write_text(out / "questions.js", "window.MABENCH_QUESTIONS = " + _safe_json(rows) + ";\n")
+    atomic_write_text(out / "questions.js", "window.MABENCH_QUESTIONS = " + _safe_json(rows) + ";\n"
+                      "window.MABENCH_DIMENSIONS = " + _safe_json(OPEN_DIMENSIONS) + ";\n")
     templates = resources.files("mabench.report").joinpath("templates")
     atomic_write_text(out / "browser.js", templates.joinpath("browser.js").read_text())
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     tpl = env.from_string(templates.joinpath("index.html.j2").read_text())
     parts = sorted({p for r in rows for p in r["parts"]})
+    tables = [(dim, breakdown_table(report, dim)) for dim in BREAKDOWNS]
     html = tpl.render(title=", ".join(r["name"] for r in report["runs"]), benchmark=report["benchmark"],
-                      bootstrap=report["bootstrap"], runs=report["runs"], paper=report["paper"], metrics=METRICS,
-                      cell=_cell, plots=[str(p.relative_to(out)) for p in plots], tasks=TASK_ORDER, parts=parts,
-                      split=report.get("audit_split"))
+                      bootstrap=report["bootstrap"], runs=report["runs"], paper=report["paper"],
+                      metrics=shown_metrics(report), label=metric_label, cell=_cell,
+                      plots=[str(p.relative_to(out)) for p in plots], tasks=TASK_ORDER, parts=parts,
+                      split=report.get("audit_split"), paired=report["paired"],
+                      breakdowns=[(dim, t) for dim, t in tables if t[1]])
     atomic_write_text(out / "index.html", html)
     return out / "index.html"
 

@@ -90,6 +90,16 @@ def check_same_benchmark(run_paths: list[Path], key: Path | None, bench: Benchma
                              f"that are not {key}'s; report each benchmark's runs separately")
 
 
+# What the official question file asks (`Benchmark.questions_sha256`: qids, tasks, clips, texts; not
+# answers, so the answered variant of the same questions matches too). The paper's rows are MA-Bench's
+# numbers: they are shown beside runs on this benchmark only.
+OFFICIAL_QUESTIONS_SHA256 = "52be80dc45ef43ddc1c170a486b99b2d6357393e32189aa0d8ba38a918be9284"
+
+
+def is_official(bench: Benchmark) -> bool:
+    return bench.questions_sha256() == OFFICIAL_QUESTIONS_SHA256
+
+
 def paper_rows() -> list[dict[str, Any]]:
     text = resources.files("mabench.report").joinpath("data/paper_results.json").read_text()
     return json.loads(text)["rows"]
@@ -201,7 +211,7 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
                   "breakdowns": breakdowns(bench, r),
                   "confusion": {t: {k: dict(v) for k, v in confusion(bench, r, t).items()} for t in ("CMAR", "FMAR")}}
                  for r in runs],
-        "paper": paper_rows(),
+        "paper": paper_rows() if is_official(bench) else [],  # MA-Bench's numbers: beside MA-Bench runs only
         "paired": [],
     }
     conditions = {r.name: run_conditions(r.path) for r in runs}
@@ -276,9 +286,20 @@ def _cell(v: float | None, ci: tuple[float, float] | None, digits: int = 2) -> s
     return f"{v:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
 
 
+def shown_metrics(report: dict[str, Any], with_paper: bool = True) -> list[str]:
+    """The leaderboard's columns that hold a value for some row (a closed-only benchmark shows no open ones)."""
+    rows = [r["metrics"] for r in report["runs"]] + (list(report["paper"]) if with_paper else [])
+    return [m for m in METRICS if any(row.get(m) is not None for row in rows)]
+
+
+def metric_label(m: str) -> str:
+    """A column's name with its scale where it is not a percentage."""
+    return "open AVG (0–5)" if m == "open AVG" else m
+
+
 def leaderboard_markdown(report: dict[str, Any], with_paper: bool = True) -> str:
-    cols = list(METRICS)
-    lines = ["| model | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    cols = shown_metrics(report, with_paper)
+    lines = ["| model | " + " | ".join(map(metric_label, cols)) + " |", "|---|" + "---|" * len(cols)]
     for r in report["runs"]:
         cells = [_cell(r["metrics"][m], r["ci95"][m]) for m in cols]
         lines.append(f"| {r['name']} | " + " | ".join(cells) + " |")
@@ -287,9 +308,53 @@ def leaderboard_markdown(report: dict[str, Any], with_paper: bool = True) -> str
             cells = [_cell(p.get(m), None) if m in ("closed AVG", "open AVG") else "" for m in cols]
             lines.append(f"| *{p['name']}* | " + " | ".join(cells) + " |")
     note = (f"\n95% CIs: bootstrap over clips ({report['bootstrap']['replicates']} replicates). "
-            "Accuracies and final in %, open dimensions 0–5." + (" Rows in italics are the paper's published "
-                                                                "numbers, not measured here." if with_paper else ""))
-    return "\n".join(lines) + "\n" + note + "\n"
+            "Accuracies and final in %, open dimensions and open AVG 0–5." +
+            (" Rows in italics are the paper's published numbers, not measured here."
+             if with_paper and report["paper"] else ""))
+    return "\n".join(lines) + "\n" + note + "\n" + paired_markdown(report) + breakdowns_markdown(report)
+
+
+def paired_markdown(report: dict[str, Any]) -> str:
+    """Each pair of runs: the paired clip-bootstrap difference per metric and McNemar's exact p (closed)."""
+    out = []
+    for comp in report["paired"]:
+        out += [f"\n### {comp['a']} − {comp['b']} (paired bootstrap over clips; McNemar exact for closed tasks)\n",
+                "| metric | difference | 95% CI | p (bootstrap) | p (McNemar) |", "|---|---|---|---|---|"]
+        for p in comp["bootstrap"]:
+            mc = comp["mcnemar"].get(p["metric"])
+            out.append(f"| {metric_label(p['metric'])} | {p['diff']:+.2f} | [{p['ci'][0]:+.2f}, {p['ci'][1]:+.2f}] | "
+                       f"{p['p']:.3f} | {mc['p']:.3f} |" if mc else
+                       f"| {metric_label(p['metric'])} | {p['diff']:+.2f} | [{p['ci'][0]:+.2f}, {p['ci'][1]:+.2f}] | "
+                       f"{p['p']:.3f} | – |")
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def breakdown_table(report: dict[str, Any], dim: str) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of closed-task accuracy by one breakdown (coarse class, fine label, phase, ...)."""
+    keys = sorted({k for r in report["runs"] for k in r["breakdowns"].get(dim, {})})
+    header = [dim, "n", *(r["name"] for r in report["runs"])]
+    rows = []
+    for k in keys:
+        n = next(r["breakdowns"][dim][k]["n"] for r in report["runs"] if k in r["breakdowns"].get(dim, {}))
+        cells = [f"{r['breakdowns'][dim][k]['accuracy']:.1f}" if k in r["breakdowns"].get(dim, {}) else "–"
+                 for r in report["runs"]]
+        rows.append([k, str(n), *cells])
+    return header, rows
+
+
+BREAKDOWNS = ("coarse class", "fine label", "body part", "phase", "direction")
+
+
+def breakdowns_markdown(report: dict[str, Any]) -> str:
+    out = []
+    for dim in BREAKDOWNS:
+        header, rows = breakdown_table(report, dim)
+        if not rows:
+            continue
+        out += [f"\n### Closed-task accuracy (%) by {dim}\n", "| " + " | ".join(header) + " |",
+                "|---|" + "---|" * (len(header) - 1)]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out) + ("\n" if out else "")
 
 
 def csv_safe(value: Any) -> Any:

@@ -46,7 +46,7 @@ def task_bars(report: dict[str, Any], path: Path) -> Path:
 
 def tier_radar(report: dict[str, Any], path: Path) -> Path:
     """Three tiers per run on a 0-100 scale (interpretive = open AVG x 20; 0 when not judged)."""
-    fig = plt.figure(figsize=(5, 5))
+    fig = plt.figure(figsize=(4, 4))
     ax = fig.add_subplot(projection="polar")
     angles = np.linspace(0, 2 * np.pi, len(TIERS), endpoint=False).tolist()
     for r in report["runs"]:
@@ -57,7 +57,7 @@ def tier_radar(report: dict[str, Any], path: Path) -> Path:
         vals = [perceptual, relational, interp]
         ax.plot(angles + angles[:1], vals + vals[:1], label=r["name"])
         ax.fill(angles + angles[:1], vals + vals[:1], alpha=0.15)
-    ax.set_xticks(angles, [t.replace(" ", "\n") for t in TIERS], fontsize=8)
+    ax.set_xticks(angles, [t.replace(" ", "\n") for t in TIERS], fontsize=9)
     ax.set_ylim(0, 100)
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title("Tiers (0-100)")
@@ -70,14 +70,20 @@ def confusion_heatmap(conf: dict[str, dict[str, int]], title: str, path: Path) -
     cols = sorted({c for v in conf.values() for c in v} | set(rows), key=lambda c: (c == "invalid", c))
     mat = np.array([[conf[r].get(c, 0) for c in cols] for r in rows], dtype=float)
     norm = mat / np.maximum(mat.sum(axis=1, keepdims=True), 1)
-    size = max(4, 0.32 * len(cols) + 2)
-    fig, ax = plt.subplots(figsize=(size, max(3, 0.32 * len(rows) + 2)))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(cols)), cols, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(rows)), rows, fontsize=7)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("reference")
-    ax.set_title(title, fontsize=9)
+    cell = 0.42  # inches per cell: room for a count at 9 pt
+    fig, ax = plt.subplots(figsize=(max(5.0, cell * len(cols) + 3.5), max(4.0, cell * len(rows) + 3.0)))
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(rows)):  # the count in each non-empty cell, dark on light and light on dark
+        for j in range(len(cols)):
+            if mat[i, j]:
+                ax.text(j, i, f"{int(mat[i, j])}", ha="center", va="center", fontsize=9,
+                        color="white" if norm[i, j] > 0.55 else "#222")
+    ax.set_xticks(range(len(cols)), cols, rotation=60, ha="right", fontsize=9)
+    ax.set_yticks(range(len(rows)), rows, fontsize=9)
+    ax.set_xlabel("predicted", fontsize=10)
+    ax.set_ylabel("reference", fontsize=10)
+    ax.set_title(f"{title}: counts, colour = row share", fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02).ax.tick_params(labelsize=9)
     return _save(fig, path)
 
 

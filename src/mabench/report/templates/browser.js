@@ -26,7 +26,10 @@
       const d = el("div", null, "q");
       d.appendChild(el("b", `${q.qid} · ${q.task} · ${q.video}`));
       const fr = el("div", null, "frames");
-      for (const src of q.frames) { const i = document.createElement("img"); i.src = src; i.alt = "frame"; fr.appendChild(i); }
+      for (const src of q.frames) {  // a click opens the frame at full size
+        const a = document.createElement("a"); a.href = src; a.target = "_blank";
+        const i = document.createElement("img"); i.src = src; i.alt = "frame"; a.appendChild(i); fr.appendChild(a);
+      }
       d.appendChild(fr);
       if (q.overlay) {  // a built benchmark's contact sheet: what the motion stage measured on this clip
         const det = el("details", null, "overlay");
@@ -39,10 +42,17 @@
       d.appendChild(el("div", `reference: ${q.answer ?? "–"}`));
       const r = q.runs[run];
       if (r) {
+        // closed answers are right or wrong; an open one is neither: the judge's scores say how good it is
         d.appendChild(el("div", `prediction: ${r.pred ?? "(invalid)"} [${r.method ?? ""}]${r.error ? " error: " + r.error : ""}`,
-          r.correct ? "ok" : "bad"));
+          q.closed ? (r.correct ? "ok" : "bad") : (r.error ? "bad" : "neutral")));
         d.appendChild(el("pre", r.raw ?? ""));
-        if (r.judge) d.appendChild(el("div", `judge: ${JSON.stringify(r.judge.scores)} — ${r.judge.reason ?? ""}`));
+        if (r.judge) {
+          const dims = (window.MABENCH_DIMENSIONS || {})[q.task] || {};
+          const s = r.judge.scores;
+          const text = s ? Object.keys(s).map((k) => `${k} ${dims[k] ? dims[k].split(" (")[0] : ""}: ${s[k]}/5`).join(" · ")
+            : "not scored";
+          d.appendChild(el("div", `judge: ${text} — ${r.judge.reason ?? ""}`, "neutral"));
+        }
       }
       box.appendChild(d);
     }
