@@ -14,7 +14,8 @@ from mabench.taxonomy import TASK_ORDER, TASKS
 
 
 @app.command()
-def info(bench: Path = typer.Argument(..., help="Benchmark file (official JSON list or JSONL).")) -> None:
+def info(bench: Path = typer.Argument(..., metavar="BENCH",
+                                      help="Benchmark file (official JSON list or JSONL).")) -> None:
     """Summarise a benchmark: clips, questions per task, answer and option-position balance."""
     try:
         b = load_benchmark(bench)
@@ -48,7 +49,7 @@ def info(bench: Path = typer.Argument(..., help="Benchmark file (official JSON l
 
 @app.command("audit")
 def audit_cmd(
-    bench: Path = typer.Argument(..., help="Benchmark file to audit (official JSON list or JSONL)."),
+    bench: Path = typer.Argument(..., metavar="BENCH", help="Benchmark file to audit (official JSON list or JSONL)."),
     reference: Path | None = typer.Option(None, "--reference", help="Compare the style with this benchmark "
                                           "(e.g. the official question file)."),
     out: Path = typer.Option(Path("audit"), "--out", help="Folder for audit.json and audit.md."),

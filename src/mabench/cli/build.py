@@ -77,7 +77,7 @@ def synth(
 
 @app.command()
 def annotate(
-    clips: Path = typer.Argument(..., help="A clip or a folder of clips."),
+    clips: Path = typer.Argument(..., metavar="CLIPS", help="A clip or a folder of clips."),
     out: Path = typer.Option(..., "--out", help="Folder for descriptors.jsonl (resumed if it exists)."),
     skeletons: Path | None = SKELETONS_OPT,
     skeleton_format: str | None = FORMAT_OPT,
@@ -132,7 +132,7 @@ def _check_benchmark_file(option: str, path: Path) -> None:
 
 @app.command()
 def build(
-    clips: Path = typer.Argument(..., help="Folder with the labelled clips."),
+    clips: Path = typer.Argument(..., metavar="CLIPS", help="Folder with the labelled clips."),
     labels: Path = typer.Option(..., "--labels", help="CSV (clip, label name / MA-52 code / index, optional "
                                 "subject) or an mmaction2 list ('<clip> <label index>' lines, as MA-52 ships)."),
     label_names: Path | None = typer.Option(

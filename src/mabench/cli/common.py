@@ -13,6 +13,37 @@ from mabench import __version__
 from mabench.data.io import MalformedLineError
 from mabench.taxonomy import parse_task_codes
 
+
+def _plain_help() -> None:
+    """typer 0.2x's help writes `<bool>` after every flag and wraps a required argument in braces in the
+    usage line (`{BENCH}`); mabench's help shows neither. Applied to typer's own parameter classes where
+    they have these hooks (an older or newer typer without them is left as it is)."""
+    from typer import core
+
+    opt, arg = getattr(core, "TyperOption", None), getattr(core, "TyperArgument", None)
+    if opt is not None and callable(getattr(opt, "display_type_rich", None)):
+        shown = opt.display_type_rich
+
+        def display_type_rich(self, ctx):  # a flag takes no value: no type to show
+            return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+        opt.display_type_rich = display_type_rich
+    if arg is not None and callable(getattr(arg, "_usage_display_name", None)):
+        usage = arg._usage_display_name
+
+        def _usage_display_name(self):
+            name = usage(self)
+            dots = "..." if name.endswith("...") else ""
+            core_name = name[: len(name) - len(dots)]
+            if core_name.startswith("{") and core_name.endswith("}"):
+                core_name = core_name[1:-1]
+            return core_name + dots
+
+        arg._usage_display_name = _usage_display_name
+
+
+_plain_help()
+
 app = typer.Typer(
     help="Evaluate, build and report micro-action understanding benchmarks (MA-Bench) for MLLMs.",
     no_args_is_help=True,

@@ -76,7 +76,7 @@ def sweep_cmd(
 
 @app.command("score")
 def score_cmd(
-    predictions: Path = typer.Argument(..., help="Submission JSON or predictions JSONL."),
+    predictions: Path = typer.Argument(..., metavar="PREDICTIONS", help="Submission JSON or predictions JSONL."),
     key: Path = typer.Option(..., "--key", help="Benchmark file with answers."),
     judgments: Path | None = typer.Option(None, "--judgments", help="judgments.jsonl for MADU/MARE."),
     json_out: Path | None = typer.Option(None, "--json", help="Also write the scores as JSON here."),
@@ -345,7 +345,7 @@ def _print_judge_summary(res, out: Path) -> None:
 
 @app.command()
 def judge(
-    run: Path = typer.Argument(..., help="Run directory made by `mabench eval`."),
+    run: Path = typer.Argument(..., metavar="RUN", help="Run directory made by `mabench eval`."),
     judge_specs: list[str] = typer.Option(..., "--judge", help="openai:NAME or openai:NAME@URL; repeat for several."),
     base_url: str | None = typer.Option(None, "--base-url", help="Endpoint of judges given without @URL."),
     key: Path | None = typer.Option(None, "--key", help="Benchmark with reference answers (default: the run's)."),
@@ -436,7 +436,7 @@ def judge(
 
 @app.command()
 def report(
-    runs: list[Path] = typer.Argument(..., help="Run directories (same benchmark) to compare."),
+    runs: list[Path] = typer.Argument(..., metavar="RUN", help="Run directories (same benchmark) to compare."),
     out: Path = typer.Option(..., "--out", help="Folder for leaderboard.md / .csv / report.json."),
     key: Path | None = typer.Option(None, "--key", help="Benchmark with answers (default: the first run's)."),
     bootstrap: int = typer.Option(2000, "--bootstrap", min=100, help="Bootstrap replicates (clip resampling)."),
