@@ -120,7 +120,8 @@ def test_a_base_url_without_v1_exits_non_zero_with_the_fix(clip_set, tmp_path):
     s = scores(tmp_path / "run")
     assert s["partial"] and s["final"] is None and any("24 request(s) failed" in n for n in s["notes"])
     errors = [p["error"] for p in rows(tmp_path / "run" / "predictions.jsonl")]
-    assert sum("not asked" not in e for e in errors) == 20  # per task: until two clips got the 404
+    # per task until two clips got the 404: 2 questions for the one-per-clip tasks, 2-3 for the others
+    assert 16 <= sum("not asked" not in e for e in errors) <= 20
 
 
 def test_a_permanent_429_exits_non_zero(clip_set, tmp_path):
@@ -200,10 +201,12 @@ def test_a_400_that_repeats_is_asked_once_per_request_shape(clip_set, tmp_path):
         r = eval_cmd(clip_set, tmp_path / "run", srv.base_url)
     assert r.returncode == 2 and "60 of 60 requests failed" in r.stderr and "takes images" in r.stderr
     # clips of 1.0-2.0 s at 20 fps all give 8 frames: one shape per task, stopped once two clips got the 400
-    # (CMAR, FMAR, MADU, MARE: one question per clip, 2 asked; SAD, MAD, MAS, PPR: two per clip, 3 asked)
-    assert len(srv.requests) == 4 * 2 + 4 * 3
+    # (CMAR, FMAR, MADU, MARE: one question per clip, 2 asked; SAD, MAD, MAS, PPR: two per clip, 2 or 3
+    # asked, as the workers reach the shape's turn: a clip's second question may come before the next clip's)
+    asked = len(srv.requests)
+    assert 4 * 2 + 4 * 2 <= asked <= 4 * 2 + 4 * 3
     notes = [p["error"] for p in rows(tmp_path / "run" / "predictions.jsonl")]
-    assert sum("not asked" in e for e in notes) == 60 - 20
+    assert sum("not asked" in e for e in notes) == 60 - asked
 
 
 def test_a_400_about_one_clip_stops_nothing(clip_set, tmp_path):
