@@ -88,11 +88,17 @@ def score_predictions(bench: Benchmark, preds: Mapping[str, Prediction],
     return RunScore(preds, judged, s, extra)
 
 
+def request_tally(preds: Mapping[str, Prediction]) -> tuple[int, list[str]]:
+    """(requests sent, the errors of those that failed): a bad clip's questions were never a request."""
+    sent = sum(1 for p in preds.values() if p.error is None or p.request_failed)
+    return sent, [p.error for p in preds.values() if p.request_failed and p.error is not None]
+
+
 def failed_share_note(preds: Mapping[str, Prediction], max_share: float) -> str | None:
     """A note when more than `max_share` of a run's requests failed (or all did): its scores are then
     partial, with no final score, wherever the run is scored (eval, judge, report)."""
-    sent = sum(1 for p in preds.values() if p.error is None or p.request_failed)
-    failed = sum(1 for p in preds.values() if p.request_failed)
+    sent, errors = request_tally(preds)
+    failed = len(errors)
     if failed and (failed == sent or failed > max_share * sent):
         return (f"{failed} of {sent} requests failed, more than --max-error-share {max_share:g}: partial scores; "
                 "fix the cause and re-run `mabench eval` with --retry-errors")

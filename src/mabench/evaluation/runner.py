@@ -16,7 +16,7 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -25,7 +25,6 @@ from typing import Any
 from mabench import __version__, defaults
 from mabench.data.io import Benchmark, repair_torn_tail, write_json
 from mabench.data.predictions import (
-    CLIP_ERRORS,
     SCORING_FIELDS,
     Prediction,
     append_jsonl,
@@ -37,7 +36,7 @@ from mabench.data.records import VIDEO_SUFFIXES, Question
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
 from mabench.evaluation.protocol import Protocol
-from mabench.evaluation.results import failed_clips, failed_share_note, score_run
+from mabench.evaluation.results import failed_clips, failed_share_note, request_tally, score_run
 from mabench.evaluation.rundir import CONFIG, JUDGMENTS, PREDICTIONS, SCORES, SUBMISSION, RunDir
 from mabench.evaluation.strategies import Strategy, StrategyError, choose_examples, fewshot_template, majority
 from mabench.evaluation.tasks import task
@@ -97,11 +96,6 @@ def error_fix(error: str) -> str:
     if "connection" in e:
         return "start the server or fix --base-url"
     return "look at the errors in predictions.jsonl"
-
-
-def request_errors(preds: Mapping[str, Prediction]) -> list[str]:
-    """The errors of answers whose request failed (not a bad clip: its questions count as wrong by design)."""
-    return [p.error for p in preds.values() if p.request_failed and p.error is not None]
 
 
 def commonest_error(errors: list[str]) -> tuple[str, int]:
@@ -559,7 +553,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                             if w is not asyncio.current_task():
                                 w.cancel()
                         return
-                elif pred.error is None or not pred.error.startswith(CLIP_ERRORS):
+                elif pred.error is None or pred.request_failed:
                     counters["unreachable"] = 0  # the server answered (a clip error says nothing)
                 if on_progress:
                     on_progress(counters["done"], len(todo), counters["errors"])
@@ -595,8 +589,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
     if failed_share_note(asked, settings.max_error_share) is not None:
         if bench.has_answers:
             score_run(out, bench)  # partial: scoring reads the same share from config.json
-        failed = request_errors(asked)
-        sent = sum(1 for p in asked.values() if p.error is None or p.request_failed)
+        sent, failed = request_tally(asked)
         text, n = commonest_error(failed)
         raise RunFailed(
             f"{len(failed)} of {sent} requests failed (commonest, {n}x: {text}): {error_fix(text)}; "
