@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from mabench.build.cues import CONFUSABLE, CUES
 from mabench.motion.descriptors import CONTACT, visible_order
-from mabench.motion.signals import CARRIED_BY_TRUNK, settled
+from mabench.motion.signals import CARRIED_BY_TRUNK, SIGNALS, settled
 from mabench.taxonomy import FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, display_label
 
 CAPTION_VERSION = "ma-caption-v2"
@@ -113,6 +113,18 @@ def signal_facts(desc: dict) -> list[dict]:
             phases = {ph: re.sub(r"^(\w+?)s\b", r"\1", d) for ph, d in phases.items()}
         if phases:
             out.append({"name": name, "subject": who, "phases": phases, "rhythm": sig.get("rhythm", "single")})
+    named = {f["name"] for f in out}
+    for e in desc.get("events", {}).get("events", []):
+        # a head rotation the face points missed (a masked face) but the head's own flow saw
+        kind = e["kind"]
+        if e["part"] != "head" or kind not in SIGNAL_TEXT or kind in named or e.get("carried_by") \
+                or e["confidence"] == "low" or e["direction"] not in ("leftward", "rightward", "upward", "downward"):
+            continue
+        spec = SIGNALS[kind]
+        word = SIGNAL_TEXT[kind][1] if e["rhythm"] == "repeated" else \
+            next(w for w in (spec.pos, spec.neg) if w.endswith(e["direction"]))
+        out.append({"name": kind, "subject": "head", "phases": dict.fromkeys(e["phases"], word),
+                    "rhythm": e["rhythm"]})
     return out
 
 
@@ -123,6 +135,8 @@ def caption_record(desc: dict, fine: str, subject: str | None = None) -> Caption
     movements = []
     for part in ranking[:MAX_PARTS]:
         rec = parts[part]
+        if rec.get("motion") == "rotation":
+            continue  # a head that turns, nods or tilts has no path: the signals say how it rotates
         phases = {ph: p for ph in PHASES if (p := direction_phrase(rec["phases"][ph]))}
         if phases:
             movements.append(Movement(part, phases, rec.get("rhythm", "single"), rec.get("onset"), rec["amplitude"],

@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from mabench.motion.signals import describe_signals, reversals, summarise
+from mabench.motion.events import find_events
+from mabench.motion.signals import SIGNALS, raw_signals, reversals, summarise, summarise_signals
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -327,8 +328,16 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     flow_info = None
     if flow is not None and "displacement" in flow:
         flow_info = _head_from_flow(parts, flow)
-    sig = describe_signals(sk)
+    series, face_info = raw_signals(sk)
+    sig = {"signals": summarise_signals(series, times), "face": face_info}
     _from_signals(parts, sig["signals"])
+    events = find_events(times, {k: v for k, v in series.items() if SIGNALS[k].part == "head"},
+                         {k: v for k, v in series.items() if SIGNALS[k].part == "torso"}, parts, tracks, moving_at,
+                         flow if flow is not None and "head_own" in flow else None,
+                         None if flow_info is None else flow_info["floor"], sk.duration)
+    if any(e.part == "head" and e.is_rotation for e in events.events):
+        # the head turns, nods or tilts: its centre's drift is not a path of its own
+        parts["head"]["motion"] = "rotation"
 
     moving = [p for p in BODY_PARTS if parts[p]["moving"]]
     ranking = sorted(moving, key=lambda p: -parts[p]["amplitude"])
@@ -392,9 +401,9 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
            "floor": {"parts": round(floor, 4), "moving_at": round(moving_at, 4), "move": round(move_t, 4),
                      "trend": round(trend_t, 4)},
            "parts": parts, "ranking": ranking, "dominant": dominant, "order": order, "pairs": pairs,
-           "flagged": sk.flagged, **sig}
+           "flagged": sk.flagged, **sig, "events": events.to_json()}
     if flow is not None:
-        out["flow"] = {k: v for k, v in flow.items() if k not in ("displacement", "times")}
+        out["flow"] = {k: v for k, v in flow.items() if k not in ("displacement", "times", "head_own")}
         if flow_info is not None:
             out["flow"]["head"] = flow_info
     return out

@@ -57,6 +57,10 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
         centres[:, head] = face[0] * np.array([sx, sy])
         halves[head] = max(2, int(round(face[1] * sx)))
     n_pairs = len(frames) - 1
+    shoulders = [np.stack([np.interp(times, sk.times, sk.points[:, J[j], k]) for k in range(2)], -1)
+                 * np.array([sx, sy]) for j in ("left_shoulder", "right_shoulder")]
+    carrier_half = max(2, int(round(CARRIER_BOX * torso_px)))
+    own = np.zeros((n_pairs, 4))  # the head's own flow per pair: dx, dy (px, y down), curl (rad), divergence
     vec = np.zeros((n_pairs, len(BODY_PARTS), 2))
     med = np.zeros((n_pairs, len(BODY_PARTS), 2))  # robust to the edges of a box catching another part
     prev = frames[0]
@@ -75,6 +79,8 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
                 box = flow[y0:y1, x0:x1].reshape(-1, 2)
                 vec[i, p] = box.mean(axis=0)
                 med[i, p] = np.median(box, axis=0)
+        own[i] = _head_own(flow, centres[i, BODY_PARTS.index("head")], int(halves[BODY_PARTS.index("head")]),
+                           [s[i] for s in shoulders], carrier_half)
         prev = nxt
     dt = np.maximum(np.diff(times), 1e-6)[:, None, None]
     v = vec / dt / max(torso_px, 1e-6)   # torso lengths per second
@@ -98,7 +104,57 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     disp[..., 1] *= -1
     out["displacement"] = {part: disp[:, p] for p, part in enumerate(BODY_PARTS)}
     out["times"] = times
+    # cumulative: the head's own displacement against the shoulders (torso lengths, y up), its roll in the
+    # image plane (degrees, positive = the top of the head tips toward the image's right) and its scale change
+    cum = np.concatenate([np.zeros((1, 4)), np.cumsum(own, axis=0)])
+    out["head_own"] = {"x": cum[:, 0] / max(torso_px, 1e-6), "y": -cum[:, 1] / max(torso_px, 1e-6),
+                       "roll": np.degrees(cum[:, 2]), "scale": cum[:, 3]}
     return out
+
+
+# Half-size of the boxes on each shoulder whose flow carries the head (torso lengths): the shirt at the
+# shoulder line moves with the trunk, not with the chin (a box under the neck catches the chin in a nod).
+CARRIER_BOX = 0.12
+
+
+def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[np.ndarray],
+              carrier_half: int) -> np.ndarray:
+    """The head's own motion in one frame pair: its box's flow less what the shoulders carry, decomposed
+    into translation (median, px), rotation in the image plane (curl, rad) and scale (divergence).
+
+    A head that turns or nods moves its face and hair inside its outline: the box's flow is then a
+    translation of its texture against the shoulders, which a mosaic over the face does not remove (the
+    mosaic and the hair move with the head). A tilt is a rotation of the box's flow field about its centre.
+    """
+    h, w = flow.shape[:2]
+    carried = []
+    for s in shoulders:
+        if np.isfinite(s).all():
+            x, y = int(s[0]), int(s[1])
+            r = carrier_half
+            patch = flow[max(0, y - r):min(h, y + r), max(0, x - r):min(w, x + r)]
+            if patch.size:
+                carried.append(np.median(patch.reshape(-1, 2), axis=0))
+    if not carried or not np.isfinite(centre).all():
+        return np.zeros(4)
+    x, y = int(centre[0]), int(centre[1])
+    y0, y1, x0, x1 = max(0, y - half), min(h, y + half), max(0, x - half), min(w, x + half)
+    box = flow[y0:y1, x0:x1] - np.mean(carried, axis=0)
+    if box.shape[0] < 3 or box.shape[1] < 3:
+        return np.zeros(4)
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    xx, yy = (xx - xx.mean()).ravel(), (yy - yy.mean()).ravel()
+    u, v = box[..., 0].ravel(), box[..., 1].ravel()
+    # least-squares affine field: u = a + b x + c y, v = d + e x + f y (x, y centred, so b..f are gradients)
+    sxx, syy, sxy = float(xx @ xx), float(yy @ yy), float(xx @ yy)
+    det = max(sxx * syy - sxy ** 2, 1e-9)
+    def grad(f: np.ndarray) -> tuple[float, float]:
+        fx, fy = float(xx @ f), float(yy @ f)
+        return (syy * fx - sxy * fy) / det, (sxx * fy - sxy * fx) / det
+    ux, uy = grad(u)
+    vx, vy = grad(v)
+    med = np.median(box.reshape(-1, 2), axis=0)
+    return np.array([med[0], med[1], (vx - uy) / 2, (ux + vy) / 2])
 
 
 FACE_BOX = 1.0  # half-size of the head's flow box, in ear widths: the face and the hair around it

@@ -90,6 +90,35 @@ def _plot(series: dict[str, np.ndarray], floors: dict[str, float], times: np.nda
     return img
 
 
+EVENT_ROW_H = 22
+
+
+def _timeline(events: list[dict], t0: float, t1: float, width: int) -> np.ndarray:
+    """One row per movement event under the plot: a bar over its span and its words (part, kind, direction,
+    rhythm, confidence), the dominant one first and in red, carried ones grey."""
+    left, right = 60, 170
+    rows = max(1, len(events))
+    img = np.full((EVENT_ROW_H * rows + 26, width, 3), 255, np.uint8)
+    cv2.putText(img, "movement events", (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (60, 60, 60), 1, cv2.LINE_AA)
+
+    def x(t: float) -> int:
+        return int(left + (t - t0) / max(t1 - t0, 1e-6) * (width - left - right))
+
+    if not events:
+        cv2.putText(img, "none", (left, 38), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (90, 90, 90), 1, cv2.LINE_AA)
+    for k, e in enumerate(events):
+        y = 26 + EVENT_ROW_H * k
+        colour = (200, 30, 30) if e.get("rank") == 1 and not e.get("carried_by") else \
+            (150, 150, 150) if e.get("carried_by") or e.get("confidence") == "low" else (40, 90, 200)
+        cv2.rectangle(img, (x(e["start_s"]), y + 15), (max(x(e["end_s"]), x(e["start_s"]) + 2), y + 20), colour, -1)
+        rhythm = f"back and forth, {e['strokes']} strokes" if e["rhythm"] == "repeated" else "single"
+        carried = f", carried by the {e['carried_by']}" if e.get("carried_by") else ""
+        label = (f"{e['part']}: {e['kind'].replace('_', ' ')} {e['direction']} ({rhythm}) "
+                 f"{e['start_s']:.2f}-{e['end_s']:.2f} s, {e['confidence']}{carried}")
+        cv2.putText(img, label[:150], (x(t0) + 4, y + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.42, colour, 1, cv2.LINE_AA)
+    return img
+
+
 def contact_sheet(clip: str | Path, sk: Skeleton, record: dict, out: str | Path,
                   frames: list[np.ndarray] | None = None, times: np.ndarray | None = None,
                   flow: dict | None = None) -> Path:
@@ -124,7 +153,9 @@ def contact_sheet(clip: str | Path, sk: Skeleton, record: dict, out: str | Path,
     text = (f"{Path(clip).name}   moving: {', '.join(moving) or 'none'}   "
             f"signals that move: {', '.join(moves) or 'none'}")
     cv2.putText(head, text[:200], (6, 21), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
-    sheet = np.concatenate([head, row, plot], axis=0)
+    timeline = _timeline(record.get("events", {}).get("events", []), float(sk.times[0]), float(sk.times[-1]),
+                         row.shape[1])
+    sheet = np.concatenate([head, row, plot, timeline], axis=0)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     ok, buf = cv2.imencode(".png", cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))

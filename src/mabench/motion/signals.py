@@ -218,14 +218,19 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
     return out
 
 
-def describe_signals(sk: Skeleton) -> dict:
-    """``{"signals": {name: summary}, "face": info}`` for every signal this skeleton supports."""
-    series, info = raw_signals(sk)
+def summarise_signals(series: dict[str, np.ndarray], times: np.ndarray) -> dict[str, dict]:
+    """Every signal decided against its floor (`summarise`), with its part and unit."""
     out = {}
     for name, v in series.items():
         spec = SIGNALS[name]
-        out[name] = {"part": spec.part, "unit": spec.unit, **summarise(v, sk.times, spec.floor, spec.pos, spec.neg)}
-    return {"signals": out, "face": info}
+        out[name] = {"part": spec.part, "unit": spec.unit, **summarise(v, times, spec.floor, spec.pos, spec.neg)}
+    return out
+
+
+def describe_signals(sk: Skeleton) -> dict:
+    """``{"signals": {name: summary}, "face": info}`` for every signal this skeleton supports."""
+    series, info = raw_signals(sk)
+    return {"signals": summarise_signals(series, sk.times), "face": info}
 
 
 def series_for_plot(sk: Skeleton) -> dict[str, np.ndarray]:

@@ -85,7 +85,7 @@ def _seg(start: np.ndarray, angle: np.ndarray, length: float | np.ndarray, s: fl
     return start + np.asarray(length)[..., None] * np.stack([s * np.sin(angle), np.cos(angle)], axis=-1)
 
 
-def _params(params: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
+def full_params(params: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int]:
     p = {k: np.asarray(params.get(k, REST[k]), dtype=np.float64) for k in PARAMS}
     t = max(v.size for v in p.values())
     return {k: np.broadcast_to(v, (t,)) for k, v in p.items()}, t
@@ -105,17 +105,22 @@ def _rotation(yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray) -> np.ndarra
     return rz @ ry @ rx
 
 
+def head_angles(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The v2 head's (yaw, pitch, roll) in radians: the head rides on the trunk, so a twist turns it, a slump
+    tips it down and a lean rolls it."""
+    return (p["head_yaw"] + 0.8 * p["twist"], p["head_pitch"] - 0.5 * p["slump"],
+            p["head_roll"] + p["head_tilt"] + p["lean"])
+
+
 def head_model(params: dict[str, np.ndarray], width: int, height: int, body: Body = Body()) -> dict[str, np.ndarray]:
     """v2 head, per frame: "pivot" (T, 2) px, "rot" (T, 3, 3), "centre" (T, 3) and every FACE_3D point
     (T, 3) as image x, y (px) and depth z (px, + toward the camera)."""
     u = height / 6.0 * body.scale
-    p, t = _params(params)
+    p, t = full_params(params)
     top = _trunk_top(p, width, height, u)
     up = np.stack([np.sin(p["lean"]), -np.cos(p["lean"])], axis=-1)
     pivot = top + NECK_PIVOT * u * up + u * np.stack([p["head_x"], p["head_y"]], axis=-1)
-    # the head rides on the trunk: a lean rolls it, a twist turns it, a slump tips it down
-    rot = _rotation(p["head_yaw"] + 0.8 * p["twist"], p["head_pitch"] - 0.5 * p["slump"],
-                    p["head_roll"] + p["head_tilt"] + p["lean"])
+    rot = _rotation(*head_angles(p))
     r = HEAD_R * u
 
     def place(v: np.ndarray) -> np.ndarray:  # head-frame offsets from the pivot (3,) -> (T, 3) image
@@ -149,7 +154,7 @@ def joints(params: dict[str, np.ndarray], width: int, height: int, body: Body = 
     if figure != "v1":
         raise ValueError(f"unknown figure {figure!r}; one of {FIGURES}")
     u = height / 6.0 * body.scale
-    p, t = _params(params)
+    p, t = full_params(params)
     out = np.zeros((t, len(JOINTS), 2))
     hip_c = np.stack([width / 2 + p["root_x"] * u, height * 0.6 + p["root_y"] * u], axis=-1)
     lean = p["lean"]
@@ -176,7 +181,7 @@ def joints(params: dict[str, np.ndarray], width: int, height: int, body: Body = 
 
 def _joints_v2(params: dict[str, np.ndarray], width: int, height: int, body: Body) -> np.ndarray:
     u = height / 6.0 * body.scale
-    p, t = _params(params)
+    p, t = full_params(params)
     out = np.zeros((t, len(JOINTS), 2))
     hip_c = np.stack([width / 2 + p["root_x"] * u, height * 0.6 + p["root_y"] * u], axis=-1)
     rest_hip = np.array([width / 2, height * 0.6])

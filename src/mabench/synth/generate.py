@@ -17,9 +17,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
-from mabench.motion.skeleton import JOINTS, Skeleton
+from mabench.motion.skeleton import JOINTS, J, Skeleton
 from mabench.synth.actions import PROGRAMS, PROGRAMS_V2, Ctx, make_program
 from mabench.synth.figure import TORSO, Body, background, draw, face_points, head_model, joints
 from mabench.synth.truth import ground_truth
@@ -41,6 +42,9 @@ class ClipSpec:
     duration: float = 3.0
     figure: str = "v2"
     secondary: int | None = None  # secondary movements of other parts; None: 0-2 at random
+    # v2 only: the face pixelated as MA-52's are, and the skeleton's face points placed from the head's
+    # outline as a pose model places them on a mosaic (they do not follow the head's rotations)
+    masked_face: bool = False
 
 
 def simulate(spec: ClipSpec) -> tuple[np.ndarray, np.ndarray, dict, Body, dict[str, np.ndarray]]:
@@ -75,10 +79,39 @@ def render(path: Path, spec: ClipSpec, pts: np.ndarray, params: dict[str, np.nda
             frame = np.clip(img, 0, 255).astype(np.uint8)
             draw(frame, pts[i], body, {k: float(v[i]) for k, v in params.items()}, u,
                  None if head is None else {k: v[i] for k, v in head.items()})
+            if spec.masked_face and head is not None:
+                mask_face(frame, head, i)
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
+
+
+MOSAIC_BLOCKS = 4      # blocks across the masked face (MA-52's masks show 2-4 blocks across)
+MASK_EAR_WIDTHS = 1.5  # the mask's side, in ear widths at rest
+HEAD_JOINT_POINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")  # the importers' head joint
+
+
+def mask_face(frame: np.ndarray, head: dict[str, np.ndarray], i: int) -> None:
+    """Pixelate a square over the face of frame `i`, centred where a face detector puts it (the face points'
+    mean), its side from the ears' distance at rest."""
+    names = ("nose", "left_eye", "right_eye", "mouth_left", "mouth_right")
+    cx, cy = np.mean([head[n][i, :2] for n in names], axis=0)
+    side = MASK_EAR_WIDTHS * float(np.linalg.norm(head["left_ear"][0, :2] - head["right_ear"][0, :2]))
+    h, w = frame.shape[:2]
+    x0, x1 = max(0, int(cx - side / 2)), min(w, int(cx + side / 2))
+    y0, y1 = max(0, int(cy - side / 2)), min(h, int(cy + side / 2))
+    if x1 - x0 < MOSAIC_BLOCKS or y1 - y0 < MOSAIC_BLOCKS:
+        return
+    small = cv2.resize(frame[y0:y1, x0:x1], (MOSAIC_BLOCKS, MOSAIC_BLOCKS), interpolation=cv2.INTER_AREA)
+    frame[y0:y1, x0:x1] = cv2.resize(small, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
+
+
+def outline_face_points(face: dict[str, np.ndarray], head: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Face points as a pose model places them on a masked face: where they sit at the first frame, carried
+    with the head's centre (its outline), blind to its turns, nods and tilts."""
+    shift = head["centre"][:, :2] - head["centre"][:1, :2]
+    return {k: np.concatenate([v[:1, :2] + shift, v[:, 2:]], axis=1) for k, v in face.items()}
 
 
 def write_clip(out: Path, spec: ClipSpec, video: bool = True) -> dict:
@@ -86,8 +119,13 @@ def write_clip(out: Path, spec: ClipSpec, video: bool = True) -> dict:
     times, pts, program, body, params = simulate(spec)
     torso_px = TORSO * spec.height / 6.0 * body.scale
     face = face_points(params, spec.width, spec.height, body) if spec.figure == "v2" else {}
-    sk = Skeleton(points=pts, conf=np.ones(pts.shape[:2]), times=times, width=spec.width, height=spec.height,
-                  source="synthetic", face=face)
+    seen_pts, seen_face = pts, face
+    if spec.masked_face and face:
+        seen_face = outline_face_points(face, head_model(params, spec.width, spec.height, body))
+        seen_pts = pts.copy()
+        seen_pts[:, J["head"]] = np.mean([seen_face[k][:, :2] for k in HEAD_JOINT_POINTS], axis=0)
+    sk = Skeleton(points=seen_pts, conf=np.ones(pts.shape[:2]), times=times, width=spec.width, height=spec.height,
+                  source="synthetic", face=seen_face)
     truth = {"clip": spec.name + ".mp4", "label": spec.label, "coarse": FINE_TO_COARSE[spec.label],
              "subject": spec.subject, "spec": asdict(spec), "program": program, "torso_px": torso_px,
              "joints": list(JOINTS), "facts": ground_truth(pts, times, torso_px, face or None)}
@@ -102,7 +140,7 @@ def write_clip(out: Path, spec: ClipSpec, video: bool = True) -> dict:
 
 def plan(n: int, seed: int = 0, subjects: int | None = None, width: int = 320, height: int = 240, fps: int = 25,
          min_s: float = 2.0, max_s: float = 4.0, actions: tuple[str, ...] | None = None,
-         figure: str = "v2") -> list[ClipSpec]:
+         figure: str = "v2", masked_face: bool = False) -> list[ClipSpec]:
     """`n` clip specs cycling through the actions (balanced), with random subject and duration."""
     if not 1.0 <= min_s <= max_s <= 5.0:
         raise ValueError(f"durations must satisfy 1 <= min <= max <= 5 seconds, got {min_s}..{max_s}")
@@ -119,7 +157,8 @@ def plan(n: int, seed: int = 0, subjects: int | None = None, width: int = 320, h
         slug = label.replace(" ", "-")
         specs.append(ClipSpec(name=f"S{subject:02d}_{slug}_{i:04d}", label=label, subject=subject,
                               seed=int(rng.integers(2**31)), width=width, height=height, fps=fps,
-                              duration=round(float(rng.uniform(min_s, max_s)), 2), figure=figure))
+                              duration=round(float(rng.uniform(min_s, max_s)), 2), figure=figure,
+                              masked_face=masked_face and figure == "v2"))
     return specs
 
 

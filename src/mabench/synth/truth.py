@@ -23,6 +23,7 @@ from mabench.motion.descriptors import (
 )
 from mabench.motion.signals import REPEAT_REVERSALS, SIGNALS, raw_signals, reversals, travel
 from mabench.motion.skeleton import FACE_POINTS, MOTION_JOINTS, PART_JOINTS, J, Skeleton
+from mabench.synth.figure import full_params, head_angles
 from mabench.taxonomy import BODY_PARTS, PHASES
 
 GT_MOVE, GT_STILL = 0.14, 0.02          # net displacement in a phase (torso lengths)
@@ -199,3 +200,24 @@ def ground_truth(points: np.ndarray, times: np.ndarray, torso_px: float,
                      "rhythm": head_rhythm if head_moving else None},
             "signals": sig,
             "part_tracks": {p: np.round(tr, 4).tolist() for p, tr in tracks.items()}}  # torso lengths, y up
+
+
+# The head's rotations as the figure performs them (`mabench.synth.figure.head_angles`), in degrees. A
+# rotation over ROTATION_MOVES_DEG is a movement a viewer sees; one under ROTATION_STILL_DEG is none; in
+# between the truth does not say.
+ROTATION_MOVES_DEG, ROTATION_STILL_DEG = 3.0, 0.5
+
+
+def rotation_truth(params: dict[str, np.ndarray]) -> dict[str, dict]:
+    """Per head rotation (head_yaw / head_pitch / head_roll): its course in degrees, its range and whether it
+    moves (None in the margin). Unlike `signal_truth`, whose face-point signal a small nod stays under, this is
+    the rotation itself."""
+    p, _ = full_params(params)
+    courses = dict(zip(("head_yaw", "head_pitch", "head_roll"), head_angles(p), strict=True))
+    out = {}
+    for kind, v in courses.items():
+        deg = np.degrees(v)
+        rng = float(np.ptp(deg))
+        moving = True if rng >= ROTATION_MOVES_DEG else False if rng <= ROTATION_STILL_DEG else None
+        out[kind] = {"degrees": deg, "range": round(rng, 3), "moving": moving}
+    return out

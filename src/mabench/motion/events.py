@@ -1,0 +1,453 @@
+"""Movement events: what a clip's body does, as typed records, in seconds.
+
+The descriptors (`mabench.motion.descriptors`) measure every part and signal; this module says which of
+those measurements are *movements* and what kind: a head that turns, nods or tilts (a rotation, never a
+path), a trunk that leans, twists, lengthens or rises, shoulders that rise, a limb that travels. Each
+event carries its span in seconds (with an uncertainty), its amplitude in floors of its own signal (what
+a still person produces on it), its rank, rhythm and strokes, a confidence, and the evidence it rests on.
+
+Head rotations have two witnesses. The face points (nose against ears) are precise on a clear face, but a
+pixelated face leaves a pose model placing them from the head's outline: they jitter and do not follow a
+turn. The optical flow inside the head box, less what the shoulders carry (`mabench.motion.flow`), sees
+the hair and the mosaic move with the head, whatever covers the face. An event needs the flow's consent
+where flow was computed: both moving is `high` confidence, the flow alone `medium` (the record then says
+the face points do not follow the head), the face points alone with the flow undecided `low`, and face
+points moving against a still flow no event at all. Without flow, face points alone give `low`. A turn
+whose course is a tilt's (a head tilting about the neck swings its face sideways) is the tilt, and a
+rotation seen by one witness only, inside one more than twice its size, is that one's drag on another axis.
+
+A part carried by another's movement (a head riding a leaning or straightening trunk, a hand resting on a
+rising thigh) is an event with `carried_by` set; it never is the clip's dominant event. The dominant event
+is the clip's own (not carried) event of `medium` or `high` confidence with the largest amplitude in
+floors: measured, never taken from a label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from mabench.motion.signals import MOVES_AT, PHASE_MOVE, SIGNALS, SMOOTH_S, _fill, reversals, smooth, summarise
+from mabench.taxonomy import BODY_PARTS, PHASES
+
+EVENTS_VERSION = "ma-events-v1"
+
+# Kinds of movement, and (verb, word for a rising value, word for a falling one) of each. Words are image
+# directions as seen (a subject's own side is in the part name, see `mabench.motion.skeleton`).
+KINDS: dict[str, tuple[str, str, str]] = {
+    "head_yaw": ("turns", "rightward", "leftward"),
+    "head_pitch": ("nods", "upward", "downward"),
+    "head_roll": ("tilts", "rightward", "leftward"),
+    "trunk_lean": ("leans", "rightward", "leftward"),
+    "trunk_twist": ("twists", "widening", "narrowing"),
+    "trunk_length": ("straightens", "upward", "downward"),
+    "shoulder_elevation": ("shrugs", "upward", "downward"),
+    "rise": ("rises", "upward", "downward"),
+    "translation": ("moves", "", ""),
+}
+ROTATIONS = ("head_yaw", "head_pitch", "head_roll")
+# The skeleton signal (`mabench.motion.signals`) each trunk kind is read on.
+TRUNK_SIGNALS = {"trunk_lean": "trunk_lean", "trunk_twist": "shoulder_width", "trunk_length": "trunk_length",
+                 "shoulder_elevation": "shoulder_raise", "rise": "hip_height"}
+CONFIDENCES = ("low", "medium", "high")
+
+# Flow is far less noisy than keypoints: light smoothing keeps a nod's ~0.3 s strokes.
+FLOW_SMOOTH_S = 0.03
+CARRIED_CORR = 0.8          # |correlation| of two courses over the clip that makes one ride the other
+TIME_UNCERTAINTY_S = 0.1    # a signal's crossing is not sharper than its smoothing (~0.06 s) and a frame
+ACTIVE_SHARE = 0.25          # share of a course's fastest rate of change that counts as under way
+CROSS_TALK = 0.5            # a flow-only head rotation under this share of a larger one beside it is its drag
+REPEATED_CHANGES = 2        # direction changes (there, back, there again) that make a movement repeated
+LIMB_PARTS = tuple(p for p in BODY_PARTS if p not in ("head", "torso"))
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One measurement an event rests on: a signal, where it comes from, how far it went against its floor."""
+    signal: str
+    source: str        # face_points | flow | skeleton | keypoints
+    amplitude: float
+    floor: float
+    unit: str
+    state: str         # moves | still | unclear
+
+    @property
+    def margin(self) -> float:
+        return self.amplitude / max(self.floor, 1e-12)
+
+
+@dataclass(frozen=True)
+class MovementEvent:
+    part: str
+    kind: str
+    direction: str             # side of the largest excursion, in the questions' words ("leftward", "upward")
+    first: str                 # direction of the first stroke
+    start_s: float
+    end_s: float
+    time_uncertainty_s: float
+    amplitude: float           # in floors of its main signal
+    rhythm: str                # single | repeated
+    strokes: int               # strokes one way or the other (a turn and back is 2)
+    returns: bool              # ends near where it started
+    confidence: str            # low | medium | high
+    evidence: tuple[Evidence, ...]
+    carried_by: str | None = None
+    rank: int = 0              # 1 = the clip's largest own event; carried and low-confidence events rank after
+    when: str = ""             # the span in words
+    phases: tuple[str, ...] = ()  # the thirds of the clip the span covers
+
+    @property
+    def is_rotation(self) -> bool:
+        return self.kind in ROTATIONS
+
+    def describe(self) -> str:
+        """One line for a person: 'head turns leftward and back, repeated (3 strokes), 0.15-1.10 s'."""
+        verb = KINDS[self.kind][0]
+        side = "(side unclear)" if self.direction == "unclear" else self.direction
+        how = f"{verb} {side}" + (" and back" if self.returns and self.rhythm == "single" else "")
+        if self.rhythm == "repeated":
+            how = f"{verb} back and forth ({self.strokes} strokes)"
+        carried = f", carried by the {self.carried_by}" if self.carried_by else ""
+        return (f"{self.part} {how}, {self.start_s:.2f}-{self.end_s:.2f} s, {self.amplitude:.1f} floors, "
+                f"{self.confidence}{carried}")
+
+
+@dataclass
+class ClipEvents:
+    events: list[MovementEvent]
+    dominant: int | None        # index into events
+    face_points: str            # follow | do not follow the head | no flow to check | none
+    duration: float
+    version: str = EVENTS_VERSION
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def dominant_event(self) -> MovementEvent | None:
+        return None if self.dominant is None else self.events[self.dominant]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, d: dict) -> ClipEvents:
+        if d.get("version") != EVENTS_VERSION:
+            raise ValueError(f"movement events of version {d.get('version')!r}, this mabench reads {EVENTS_VERSION}: "
+                             "annotate the clips again")
+        events = [MovementEvent(**{**e, "evidence": tuple(Evidence(**v) for v in e["evidence"]),
+                                   "phases": tuple(e["phases"])}) for e in d["events"]]
+        return cls(events, d["dominant"], d["face_points"], d["duration"], d["version"], list(d.get("notes", [])))
+
+
+def span_words(start: float, end: float, duration: float) -> tuple[str, tuple[str, ...]]:
+    """The span in words and the thirds it covers: one third by name, more by its seconds."""
+    third = duration / len(PHASES)
+    covered = tuple(ph for k, ph in enumerate(PHASES)
+                    if min(end, (k + 1) * third) - max(start, k * third) >= 0.25 * min(third, max(end - start, 1e-9)))
+    if len(covered) == 1:
+        return f"in the {covered[0]} part of the clip (about {start:.1f}-{end:.1f} s)", covered
+    return f"from about {start:.1f} to {end:.1f} s", covered
+
+
+@dataclass(frozen=True)
+class _Course:
+    """A signal over the clip, smoothed, with its decision against its floor."""
+    name: str
+    source: str
+    unit: str
+    values: np.ndarray
+    summary: dict
+
+    @property
+    def evidence(self) -> Evidence:
+        s = self.summary
+        return Evidence(self.name, self.source, s["amplitude"], s["floor"], self.unit, s["state"])
+
+
+def _course(name: str, source: str, unit: str, v: np.ndarray, times: np.ndarray, floor_min: float,
+            smooth_s: float = SMOOTH_S) -> _Course:
+    s = summarise(v, times, floor_min, smooth_s=smooth_s)
+    return _Course(name, source, unit, smooth(_fill(np.asarray(v, dtype=np.float64)), times, smooth_s), s)
+
+
+def _shape(c: _Course, times: np.ndarray, pos: str, neg: str) -> dict:
+    """Span, strokes and directions of a moving course.
+
+    The span is where the course changes at a quarter of its fastest rate or more (and faster than its
+    floor per second): every stroke of a repeated movement is inside it, a slow drift after it is not.
+    """
+    s, floor, amp = c.values, c.summary["floor"], c.summary["amplitude"]
+    n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
+    dev = s - s[:n0].mean()
+    speed = np.abs(np.gradient(s, times))
+    active = np.flatnonzero(speed >= max(ACTIVE_SHARE * float(speed.max()), floor / 1.0))
+    start = float(times[active[0]]) if len(active) else float(times[0])
+    end = float(times[active[-1]]) if len(active) else float(times[-1])
+    changes = reversals(s, PHASE_MOVE * floor)
+    peak = dev[int(np.argmax(np.abs(dev)))]
+    leaving = np.flatnonzero(np.abs(dev) >= max(0.25 * amp, floor))
+    first_i = int(leaving[0]) if len(leaving) else int(np.argmax(np.abs(dev)))
+    return {"start_s": round(start, 3), "end_s": round(max(end, start), 3), "strokes": changes + 1,
+            "rhythm": "repeated" if changes >= REPEATED_CHANGES else "single",
+            "direction": pos if peak > 0 else neg, "first": pos if dev[first_i] > 0 else neg,
+            "returns": bool(abs(dev[-1]) < 0.5 * amp)}
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
+
+
+def _resample(v: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    return v if len(src) == len(dst) and np.allclose(src, dst) else np.interp(dst, src, v)
+
+
+def find_events(times: np.ndarray, face_series: dict[str, np.ndarray], trunk_series: dict[str, np.ndarray],
+                parts: dict, part_tracks: dict[str, np.ndarray], moving_at: float, flow: dict | None,
+                flow_floor: float | None, duration: float) -> ClipEvents:
+    """The movement events of one clip.
+
+    `face_series` / `trunk_series`: raw per-frame signals (`mabench.motion.signals.raw_signals`) on `times`;
+    `parts`: the descriptors' part records; `part_tracks`: each part's body-centric track (T, 2) on `times`;
+    `moving_at`: the amplitude (torso lengths) at which a part moves; `flow`: the part flow with its
+    `head_own` courses and `times` (None without flow), `flow_floor` its floor.
+    """
+    notes: list[str] = []
+    trunk = {kind: _course(sig, "skeleton", SIGNALS[sig].unit, trunk_series[sig], times, SIGNALS[sig].floor)
+             for kind, sig in TRUNK_SIGNALS.items() if sig in trunk_series}
+    trunk_moving = {k: c for k, c in trunk.items() if c.summary["state"] == "moves"}
+    pitch = face_series.get("head_pitch")
+    nods = pitch is not None and summarise(pitch, times, SIGNALS["head_pitch"].floor)["state"] == "moves"
+    if "shoulder_elevation" in trunk_moving and ("trunk_length" in trunk_moving or nods):
+        # shoulders are read against the ears: a lengthening trunk or a nodding head moves that distance too
+        del trunk_moving["shoulder_elevation"]
+        notes.append("shoulder elevation not stated: the trunk's length or the head's pitch moves the ears too")
+    events: list[MovementEvent] = []
+    for kind, c in trunk_moving.items():
+        _, pos, neg = KINDS[kind]
+        events.append(_event("torso", kind, c, [c.evidence], "high", None, times, pos, neg, duration))
+
+    # head rotations: face points and the head's own flow
+    face_state = "none"
+    own = None if flow is None else flow.get("head_own")
+    ft = None if flow is None else np.asarray(flow["times"], dtype=np.float64)
+    for kind, (axis, unit) in {"head_yaw": ("x", "torso lengths"), "head_pitch": ("y", "torso lengths"),
+                               "head_roll": ("roll", "degrees")}.items():
+        fp = None
+        if kind in face_series:
+            fp = _course(kind, "face_points", SIGNALS[kind].unit, face_series[kind], times, SIGNALS[kind].floor)
+        fl = None
+        if own is not None and ft is not None and flow_floor is not None:
+            floor_min = SIGNALS["head_roll"].floor if axis == "roll" else flow_floor
+            fl = _course(f"head own flow {axis}", "flow", unit, own[axis], ft, floor_min, FLOW_SMOOTH_S)
+            doubt = _flow_doubt(kind, fl, ft, flow, flow_floor, part_tracks, times, face_series)
+            if doubt:
+                fl = _Course(fl.name, fl.source, fl.unit, fl.values, {**fl.summary, "state": "unclear"})
+                notes.append(f"head {kind}: the flow is not the head's own ({doubt})")
+        main, conf, _ = _fuse(fp, fl)
+        if main is None:
+            continue
+        _, pos, neg = KINDS[kind]
+        main_t = times if main is fp else ft
+        assert main_t is not None
+        if kind == "head_yaw" and _runs_a_tilt(main, main_t, times, face_series, own, ft):
+            notes.append("head turn not stated: its course is the head's tilt (a tilt swings the face sideways)")
+            continue
+        carrier = _carrier(main, main_t, trunk_moving, times, kind)
+        if carrier and kind == "head_roll" and "trunk_lean" in trunk_moving and main.unit == "degrees":
+            lean = trunk_moving["trunk_lean"].values
+            extra = float(np.ptp(_resample(main.values, main_t, times))) - float(np.ptp(lean))
+            if extra >= MOVES_AT * main.summary["floor"]:  # the trunk sets it going; the head goes further
+                notes.append(f"the head tilts with the trunk's lean and about {extra:.0f} degrees beyond it")
+        evid = [c.evidence for c in (fp, fl) if c is not None]
+        ev = _event("head", kind, main, evid, conf, carrier, main_t, pos, neg, duration)
+        if fp is not None and fl is not None and conf == "high" and ft is not None \
+                and _corr(fp.values, _resample(fl.values, ft, times)) < 0:
+            ev = _replace(ev, direction="unclear", confidence="low")  # the witnesses disagree on the side
+        events.append(ev)
+    events = _drop_cross_talk(events, notes)
+    face_state = _face_state(events, "head_yaw" in face_series, own is not None)
+    if face_state == "do not follow the head":
+        notes.append("the face points do not follow the head's own motion (a masked or hidden face): "
+                     "head rotations rest on the flow")
+
+    # limbs (and a head or torso whose centre travels with no rotation or posture change to explain it)
+    explained = {e.part for e in events}
+    for part in BODY_PARTS:
+        rec = parts[part]
+        if not rec.get("moving") or rec.get("source") != "keypoints" or part in explained:
+            continue
+        ev = _translation(part, rec, part_tracks[part], times, trunk_moving, part_tracks, moving_at, duration)
+        if ev is not None:
+            events.append(ev)
+    return _rank(events, face_state, duration, notes)
+
+
+def _fuse(fp: _Course | None, fl: _Course | None) -> tuple[_Course | None, str, bool]:
+    """(the course an event is read on, its confidence, whether the face points follow the flow).
+
+    A mosaic can hide a head's rotation from the face points but cannot make the hair move: the flow is
+    the veto. Face points that move while the flow is undecided are an event of `medium` confidence (the
+    flow does not contradict them); against a still flow there is no event."""
+    fp_m = fp is not None and fp.summary["state"] == "moves"
+    if fl is None:
+        return (fp, "low", False) if fp_m else (None, "", False)
+    fl_state = fl.summary["state"]
+    if fl_state == "moves":
+        return (fp if fp_m else fl), ("high" if fp_m else "medium"), fp_m
+    if fp_m and fl_state == "unclear":
+        return fp, "medium", False
+    return None, "", False
+
+
+HAND_NEAR_HEAD = 0.45  # torso lengths between a hand's centre and the head's: the hand is in the head's flow box
+
+
+def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, flow_floor: float | None,
+                part_tracks: dict[str, np.ndarray], times: np.ndarray, face_series: dict[str, np.ndarray]) -> str:
+    """Why the head's own flow on this axis is not the head's rotation ('' when nothing speaks against it).
+
+    * the head's box itself stayed put: the shoulders moved under it (a shrug), not the head;
+    * a hand came into the head's box: the box measured the hand;
+    * (yaw) the horizontal flow runs the course of a tilt: a head tilting about the neck swings sideways.
+    """
+    if fl.summary["state"] == "still" or flow_floor is None:
+        return ""
+    k = 0 if kind == "head_yaw" else 1
+    box = np.asarray(flow["displacement"]["head"][:, k], dtype=np.float64)
+    raw = _course("head box", "flow", fl.unit, box, ft, flow_floor, FLOW_SMOOTH_S)
+    carried = box - np.asarray(flow["head_own"]["x" if k == 0 else "y"], dtype=np.float64)
+    if raw.summary["state"] == "still" or float(np.abs(carried).max()) >= raw.summary["amplitude"]:
+        return "the shoulders moved under the head more than the head's box moved"
+    head = part_tracks["head"]
+    for hand in ("left hand", "right hand"):
+        if np.nanmin(np.linalg.norm(part_tracks[hand] - head, axis=1)) <= HAND_NEAR_HEAD:
+            return f"the {hand} comes into the head's box"
+    centre = _resample(head[:, k], times, ft)
+    if abs(_corr(centre, fl.values)) >= CARRIED_CORR and float(np.ptp(centre)) >= 0.5 * float(np.ptp(fl.values)):
+        return "the head's centre travels with it: a sweep of the whole head, not a rotation inside its outline"
+    if kind == "head_yaw":
+        roll = flow.get("head_own", {}).get("roll")
+        tilts = [smooth(_fill(face_series["head_roll"]), times)] if "head_roll" in face_series else []
+        if roll is not None:
+            tilts.append(_resample(smooth(np.asarray(roll, dtype=np.float64), ft, FLOW_SMOOTH_S), ft, times))
+        v = _resample(fl.values, ft, times)
+        for t in tilts:
+            if summarise(t, times, SIGNALS["head_roll"].floor)["state"] == "moves" and abs(_corr(v, t)) >= CARRIED_CORR:
+                return "it runs the course of a tilt"
+    return ""
+
+
+def _runs_a_tilt(c: _Course, c_times: np.ndarray, times: np.ndarray, face_series: dict[str, np.ndarray],
+                 own: dict | None, ft: np.ndarray | None) -> bool:
+    """Whether a turn's course runs that of a moving tilt (face points' or flow's)."""
+    tilts = []
+    if "head_roll" in face_series:
+        tilts.append((face_series["head_roll"], times, SMOOTH_S))
+    if own is not None and ft is not None:
+        tilts.append((own["roll"], ft, FLOW_SMOOTH_S))
+    v = _resample(c.values, c_times, times)
+    for series, t_, sm in tilts:
+        tc = _course("tilt", "", "degrees", series, t_, SIGNALS["head_roll"].floor, sm)
+        if tc.summary["state"] == "moves" and abs(_corr(v, _resample(tc.values, t_, times))) >= CARRIED_CORR:
+            return True
+    return False
+
+
+def _face_state(events: list[MovementEvent], face_points: bool, flow: bool) -> str:
+    """Whether the face points follow the head's own motion, as far as the clip's head rotations tell."""
+    if not face_points:
+        return "none"
+    if not flow:
+        return "no flow to check"
+    seen = [{v.source: v.state for v in e.evidence} for e in events if e.part == "head" and e.kind != "head_roll"]
+    if any(s.get("flow") == "moves" and s.get("face_points") != "moves" for s in seen):
+        return "do not follow the head"
+    return "follow" if any(s.get("flow") == "moves" for s in seen) else "no head rotation to check"
+
+
+def _drop_cross_talk(events: list[MovementEvent], notes: list[str]) -> list[MovementEvent]:
+    """A head rotation seen by one witness only (face points or flow), overlapping one more than 1 / CROSS_TALK
+    times its size, is that rotation's drag on another axis (a turning head's hair shifts vertically too)."""
+    head = [e for e in events if e.part == "head" and e.is_rotation]
+    out = []
+    for e in events:
+        one_witness = e in head and sum(v.state == "moves" for v in e.evidence) < 2
+        bigger = [o for o in head if o is not e and o.amplitude * CROSS_TALK > e.amplitude
+                  and min(o.end_s, e.end_s) > max(o.start_s, e.start_s)]
+        if one_witness and bigger:
+            notes.append(f"head {e.kind} ({e.amplitude:.1f} floors, one witness) taken as the drag of {bigger[0].kind}")
+            continue
+        out.append(e)
+    return out
+
+
+def _carrier(c: _Course, c_times: np.ndarray, trunk_moving: dict[str, _Course], times: np.ndarray,
+             kind: str) -> str | None:
+    """'torso' when a moving trunk signal runs the same course as this one (the head riding the trunk)."""
+    v = _resample(c.values, c_times, times)
+    for t in trunk_moving.values():
+        if kind == "head_yaw" and t.name == "shoulder_width":
+            continue  # a trunk twist turns the head with it, but a head shake does not narrow the shoulders
+        if abs(_corr(v, t.values)) < CARRIED_CORR:
+            continue
+        return "torso"
+    return None
+
+
+def _event(part: str, kind: str, c: _Course, evidence: list[Evidence], confidence: str, carried_by: str | None,
+           times: np.ndarray, pos: str, neg: str, duration: float) -> MovementEvent:
+    sh = _shape(c, times, pos, neg)
+    start, end = sh.pop("start_s"), sh.pop("end_s")
+    when, phases = span_words(start - float(times[0]), end - float(times[0]), duration)
+    return MovementEvent(part, kind, start_s=start, end_s=end, time_uncertainty_s=TIME_UNCERTAINTY_S,
+                         amplitude=round(c.evidence.margin, 2), confidence=confidence, evidence=tuple(evidence),
+                         carried_by=carried_by, when=when, phases=phases, **sh)
+
+
+def _translation(part: str, rec: dict, track: np.ndarray, times: np.ndarray, trunk_moving: dict[str, _Course],
+                 tracks: dict[str, np.ndarray], moving_at: float, duration: float) -> MovementEvent | None:
+    """A part whose centre travels: toward the side of its largest displacement, its span from its onset."""
+    n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
+    disp = track - track[:n0].mean(axis=0)
+    dist = np.linalg.norm(disp, axis=1)
+    k = int(np.argmax(dist))
+    dx, dy = disp[k]
+    words = [w for w, v in (("rightward" if dx > 0 else "leftward", abs(dx)), ("upward" if dy > 0 else "downward",
+                                                                                 abs(dy))) if v >= 0.5 * dist[k]]
+    direction = " and ".join(sorted(words, key=lambda w: w not in ("upward", "downward")))
+    floor = moving_at
+    speed = np.abs(np.gradient(dist, times))
+    active = np.flatnonzero(speed >= max(ACTIVE_SHARE * float(speed.max()), floor / 1.0))
+    start = float(times[active[0]]) if len(active) else float(times[0])
+    end = float(times[active[-1]]) if len(active) else float(times[-1])
+    axis = disp[:, 0] if abs(dx) >= abs(dy) else disp[:, 1]
+    changes = reversals(axis, max(0.3 * float(np.ptp(axis)), 0.07))
+    carried = None
+    if trunk_moving and part != "torso" and abs(_corr(dist, np.linalg.norm(
+            tracks["torso"] - tracks["torso"][:n0].mean(axis=0), axis=1))) >= CARRIED_CORR:
+        carried = "torso"
+    when, phases = span_words(start - float(times[0]), end - float(times[0]), duration)
+    ev = Evidence("centre displacement", "keypoints", round(float(rec["amplitude"]), 4), round(float(floor), 4),
+                  "torso lengths", "moves")
+    unc = float(rec.get("onset_uncertainty_s") or TIME_UNCERTAINTY_S)
+    return MovementEvent(part, "translation", direction or "unclear", direction or "unclear", round(start, 3),
+                         round(max(end, start), 3), round(unc, 3),
+                         round(ev.margin, 2), "repeated" if changes >= REPEATED_CHANGES else "single", changes + 1,
+                         bool(dist[-1] < 0.5 * dist[k]), "high" if rec.get("visible", True) else "low", (ev,),
+                         carried, when=when, phases=phases)
+
+
+def _replace(ev: MovementEvent, **kw) -> MovementEvent:
+    return MovementEvent(**{**{f: getattr(ev, f) for f in ev.__dataclass_fields__}, **kw})
+
+
+def _rank(events: list[MovementEvent], face_state: str, duration: float, notes: list[str]) -> ClipEvents:
+    """Own events of medium or high confidence first, by amplitude; then the rest. Dominant = the first own one."""
+    def key(e: MovementEvent) -> tuple:
+        own = e.carried_by is None and e.confidence != "low"
+        return (not own, -e.amplitude)
+    ordered = sorted(events, key=key)
+    ranked = [_replace(e, rank=i + 1) for i, e in enumerate(ordered)]
+    dominant = 0 if ranked and ranked[0].carried_by is None and ranked[0].confidence != "low" else None
+    return ClipEvents(ranked, dominant, face_state, round(duration, 3), notes=notes)

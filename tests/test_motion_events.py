@@ -1,0 +1,142 @@
+"""Movement events: typed records in seconds, head rotations that survive a masked face, a rotation never a
+path, and (with the pose extra and ../shared present) the dominant event of each real MA-52 clip."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from mabench.build.captions import caption
+from mabench.motion.descriptors import describe
+from mabench.motion.events import EVENTS_VERSION, ClipEvents, span_words
+from mabench.motion.flow import decode_gray, part_flow
+from mabench.motion.overlay import contact_sheet
+from mabench.motion.skeleton import load_skeleton_file
+from mabench.synth.generate import ClipSpec, simulate, write_clip
+from mabench.synth.noise import add_noise
+from mabench.synth.truth import rotation_truth
+
+MA52 = Path(__file__).resolve().parents[2] / "shared" / "data" / "ma52"
+
+
+def test_a_span_inside_one_third_is_named_by_it_a_longer_one_by_its_seconds():
+    assert span_words(0.05, 0.5, 1.8) == ("in the early part of the clip (about 0.1-0.5 s)", ("early",))
+    words, phases = span_words(0.1, 0.95, 1.8)  # straddles early and middle: no single third is right
+    assert words == "from about 0.1 to 0.9 s" and phases == ("early", "middle")
+    assert span_words(0.0, 1.8, 1.8)[1] == ("early", "middle", "late")
+
+
+def _clip(tmp: Path, label: str, seed: int, masked: bool) -> tuple[dict, dict, Path]:
+    spec = ClipSpec(f"{label.replace(' ', '-')}-{int(masked)}", label, subject=seed % 5, seed=seed, width=640,
+                    height=480, duration=2.5, masked_face=masked, secondary=0)
+    truth = write_clip(tmp, spec)
+    sk = add_noise(load_skeleton_file(tmp / "skeletons" / f"{spec.name}.json"), "mediapipe", 1.0,
+                   np.random.default_rng(seed))
+    clip = tmp / "clips" / f"{spec.name}.mp4"
+    frames, times, _ = decode_gray(clip)
+    return describe(sk, clip.name, part_flow(frames, times, sk)), truth, clip
+
+
+@pytest.fixture(scope="module")
+def masked(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("masked")
+    return {label: _clip(tmp, label, seed, True) for label, seed in
+            (("nodding", 11), ("shaking head", 12), ("waving", 13))}
+
+
+def test_a_masked_face_hides_a_nod_and_a_shake_from_the_face_points_not_from_the_events(masked):
+    for label, kind in (("nodding", "head_pitch"), ("shaking head", "head_yaw")):
+        desc, truth, _ = masked[label]
+        # the face points are placed from the head's outline: their signal misses the rotation (the old reading)
+        assert desc["signals"][kind]["state"] != "moves", label
+        ev = ClipEvents.from_json(desc["events"])
+        dom = ev.dominant_event
+        assert dom is not None and (dom.part, dom.kind) == ("head", kind), (label, ev.events)
+        assert dom.rhythm == "repeated" and dom.strokes >= 3, dom
+        assert dom.confidence == "medium" and {v.source for v in dom.evidence} == {"face_points", "flow"}
+        assert ev.face_points == "do not follow the head" and any("masked" in n for n in ev.notes)
+        assert rotation_truth(simulate(ClipSpec(**truth["spec"]))[4])[kind]["moving"] is True  # the head did rotate
+
+
+def test_a_still_head_beside_a_waving_hand_has_no_head_rotation_and_the_hand_leads(masked):
+    desc, truth, _ = masked["waving"]
+    rot = rotation_truth(simulate(ClipSpec(**truth["spec"]))[4])
+    assert rot["head_yaw"]["moving"] is False and rot["head_pitch"]["moving"] is False
+    ev = ClipEvents.from_json(desc["events"])
+    assert not [e for e in ev.events if e.part == "head" and e.kind in ("head_yaw", "head_pitch")
+                and e.confidence != "low"], ev.events
+    assert ev.dominant_event is not None and ev.dominant_event.part in ("right hand", "left hand")
+
+
+def test_a_rotation_is_never_a_path(masked):
+    desc, _, _ = masked["nodding"]
+    assert desc["parts"]["head"].get("motion") == "rotation"
+    assert all(e.kind != "translation" for e in ClipEvents.from_json(desc["events"]).events if e.part == "head")
+    text = caption(desc, "nodding").madu
+    assert "head" in text and "tips up and down" in text
+    assert not any(w in text for w in ("path", "travels")), text
+
+
+def test_events_round_trip_and_an_old_version_is_refused_with_what_to_do(masked):
+    desc, _, _ = masked["shaking head"]
+    d = json.loads(json.dumps(desc["events"]))
+    ev = ClipEvents.from_json(d)
+    assert json.loads(json.dumps(ev.to_json())) == d and ev.version == EVENTS_VERSION
+    assert all(0 <= e.start_s <= e.end_s <= ev.duration + 1e-6 and e.rank == i + 1 for i, e in enumerate(ev.events))
+    with pytest.raises(ValueError, match="annotate the clips again"):
+        ClipEvents.from_json({**d, "version": "ma-events-v0"})
+
+
+def test_the_contact_sheet_has_a_row_per_event_under_the_signals(masked, tmp_path):
+    desc, _, clip = masked["shaking head"]
+    sk = load_skeleton_file(clip.parents[1] / "skeletons" / f"{clip.stem}.json")
+    with_events = cv2.imread(str(contact_sheet(clip, sk, desc, tmp_path / "a.png")))
+    without = cv2.imread(str(contact_sheet(clip, sk, {**desc, "events": {"events": []}}, tmp_path / "b.png")))
+    n = len(desc["events"]["events"])
+    assert n >= 1 and with_events.shape[0] - without.shape[0] == 22 * (n - 1)
+    # the dominant event's bar is drawn in red where its span lies, under the plot
+    strip = with_events[-22 * n:, :, ::-1]
+    red = (strip[..., 0] > 150) & (strip[..., 1] < 80) & (strip[..., 2] < 80)
+    assert red.any()
+
+
+# ---- the real clips (development clips: the same code runs on clips kept aside) ----------------------------
+
+EXPECTED = {  # clip: (part, kind, repeated?, direction or None)
+    "0019_02_0078.mp4": ("head", "head_pitch", True, None),      # nodding
+    "0035_02_0007.mp4": ("head", "head_yaw", True, None),        # shaking head: turns one way and back, twice
+    "0030_01_0002.mp4": ("torso", "trunk_lean", None, None),     # shaking body: the trunk sways
+    "0020_01_0008.mp4": ("torso", "trunk_length", None, "upward"),  # sitting straightly: the trunk lengthens
+}
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    if not (MA52 / "clips").is_dir():
+        pytest.skip("../shared/data/ma52/clips not present")
+    pytest.importorskip("mediapipe", reason="the pose extra (mediapipe) is not installed")
+    from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
+    out = tmp_path_factory.mktemp("real")
+    annotate(sorted((MA52 / "clips").glob("*.mp4")), out, AnnotateSettings(pose="mediapipe"),
+             workers=min(2, os.cpu_count() or 1))
+    return read_descriptors(out / "descriptors.jsonl")
+
+
+@pytest.mark.parametrize("clip", sorted(EXPECTED))
+def test_the_dominant_event_of_each_real_clip_is_its_defining_movement(real, clip):
+    part, kind, repeated, direction = EXPECTED[clip]
+    ev = ClipEvents.from_json(real[clip]["events"])
+    dom = ev.dominant_event
+    assert dom is not None and (dom.part, dom.kind) == (part, kind), [e.describe() for e in ev.events]
+    if repeated:
+        assert dom.rhythm == "repeated" and dom.strokes >= 3  # at least two changes of direction
+    if direction:
+        assert dom.direction == direction
+    # a head that rotates is never also said to travel
+    if any(e.part == "head" and e.is_rotation for e in ev.events):
+        assert not any(e.part == "head" and e.kind == "translation" for e in ev.events)
