@@ -55,10 +55,10 @@ def run(n: int, seed: int, size: tuple[int, int], masked: bool) -> dict:
         rng = np.random.default_rng(seed)
         for truth_file in sorted(Path(tmp, "truth").glob("*.json")):
             truth = json.loads(truth_file.read_text())
-            sk = add_noise(load_skeleton_file(Path(tmp, "skeletons", truth_file.name)), "mediapipe", 1.0, rng)
+            exact = load_skeleton_file(Path(tmp, "skeletons", truth_file.name))
+            sk = add_noise(exact, "mediapipe", 1.0, rng)
             frames, times, _ = decode_gray(Path(tmp, "clips", truth["clip"]))
             desc = describe(sk, truth["clip"], part_flow(frames, times, sk))
-            exact = load_skeleton_file(Path(tmp, "skeletons", truth_file.name))
             # the truth: the rotation the figure performs (moving or not), and its side as the real face shows it
             spec = ClipSpec(**truth["spec"])
             t_, pts, _, body, params = simulate(spec)

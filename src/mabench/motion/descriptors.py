@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mabench.motion.events import find_events
-from mabench.motion.signals import SIGNALS, raw_signals, reversals, summarise, summarise_signals
+from mabench.motion.signals import raw_signals, reversals, summarise, summarise_signals
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -331,8 +331,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     series, face_info = raw_signals(sk)
     sig = {"signals": summarise_signals(series, times), "face": face_info}
     _from_signals(parts, sig["signals"])
-    events = find_events(times, {k: v for k, v in series.items() if SIGNALS[k].part == "head"},
-                         {k: v for k, v in series.items() if SIGNALS[k].part == "torso"}, parts, tracks, moving_at,
+    events = find_events(times, series, sig["signals"], parts, tracks, moving_at,
                          flow if flow is not None and "head_own" in flow else None,
                          None if flow_info is None else flow_info["floor"], sk.duration)
     if any(e.part == "head" and e.is_rotation for e in events.events):
@@ -395,7 +394,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         pairs[pair_name(a, b)] = {"phases": phases, "min_distance": round(closest, 4), "contact": closest <= CONTACT,
                                   "start_distance": round(float(dists[:n0, n].mean()), 4)}
 
-    out = {"clip": clip, "version": DESCRIPTOR_VERSION, "duration": round(sk.duration, 3),
+    out: dict[str, Any] = {"clip": clip, "version": DESCRIPTOR_VERSION, "duration": round(sk.duration, 3),
            "n_frames": len(times), "scale_px": round(scale, 2), "source": sk.source,
            "phase_edges": [round(float(e), 3) for e in edges],
            "floor": {"parts": round(floor, 4), "moving_at": round(moving_at, 4), "move": round(move_t, 4),

@@ -24,7 +24,7 @@ floors: measured, never taken from a label.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -202,22 +202,23 @@ def _resample(v: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return v if len(src) == len(dst) and np.allclose(src, dst) else np.interp(dst, src, v)
 
 
-def find_events(times: np.ndarray, face_series: dict[str, np.ndarray], trunk_series: dict[str, np.ndarray],
-                parts: dict, part_tracks: dict[str, np.ndarray], moving_at: float, flow: dict | None,
-                flow_floor: float | None, duration: float) -> ClipEvents:
+def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dict[str, dict], parts: dict,
+                part_tracks: dict[str, np.ndarray], moving_at: float, flow: dict | None, flow_floor: float | None,
+                duration: float) -> ClipEvents:
     """The movement events of one clip.
 
-    `face_series` / `trunk_series`: raw per-frame signals (`mabench.motion.signals.raw_signals`) on `times`;
-    `parts`: the descriptors' part records; `part_tracks`: each part's body-centric track (T, 2) on `times`;
-    `moving_at`: the amplitude (torso lengths) at which a part moves; `flow`: the part flow with its
-    `head_own` courses and `times` (None without flow), `flow_floor` its floor.
+    `series`: raw per-frame signals (`mabench.motion.signals.raw_signals`) on `times`, `summaries` their
+    decisions (`summarise_signals`); `parts`: the descriptors' part records; `part_tracks`: each part's
+    body-centric track (T, 2) on `times`; `moving_at`: the amplitude (torso lengths) at which a part moves;
+    `flow`: the part flow with its `head_own` courses and `times` (None without flow), `flow_floor` its floor.
     """
     notes: list[str] = []
-    trunk = {kind: _course(sig, "skeleton", SIGNALS[sig].unit, trunk_series[sig], times, SIGNALS[sig].floor)
-             for kind, sig in TRUNK_SIGNALS.items() if sig in trunk_series}
-    trunk_moving = {k: c for k, c in trunk.items() if c.summary["state"] == "moves"}
-    pitch = face_series.get("head_pitch")
-    nods = pitch is not None and summarise(pitch, times, SIGNALS["head_pitch"].floor)["state"] == "moves"
+    signal = {name: _Course(name, "face_points" if SIGNALS[name].part == "head" else "skeleton", SIGNALS[name].unit,
+                            smooth(_fill(np.asarray(v, dtype=np.float64)), times), summaries[name])
+              for name, v in series.items()}
+    trunk_moving = {kind: signal[sig] for kind, sig in TRUNK_SIGNALS.items()
+                    if sig in signal and signal[sig].summary["state"] == "moves"}
+    nods = "head_pitch" in signal and signal["head_pitch"].summary["state"] == "moves"
     if "shoulder_elevation" in trunk_moving and ("trunk_length" in trunk_moving or nods):
         # shoulders are read against the ears: a lengthening trunk or a nodding head moves that distance too
         del trunk_moving["shoulder_elevation"]
@@ -227,30 +228,29 @@ def find_events(times: np.ndarray, face_series: dict[str, np.ndarray], trunk_ser
         _, pos, neg = KINDS[kind]
         events.append(_event("torso", kind, c, [c.evidence], "high", None, times, pos, neg, duration))
 
-    # head rotations: face points and the head's own flow
-    face_state = "none"
-    own = None if flow is None else flow.get("head_own")
-    ft = None if flow is None else np.asarray(flow["times"], dtype=np.float64)
-    for kind, (axis, unit) in {"head_yaw": ("x", "torso lengths"), "head_pitch": ("y", "torso lengths"),
-                               "head_roll": ("roll", "degrees")}.items():
-        fp = None
-        if kind in face_series:
-            fp = _course(kind, "face_points", SIGNALS[kind].unit, face_series[kind], times, SIGNALS[kind].floor)
-        fl = None
-        if own is not None and ft is not None and flow_floor is not None:
+    # head rotations: face points and the head's own flow, each a course on its own times
+    own = None if flow is None or flow_floor is None else flow.get("head_own")
+    ft = np.asarray(flow["times"], dtype=np.float64) if flow is not None and own is not None else times
+    flow_course = {}
+    if flow is not None and own is not None and flow_floor is not None:
+        for kind, (axis, unit) in HEAD_FLOW_AXES.items():
             floor_min = SIGNALS["head_roll"].floor if axis == "roll" else flow_floor
-            fl = _course(f"head own flow {axis}", "flow", unit, own[axis], ft, floor_min, FLOW_SMOOTH_S)
-            doubt = _flow_doubt(kind, fl, ft, flow, flow_floor, part_tracks, times, face_series)
+            flow_course[kind] = _course(f"head own flow {axis}", "flow", unit, own[axis], ft, floor_min, FLOW_SMOOTH_S)
+    tilts = [(c, t_) for c, t_ in ((signal.get("head_roll"), times), (flow_course.get("head_roll"), ft))
+             if c is not None and c.summary["state"] == "moves"]
+    for kind in HEAD_FLOW_AXES:
+        fp, fl = signal.get(kind), flow_course.get(kind)
+        if fl is not None and flow is not None and flow_floor is not None:
+            doubt = _flow_doubt(kind, fl, ft, flow, flow_floor, part_tracks, times, tilts)
             if doubt:
                 fl = _Course(fl.name, fl.source, fl.unit, fl.values, {**fl.summary, "state": "unclear"})
                 notes.append(f"head {kind}: the flow is not the head's own ({doubt})")
-        main, conf, _ = _fuse(fp, fl)
+        main, conf = _fuse(fp, fl)
         if main is None:
             continue
         _, pos, neg = KINDS[kind]
         main_t = times if main is fp else ft
-        assert main_t is not None
-        if kind == "head_yaw" and _runs_a_tilt(main, main_t, times, face_series, own, ft):
+        if kind == "head_yaw" and _runs_a_tilt(main, main_t, times, tilts):
             notes.append("head turn not stated: its course is the head's tilt (a tilt swings the face sideways)")
             continue
         carrier = _carrier(main, main_t, trunk_moving, times, kind)
@@ -261,97 +261,84 @@ def find_events(times: np.ndarray, face_series: dict[str, np.ndarray], trunk_ser
                 notes.append(f"the head tilts with the trunk's lean and about {extra:.0f} degrees beyond it")
         evid = [c.evidence for c in (fp, fl) if c is not None]
         ev = _event("head", kind, main, evid, conf, carrier, main_t, pos, neg, duration)
-        if fp is not None and fl is not None and conf == "high" and ft is not None \
-                and _corr(fp.values, _resample(fl.values, ft, times)) < 0:
-            ev = _replace(ev, direction="unclear", confidence="low")  # the witnesses disagree on the side
+        if conf == "high" and fp is not None and fl is not None:
+            if _corr(fp.values, _resample(fl.values, ft, times)) < 0:  # the witnesses disagree on the side
+                ev = replace(ev, direction="unclear", confidence="low")
         events.append(ev)
     events = _drop_cross_talk(events, notes)
-    face_state = _face_state(events, "head_yaw" in face_series, own is not None)
+    face_state = _face_state(events, "head_yaw" in series, own is not None)
     if face_state == "do not follow the head":
         notes.append("the face points do not follow the head's own motion (a masked or hidden face): "
                      "head rotations rest on the flow")
 
     # limbs (and a head or torso whose centre travels with no rotation or posture change to explain it)
     explained = {e.part for e in events}
-    for part in BODY_PARTS:
-        rec = parts[part]
-        if not rec.get("moving") or rec.get("source") != "keypoints" or part in explained:
-            continue
-        ev = _translation(part, rec, part_tracks[part], times, trunk_moving, part_tracks, moving_at, duration)
-        if ev is not None:
-            events.append(ev)
+    events += [_translation(part, parts[part], part_tracks[part], times, trunk_moving, part_tracks, moving_at, duration)
+               for part in BODY_PARTS if parts[part].get("moving") and parts[part].get("source") == "keypoints"
+               and part not in explained]
     return _rank(events, face_state, duration, notes)
 
 
-def _fuse(fp: _Course | None, fl: _Course | None) -> tuple[_Course | None, str, bool]:
-    """(the course an event is read on, its confidence, whether the face points follow the flow).
+# The head's own flow course each rotation is read on (`mabench.motion.flow`: head_own), and its unit.
+HEAD_FLOW_AXES = {"head_yaw": ("x", "torso lengths"), "head_pitch": ("y", "torso lengths"),
+                  "head_roll": ("roll", "degrees")}
+
+
+def _fuse(fp: _Course | None, fl: _Course | None) -> tuple[_Course | None, str]:
+    """(the course an event is read on, its confidence).
 
     A mosaic can hide a head's rotation from the face points but cannot make the hair move: the flow is
     the veto. Face points that move while the flow is undecided are an event of `medium` confidence (the
     flow does not contradict them); against a still flow there is no event."""
     fp_m = fp is not None and fp.summary["state"] == "moves"
     if fl is None:
-        return (fp, "low", False) if fp_m else (None, "", False)
+        return (fp, "low") if fp_m else (None, "")
     fl_state = fl.summary["state"]
     if fl_state == "moves":
-        return (fp if fp_m else fl), ("high" if fp_m else "medium"), fp_m
+        return (fp if fp_m else fl), ("high" if fp_m else "medium")
     if fp_m and fl_state == "unclear":
-        return fp, "medium", False
-    return None, "", False
+        return fp, "medium"
+    return None, ""
 
 
 HAND_NEAR_HEAD = 0.45  # torso lengths between a hand's centre and the head's: the hand is in the head's flow box
 
 
-def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, flow_floor: float | None,
-                part_tracks: dict[str, np.ndarray], times: np.ndarray, face_series: dict[str, np.ndarray]) -> str:
+def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, flow_floor: float,
+                part_tracks: dict[str, np.ndarray], times: np.ndarray, tilts: list[tuple[_Course, np.ndarray]]) -> str:
     """Why the head's own flow on this axis is not the head's rotation ('' when nothing speaks against it).
 
-    * the head's box itself stayed put: the shoulders moved under it (a shrug), not the head;
     * a hand came into the head's box: the box measured the hand;
+    * the head's box itself stayed put: the shoulders moved under it (a shrug), not the head;
+    * the head's centre travels with it: a sweep of the whole head;
     * (yaw) the horizontal flow runs the course of a tilt: a head tilting about the neck swings sideways.
     """
-    if fl.summary["state"] == "still" or flow_floor is None:
+    if fl.summary["state"] == "still":
         return ""
+    head = part_tracks["head"]
+    for hand in ("left hand", "right hand"):
+        if np.nanmin(np.linalg.norm(part_tracks[hand] - head, axis=1)) <= HAND_NEAR_HEAD:
+            return f"the {hand} comes into the head's box"
+    if kind == "head_roll":
+        return ""  # a tilt is the flow field's curl, which the shoulders' translation does not change
     k = 0 if kind == "head_yaw" else 1
     box = np.asarray(flow["displacement"]["head"][:, k], dtype=np.float64)
     raw = _course("head box", "flow", fl.unit, box, ft, flow_floor, FLOW_SMOOTH_S)
     carried = box - np.asarray(flow["head_own"]["x" if k == 0 else "y"], dtype=np.float64)
     if raw.summary["state"] == "still" or float(np.abs(carried).max()) >= raw.summary["amplitude"]:
         return "the shoulders moved under the head more than the head's box moved"
-    head = part_tracks["head"]
-    for hand in ("left hand", "right hand"):
-        if np.nanmin(np.linalg.norm(part_tracks[hand] - head, axis=1)) <= HAND_NEAR_HEAD:
-            return f"the {hand} comes into the head's box"
     centre = _resample(head[:, k], times, ft)
     if abs(_corr(centre, fl.values)) >= CARRIED_CORR and float(np.ptp(centre)) >= 0.5 * float(np.ptp(fl.values)):
         return "the head's centre travels with it: a sweep of the whole head, not a rotation inside its outline"
-    if kind == "head_yaw":
-        roll = flow.get("head_own", {}).get("roll")
-        tilts = [smooth(_fill(face_series["head_roll"]), times)] if "head_roll" in face_series else []
-        if roll is not None:
-            tilts.append(_resample(smooth(np.asarray(roll, dtype=np.float64), ft, FLOW_SMOOTH_S), ft, times))
-        v = _resample(fl.values, ft, times)
-        for t in tilts:
-            if summarise(t, times, SIGNALS["head_roll"].floor)["state"] == "moves" and abs(_corr(v, t)) >= CARRIED_CORR:
-                return "it runs the course of a tilt"
+    if kind == "head_yaw" and _runs_a_tilt(fl, ft, times, tilts):
+        return "it runs the course of a tilt"
     return ""
 
 
-def _runs_a_tilt(c: _Course, c_times: np.ndarray, times: np.ndarray, face_series: dict[str, np.ndarray],
-                 own: dict | None, ft: np.ndarray | None) -> bool:
-    """Whether a turn's course runs that of a moving tilt (face points' or flow's)."""
-    tilts = []
-    if "head_roll" in face_series:
-        tilts.append((face_series["head_roll"], times, SMOOTH_S))
-    if own is not None and ft is not None:
-        tilts.append((own["roll"], ft, FLOW_SMOOTH_S))
+def _runs_a_tilt(c: _Course, c_times: np.ndarray, times: np.ndarray, tilts: list[tuple[_Course, np.ndarray]]) -> bool:
+    """Whether a turn's course runs that of a moving tilt (`tilts`: the moving roll courses and their times)."""
     v = _resample(c.values, c_times, times)
-    for series, t_, sm in tilts:
-        tc = _course("tilt", "", "degrees", series, t_, SIGNALS["head_roll"].floor, sm)
-        if tc.summary["state"] == "moves" and abs(_corr(v, _resample(tc.values, t_, times))) >= CARRIED_CORR:
-            return True
-    return False
+    return any(abs(_corr(v, _resample(t.values, t_, times))) >= CARRIED_CORR for t, t_ in tilts)
 
 
 def _face_state(events: list[MovementEvent], face_points: bool, flow: bool) -> str:
@@ -406,7 +393,7 @@ def _event(part: str, kind: str, c: _Course, evidence: list[Evidence], confidenc
 
 
 def _translation(part: str, rec: dict, track: np.ndarray, times: np.ndarray, trunk_moving: dict[str, _Course],
-                 tracks: dict[str, np.ndarray], moving_at: float, duration: float) -> MovementEvent | None:
+                 tracks: dict[str, np.ndarray], moving_at: float, duration: float) -> MovementEvent:
     """A part whose centre travels: toward the side of its largest displacement, its span from its onset."""
     n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
     disp = track - track[:n0].mean(axis=0)
@@ -438,16 +425,12 @@ def _translation(part: str, rec: dict, track: np.ndarray, times: np.ndarray, tru
                          carried, when=when, phases=phases)
 
 
-def _replace(ev: MovementEvent, **kw) -> MovementEvent:
-    return MovementEvent(**{**{f: getattr(ev, f) for f in ev.__dataclass_fields__}, **kw})
-
-
 def _rank(events: list[MovementEvent], face_state: str, duration: float, notes: list[str]) -> ClipEvents:
     """Own events of medium or high confidence first, by amplitude; then the rest. Dominant = the first own one."""
     def key(e: MovementEvent) -> tuple:
         own = e.carried_by is None and e.confidence != "low"
         return (not own, -e.amplitude)
     ordered = sorted(events, key=key)
-    ranked = [_replace(e, rank=i + 1) for i, e in enumerate(ordered)]
+    ranked = [replace(e, rank=i + 1) for i, e in enumerate(ordered)]
     dominant = 0 if ranked and ranked[0].carried_by is None and ranked[0].confidence != "low" else None
     return ClipEvents(ranked, dominant, face_state, round(duration, 3), notes=notes)
