@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from mabench.motion.events import find_events
+from mabench.motion.flow import FLOW_FLOOR_MIN, FLOW_SMOOTH_S
 from mabench.motion.signals import raw_signals, reversals, summarise, summarise_signals
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
@@ -47,9 +48,7 @@ ONSET, ONSET_FRACTION, DECISIVE = 0.08, 0.25, 1.5
 FLOOR_QUANTILE, FLOOR_TIMES, FLOOR_MIN, FLOOR_CAP = 0.25, 3.0, 0.01, 0.05
 # Head flow: moves when its displacement clears this many flow floors (the stillest quarter of part
 # boxes) and FLOW_MIN torso lengths (~1.5 px at a 1080x1296 frame's body size).
-FLOW_TIMES, FLOW_MIN, FLOW_FLOOR_MIN = 3.0, 0.006, 0.0015
-# Flow is far less noisy than keypoints: light smoothing keeps a nod's ~0.3 s strokes for the rhythm.
-FLOW_SMOOTH_S = 0.03
+FLOW_TIMES, FLOW_MIN = 3.0, 0.006
 TOGETHER_CORR = 0.9   # correlation of two parts' distance-from-start profiles that means "together"
 LEAD_S = 0.2         # onsets this far apart (and beyond their uncertainty) are ordered
 # Gaussian smoothing (seconds): light keeps 2-3 Hz nods for amplitude and rhythm; heavy damps

@@ -15,6 +15,9 @@ the face points do not follow the head), the face points alone with the flow und
 points moving against a still flow no event at all. Without flow, face points alone give `low`. A turn
 whose course is a tilt's (a head tilting about the neck swings its face sideways) is the tilt, and a
 rotation seen by one witness only, inside one more than twice its size, is that one's drag on another axis.
+The flow's own floor comes from the parts the keypoints call still (a whole-body movement would raise the
+descriptors' floor above a nod); a turn or nod seen by the flow alone that runs the trunk's course is the
+trunk carrying the head's box, and no rotation.
 
 A part carried by another's movement (a head riding a leaning or straightening trunk, a hand resting on a
 rising thigh) is an event with `carried_by` set; it never is the clip's dominant event. The dominant event
@@ -28,6 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from mabench.motion.flow import FLOW_FLOOR_MIN, FLOW_SMOOTH_S
 from mabench.motion.signals import MOVES_AT, PHASE_MOVE, SIGNALS, SMOOTH_S, _fill, reversals, smooth, summarise
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -52,8 +56,6 @@ TRUNK_SIGNALS = {"trunk_lean": "trunk_lean", "trunk_twist": "shoulder_width", "t
                  "shoulder_elevation": "shoulder_raise", "rise": "hip_height"}
 CONFIDENCES = ("low", "medium", "high")
 
-# Flow is far less noisy than keypoints: light smoothing keeps a nod's ~0.3 s strokes.
-FLOW_SMOOTH_S = 0.03
 CARRIED_CORR = 0.8          # |correlation| of two courses over the clip that makes one ride the other
 TIME_UNCERTAINTY_S = 0.1    # a signal's crossing is not sharper than its smoothing (~0.06 s) and a frame
 ACTIVE_SHARE = 0.25          # share of a course's fastest rate of change that counts as under way
@@ -233,6 +235,7 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
     ft = np.asarray(flow["times"], dtype=np.float64) if flow is not None and own is not None else times
     flow_course = {}
     if flow is not None and own is not None and flow_floor is not None:
+        flow_floor = _still_flow_floor(flow, parts, flow_floor)
         for kind, (axis, unit) in HEAD_FLOW_AXES.items():
             floor_min = SIGNALS["head_roll"].floor if axis == "roll" else flow_floor
             flow_course[kind] = _course(f"head own flow {axis}", "flow", unit, own[axis], ft, floor_min, FLOW_SMOOTH_S)
@@ -254,6 +257,10 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
             notes.append("head turn not stated: its course is the head's tilt (a tilt swings the face sideways)")
             continue
         carrier = _carrier(main, main_t, trunk_moving, times, kind)
+        if carrier and main is fl and kind != "head_roll":
+            # the flow alone, running the trunk's course: the trunk carries the head's box, nothing rotates
+            notes.append(f"head {kind} not stated: the head's flow runs the trunk's course (the trunk carries it)")
+            continue
         if carrier and kind == "head_roll" and "trunk_lean" in trunk_moving and main.unit == "degrees":
             lean = trunk_moving["trunk_lean"].values
             extra = float(np.ptp(_resample(main.values, main_t, times))) - float(np.ptp(lean))
@@ -277,6 +284,17 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
                for part in BODY_PARTS if parts[part].get("moving") and parts[part].get("source") == "keypoints"
                and part not in explained]
     return _rank(events, face_state, duration, notes)
+
+
+def _still_flow_floor(flow: dict, parts: dict, fallback: float) -> float:
+    """The flow's floor from the parts the keypoints call still (their boxes' drift over the clip): the
+    descriptors' floor takes the stillest quarter of all parts, which a whole-body movement raises above a
+    nod. Without a still part, `fallback`."""
+    amps = [float(np.linalg.norm(d - d[0], axis=1).max()) for p, d in flow["displacement"].items()
+            if p in parts and not parts[p].get("moving") and parts[p].get("visible", True) and p != "head"]
+    if not amps:
+        return fallback
+    return max(FLOW_FLOOR_MIN, float(np.quantile(amps, 0.25)))  # the stillest quarter, as the descriptors'
 
 
 # The head's own flow course each rotation is read on (`mabench.motion.flow`: head_own), and its unit.
@@ -310,7 +328,10 @@ def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, flow_floor: 
 
     * a hand came into the head's box: the box measured the hand;
     * the head's box itself stayed put: the shoulders moved under it (a shrug), not the head;
-    * the head's centre travels with it: a sweep of the whole head;
+    * (yaw) the head's outline (its keypoint, placed from the outline on a masked face) travels sideways as
+      far as the box's texture, within the floor: a turn moves the texture inside the outline, a sweep of the
+      whole head (a tilt about the neck, a lean) moves both alike. (A nod, about the neck, moves the outline
+      too: pitch is not tested so.)
     * (yaw) the horizontal flow runs the course of a tilt: a head tilting about the neck swings sideways.
     """
     if fl.summary["state"] == "still":
@@ -324,13 +345,16 @@ def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, flow_floor: 
     k = 0 if kind == "head_yaw" else 1
     box = np.asarray(flow["displacement"]["head"][:, k], dtype=np.float64)
     raw = _course("head box", "flow", fl.unit, box, ft, flow_floor, FLOW_SMOOTH_S)
-    carried = box - np.asarray(flow["head_own"]["x" if k == 0 else "y"], dtype=np.float64)
-    if raw.summary["state"] == "still" or float(np.abs(carried).max()) >= raw.summary["amplitude"]:
+    shoulders = box - np.asarray(flow["head_own"]["x" if k == 0 else "y"], dtype=np.float64)
+    if raw.summary["state"] == "still" or float(np.abs(shoulders).max()) >= raw.summary["amplitude"]:
         return "the shoulders moved under the head more than the head's box moved"
+    if kind != "head_yaw":
+        return ""
     centre = _resample(head[:, k], times, ft)
-    if abs(_corr(centre, fl.values)) >= CARRIED_CORR and float(np.ptp(centre)) >= 0.5 * float(np.ptp(fl.values)):
-        return "the head's centre travels with it: a sweep of the whole head, not a rotation inside its outline"
-    if kind == "head_yaw" and _runs_a_tilt(fl, ft, times, tilts):
+    if abs(_corr(centre, box)) >= CARRIED_CORR and \
+            float(np.ptp(box)) - float(np.ptp(centre)) < MOVES_AT * fl.summary["floor"]:
+        return "the head's outline travels as far as its texture: a sweep of the whole head, nothing turns inside it"
+    if _runs_a_tilt(fl, ft, times, tilts):
         return "it runs the course of a tilt"
     return ""
 

@@ -24,6 +24,9 @@ from mabench.video.decode import decode_all
 
 FLOW_SIDE = 640  # a nod is 1-3 px at full size; at 320 px it drowns in the flow's own error
 BOX = 0.35
+# Flow is far less noisy than keypoints: light smoothing (s) keeps a nod's ~0.3 s strokes for the rhythm.
+FLOW_SMOOTH_S = 0.03
+FLOW_FLOOR_MIN = 0.0015  # torso lengths: a box's drift under this is the flow's own error, not motion
 PRESETS = {"ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST, "fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
            "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM}
 
