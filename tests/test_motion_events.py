@@ -140,3 +140,27 @@ def test_the_dominant_event_of_each_real_clip_is_its_defining_movement(real, cli
     # a head that rotates is never also said to travel
     if any(e.part == "head" and e.is_rotation for e in ev.events):
         assert not any(e.part == "head" and e.kind == "translation" for e in ev.events)
+
+
+def test_synth_masked_face_pixelates_the_face_and_keeps_the_true_face_in_the_truth(tmp_path):
+    from typer.testing import CliRunner
+
+    from mabench.cli import app
+
+    for flag, folder in (([], "clear"), (["--masked-face"], "masked")):
+        res = CliRunner().invoke(app, ["synth", "--n", "1", "--seed", "3", "--width", "640", "--height", "480",
+                                       "--out", str(tmp_path / folder), *flag])
+        assert res.exit_code == 0, res.output
+    clear, masked = (load_skeleton_file(next((tmp_path / f / "skeletons").glob("*.json"))) for f in ("clear", "masked"))
+    tc, tm = (json.loads(next((tmp_path / f / "truth").glob("*.json")).read_text()) for f in ("clear", "masked"))
+    assert tm["spec"]["masked_face"] is True and tc["spec"]["masked_face"] is False
+    assert tc["facts"] == tm["facts"]  # the truth is the real face's, whatever the pose model saw
+    # the masked skeleton's nose keeps its offset from the ears (placed from the outline), the real one need not
+    rel = {k: sk.face["nose"][:, :2] - sk.face["left_ear"][:, :2] for k, sk in (("c", clear), ("m", masked))}
+    assert np.ptp(rel["m"], axis=0).max() <= 0.0100001  # the file keeps 2 decimals of each point
+    # the face is a mosaic: blocks of equal pixels where the clear clip has detail
+    fm, _, _ = decode_gray(next((tmp_path / "masked" / "clips").glob("*.mp4")))
+    fc, _, _ = decode_gray(next((tmp_path / "clear" / "clips").glob("*.mp4")))
+    x, y = (int(v) for v in np.mean([masked.face[n][0, :2] for n in ("nose", "left_eye", "right_eye")], axis=0))
+    patch = (slice(y - 4, y + 4), slice(x - 4, x + 4))
+    assert float(np.std(fm[0][patch])) < float(np.std(fc[0][patch]))

@@ -51,6 +51,9 @@ def synth(
     max_seconds: float = typer.Option(4.0, help="Longest clip (1-5 s)."),
     workers: int = typer.Option(defaults.WORKERS, help="Processes rendering clips."),
     no_video: bool = typer.Option(False, "--no-video", help="Skeletons and truth only (fast; for validation)."),
+    masked_face: bool = typer.Option(False, "--masked-face",
+                                     help="Pixelate the face as MA-52's are, and place the skeleton's face points "
+                                          "from the head's outline as a pose model does on a mosaic."),
     placeholder: bool = typer.Option(False, "--placeholder",
                                      help="Instead: box clips and a 12-question benchmark (OUT/bench.json, with "
                                           "answers) for a dry run of eval / judge / report."),
@@ -68,7 +71,7 @@ def synth(
     n = n or 52
     try:
         labels = write_set(out, n, seed=seed, video=not no_video, workers=workers, width=width, height=height,
-                           fps=fps, min_s=min_seconds, max_s=max_seconds)
+                           fps=fps, min_s=min_seconds, max_s=max_seconds, masked_face=masked_face)
     except ValueError as e:
         fail(str(e))
     console.print(f"wrote {n} clips ({len(ACTIONS)} actions) to {out} in {time.perf_counter() - t0:.1f} s; "
