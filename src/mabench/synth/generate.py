@@ -22,7 +22,7 @@ import numpy as np
 
 from mabench.motion.skeleton import JOINTS, J, Skeleton
 from mabench.synth.actions import PROGRAMS, PROGRAMS_V2, Ctx, make_program
-from mabench.synth.figure import TORSO, Body, background, draw, face_points, head_model, joints
+from mabench.synth.figure import HEAD_FROM, TORSO, Body, background, draw, face_points, head_model, joints
 from mabench.synth.truth import ground_truth
 from mabench.taxonomy import FINE_TO_COARSE
 
@@ -89,7 +89,6 @@ def render(path: Path, spec: ClipSpec, pts: np.ndarray, params: dict[str, np.nda
 
 MOSAIC_BLOCKS = 4      # blocks across the masked face (MA-52's masks show 2-4 blocks across)
 MASK_EAR_WIDTHS = 1.5  # the mask's side, in ear widths at rest
-HEAD_JOINT_POINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")  # the importers' head joint
 
 
 def mask_face(frame: np.ndarray, head: dict[str, np.ndarray], i: int) -> None:
@@ -123,7 +122,7 @@ def write_clip(out: Path, spec: ClipSpec, video: bool = True) -> dict:
     if spec.masked_face and face:
         seen_face = outline_face_points(face, head_model(params, spec.width, spec.height, body))
         seen_pts = pts.copy()
-        seen_pts[:, J["head"]] = np.mean([seen_face[k][:, :2] for k in HEAD_JOINT_POINTS], axis=0)
+        seen_pts[:, J["head"]] = np.mean([seen_face[k][:, :2] for k in HEAD_FROM], axis=0)
     sk = Skeleton(points=seen_pts, conf=np.ones(pts.shape[:2]), times=times, width=spec.width, height=spec.height,
                   source="synthetic", face=seen_face)
     truth = {"clip": spec.name + ".mp4", "label": spec.label, "coarse": FINE_TO_COARSE[spec.label],

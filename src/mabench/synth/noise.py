@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from mabench.motion.skeleton import JOINTS, J, Skeleton
+from mabench.synth.figure import HEAD_FROM
 
 NOISE_KINDS = ("white", "mediapipe")
 WANDER_S = 0.25                   # correlation time of the wander (s): a drift of ~1 s, not frame jitter
@@ -72,7 +73,7 @@ def add_noise(sk: Skeleton, kind: str, level: float, rng: np.random.Generator) -
                 v[:, :2] += unit * (shared + FACE_SD * wander(n, sk.times, rng, (2,))
                                     + rng.normal(0, JITTER_SD, (n, 2)))
             # the head joint is the mean of the face points, as the pose importers make it
-            names = [k for k in ("nose", "left_eye", "right_eye", "left_ear", "right_ear") if k in face]
+            names = [k for k in HEAD_FROM if k in face]
             pts[:, J["head"]] = np.mean([face[k][:, :2] for k in names], axis=0)
     else:
         raise ValueError(f"unknown noise {kind!r}; one of {NOISE_KINDS}")
