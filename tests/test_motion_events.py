@@ -4,7 +4,6 @@ path, and (with the pose extra and ../shared present) the dominant event of each
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import cv2
@@ -122,8 +121,8 @@ def real(tmp_path_factory):
     pytest.importorskip("mediapipe", reason="the pose extra (mediapipe) is not installed")
     from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
     out = tmp_path_factory.mktemp("real")
-    annotate(sorted((MA52 / "clips").glob("*.mp4")), out, AnnotateSettings(pose="mediapipe"),
-             workers=min(2, os.cpu_count() or 1))
+    # in this process: MediaPipe, once loaded by another test here, aborts in a forked worker
+    annotate(sorted((MA52 / "clips").glob("*.mp4")), out, AnnotateSettings(pose="mediapipe"), workers=1)
     return read_descriptors(out / "descriptors.jsonl")
 
 
