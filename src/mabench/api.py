@@ -103,7 +103,9 @@ def build(clips: PathLike, labels: PathLike, out: PathLike, settings: Any = None
     """Build a benchmark and a training corpus from labelled clips (see `mabench.build.pipeline`);
     returns the build summary (also in OUT/build.json). `settings`: a `BuildSettings`; its `stems_from` (a
     benchmark file whose CMAR / FMAR / MADU / MARE stems to ask with) and, with `audit`, `reference` (the
-    benchmark file QC states and gates the style AUC against) are `mabench build --stems-from / --reference`.
+    benchmark file QC states and gates the style AUC against) are `mabench build --stems-from / --reference`;
+    `corpus_frames` and `exclude_clips` are `--corpus-frames` (the corpus's frames, as `mabench eval` sends them)
+    and `--exclude-clips` (clips that never enter the corpus).
 
     >>> from mabench.build.pipeline import BuildSettings
     >>> build("clips/", "labels.csv", "built/", BuildSettings(skeletons="skeletons/"))  # doctest: +SKIP

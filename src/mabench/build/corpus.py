@@ -1,22 +1,17 @@
-"""Training corpus export and the train / test split.
+"""The training corpus: the train / test split, the clips kept out, each clip's frames, the samples.
 
-From the training clips' captions and QA, three formats of the same samples (one per question:
-the description, the reasoning chain, and the closed questions with their answers):
+One sample per train-split question (the description, the reasoning chain, the closed questions with
+their answers). The system prompt and the user text are the task registry's turn
+(`mabench.evaluation.tasks.Task.turn`), the very request `mabench eval` sends for the same question
+with default prompts: a model is fine-tuned on the prompts it is evaluated with.
 
-* ``chat.jsonl`` - plain chat messages, one sample per line, the input of `mabench train`:
-  ``{"id", "clip", "task", "video", "messages": [{"role": "system", "content": S}, {"role": "user",
-  "content": [{"type": "video", "video": PATH}, {"type": "text", "text": Q}]}, {"role": "assistant",
-  "content": [{"type": "text", "text": A}]}]}``;
-* ``llamafactory.json`` + ``dataset_info.json`` - LLaMA-Factory's sharegpt video format
-  (``messages`` with a ``<video>`` tag, ``system``, ``videos``);
-* ``qwen.json`` - the Qwen-VL fine-tuning repo's format (``video``, ``conversations`` with
-  ``from: human / gpt``; that format has no system turn).
+Frames: with ``corpus_frames`` N (the default: `mabench eval`'s frame count), each clip's frames are
+sampled once with `mabench eval`'s sampler and settings (`video.sample_frames`, the same JPEG bytes a
+request carries) and written to ``frames/<clip>/``, with their timestamps, the clip's real frame rate
+and the rate the frames were taken at; every sample points at them beside the video path. The formats
+each tool reads are written by `mabench.build.exports`.
 
-The system prompt S and the user text Q are the task registry's turn (`mabench.evaluation.tasks.Task.turn`),
-the very request `mabench eval` sends for the same question with default prompts: a model is
-fine-tuned on the prompts it is evaluated with.
-
-Video paths are absolute, so the files work from any working directory.
+Paths are absolute, so the files work from any working directory.
 """
 
 from __future__ import annotations
@@ -24,17 +19,78 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import shutil
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from mabench.data.io import atomic_write_text
+from mabench.data.io import BenchmarkError, atomic_write_bytes, load_benchmark, write_json
+from mabench.data.records import strip_video_suffix
 from mabench.evaluation.tasks import task
+from mabench.video import SamplingConfig, sample_frames
 
-# v2: each sample carries the eval system prompt and the question verbatim (v1 had no system prompt
-# and appended its own answer-format line)
-CORPUS_VERSION = "ma-corpus-v2"
-DATASET_NAME = "mabench_train"
+# v3: pre-sampled frames (eval's sampler) beside the video path, the clips kept out, ms-swift and TRL exports
+# (v2: the eval system prompt and the question verbatim; v1 had no system prompt)
+CORPUS_VERSION = "ma-corpus-v3"
+FRAMES_DIR = "frames"
+FRAME_INFO = "frames.json"  # per clip folder: what was sampled, how, and from which file
+
+
+@dataclass(frozen=True)
+class ClipFrames:
+    """One clip's frames as `mabench eval` sends them, written once for every sample of the clip."""
+
+    files: list[str]          # absolute JPEG paths, in time order
+    timestamps: list[float]   # seconds from the clip's first frame
+    fps: float                # the clip's real frame rate (from its frame timestamps)
+    sample_fps: float         # the rate the frames were taken at: frames over the span they cover
+    sampling: str             # `SamplingConfig.key()`: every setting that shapes the frames
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExcludeList:
+    """Clips that must never enter the corpus (a benchmark's clips, say), matched by file stem."""
+
+    source: str
+    kind: str                 # "benchmark" or "list"
+    clips: frozenset[str]     # stems
+    sha256: str               # of the file's bytes
+
+    def record(self, dropped: int) -> dict:
+        return {"file": self.source, "kind": self.kind, "listed": len(self.clips), "sha256": self.sha256,
+                "excluded": dropped}
+
+
+def read_exclude_list(path: str | Path) -> ExcludeList:
+    """A benchmark file (JSON / JSONL with ``video_name``) or a text list, one clip name per line
+    (``#`` starts a comment). Raises ValueError naming the file when it is neither."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"--exclude-clips {path}: no such file")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if path.suffix.lower() in (".json", ".jsonl"):
+        try:
+            bench = load_benchmark(path)
+        except (BenchmarkError, ValueError, OSError) as e:
+            raise ValueError(f"--exclude-clips {path}: not a benchmark file ({e})") from None
+        return ExcludeList(str(path), "benchmark", frozenset(Path(q.video_id).name for q in bench.questions),
+                           digest)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"--exclude-clips {path}: neither a benchmark (.json / .jsonl) nor a text list of clip "
+                         "names") from None
+    names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    names = [n.split()[0] for n in names if n]  # an mmaction2 list ('<clip> <label>') works too
+    if not names:
+        raise ValueError(f"--exclude-clips {path}: no clip names in it")
+    return ExcludeList(str(path), "list", frozenset(strip_video_suffix(Path(n).name) for n in names), digest)
 
 
 def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[str], set[str], dict]:
@@ -73,52 +129,80 @@ def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[st
     return train, test, info
 
 
-def samples(questions: Iterable[dict], video_paths: dict[str, Path]) -> list[dict]:
-    """One chat sample per question (its clip's video path resolved)."""
+def clip_frames(video: Path, folder: Path, cfg: SamplingConfig) -> ClipFrames:
+    """Sample `video` as `mabench eval` does with `cfg` and write the JPEG bytes under `folder`; a folder
+    written before for the same file and settings is reused."""
+    info_path = folder / FRAME_INFO
+    stat = video.stat()
+    source = {"video": str(video.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    if info_path.is_file():
+        try:
+            info = json.loads(info_path.read_text(encoding="utf-8"))
+            if info.get("source") == source and info["frames"]["sampling"] == cfg.key() and \
+                    all(Path(f).is_file() for f in info["frames"]["files"]):
+                return ClipFrames(**info["frames"])
+        except (ValueError, KeyError, TypeError):
+            pass  # unreadable or of another shape: sample again
+    s = sample_frames(video, cfg)
+    files = []
+    for i, jpeg in enumerate(s.jpegs):
+        f = (folder / f"frame_{i:03d}.jpg").resolve()
+        atomic_write_bytes(f, jpeg)
+        files.append(str(f))
+    span = s.timestamps[-1] - s.timestamps[0] if len(s.timestamps) > 1 else 0.0
+    frames = ClipFrames(files=files, timestamps=[round(t, 6) for t in s.timestamps],
+                        fps=round((s.total_frames - 1) / s.duration, 6) if s.duration > 0 else 0.0,
+                        sample_fps=round((len(files) - 1) / span, 6) if span > 0 else 0.0, sampling=cfg.key())
+    write_json(info_path, {"source": source, "frames": frames.to_json(), "indices": s.indices})
+    return frames
+
+
+def corpus_frames(videos: dict[str, Path], out: Path, cfg: SamplingConfig, workers: int = 1
+                  ) -> tuple[dict[str, ClipFrames], list[str]]:
+    """({clip: frames}, problems): every clip sampled once (threads: PyAV decodes outside the GIL);
+    a clip that cannot be read is a problem of its own and loses only its samples."""
+    from mabench.video import VideoError
+
+    def one(item: tuple[str, Path]) -> tuple[str, ClipFrames | str]:
+        clip, video = item
+        try:
+            return clip, clip_frames(video, out / FRAMES_DIR / clip, cfg)
+        except (VideoError, OSError) as e:
+            return clip, f"{video.name}: no corpus frames ({e})"
+
+    done: dict[str, ClipFrames] = {}
+    problems: list[str] = []
+    root = out / FRAMES_DIR
+    if root.is_dir():  # a rerun: the frames of clips no longer in the corpus (kept out since, say) go
+        for stale in root.iterdir():
+            if stale.is_dir() and stale.name not in videos:
+                shutil.rmtree(stale)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for clip, res in pool.map(one, sorted(videos.items())):
+            if isinstance(res, ClipFrames):
+                done[clip] = res
+            else:
+                problems.append(res)
+    return done, problems
+
+
+def samples(questions: Iterable[dict], video_paths: dict[str, Path],
+            frames: dict[str, ClipFrames] | None = None) -> list[dict]:
+    """One chat sample per question (its clip's video path resolved; its frames where given). With
+    `frames`, a question whose clip has none is left out (its clip could not be read)."""
     out = []
     for q in questions:
-        video = str(video_paths[q["video_name"]].resolve())
+        clip = q["video_name"]
+        video: dict[str, Any] = {"type": "video", "video": str(video_paths[clip].resolve())}
+        if frames is not None:
+            if clip not in frames:
+                continue
+            f = frames[clip]
+            video.update(frames=f.files, timestamps=f.timestamps, fps=f.fps, sample_fps=f.sample_fps)
         system, user = task(q["task"]).turn(q["question"])
-        out.append({"id": q["qid"], "clip": q["video_name"], "task": q["task"], "video": video,
+        out.append({"id": q["qid"], "clip": clip, "task": q["task"], "video": video["video"],
                     "messages": [
                         {"role": "system", "content": system},
-                        {"role": "user", "content": [{"type": "video", "video": video},
-                                                     {"type": "text", "text": user}]},
+                        {"role": "user", "content": [video, {"type": "text", "text": user}]},
                         {"role": "assistant", "content": [{"type": "text", "text": q["answer"]}]}]})
     return out
-
-
-def export_corpus(chat: list[dict], out: str | Path) -> dict:
-    """Write the three formats of `chat` samples under `out`; returns {format: path} and the hash."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps(s, ensure_ascii=False) for s in chat]
-    chat_text = "\n".join(lines) + ("\n" if lines else "")
-    atomic_write_text(out / "chat.jsonl", chat_text)
-
-    def text_of(msg: dict) -> str:
-        if isinstance(msg["content"], str):
-            return msg["content"]
-        return "".join(p["text"] for p in msg["content"] if p["type"] == "text")
-
-    def turn(s: dict, role: str) -> dict:
-        return next(m for m in s["messages"] if m["role"] == role)
-
-    lf = [{"messages": [{"role": "user", "content": "<video>" + text_of(turn(s, "user"))},
-                        {"role": "assistant", "content": text_of(turn(s, "assistant"))}],
-           "system": text_of(turn(s, "system")), "videos": [s["video"]]} for s in chat]
-    atomic_write_text(out / "llamafactory.json", json.dumps(lf, ensure_ascii=False, indent=1))
-    info = {DATASET_NAME: {"file_name": "llamafactory.json", "formatting": "sharegpt",
-                           "columns": {"messages": "messages", "system": "system", "videos": "videos"},
-                           "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
-                                    "assistant_tag": "assistant"}}}
-    atomic_write_text(out / "dataset_info.json", json.dumps(info, indent=1))
-    qwen = [{"video": s["video"], "conversations": [
-        {"from": "human", "value": "<video>\n" + text_of(turn(s, "user"))},
-        {"from": "gpt", "value": text_of(turn(s, "assistant"))}]} for s in chat]
-    atomic_write_text(out / "qwen.json", json.dumps(qwen, ensure_ascii=False, indent=1))
-    digest = hashlib.sha256(chat_text.encode("utf-8")).hexdigest()  # chat.jsonl bytes, as `mabench train` hashes
-    manifest = {"version": CORPUS_VERSION, "samples": len(chat), "clips": len({s["clip"] for s in chat}),
-                "sha256": digest, "files": ["chat.jsonl", "llamafactory.json", "dataset_info.json", "qwen.json"]}
-    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1))
-    return manifest

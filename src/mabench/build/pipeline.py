@@ -6,7 +6,8 @@ Everything lands in OUT, one file per stage, so each can be inspected and the bu
     captions.jsonl      structured captions with their MADU / MARE texts (rewrites kept on rerun)
     benchmark.json      the test split: 12 questions per clip (official format + answer + meta)
     train_questions.json  the same for the train split (the corpus is made from these)
-    corpus/             the train split as chat JSONL, LLaMA-Factory and Qwen formats
+    corpus/             the train split (less --exclude-clips) for mabench train, LLaMA-Factory, ms-swift, TRL
+                        and the Qwen-VL repo, each clip's eval frames in corpus/frames/, a README of commands
     split.json          which clips (and subjects) went where
     qc.json, qc.md      quality control
     overlays/           with --overlay: a contact sheet per clip (skeleton, head/trunk axes, signals)
@@ -23,7 +24,8 @@ from pathlib import Path
 
 from mabench import __version__, defaults
 from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
-from mabench.build.corpus import export_corpus, samples, split_clips
+from mabench.build.corpus import corpus_frames, read_exclude_list, samples, split_clips
+from mabench.build.exports import export_corpus
 from mabench.build.labels import LabelRow, read_label_file
 from mabench.build.paraphrase import REFERENCE, spec_error
 from mabench.build.qa import QA_VERSION, STEM_TASKS, Stems, build_questions, reference_stems
@@ -32,6 +34,8 @@ from mabench.data.io import atomic_write_text, iter_jsonl, load_benchmark, write
 from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
 from mabench.motion.descriptors import DESCRIPTOR_VERSION
+from mabench.video import SamplingConfig
+from mabench.video.sampling import DEFAULT_NUM_FRAMES
 
 OVERLAYS_DIR = "overlays"  # per-clip contact sheets (`mabench build --overlay`), named <clip stem>.png
 
@@ -63,6 +67,11 @@ class BuildSettings:
     # with questions of the `reference` (or `stems_from`) file as examples of the manner to follow;
     # "reference": reword them in that file's own phrasings, fact-checked the same way (`build.phrasings`)
     paraphrase: str | None = None
+    # Frames per corpus clip, sampled as `mabench eval` samples them and written beside the corpus (0: the
+    # video path only, every tool samples it itself)
+    corpus_frames: int = DEFAULT_NUM_FRAMES
+    # A benchmark file or a list of clip names whose clips never enter the corpus
+    exclude_clips: str | None = None
 
 
 MAX_LOGGED = 10  # problems printed one line each; the rest are counted (all are in build.json)
@@ -93,6 +102,9 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     reference = settings.reference or settings.stems_from  # what the build should read like (QC, paraphrase)
     if settings.paraphrase and (why := spec_error(settings.paraphrase, reference, settings.rewrite_base_url)):
         raise ValueError(why)  # before anything is measured or written
+    if settings.corpus_frames < 0:
+        raise ValueError(f"corpus frames must be 0 (the video path only) or more, got {settings.corpus_frames}")
+    exclude = read_exclude_list(settings.exclude_clips) if settings.exclude_clips else None  # before any work
     clips_dir, out = Path(clips_dir), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     labels = read_label_file(labels_path, settings.subject_pattern, settings.label_names)
@@ -170,10 +182,14 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         rewording = ReferencePhrasings(load_benchmark(reference))
         if not rewording.pool:
             log(f"paraphrase: {reference} has no {' or '.join(rewording.tasks)} question: nothing to reword with")
+    kept_out = {p.stem for r, p, _ in usable if r.clip in train and exclude and p.stem in exclude.clips}
+    if exclude is not None:
+        log(f"exclude: {len(kept_out)} train-split clips kept out of the corpus ({len(exclude.clips)} listed in "
+            f"{exclude.source})")
     bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed, stems,
                             rewording)
-    train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train), settings.seed + 1,
-                               stems, rewording)
+    train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train and p.stem not in kept_out),
+                               settings.seed + 1, stems, rewording)
     if rewording is not None:
         said = Counter(q["meta"]["paraphrase"]["status"] for q in bench + train_qs if "paraphrase" in q["meta"])
         log(f"paraphrase: {said['accepted']} asked in {reference}'s phrasings, {said['rejected']} in mabench's "
@@ -189,12 +205,23 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     write_json(out / "benchmark.json", bench, indent=1)
     questions = bench + train_qs
 
-    # 5. corpus from the train split
+    # 5. corpus from the train split (less the clips kept out), each clip's frames sampled as eval samples them
     paths = {p.stem: p for _, p, _ in usable}
     corpus = None
     if train:
         write_json(out / "train_questions.json", train_qs, indent=1)
-        corpus = export_corpus(samples(train_qs, paths), out / "corpus")
+        frames = None
+        if settings.corpus_frames:
+            clips = {q["video_name"] for q in train_qs}
+            frames, frame_problems = corpus_frames({c: paths[c] for c in clips}, out / "corpus",
+                                                   SamplingConfig(num_frames=settings.corpus_frames), settings.workers)
+            problems.extend(frame_problems)
+            for problem in frame_problems[:MAX_LOGGED]:
+                log(f"problem: {problem}")
+        # the README's flags ask each tool for eval's frame count when the corpus carries no frames
+        corpus = export_corpus(samples(train_qs, paths, frames), out / "corpus",
+                               settings.corpus_frames or DEFAULT_NUM_FRAMES,
+                               exclude.record(len(kept_out)) if exclude else None)
     # 6. QC of the benchmark
     qc = qc_report(bench) if bench else None
     if qc and settings.audit:
@@ -208,7 +235,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
                                              "qa": QA_VERSION},
         "settings": asdict(settings), "clips": {"labelled": len(rows), "usable": len(usable)},
         "questions": len(questions), "benchmark_questions": len(bench), "test_clips": len(test),
-        "train_clips": len(train), "corpus": corpus, "qc_passed": qc["passed"] if qc else None,
+        "train_clips": len(train), "corpus_clips_kept_out": sorted(kept_out),
+        "corpus": corpus, "qc_passed": qc["passed"] if qc else None,
         "stems": {t: len(v) for t, v in stems.items()} if stems is not None else None,
         "problems": problems, "missing_clips": [r.clip for r in missing],
         "labels": {"file": str(labels_path), "format": labels.format, "label_names": labels.label_names,

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from mabench import defaults
 from mabench.cli.common import app, console, fail
+from mabench.video.sampling import DEFAULT_NUM_FRAMES
 
 # --- motion: synthetic clips and annotation --------------------------------------------------------
 
@@ -148,6 +149,13 @@ def build(
     flow: bool = FLOW_OPT,
     seed: int = typer.Option(0, help="Seed of phrasings, option order, balance and the split."),
     test_fraction: float = typer.Option(0.2, help="Share of clips in the benchmark; the rest is the corpus."),
+    corpus_frames: int = typer.Option(
+        DEFAULT_NUM_FRAMES, "--corpus-frames", min=0,
+        help="Frames per corpus clip, sampled and encoded as `mabench eval` sends them (its default count), written "
+        "to OUT/corpus/frames/ and given to every format that takes a frame list; 0: the video path only."),
+    exclude_clips: Path | None = typer.Option(
+        None, "--exclude-clips", help="A benchmark file (.json / .jsonl) or a list of clip names (one per line): "
+        "those clips never enter the corpus (the manifest records how many and the file's hash)."),
     subject_pattern: str | None = typer.Option(
         None, help="Regex whose first group is the subject id in a clip name (when the CSV has no subject; "
         "default: MA-52 names, 0003_01_0001.mp4 -> 0003)."),
@@ -203,13 +211,21 @@ def build(
     for option, path in (("--reference", reference), ("--stems-from", stems_from)):
         if path is not None:
             _check_benchmark_file(option, path)
+    if exclude_clips is not None:
+        from mabench.build.corpus import read_exclude_list
+
+        try:
+            read_exclude_list(exclude_clips)
+        except ValueError as e:
+            fail(str(e))
     settings = BuildSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
                              flow=flow, seed=seed, test_fraction=test_fraction, subject_pattern=subject_pattern,
                              label_names=str(label_names) if label_names else None,
                              workers=workers, executor=executor, rewrite=rewrite, rewrite_base_url=base_url,
                              api_key_env=api_key_env, overlay=overlay, audit=qc,
                              reference=str(reference) if reference else None,
-                             stems_from=str(stems_from) if stems_from else None, paraphrase=paraphrase)
+                             stems_from=str(stems_from) if stems_from else None, paraphrase=paraphrase,
+                             corpus_frames=corpus_frames, exclude_clips=str(exclude_clips) if exclude_clips else None)
     from mabench.models import EndpointError
 
     t0 = time.perf_counter()
@@ -286,9 +302,11 @@ def train(
     grad_accum: int = typer.Option(1, min=1),
     lora_r: int = typer.Option(16, min=1),
     lora_alpha: int = typer.Option(32, min=1),
-    frames: int = typer.Option(8, min=2, help="Frames per clip."),
+    frames: int = typer.Option(8, min=2, help="Frames per clip: the corpus's own (the frames `mabench eval` sends) "
+                               "when it has this many, else sampled from the video."),
     max_side: int = typer.Option(defaults.TRAIN_MAX_SIDE,
-                                 help="Downscale frames to this longest side before the model's resize."),
+                                 help="Frames sampled from the video: downscale to this longest side before the "
+                                 "model's resize (the corpus's frames are used as eval sends them)."),
     gradient_checkpointing: bool = typer.Option(True, "--gradient-checkpointing/--no-gradient-checkpointing"),
     save_steps: int = typer.Option(200, min=1),
     logging_steps: int = typer.Option(10, min=1),
@@ -313,8 +331,10 @@ def train(
         fail(str(e))
     except (CorpusError, OSError) as e:
         fail(str(e))
+    if info["processes"] > 1 and os.environ.get("RANK", "0") != "0":
+        return  # the main process speaks for the run
     first, last = (info["losses"][0]["loss"], info["losses"][-1]["loss"]) if info["losses"] else (None, None)
     console.print(f"trained {info['steps']} steps in {time.perf_counter() - t0:.0f} s "
-                  f"({info['trainable_parameters']:,} LoRA parameters)"
+                  f"on {info['processes']} process(es) ({info['trainable_parameters']:,} LoRA parameters)"
                   + (f"; loss {first:.3f} -> {last:.3f}" if first is not None else "")
                   + f"; adapter: {out}  (evaluate: mabench eval BENCH --model hf:{model} --adapter {out} ...)")
