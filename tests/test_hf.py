@@ -256,3 +256,88 @@ def test_tiny_model_runs_fewshot_and_vote(tiny, corpus_build, tmp_path):
         top = sorted({a: valid.count(a) for a in valid}.items(), key=lambda kv: -kv[1])
         unique_top = top[0][0] if top and (len(top) == 1 or top[0][1] > top[1][1]) else None
         assert p["pred_answer"] == unique_top, (answers, p["pred_answer"])
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@needs_hf
+def test_two_processes_train_resume_and_evaluate(tiny, corpus_build, tmp_path):
+    """`accelerate launch` with two real processes on the CPU (gloo): they train on the corpus's own frames,
+    resume from the checkpoint, and the adapter loads in `mabench eval`. (accelerate's `--cpu` flag starts a
+    single process; `--multi_gpu` with `--device cpu` is what runs two.)"""
+    adapter = tmp_path / "adapter"
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+              "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
+              "--main_process_port", str(_free_port()), "-m", "mabench.train",
+              "--corpus", str(corpus_build / "built" / "corpus"), "--model", str(tiny), "--out", str(adapter),
+              "--device", "cpu", "--save-steps", "2", "--logging-steps", "1"]
+    r = subprocess.run([*launch, "--max-steps", "2"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    said = re.sub(r"\s+", " ", r.stdout)  # rich wraps long lines
+    assert len(re.findall(r"trained 2 steps in \d+ s on 2 process\(es\)", said)) == 1  # the main process speaks
+    first = json.loads((adapter / "mabench_train.json").read_text())
+    assert first["processes"] == 2 and first["distributed"].endswith("MULTI_CPU") and first["steps"] == 2
+    assert first["frames_from_corpus"] == first["clips"] > 0  # the frames `mabench eval` sends, not resampled
+
+    r = subprocess.run([*launch, "--max-steps", "4", "--resume"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    info = json.loads((adapter / "mabench_train.json").read_text())
+    assert info["steps"] == 4 and info["processes"] == 2
+    assert [x["step"] for x in info["losses"]] == [1, 2, 3, 4]  # the curve carries the first run's steps
+    assert [x["loss"] for x in info["losses"][:2]] == [x["loss"] for x in first["losses"]]
+    assert sorted(p.name for p in (adapter / "checkpoints").glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+
+    r = CliRunner().invoke(app, ["eval", str(corpus_build / "built" / "benchmark.json"), "--videos",
+                                 str(corpus_build / "synth" / "clips"), "--model", f"hf:{tiny}", "--adapter",
+                                 str(adapter), "--out", str(tmp_path / "run"), "--limit", "12", "--max-tokens", "4",
+                                 "--no-progress"])
+    assert r.exit_code == 0, r.output
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model"]["adapter"] == str(adapter)
+    preds = [json.loads(x) for x in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
+    assert len(preds) == 12 and not [p for p in preds if p.get("error")]
+
+
+@needs_hf
+def test_trl_reads_the_image_list_corpus(tiny, corpus_build):
+    """trl.jsonl through `datasets` (images cast to images) and TRL's own `prepare_multimodal_messages`: one image
+    placeholder per frame, before the question, in the tiny model's chat template."""
+    from datasets import Image, Sequence, load_dataset
+    from transformers import AutoTokenizer
+    from trl.data_utils import prepare_multimodal_messages
+
+    corpus = corpus_build / "built" / "corpus"
+    ds = load_dataset("json", data_files=str(corpus / "trl.jsonl"), split="train").cast_column("images",
+                                                                                             Sequence(Image()))
+    chat = [json.loads(x) for x in (corpus / "chat.jsonl").read_text().splitlines()]
+    assert len(ds) == len(chat)
+    tok = AutoTokenizer.from_pretrained(tiny)
+    for row, sample in zip(ds.select(range(12)), chat[:12], strict=True):
+        assert len(row["images"]) == 8 and row["images"][0].size == row["images"][-1].size
+        messages = prepare_multimodal_messages(row["messages"], row["images"])
+        prompt = tok.apply_chat_template(messages, tokenize=False)
+        question = sample["messages"][1]["content"][1]["text"]
+        assert prompt.count("<|image_pad|>") == 8 and prompt.rindex("<|image_pad|>") < prompt.index(question)
+
+
+@needs_hf
+def test_shipped_zero2_config_is_one_accelerate_reads():
+    """configs/accelerate_zero2.yaml (the README's multi-GPU command) parses as accelerate's config, and
+    names the DeepSpeed file shipped beside it, ZeRO stage 2, its sizes left to the Trainer."""
+    from pathlib import Path
+
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    root = Path(__file__).resolve().parents[1]
+    cfg = load_config_from_file(str(root / "configs" / "accelerate_zero2.yaml"))
+    assert str(cfg.distributed_type).endswith("DEEPSPEED") and cfg.num_machines == 1 and not cfg.use_cpu
+    ds_file = root / cfg.deepspeed_config["deepspeed_config_file"]
+    ds = json.loads(ds_file.read_text())
+    assert ds["zero_optimization"]["stage"] == 2
+    assert ds["train_micro_batch_size_per_gpu"] == ds["gradient_accumulation_steps"] == "auto"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,12 @@ from mabench.video import SamplingConfig, sample_frames
 LM_ATTENTION = r".*language_model\.layers\.\d+\.self_attn\.(q_proj|k_proj|v_proj|o_proj)"
 TRAIN_INFO = "mabench_train.json"
 LOSS_SAMPLES = 64
+
+
+def launch() -> tuple[int, int, int]:
+    """(rank, local rank, world size) as a launcher (``accelerate launch``, torchrun) set them; (0, 0, 1) alone."""
+    env = os.environ
+    return int(env.get("RANK", "0")), int(env.get("LOCAL_RANK", "0")), int(env.get("WORLD_SIZE", "1"))
 
 
 class CorpusError(ValueError):
@@ -95,29 +102,47 @@ def load_corpus(corpus: str | Path) -> tuple[list[dict], str, Path]:
         answer = "".join(c.get("text", "") for c in answer) if isinstance(answer, list) else str(answer or "")
         if not answer.strip():
             raise CorpusError(f"{where}: empty assistant answer")
+        frames = videos[0].get("frames") or None  # the eval frames `mabench build --corpus-frames` wrote
+        if frames is not None:
+            stamps = videos[0].get("timestamps") or []
+            if not isinstance(frames, list) or len(stamps) != len(frames):
+                raise CorpusError(f"{where}: {len(frames)} frames but {len(stamps)} timestamps")
+            if missing := [f for f in frames if not Path(f).is_file()]:
+                raise CorpusError(f"{where}: frame {missing[0]} not found ({len(missing)} of {len(frames)} missing)")
         records.append({"id": rec.get("id", str(n)), "video": str(video), "question": "\n".join(texts),
-                        "answer": answer, "system": system if isinstance(system, str) and system else None})
+                        "answer": answer, "system": system if isinstance(system, str) and system else None,
+                        "frames": frames, "timestamps": videos[0].get("timestamps") if frames else None})
     if not records:
         raise CorpusError(f"{path}: no records")
     return records, hashlib.sha256(data).hexdigest(), path
 
 
 class VideoCollator:
-    """Features are record indices; each clip's frames are sampled once and cached."""
+    """Features are record indices; each clip's frames are read once and cached: the corpus's own frames
+    (the JPEGs `mabench eval` sends, at their timestamps) when the record has as many as asked for, else
+    sampled from the video with `sampling`."""
 
     def __init__(self, records: list[dict], tokenizer, spec: VideoSpec, sampling: SamplingConfig):
         self.records, self.tokenizer, self.spec, self.sampling = records, tokenizer, spec, sampling
         self.video_token_id = tokenizer.convert_tokens_to_ids(VIDEO_PAD)
         self._frames: dict[str, tuple] = {}
         self.tokens = 0  # sequence tokens (text + video, no padding) of every batch made: throughput
-    def frames(self, video: str):
+        self.from_corpus = 0  # clips whose frames came from the corpus (the rest sampled from the video)
+
+    def frames(self, rec: dict):
+        video = rec["video"]
         if video not in self._frames:
-            s = sample_frames(video, self.sampling)
-            self._frames[video] = (decode_jpegs(s.jpegs), list(s.timestamps))
+            if rec.get("frames") and len(rec["frames"]) == self.sampling.num_frames:
+                jpegs = [Path(f).read_bytes() for f in rec["frames"]]
+                self._frames[video] = (decode_jpegs(jpegs), [float(t) for t in rec["timestamps"]])
+                self.from_corpus += 1
+            else:
+                s = sample_frames(video, self.sampling)
+                self._frames[video] = (decode_jpegs(s.jpegs), list(s.timestamps))
         return self._frames[video]
 
     def encode(self, rec: dict):
-        frames, times = self.frames(rec["video"])
+        frames, times = self.frames(rec)
         v = video_inputs(frames, times, self.spec)
         # the same turn the hf backend sends at eval time (models.hf: system as plain text, then the user)
         messages = ([{"role": "system", "content": rec["system"]}] if rec.get("system") else []) + \
@@ -186,8 +211,13 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
     from mabench.models.hf import pick_device, pick_dtype
 
     out = Path(out)
+    rank, local_rank, world = launch()
+    if rank != 0:  # one voice: the other processes train quietly
+        log = lambda m: None  # noqa: E731
     records, sha, corpus_file = load_corpus(corpus)
     device = pick_device(settings.device)
+    if device == "cuda" and world > 1:  # each process its own GPU, never all of them on the first
+        device = f"cuda:{local_rank}"
     dtype = pick_dtype(device)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     # Any: it becomes a PeftModel below, which transformers' and peft's stubs do not unify
@@ -198,8 +228,10 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
     collator = VideoCollator(records, tokenizer, spec, SamplingConfig(num_frames=settings.num_frames,
                                                                       max_side=settings.max_side))
     check_corpus_against_model(records, collator)
-    log(f"corpus: {len(records)} samples, {len({r['video'] for r in records})} clips (sha256 {sha[:12]}); "
-        f"model {model_path} on {device} ({str(dtype).replace('torch.', '')})")
+    clips = len({r["video"] for r in records})
+    log(f"corpus: {len(records)} samples, {clips} clips (sha256 {sha[:12]}); frames: {collator.from_corpus} clips' "
+        f"from the corpus (as `mabench eval` sends them), {clips - collator.from_corpus} sampled from the video; "
+        f"model {model_path} on {device} ({str(dtype).replace('torch.', '')}), {world} process(es)")
 
     for p in model.parameters():  # vision tower, projector and the LM itself stay frozen
         p.requires_grad = False
@@ -233,7 +265,7 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
              "step_time_s": round(runtime / max(trainer.state.global_step, 1), 3)}
     if device.startswith("cuda"):
         speed["peak_gpu_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
-    model.save_pretrained(out)
+    trainer.save_model(str(out))  # the adapter, written by the main process only
     loss_after = corpus_loss(model, collator, records)
     log(f"loss on the first {min(LOSS_SAMPLES, len(records))} corpus samples: {loss_before:.3f} -> {loss_after:.3f}")
     losses = [{"step": h["step"], "loss": h["loss"]} for h in trainer.state.log_history if "loss" in h]
@@ -241,6 +273,10 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
             "samples": len(records), "settings": asdict(settings), "trainable_parameters": trainable,
             "steps": trainer.state.global_step, "train_loss": result.training_loss, "losses": losses,
             "corpus_loss_before": loss_before, "corpus_loss_after": loss_after,
-            "device": device, "dtype": str(dtype).replace("torch.", ""), **speed}
-    (out / TRAIN_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+            "device": device, "dtype": str(dtype).replace("torch.", ""),
+            "processes": trainer.args.world_size, "distributed": str(trainer.accelerator.distributed_type),
+            "frames_from_corpus": collator.from_corpus, "clips": clips, **speed}
+    if trainer.is_world_process_zero():
+        (out / TRAIN_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+    trainer.accelerator.wait_for_everyone()
     return info
