@@ -5,9 +5,11 @@ Run in a venv with ms-swift, qwen-vl-utils and mabench installed (see .ci/run):
 
 1. 6 synthetic clips, `mabench build` (a fifth of them in the benchmark, the rest in the corpus, 8 frames each);
 2. `swift.dataset.load_dataset` on corpus/swift.jsonl: every sample, its messages and its frame list as written;
-3. what ms-swift's Qwen-VL template does with a frame list (`patch_qwen_vl_utils`, then qwen-vl-utils'
-   `fetch_video` with `sample_fps` = `FPS`), with the README's `FPS=`: each clip comes in as its 8 frames,
-   timed at that rate;
+3. what ms-swift's Qwen-VL path does with a frame list (`patch_qwen_vl_utils`, then qwen-vl-utils'
+   `fetch_video` with `sample_fps` = `FPS`), with the README's `FPS=`; then a whole encoding as training
+   runs it (ms-swift's processor and Qwen3-VL template in train mode, on a tiny Qwen3-VL): all 8 frames reach
+   the model (video_grid_thw's T = 4 frame pairs; the processor's own resampling is off) at the times
+   frame i / FPS gives;
 4. the README's ms-swift command names that FPS.
 """
 
@@ -75,8 +77,31 @@ def main() -> int:
                                           return_video_metadata=True)
         if video.shape[0] != 8 or abs(float(used) - rate) > 1e-9:
             problems.append(f"{clip}: ms-swift's video path gave {video.shape[0]} frames at {used} frames/s")
-        print(f"ms-swift stage: {clip}: {video.shape[0]} frames {tuple(video.shape[1:])} at {used} frames/s, "
-              f"metadata {({k: meta[k] for k in ('fps', 'frames_indices') if k in meta})}")
+
+    # the whole encoding, as training runs it: ms-swift's processor and Qwen3-VL template (train mode) on a tiny
+    # Qwen3-VL, each clip's first row: how many of its frames reach the model (video_grid_thw: T frame pairs)
+    from swift.model import get_processor
+    from swift.template import get_template
+
+    from mabench.testing.tiny_qwen3vl import build as build_tiny
+
+    proc = get_processor(str(build_tiny(work / "tiny")), model_type="qwen3_vl")
+    template = get_template(proc)
+    template.set_mode("train")
+    # the tiny tokenizer's own ids (a real Qwen3-VL's are the ids the template has built in)
+    template.video_token_id = proc.tokenizer.convert_tokens_to_ids("<|video_pad|>")
+    template.image_token_id = proc.tokenizer.convert_tokens_to_ids("<|image_pad|>")
+    rows = {json.loads(x)["videos"][0][0]: json.loads(x) for x in (corpus / "swift.jsonl").read_text().splitlines()}
+    for first, row in sorted(rows.items()):
+        enc = template.encode(row)
+        t = int(enc["video_grid_thw"][0][0])
+        stamps = re.findall(r"<([\d.]+) seconds>", proc.tokenizer.decode(enc["input_ids"]))
+        want = [f"{(2 * k + 0.5) / rate:.1f}" for k in range(4)]  # each frame pair's mean index over FPS
+        print(f"ms-swift stage: {Path(first).parent.name}: video_grid_thw {enc['video_grid_thw'][0].tolist()} "
+              f"({2 * t} frames reach the model), times {stamps}")
+        if 2 * t != 8 or stamps != want:
+            problems.append(f"{Path(first).parent.name}: ms-swift's template gave {2 * t} frames, times {stamps} "
+                            f"(expected 8 frames, times {want})")
     for p in problems:
         print(f"ms-swift stage: FAIL {p}")
     print(f"ms-swift stage: {len(chat)} samples, {len({s['clip'] for s in chat})} clips checked in "

@@ -81,7 +81,7 @@ def test_corpus_frames_are_the_bytes_mabench_eval_sends(corpus24, tmp_path):
 
     # the frame rates recorded: the clip's own, and the one its frames were taken at
     manifest = json.loads((corpus / "manifest.json").read_text())
-    assert manifest["frames"]["counts"] == [8] and manifest["frames"]["fps"] == [15.0]
+    assert manifest["frames"]["counts"] == [8] and manifest["frames"]["source_fps"] == [15.0]
     v = _video_item(chat[0])
     span = v["timestamps"][-1] - v["timestamps"][0]
     assert v["sample_fps"] == pytest.approx(7 / span, rel=1e-4)
@@ -203,3 +203,18 @@ def test_an_unreadable_clip_loses_only_its_own_samples(small_build_set, tmp_path
     assert {s["clip"] for s in _jsonl(out / "corpus" / "chat.jsonl")} == set(train[1:])
     problems = json.loads((out / "build.json").read_text())["problems"]
     assert any(p.startswith(f"{train[0]}.mp4: no corpus frames") for p in problems)
+
+
+def test_frames_written_once_follow_the_build_folder_and_the_count(build_small, tmp_path):
+    out = tmp_path / "b"
+    assert build_small(out, "--corpus-frames", "4").exit_code == 0
+    assert build_small(out).exit_code == 0  # 8 frames now: the folder holds those 8, not 4 + 8
+    for folder in (out / "corpus" / "frames").iterdir():
+        assert len(list(folder.glob("frame_*.jpg"))) == 8
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    assert build_small(copy).exit_code == 0  # reuses the copy's own frames, never the original build's
+    for s in _jsonl(copy / "corpus" / "chat.jsonl"):
+        assert all(f.startswith(str((copy / "corpus" / "frames").resolve())) for f in _video_item(s)["frames"])
+    assert build_small(out, "--corpus-frames", "0").exit_code == 0
+    assert not (out / "corpus" / "frames").exists()  # no sample points at them any more

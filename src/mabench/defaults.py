@@ -36,7 +36,8 @@ FRAME_CACHE_MB = 16.0  # in-memory LRU of decoded clips
 # --- frames ------------------------------------------------------------------------------------
 EVAL_MAX_SIDE = 640  # eval frames are downscaled to this longest side (and EVAL_MAX_PIXELS)
 EVAL_MAX_PIXELS = 640 * 480
-# Training keeps a smaller side (memory per LoRA step); the model's own resize follows either way.
+# `mabench train` on clips it samples itself (a corpus without frames) keeps a smaller side (memory per LoRA
+# step); a corpus's own frames are eval's unless --max-side is given. The model's own resize follows either way.
 TRAIN_MAX_SIDE = 448
 
 # --- local work --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import shutil
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,7 @@ from mabench.video import SamplingConfig, sample_frames
 CORPUS_VERSION = "ma-corpus-v3"
 FRAMES_DIR = "frames"
 FRAME_INFO = "frames.json"  # per clip folder: what was sampled, how, and from which file
+FRAMES_FORMAT = 2  # of FRAME_INFO; a folder of another format is sampled again
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ class ClipFrames:
 
     files: list[str]          # absolute JPEG paths, in time order
     timestamps: list[float]   # seconds from the clip's first frame
-    fps: float                # the clip's real frame rate (from its frame timestamps)
+    source_fps: float         # the clip's real frame rate (from its frame timestamps); not qwen-vl-utils' `fps`,
+    #                           which is a rate to sample at
     sample_fps: float         # the rate the frames were taken at: frames over the span they cover
     sampling: str             # `SamplingConfig.key()`: every setting that shapes the frames
 
@@ -61,9 +64,10 @@ class ExcludeList:
     clips: frozenset[str]     # stems
     sha256: str               # of the file's bytes
 
-    def record(self, dropped: int) -> dict:
+    def record(self, dropped: int, labelled: int) -> dict:
+        """`dropped`: train-split clips kept out; `labelled`: listed clips found among the labelled ones."""
         return {"file": self.source, "kind": self.kind, "listed": len(self.clips), "sha256": self.sha256,
-                "excluded": dropped}
+                "labelled": labelled, "excluded": dropped}
 
 
 def read_exclude_list(path: str | Path) -> ExcludeList:
@@ -87,7 +91,7 @@ def read_exclude_list(path: str | Path) -> ExcludeList:
         raise ValueError(f"--exclude-clips {path}: neither a benchmark (.json / .jsonl) nor a text list of clip "
                          "names") from None
     names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    names = [n.split()[0] for n in names if n]  # an mmaction2 list ('<clip> <label>') works too
+    names = [re.split(r"[\s,]", n)[0] for n in names if n]  # '<clip> <label>' (mmaction2) and CSV rows work too
     if not names:
         raise ValueError(f"--exclude-clips {path}: no clip names in it")
     return ExcludeList(str(path), "list", frozenset(strip_video_suffix(Path(n).name) for n in names), digest)
@@ -131,29 +135,35 @@ def split_clips(rows: list, test_fraction: float, seed: int = 0) -> tuple[set[st
 
 def clip_frames(video: Path, folder: Path, cfg: SamplingConfig) -> ClipFrames:
     """Sample `video` as `mabench eval` does with `cfg` and write the JPEG bytes under `folder`; a folder
-    written before for the same file and settings is reused."""
+    written before for the same file, settings and format is reused (its files named relative to it, so a
+    copied build reuses its own copy). Writing anew clears the folder's older frames first."""
     info_path = folder / FRAME_INFO
     stat = video.stat()
     source = {"video": str(video.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    here = folder.resolve()
     if info_path.is_file():
         try:
             info = json.loads(info_path.read_text(encoding="utf-8"))
-            if info.get("source") == source and info["frames"]["sampling"] == cfg.key() and \
-                    all(Path(f).is_file() for f in info["frames"]["files"]):
-                return ClipFrames(**info["frames"])
+            names = info["names"]
+            if info.get("format") == FRAMES_FORMAT and info.get("source") == source and \
+                    info.get("sampling") == cfg.key() and all((here / n).is_file() for n in names):
+                return ClipFrames(files=[str(here / n) for n in names], timestamps=info["timestamps"],
+                                  source_fps=info["source_fps"], sample_fps=info["sample_fps"], sampling=cfg.key())
         except (ValueError, KeyError, TypeError):
             pass  # unreadable or of another shape: sample again
     s = sample_frames(video, cfg)
-    files = []
-    for i, jpeg in enumerate(s.jpegs):
-        f = (folder / f"frame_{i:03d}.jpg").resolve()
-        atomic_write_bytes(f, jpeg)
-        files.append(str(f))
+    for old in folder.glob("frame_*.jpg") if folder.is_dir() else ():
+        old.unlink()  # a count asked before (16 frames, now 8) leaves nothing behind for a tool that reads the folder
+    names = [f"frame_{i:03d}.jpg" for i in range(len(s.jpegs))]
+    for name, jpeg in zip(names, s.jpegs, strict=True):
+        atomic_write_bytes(here / name, jpeg)
     span = s.timestamps[-1] - s.timestamps[0] if len(s.timestamps) > 1 else 0.0
-    frames = ClipFrames(files=files, timestamps=[round(t, 6) for t in s.timestamps],
-                        fps=round((s.total_frames - 1) / s.duration, 6) if s.duration > 0 else 0.0,
-                        sample_fps=round((len(files) - 1) / span, 6) if span > 0 else 0.0, sampling=cfg.key())
-    write_json(info_path, {"source": source, "frames": frames.to_json(), "indices": s.indices})
+    frames = ClipFrames(files=[str(here / n) for n in names], timestamps=[round(t, 6) for t in s.timestamps],
+                        source_fps=round((s.total_frames - 1) / s.duration, 6) if s.duration > 0 else 0.0,
+                        sample_fps=round((len(names) - 1) / span, 6) if span > 0 else 0.0, sampling=cfg.key())
+    write_json(info_path, {"format": FRAMES_FORMAT, "source": source, "sampling": cfg.key(), "names": names,
+                           "timestamps": frames.timestamps, "source_fps": frames.source_fps,
+                           "sample_fps": frames.sample_fps, "indices": s.indices})
     return frames
 
 
@@ -198,7 +208,7 @@ def samples(questions: Iterable[dict], video_paths: dict[str, Path],
             if clip not in frames:
                 continue
             f = frames[clip]
-            video.update(frames=f.files, timestamps=f.timestamps, fps=f.fps, sample_fps=f.sample_fps)
+            video.update(frames=f.files, timestamps=f.timestamps, source_fps=f.source_fps, sample_fps=f.sample_fps)
         system, user = task(q["task"]).turn(q["question"])
         out.append({"id": q["qid"], "clip": clip, "task": q["task"], "video": video["video"],
                     "messages": [

@@ -103,10 +103,10 @@ def frames_summary(chat: list[dict]) -> dict | None:
     return {"clips": len(clips), "counts": counts,
             "sample_fps": {"median": round(statistics.median(rates), 3), "min": round(min(rates), 3),
                            "max": round(max(rates), 3)} if rates else None,
-            "fps": sorted({round(v["fps"], 3) for v in clips.values()})}
+            "source_fps": sorted({round(v["source_fps"], 3) for v in clips.values()})}
 
 
-def readme(out: Path, frames: dict | None, num_frames: int, excluded: dict | None) -> str:
+def readme(out: Path, frames: dict | None, num_frames: int, excluded: dict | None, with_frames: bool = True) -> str:
     """How to train on this corpus with each tool, with the flags that keep the frames `mabench eval` sends."""
     c = str(out.resolve())
     n = frames["counts"][-1] if frames else num_frames
@@ -121,6 +121,9 @@ def readme(out: Path, frames: dict | None, num_frames: int, excluded: dict | Non
             f"{sfps.get('median')} frames/s, {sfps.get('min')} to {sfps.get('max')} over the clips). Tools that "
             "take a frame list use these frames, so the count cannot drift; the ones that time frames by one "
             f"rate are given the median ({rate}) below.", ""]
+    elif with_frames:
+        lines += ["No clip's frames could be written (every corpus clip failed to decode: see build.json's "
+                  "problems); every tool below is given the video path.", ""]
     else:
         lines += ["Written without frames (`--corpus-frames 0`): every tool samples the video itself; the flags "
                   f"below ask each for {n} frames.", ""]
@@ -140,11 +143,14 @@ def readme(out: Path, frames: dict | None, num_frames: int, excluded: dict | Non
         + (f"--video_fps {rate} " if frames else f"--video_fps 30 --video_maxlen {n} ")
         + "--output_dir lora-llamafactory/",
         "```", "",
-        ("`videos` holds each clip's frame list, which LLaMA-Factory takes as it is (no resampling); "
-         f"`--video_fps {rate}` only places the frames in time (frame i at i / {rate} s)." if frames else
+        ("`videos` holds each clip's frame list. LLaMA-Factory 0.9.5 takes it as it is (its Qwen3-VL plugin "
+         "passes `do_sample_frames=False`; earlier versions resampled a frame list at 2 frames/s, see "
+         f"LLaMA-Factory issue #9620); `--video_fps {rate}` only places the frames in time (frame i at i / {rate} "
+         "s)." if frames else
          f"LLaMA-Factory takes min(frames, `--video_maxlen`, duration x `--video_fps`) frames: `--video_fps 30 "
          f"--video_maxlen {n}` keeps {n} on clips of {n / 30:.2f} s or more (its default, 2 frames/s, gives 4 "
-         "on a 2.1-s clip)."), "",
+         "on a 2.1-s clip), but its Qwen3-VL plugin then times the frames 1/30 s apart: a corpus with frames "
+         "(`--corpus-frames`) keeps both the count and the times."), "",
         "## ms-swift (`swift.jsonl`)", "", "```bash",
         (f"FPS={rate} " if frames else f"FPS_MIN_FRAMES={n} FPS_MAX_FRAMES={n} ")
         + f"swift sft --model Qwen/Qwen3-VL-8B-Instruct --train_type lora --dataset {c}/swift.jsonl "
@@ -156,11 +162,13 @@ def readme(out: Path, frames: dict | None, num_frames: int, excluded: dict | Non
         "",
         "## TRL (`trl.jsonl`: the frames as an image list)", "", "```python",
         "from datasets import Image, Sequence, load_dataset",
+        "from peft import LoraConfig",
         "from trl import SFTConfig, SFTTrainer",
         f'ds = load_dataset("json", data_files="{c}/trl.jsonl", split="train").cast_column("images", '
         "Sequence(Image()))",
-        'trainer = SFTTrainer(model="Qwen/Qwen3-VL-8B-Instruct", train_dataset=ds, '
-        'args=SFTConfig(output_dir="lora-trl/"))',
+        'trainer = SFTTrainer(model="Qwen/Qwen3-VL-8B-Instruct", train_dataset=ds, args=SFTConfig(output_dir='
+        '"lora-trl/"), peft_config=LoraConfig(r=16, lora_alpha=32, target_modules=["q_proj", "k_proj", "v_proj", '
+        '"o_proj"]))',
         "```", "",
         "TRL's `SFTTrainer` takes images, not videos: the frames go in as images, one placeholder each "
         "before the question, without timestamps." if frames else
@@ -180,7 +188,8 @@ def readme(out: Path, frames: dict | None, num_frames: int, excluded: dict | Non
     return "\n".join(lines)
 
 
-def export_corpus(chat: list[dict], out: str | Path, num_frames: int = 0, excluded: dict | None = None) -> dict:
+def export_corpus(chat: list[dict], out: str | Path, num_frames: int = 0, excluded: dict | None = None,
+                  with_frames: bool = True) -> dict:
     """Write every format of `chat` samples under `out`, the README and the manifest; returns the manifest."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -194,7 +203,7 @@ def export_corpus(chat: list[dict], out: str | Path, num_frames: int = 0, exclud
         atomic_write_text(out / name, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     atomic_write_text(out / "qwen.json", json.dumps(qwen(chat), ensure_ascii=False, indent=1))
     frames = frames_summary(chat)
-    atomic_write_text(out / "README.md", readme(out, frames, num_frames, excluded))
+    atomic_write_text(out / "README.md", readme(out, frames, num_frames, excluded, with_frames))
     manifest = {"version": CORPUS_VERSION, "samples": len(chat), "clips": len({s["clip"] for s in chat}),
                 # chat.jsonl's bytes, as `mabench train` hashes them
                 "sha256": hashlib.sha256(chat_text.encode("utf-8")).hexdigest(),

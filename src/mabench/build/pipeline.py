@@ -17,6 +17,7 @@ Everything lands in OUT, one file per stage, so each can be inspected and the bu
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from mabench import __version__, defaults
 from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
-from mabench.build.corpus import corpus_frames, read_exclude_list, samples, split_clips
+from mabench.build.corpus import FRAMES_DIR, corpus_frames, read_exclude_list, samples, split_clips
 from mabench.build.exports import export_corpus
 from mabench.build.labels import LabelRow, read_label_file
 from mabench.build.paraphrase import REFERENCE, spec_error
@@ -183,9 +184,14 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         if not rewording.pool:
             log(f"paraphrase: {reference} has no {' or '.join(rewording.tasks)} question: nothing to reword with")
     kept_out = {p.stem for r, p, _ in usable if r.clip in train and exclude and p.stem in exclude.clips}
+    listed_here = {p.stem for _, p, _ in usable} & exclude.clips if exclude else set()
     if exclude is not None:
-        log(f"exclude: {len(kept_out)} train-split clips kept out of the corpus ({len(exclude.clips)} listed in "
-            f"{exclude.source})")
+        log(f"exclude: {len(kept_out)} train-split clips kept out of the corpus ({len(listed_here)} of the "
+            f"{len(exclude.clips)} listed in {exclude.source} are among the labelled clips)")
+        if not listed_here:
+            problems.append(f"--exclude-clips {exclude.source}: none of its {len(exclude.clips)} clip names is a "
+                            "labelled clip here (names are matched without their extension); check the list")
+            log(f"problem: {problems[-1]}")
     bench = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in test), settings.seed, stems,
                             rewording)
     train_qs = build_questions(((d, caps[p.name]) for r, p, d in usable if r.clip in train and p.stem not in kept_out),
@@ -211,6 +217,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     if train:
         write_json(out / "train_questions.json", train_qs, indent=1)
         frames = None
+        if not settings.corpus_frames and (out / "corpus" / FRAMES_DIR).is_dir():
+            shutil.rmtree(out / "corpus" / FRAMES_DIR)  # written by an earlier build with frames: no sample uses them
         if settings.corpus_frames:
             clips = {q["video_name"] for q in train_qs}
             frames, frame_problems = corpus_frames({c: paths[c] for c in clips}, out / "corpus",
@@ -221,7 +229,8 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         # the README's flags ask each tool for eval's frame count when the corpus carries no frames
         corpus = export_corpus(samples(train_qs, paths, frames), out / "corpus",
                                settings.corpus_frames or DEFAULT_NUM_FRAMES,
-                               exclude.record(len(kept_out)) if exclude else None)
+                               exclude.record(len(kept_out), len(listed_here)) if exclude else None,
+                               with_frames=bool(settings.corpus_frames))
     # 6. QC of the benchmark
     qc = qc_report(bench) if bench else None
     if qc and settings.audit:

@@ -304,9 +304,10 @@ def train(
     lora_alpha: int = typer.Option(32, min=1),
     frames: int = typer.Option(8, min=2, help="Frames per clip: the corpus's own (the frames `mabench eval` sends) "
                                "when it has this many, else sampled from the video."),
-    max_side: int = typer.Option(defaults.TRAIN_MAX_SIDE,
-                                 help="Frames sampled from the video: downscale to this longest side before the "
-                                 "model's resize (the corpus's frames are used as eval sends them)."),
+    max_side: int | None = typer.Option(
+        None, help="Downscale frames to this longest side before the model's resize (less memory per step). "
+        "Default: the corpus's frames as `mabench eval` sends them; clips sampled from the video at "
+        f"{defaults.TRAIN_MAX_SIDE}."),
     gradient_checkpointing: bool = typer.Option(True, "--gradient-checkpointing/--no-gradient-checkpointing"),
     save_steps: int = typer.Option(200, min=1),
     logging_steps: int = typer.Option(10, min=1),

@@ -57,7 +57,9 @@ class TrainSettings:
     batch_size: int = 1
     grad_accum: int = 1
     num_frames: int = 8
-    max_side: int = defaults.TRAIN_MAX_SIDE
+    # None: the corpus's frames as `mabench eval` sends them, and clips sampled from the video at TRAIN_MAX_SIDE;
+    # a number: both downscaled to it (less memory per step)
+    max_side: int | None = None
     gradient_checkpointing: bool = True
     save_steps: int = 200
     logging_steps: int = 10
@@ -122,8 +124,10 @@ class VideoCollator:
     (the JPEGs `mabench eval` sends, at their timestamps) when the record has as many as asked for, else
     sampled from the video with `sampling`."""
 
-    def __init__(self, records: list[dict], tokenizer, spec: VideoSpec, sampling: SamplingConfig):
+    def __init__(self, records: list[dict], tokenizer, spec: VideoSpec, sampling: SamplingConfig,
+                 corpus_max_side: int | None = None):
         self.records, self.tokenizer, self.spec, self.sampling = records, tokenizer, spec, sampling
+        self.corpus_max_side = corpus_max_side  # downscale the corpus's frames to this side (None: as they are)
         self.video_token_id = tokenizer.convert_tokens_to_ids(VIDEO_PAD)
         self._frames: dict[str, tuple] = {}
         self.tokens = 0  # sequence tokens (text + video, no padding) of every batch made: throughput
@@ -133,8 +137,10 @@ class VideoCollator:
         video = rec["video"]
         if video not in self._frames:
             if rec.get("frames") and len(rec["frames"]) == self.sampling.num_frames:
-                jpegs = [Path(f).read_bytes() for f in rec["frames"]]
-                self._frames[video] = (decode_jpegs(jpegs), [float(t) for t in rec["timestamps"]])
+                frames = decode_jpegs([Path(f).read_bytes() for f in rec["frames"]])
+                if self.corpus_max_side and max(frames[0].shape[:2]) > self.corpus_max_side:
+                    frames = [_downscale(f, self.corpus_max_side) for f in frames]
+                self._frames[video] = (frames, [float(t) for t in rec["timestamps"]])
                 self.from_corpus += 1
             else:
                 s = sample_frames(video, self.sampling)
@@ -154,6 +160,14 @@ class VideoCollator:
                         left_pad=False)
         self.tokens += int(batch["attention_mask"].sum())
         return batch
+
+
+def _downscale(frame, max_side: int):
+    import cv2
+
+    h, w = frame.shape[:2]
+    scale = max_side / max(h, w)
+    return cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
 
 
 def check_corpus_against_model(records: list[dict], collator: VideoCollator) -> None:
@@ -225,8 +239,8 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
     if getattr(model.config, "video_token_id", None) is None:
         raise CorpusError(f"{model_path}: not a video model (no video token); the corpus needs one")
     spec = VideoSpec.from_pretrained(model_path, model.config)
-    collator = VideoCollator(records, tokenizer, spec, SamplingConfig(num_frames=settings.num_frames,
-                                                                      max_side=settings.max_side))
+    collator = VideoCollator(records, tokenizer, spec, SamplingConfig(
+        num_frames=settings.num_frames, max_side=settings.max_side or defaults.TRAIN_MAX_SIDE), settings.max_side)
     check_corpus_against_model(records, collator)
     clips = len({r["video"] for r in records})
     log(f"corpus: {len(records)} samples, {clips} clips (sha256 {sha[:12]}); frames: {collator.from_corpus} clips' "
@@ -260,8 +274,10 @@ def train(corpus: str | Path, model_path: str, out: str | Path, settings: TrainS
     collator.tokens = 0
     result = trainer.train(resume_from_checkpoint=True if (resume and has_ckpt) else None)
     runtime = float(result.metrics.get("train_runtime", 0.0))
-    speed = {"train_runtime_s": round(runtime, 2), "tokens": collator.tokens,
-             "tokens_per_s": round(collator.tokens / runtime, 1) if runtime else None,
+    # every process's batches (each collates its own share)
+    tokens = int(trainer.accelerator.reduce(torch.tensor(collator.tokens, device=trainer.args.device), "sum").item())
+    speed = {"train_runtime_s": round(runtime, 2), "tokens": tokens,
+             "tokens_per_s": round(tokens / runtime, 1) if runtime else None,
              "step_time_s": round(runtime / max(trainer.state.global_step, 1), 3)}
     if device.startswith("cuda"):
         speed["peak_gpu_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
