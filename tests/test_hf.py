@@ -341,3 +341,23 @@ def test_shipped_zero2_config_is_one_accelerate_reads():
     ds = json.loads(ds_file.read_text())
     assert ds["zero_optimization"]["stage"] == 2
     assert ds["train_micro_batch_size_per_gpu"] == ds["gradient_accumulation_steps"] == "auto"
+
+
+@needs_hf
+def test_tiny_model_runs_every_video_control(tiny, corpus_build, tmp_path):
+    """`--control reverse / shuffle / single / blank` end to end on the local backend: every question answered; blank
+    sends no video (the reply of a prompt without video tokens differs from the plain run's)."""
+    from mabench.evaluation.controls import CONTROLS
+
+    answers = {}
+    for control in CONTROLS:
+        r = CliRunner().invoke(app, ["eval", str(corpus_build / "built" / "benchmark.json"), "--videos",
+                                     str(corpus_build / "synth" / "clips"), "--model", f"hf:{tiny}", "--out",
+                                     str(tmp_path / control), "--limit", "12", "--max-tokens", "4", "--no-progress",
+                                     "--control", control])
+        assert r.exit_code == 0, r.output
+        preds = [json.loads(x) for x in (tmp_path / control / "predictions.jsonl").read_text().splitlines()]
+        assert len(preds) == 12 and not [p for p in preds if p.get("error")], control
+        assert all((p["frames"] is None) == (control == "blank") for p in preds), control
+        answers[control] = [p["raw_output"] for p in preds]
+    assert answers["blank"] != answers["none"]

@@ -15,7 +15,9 @@ starts `python -m vllm.entrypoints.openai.api_server` in its own process group, 
    OpenCV and samples it at the processor's 2 fps): the expected count comes from the processor given
    every frame of the clip and its metadata;
 3. resume: the frames command again asks nothing (vLLM's own request counter does not move); a video run
-   killed (SIGKILL) after some answers, re-run, asks exactly the questions that were not answered.
+   killed (SIGKILL) after some answers, re-run, asks exactly the questions that were not answered;
+4. video controls: `--control reverse` (the same 8 frames last first: the processor's count) and
+   `--control blank` (no images: the processor's count of the text alone).
 
 The server is stopped (its whole process group) on exit, whatever happens. Exit code 1 when a check
 fails, with one line per failure. Prints the timings bench/RESULTS.md records.
@@ -183,6 +185,10 @@ class TokenCounter:
         return self._count(config["prompts"][q["task"]], q["question"], [{"type": "image"}] * len(images),
                            images=images)
 
+    def text_only(self, row: dict, config: dict) -> int:
+        q = self.bench[row["qid"]]
+        return self._count(config["prompts"][q["task"]], q["question"], [])
+
     def video(self, row: dict, config: dict) -> int:
         import cv2
         import numpy as np
@@ -295,6 +301,14 @@ def stage(work: Path) -> None:
         check(r.returncode == 0 and asked == n - left and len(preds) == n and len({p["qid"] for p in preds}) == n
               and not any(p.get("error") for p in preds),
               f"resume: re-run asked the {asked:.0f} unanswered questions (expected {n - left}); {len(preds)} rows")
+        # video controls (issue #31): reverse sends the same 8 frames last first (the same prompt tokens), blank
+        # none (the text alone, as the processor counts it without media)
+        r, dt = run_eval(eval_cmd(bench, clips, server.base, work / "reverse", "--control", "reverse"))
+        timings["eval frames --control reverse, 36 questions (s)"] = dt
+        check_run("--control reverse (8 images, last first)", work / "reverse", r, n, counter.frames)
+        r, dt = run_eval(eval_cmd(bench, clips, server.base, work / "blank", "--control", "blank"))
+        timings["eval --control blank, 36 questions (s)"] = dt
+        check_run("--control blank (no images)", work / "blank", r, n, counter.text_only)
         errors = [x for x in server.log_path.read_text(errors="replace").splitlines() if " ERROR " in x]
         check(not errors, f"server log has no ERROR lines ({len(errors)})" + (f": {errors[0]}" if errors else ""))
     finally:

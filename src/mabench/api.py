@@ -72,9 +72,10 @@ class Report:
 
 def report(runs: Sequence[PathLike], out: PathLike, *, key: PathLike | None = None, n_boot: int = 2000,
            seed: int = 0, audit: PathLike | None = None, html: bool = True, videos: PathLike | None = None,
-           paper: bool = True) -> Report:
+           paper: bool = True, controls: Sequence[PathLike] | None = None) -> Report:
     """Leaderboard (with clip-bootstrap CIs), paired tests, breakdowns; tables, and with `html`
-    plots and the HTML report, in `out`. Refuses runs over different benchmarks.
+    plots and the HTML report, in `out`. Refuses runs over different benchmarks. `controls`: runs of the
+    first run's model under video controls (`mabench eval --control`): adds the reliance section.
 
     >>> report(["runs/qwen", "runs/random"], "report/").markdown  # doctest: +SKIP
     """
@@ -86,7 +87,8 @@ def report(runs: Sequence[PathLike], out: PathLike, *, key: PathLike | None = No
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 100:
         raise ValueError(f"n_boot: expected at least 100 bootstrap replicates (as --bootstrap), got {n_boot!r}")
     paths = [Path(r) for r in runs]
-    rep = build_report(paths, Path(key) if key else None, n_boot, seed, Path(audit) if audit else None)
+    rep = build_report(paths, Path(key) if key else None, n_boot, seed, Path(audit) if audit else None,
+                       [Path(c) for c in controls] if controls else None)
     if not paper:
         rep["paper"] = []  # the paper's rows are MA-Bench numbers; not for another benchmark
     md = write_tables(rep, Path(out), paper)

@@ -20,11 +20,12 @@ Config (YAML)::
     prompts: {default: null, terse: terse.yaml}   # or a list of files (null: the registry's)
     frames: [8, 16]
     sampling: [uniform]
-    baseline: zero-shot            # a cell name; default the first cell
+    controls: [none, reverse, shuffle, single, blank]   # what the clip shows (mabench.evaluation.controls)
+    baseline: zero-shot            # a cell name; default the first cell without a control
     concurrency: 8
     seed: 0
 
-Without `strategies` / `prompts` / `frames` / `sampling` the sweep is one zero-shot cell.
+Without `strategies` / `prompts` / `frames` / `sampling` / `controls` the sweep is one zero-shot cell.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import yaml
 
 from mabench import defaults
 from mabench.data.io import Benchmark, load_benchmark, write_json
+from mabench.evaluation.controls import Control
 from mabench.evaluation.results import score_run
 from mabench.evaluation.rundir import RunDir
 from mabench.evaluation.strategies import parse_strategy
@@ -60,7 +62,7 @@ from mabench.video.sampling import DEFAULT_NUM_FRAMES, DEFAULT_STRATEGY
 # differences between cells are noise: the sweep says so.
 MIN_CLIPS = 50
 MAX_CI_HALF_WIDTH = 5.0
-AXES = ("strategies", "prompts", "frames", "sampling")
+AXES = ("strategies", "prompts", "frames", "sampling", "controls")
 KEYS = {"benchmark", "videos", "model", "base_url", "tasks", "support", "support_videos", "baseline", "out",
         "concurrency", "seed", "n_boot", "api_key_env", "request_timeout", *AXES}
 
@@ -76,10 +78,12 @@ class Cell:
     prompts_file: str | None
     frames: int
     sampling: str
+    control: str = "none"  # named only when there is one: a sweep's cells keep their names (and folders)
 
     @property
     def name(self) -> str:
-        return f"{self.strategy}, prompts={self.prompts}, frames={self.frames}, {self.sampling}"
+        return f"{self.strategy}, prompts={self.prompts}, frames={self.frames}, {self.sampling}" + \
+            (f", control={self.control}" if self.control != "none" else "")
 
     @property
     def dirname(self) -> str:
@@ -146,11 +150,14 @@ def load_config(path: str | Path, out: str | Path | None = None) -> SweepConfig:
                    for v in _list(raw_prompts, "prompts")] or [("default", None)]
     frames = [int(f) for f in _list(data.get("frames"), "frames")] or [DEFAULT_NUM_FRAMES]
     sampling = [str(s) for s in _list(data.get("sampling"), "sampling")] or [DEFAULT_STRATEGY]
-    cells = [Cell(s, pn, pf, f, sm) for s, (pn, pf), f, sm in itertools.product(strategies, prompts, frames, sampling)]
+    controls = [Control(str(c)).name for c in _list(data.get("controls"), "controls")] or ["none"]
+    cells = [Cell(s, pn, pf, f, sm, c) for s, (pn, pf), f, sm, c in
+             itertools.product(strategies, prompts, frames, sampling, controls)]
     names = [c.name for c in cells]
     if len(set(names)) != len(names):
         raise SweepError(f"{path}: two cells have the same name; give the prompt files distinct names")
-    baseline = str(data.get("baseline") or names[0])
+    # default: the first cell that shows the clip as it is (a control is never the baseline unless named)
+    baseline = str(data.get("baseline") or next((c.name for c in cells if c.control == "none"), names[0]))
     matches = [n for n in names if n == baseline or n.split(", ")[0] == baseline]
     if not matches:
         raise SweepError(f"{path}: baseline {baseline!r} is not a cell; cells: {', '.join(names)}")
@@ -265,7 +272,7 @@ def run_sweep(config: SweepConfig, *, force: bool = False, log: Callable[[str], 
                                 gen=GenerationConfig(seed=config.seed or None), concurrency=config.concurrency,
                                 request_timeout_s=config.request_timeout, disk_cache=cache,
                                 strategy=parse_strategy(cell.strategy), support=support,
-                                support_videos=config.support_videos)
+                                support_videos=config.support_videos, control=Control(cell.control, config.seed))
         # a sweep run again re-asks its cells' failed questions; a cell whose requests mostly failed is
         # said in one line and the sweep goes on (the cell ranks with its partial scores)
         try:

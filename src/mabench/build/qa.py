@@ -21,8 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from mabench.build.askable import QA_MARGIN
+from mabench.build.askable import askable_trend as _askable_trend
+from mabench.build.askable import clear as _clear
 from mabench.build.captions import Caption
 from mabench.build.cues import CONFUSABLE
+from mabench.build.reversal import reversed_answer
 from mabench.motion.descriptors import (
     LEAD_S,
     MOVE,
@@ -47,7 +51,6 @@ from mabench.taxonomy import (
 
 QA_VERSION = "ma-qa-v2"
 AMPLITUDE_RATIO = 1.5   # "moves more than": the larger amplitude must be this many times the smaller
-QA_MARGIN = 1.3         # a direction is asked about only when it clears the descriptors' margin by this factor
 OPPOSITE = {"upward": "downward", "downward": "upward", "leftward": "rightward", "rightward": "leftward"}
 
 # The project's own wording for the question types MA-Bench asks (see bench/RESULTS.md for the official
@@ -365,16 +368,6 @@ def sad_facts(desc: dict) -> list[Fact]:
                                     {"kind": "direction", "parts": [part], "phase": ph, "axis": other,
                                      "direction": "back-and-forth", "contrast": f"repeated along the {rep} axis"}))
     return out
-
-
-def _clear(phase: dict, axis: str) -> bool:
-    """The phase's net change along `axis` clears QA_MARGIN x the margin it was decided with (the move
-    threshold, or the clip's flow floor for a head seen by flow). Directions read off orientation or
-    posture signals (margin None) were decided against their own floors with a margin already."""
-    margin = phase.get("margin", MOVE)
-    if margin is None:
-        return True
-    return abs(phase["dx" if axis == "horizontal" else "dy"]) >= QA_MARGIN * margin
 
 
 def mad_facts(desc: dict) -> list[Fact]:
@@ -710,13 +703,6 @@ def _one_per_question(facts: list[Fact]) -> list[Fact]:
             seen.add(key)
             out.append(f)
     return out
-
-
-def _askable_trend(phase: dict, margin: float) -> bool:
-    """A pair's trend in a phase is stated (approach / apart / steady), and an approach / apart clears its
-    threshold by QA_MARGIN, as a direction does (a steady pair was decided under its own, lower threshold)."""
-    return phase["trend"] == "steady" or (phase["trend"] in ("approach", "apart")
-                                          and abs(phase["delta"]) >= QA_MARGIN * margin)
 
 
 def ppr_facts(desc: dict, pairs: tuple[tuple[str, str], ...] = PAIRS) -> list[Fact]:
@@ -1462,8 +1448,11 @@ def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0, stems:
                                          stems, rewording),
                           key=lambda r: TASK_ORDER.index(r["task"])):
             qid = f"{rec['task']}_{counters[rec['task']]:04d}"
+            meta = rec["meta"]
+            if (rev := reversed_answer(rec["task"], rec["answer"], meta, desc)) is not None:
+                meta = {**meta, "reversed_answer": rev}  # the answer were the clip run backwards (build.reversal)
             rec = {"video_name": rec["video_name"], "task": rec["task"], "qid": qid, "question": rec["question"],
-                   "answer": rec["answer"], "meta": rec["meta"]}
+                   "answer": rec["answer"], "meta": meta}
             counters[rec["task"]] += 1
             records.append(rec)
     return records

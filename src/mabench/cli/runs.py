@@ -138,6 +138,11 @@ def eval_cmd(
     max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, "--max-pixels", help="Downscale frames to this many pixels."),
     jpeg_quality: int = typer.Option(DEFAULT_JPEG_QUALITY, "--jpeg-quality", min=1, max=100),
     video_mode: str = typer.Option("frames", "--video-mode", help="frames (image_url list) | video (one video_url)."),
+    control: str = typer.Option(
+        "none", "--control", help="What the clip shows, to measure reliance on the motion: none | reverse (frames "
+        "last first) | shuffle (a seeded permutation) | single (the middle frame, repeated to the same count) | "
+        "blank (no frames); timestamps stay ascending. In video mode the clip is re-encoded so (losslessly)."),
+    control_seed: int = typer.Option(0, "--control-seed", help="Seed of --control shuffle's permutations."),
     tasks: str | None = typer.Option(None, "--tasks", help="Comma-separated task codes to run."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N questions (clip-major)."),
     prompts_file: Path | None = typer.Option(
@@ -183,6 +188,7 @@ def eval_cmd(
     judge_cache: Path | None = typer.Option(None, "--judge-cache", help="Judge cache (default ~/.cache/mabench)."),
 ) -> None:
     """Run a model on a benchmark; resumable; writes predictions, scores and the submission."""
+    from mabench.evaluation.controls import Control
     from mabench.evaluation.judge import JudgeStopped
     from mabench.evaluation.prompts import PromptError, kit_prompt_warnings, load_prompts
     from mabench.evaluation.protocol import Protocol
@@ -201,6 +207,7 @@ def eval_cmd(
             for line in kit_prompt_warnings(prompts_file):
                 err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
         proto = Protocol(protocol)
+        ctl = Control(control, control_seed)
         strategy = parse_strategy(strategy_text, cot_max_tokens=cot_max_tokens, vote_temperature=vote_temperature)
         support_bench = load_benchmark(support) if support is not None else None
         if strategy.fewshot and (support_bench is None or not support_bench.has_answers):
@@ -231,7 +238,7 @@ def eval_cmd(
         fail(os_error_message(e))
     if out.exists() and not out.is_dir():
         fail(f"--out {out}: is a file; pass a folder for the run (it is created if absent)")
-    if (backend.needs_frames or backend.video_mode == "video") and videos is None:
+    if (backend.needs_frames or backend.video_mode == "video") and ctl.shows_frames and videos is None:
         fail(f"--model {model} needs --videos DIR, the folder with the benchmark's clips")
     if videos is not None and not videos.is_dir():
         fail(f"--videos {videos}: not a folder")
@@ -240,7 +247,8 @@ def eval_cmd(
                             cache_mb=cache_mb, disk_cache=disk_cache, max_connection_failures=max_connection_failures,
                             max_error_share=max_error_share,
                             max_output_bytes=max_output_bytes, allow_missing=allow_missing,
-                            strategy=strategy, support=support_bench, support_videos=support_videos, protocol=proto)
+                            strategy=strategy, support=support_bench, support_videos=support_videos, protocol=proto,
+                            control=ctl)
     selection = {"tasks": _csv(tasks), "limit": limit}
     preds_path = RunDir(out).predictions_path
     if repair:
@@ -446,13 +454,16 @@ def report(
     videos: Path | None = typer.Option(None, "--videos", help="Clips folder, for frame thumbnails in the HTML."),
     audit: Path | None = typer.Option(None, "--audit", help="A `mabench audit` folder: split closed accuracy into "
                                       "text-solvable questions and those that need the video."),
+    controls: list[Path] | None = typer.Option(
+        None, "--controls", help="Runs of the first RUN's model under `mabench eval --control` (repeat the option): "
+        "a reliance section, per task and tier, against the first RUN."),
 ) -> None:
     """Leaderboard with 95% clip-bootstrap CIs, paired comparisons, breakdowns, plots and an HTML report."""
     from mabench.api import report as make_report
 
     try:
         res = make_report(runs, out, key=key, n_boot=bootstrap, seed=seed, audit=audit, html=html, videos=videos,
-                          paper=paper)
+                          paper=paper, controls=controls)
     except MalformedLineError as e:
         fail(_malformed_message(e, f"`mabench {'judge' if e.path.name == 'judgments.jsonl' else 'eval'}` for "
                                    f"{e.path.parent}"))
@@ -482,6 +493,10 @@ def report(
             table.add_row(p["metric"], f"{p['diff']:+.2f}", f"[{p['ci'][0]:+.2f}, {p['ci'][1]:+.2f}]",
                           f"{p['p']:.3f}", f"{mc['p']:.3f}" if mc else "–")
         console.print(table)
+    if rep.get("reliance"):
+        from mabench.report.reliance import reliance_markdown
+
+        console.print(reliance_markdown(rep["reliance"]), markup=False, soft_wrap=True)
     console.print(f"written: {out / 'leaderboard.md'}, {out / 'leaderboard.csv'}, {out / 'report.json'}")
     if res.index is not None:
         console.print(f"HTML report: {res.index}")

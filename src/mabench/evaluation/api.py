@@ -16,6 +16,7 @@ from typing import Any
 from mabench import defaults
 from mabench.data.io import Benchmark, BenchmarkError, load_benchmark
 from mabench.data.records import strip_video_suffix
+from mabench.evaluation.controls import Control
 from mabench.evaluation.judge import (
     DEFAULT_PARSE_RETRIES,
     JudgeCache,
@@ -98,8 +99,8 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
              settings: EvalSettings | None = None, seed: int = 0, prior_key: PathLike | None = None,
              force: bool = False, retry_errors: bool = False, probe: bool = True,
              strategy: str | Sequence[str] | Strategy | None = None, support: PathLike | Benchmark | None = None,
-             support_videos: PathLike | None = None, protocol: str = "mabench",
-             on_progress: Callable[[int, int, int], None] | None = None) -> RunResult:
+             support_videos: PathLike | None = None, protocol: str = "mabench", control: str = "none",
+             control_seed: int = 0, on_progress: Callable[[int, int, int], None] | None = None) -> RunResult:
     """Run `model` on every question of `benchmark` not yet answered in `out` (resumable), then write
     scores.json (when the benchmark has answers) and submission.json. Returns the run's `RunResult`.
 
@@ -108,6 +109,7 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
     `strategy` is a prompt strategy (`"cot+fewshot:2"`, see `mabench.evaluation.strategies`); few-shot
     takes its examples from `support` (an answered benchmark) and its clips from `support_videos`.
     `protocol="kit"` asks as the official MAC 2026 runner does (`mabench.evaluation.protocol`).
+    `control` ("reverse", "shuffle", "single", "blank") changes what the clip shows (`mabench.evaluation.controls`).
 
     >>> res = evaluate("bench.json", "openai:Qwen/Qwen3-VL-8B-Instruct", "runs/qwen",
     ...                videos="clips/", base_url="http://127.0.0.1:8000/v1")  # doctest: +SKIP
@@ -126,6 +128,8 @@ def evaluate(benchmark: PathLike | Benchmark, model: str | Backend, out: PathLik
                                 concurrency=concurrency, request_timeout_s=request_timeout_s)
     if protocol != "mabench" or settings.protocol.name != "mabench":
         settings = replace(settings, protocol=Protocol(protocol if protocol != "mabench" else settings.protocol.name))
+    if control != "none":
+        settings = replace(settings, control=Control(control, control_seed))
     if strategy is not None or support is not None:
         sup = support if isinstance(support, Benchmark) or support is None else load_benchmark(support)
         sv = Path(support_videos) if support_videos is not None else settings.support_videos

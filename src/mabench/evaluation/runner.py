@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -33,6 +34,7 @@ from mabench.data.predictions import (
     write_submission,
 )
 from mabench.data.records import VIDEO_SUFFIXES, Question
+from mabench.evaluation.controls import Control
 from mabench.evaluation.metrics import Scores
 from mabench.evaluation.prompts import prompts_hash
 from mabench.evaluation.protocol import Protocol
@@ -107,6 +109,8 @@ def commonest_error(errors: list[str]) -> tuple[str, int]:
 NOT_ASKED = " (not asked: "
 # ... on this many different clips (one clip's 400 may be about that clip: too long for the context).
 SHAPE_STRIKE_CLIPS = 2
+CONTROLLED_CLIPS_KEPT = 64  # clips whose controlled frames are kept (the clips in flight are what is needed)
+CONTROLLED_DIR = "controlled_clips"  # video mode: the clips re-encoded under the run's control
 
 
 @dataclass
@@ -125,6 +129,7 @@ class EvalSettings:
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES
     allow_missing: bool = False  # go on when most clips are missing
     protocol: Protocol = field(default_factory=Protocol)  # mabench's conditions or the official runner's (kit)
+    control: Control = field(default_factory=Control)  # reverse, shuffle, single, blank: what the clip shows
     strategy: Strategy = field(default_factory=Strategy)  # cot, definitions, fewshot:K, vote:N
     support: Benchmark | None = None  # answered questions the few-shot examples come from
     support_videos: Path | None = None  # their clips
@@ -208,6 +213,8 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
         "prompts_hash": prompts_hash(prompts),
         # only when not the default: a run made before protocols existed still resumes
         **({"protocol": settings.protocol.name} if settings.protocol.is_kit else {}),
+        # only when there is one: a plain run made before controls existed still resumes
+        **({"control": settings.control.describe()} if not settings.control.is_none else {}),
         # only when there is one: a zero-shot run made before strategies existed still resumes
         **({"strategy": {**settings.strategy.describe(),
                          "support_sha256": settings.support.sha256 if settings.support is not None else None}}
@@ -222,7 +229,7 @@ def build_config(bench: Benchmark, backend: Backend, settings: EvalSettings, pro
 # What makes two runs the same run: not paths, ports, concurrency or which subset is asked.
 _IDENTITY = (("benchmark", "sha256"), ("model", "backend"), ("model", "model"), ("model", "video_mode"),
              ("model", "seed"), ("model", "prior"), ("sampling",), ("generation",), ("prompts_hash",),
-             ("strategy",), ("protocol",))
+             ("strategy",), ("protocol",), ("control",))
 
 
 def _get(d: Any, path: tuple[str, ...]) -> Any:
@@ -231,9 +238,12 @@ def _get(d: Any, path: tuple[str, ...]) -> Any:
     return d
 
 
-def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def config_differences(old: dict[str, Any], new: dict[str, Any], ignore: tuple[str, ...] = ()) -> list[str]:
+    """What makes two runs' configs different runs (`ignore`: top-level identity keys left out)."""
     diffs = []
     for path in _IDENTITY:
+        if path[0] in ignore:
+            continue
         a, b = _get(old, path), _get(new, path)
         if a != b:
             diffs.append(f"{'.'.join(path)}: {json.dumps(a)[:60]} -> {json.dumps(b)[:60]}")
@@ -391,6 +401,30 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
     window = asyncio.Semaphore(settings.concurrency // 12 + 1 + PREFETCH_CLIPS)
     in_window: set[str] = set()  # clips the prefetcher holds a window slot for
 
+    control = settings.control
+    shown: OrderedDict[str, Any] = OrderedDict()  # clip -> its frames under the control (one object per clip:
+    # the backend encodes a clip's frames once for its 12 questions)
+    videos_made: dict[Path, asyncio.Future] = {}
+    video_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mabench-control")
+
+    def controlled_frames(clip: str, frames: Any) -> Any:
+        if control.is_none:
+            return frames
+        hit = shown.get(clip)
+        if hit is None or hit[0] is not frames:
+            shown[clip] = hit = (frames, control.frames(frames, clip))
+            while len(shown) > CONTROLLED_CLIPS_KEPT:
+                shown.popitem(last=False)
+        return hit[1]
+
+    async def controlled_video(path: Path) -> Path:
+        if path not in videos_made:  # one clip at a time: a clip's frames are held whole while it is re-encoded
+            videos_made[path] = asyncio.ensure_future(asyncio.get_running_loop().run_in_executor(
+                video_pool, control.video, path, out / CONTROLLED_DIR))
+        made = await asyncio.shield(videos_made[path])
+        assert made is not None  # blank never gets here
+        return made
+
     def clip_path_of(q: Question) -> Path:
         if settings.videos is None:
             raise VideoError("no --videos folder given")
@@ -421,12 +455,14 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
             frames = None
             clip_path = None
             try:
-                if backend.needs_frames or backend.video_mode == "video":
+                if (backend.needs_frames or backend.video_mode == "video") and control.shows_frames:
                     clip_path = clip_path_of(q)
                     if backend.needs_frames:
-                        frames = await cache.get(clip_path)
+                        frames = controlled_frames(q.video_id, await cache.get(clip_path))
                     elif not clip_path.exists():
                         raise VideoError(f"{clip_path}: clip not found")
+                    elif not control.is_none:  # video mode: the clip re-encoded under the control
+                        clip_path = await controlled_video(clip_path)
             except VideoError as err:
                 return Prediction(q.qid, q.task, q.video, error=f"clip: {err}")
             try:
@@ -558,7 +594,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 if on_progress:
                     on_progress(counters["done"], len(todo), counters["errors"])
 
-        prefetcher = asyncio.create_task(prefetch()) if backend.needs_frames else None
+        prefetcher = asyncio.create_task(prefetch()) if backend.needs_frames and control.shows_frames else None
         workers: list[asyncio.Task] = []
         workers += [asyncio.create_task(worker()) for _ in range(max(1, settings.concurrency))]
         try:
@@ -573,6 +609,7 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
                 prefetcher.cancel()
                 await asyncio.gather(prefetcher, return_exceptions=True)
             cache.close()
+            video_pool.shutdown(wait=False, cancel_futures=True)
             if support_cache is not None:
                 support_cache.close()
 
@@ -601,6 +638,8 @@ async def _run_eval_locked(bench: Benchmark, backend: Backend, settings: EvalSet
         ({code: {"strategy": strategy.name} for code in prompts} if not strategy.is_zero_shot else None)
     if settings.protocol.is_kit:  # each prompt entry says it was sent under the official runner's conditions
         details = {code: {**(details or {}).get(code, {}), "protocol": "kit"} for code in prompts}
+    if not control.is_none:  # ... and under which video control
+        details = {code: {**(details or {}).get(code, {}), "control": control.describe()} for code in prompts}
     write_submission(RunDir(out).submission_path, {q.qid: preds[q.qid] for q in bench if q.qid in preds}, prompts,
                      details)
     scores = score_run(out, bench)[0] if bench.has_answers else None

@@ -163,7 +163,7 @@ def write_html(report: dict[str, Any], bench: Benchmark, run_paths: list[Path], 
                       bootstrap=report["bootstrap"], runs=report["runs"], paper=report["paper"],
                       metrics=shown_metrics(report), label=metric_label, cell=_cell,
                       plots=[str(p.relative_to(out)) for p in plots], tasks=TASK_ORDER, parts=parts,
-                      split=report.get("audit_split"), paired=report["paired"],
+                      split=report.get("audit_split"), paired=report["paired"], reliance=report.get("reliance"),
                       breakdowns=[(dim, t) for dim, t in tables if t[1]])
     atomic_write_text(out / "index.html", html)
     return out / "index.html"

@@ -178,8 +178,10 @@ def confusion(bench: Benchmark, run: Run, task: str) -> dict[str, Counter]:
 
 
 def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = DEFAULT_BOOTSTRAP,
-                 seed: int = 0, audit: Path | None = None) -> dict[str, Any]:
-    """The report dict; with `audit` (a `mabench audit` folder) also the text-solvable / needs-the-video split."""
+                 seed: int = 0, audit: Path | None = None, controls: list[Path] | None = None) -> dict[str, Any]:
+    """The report dict; with `audit` (a `mabench audit` folder) also the text-solvable / needs-the-video split;
+    with `controls` (runs of the first run's model under `mabench eval --control`) the reliance section."""
+    given_key = key
     bench = load_benchmark(key or run_benchmark(run_paths[0]))
     if not bench.has_answers:
         raise ValueError(f"{key or bench.path}: has no answers; pass a key with answers (--key)")
@@ -240,7 +242,44 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
         from mabench.report.split import audit_split
 
         report["audit_split"] = audit_split(bench, runs, audit, n_boot, seed)
+    if controls:
+        from mabench.report.reliance import reliance
+
+        check_same_benchmark([run_paths[0], *controls], given_key, bench)
+        from mabench.evaluation.runner import config_differences
+
+        base_cfg = RunDir(run_paths[0]).config()
+        found = []
+        for path in controls:
+            name = control_of(path)
+            diffs = config_differences(base_cfg, RunDir(path).config(), ignore=("control", "benchmark"))
+            if diffs:
+                raise ValueError(f"--controls {path}: made with other settings than {run_paths[0]} "
+                                 f"({'; '.join(diffs)}); a control run changes the video only (the same model, frames, "
+                                 "prompts, generation)")
+            if name == "none":
+                raise ValueError(f"--controls {path}: its run records no video control (run it with "
+                                 "`mabench eval --control reverse|shuffle|single|blank`)")
+            found.append((name, load_run(path, bench)))
+        if control_of(run_paths[0]) != "none":
+            raise ValueError(f"{run_paths[0]}: the run the controls are compared with was itself made under a control")
+        blind = None
+        if audit is not None:
+            from mabench.report.split import read_blind_correct
+
+            blind = read_blind_correct(audit)[0]
+        report["reliance"] = reliance(bench, runs[0], found, weights, blind)
     return report
+
+
+def control_of(path: Path) -> str:
+    """The video control a run was made under ("none" for a plain run)."""
+    try:
+        cfg = RunDir(path).config()
+    except BenchmarkError:
+        return "none"
+    c = cfg.get("control")
+    return str(c.get("name", "none")) if isinstance(c, dict) else "none"
 
 
 def run_conditions(path: Path) -> dict[str, Any]:
@@ -250,11 +289,17 @@ def run_conditions(path: Path) -> dict[str, Any]:
         cfg = RunDir(path).config()
     except BenchmarkError:
         return {"protocol": None, "sampling": None}
-    return {"protocol": cfg.get("protocol", "mabench"), "sampling": cfg.get("sampling")}
+    return {"protocol": cfg.get("protocol", "mabench"), "sampling": cfg.get("sampling"),
+            "control": cfg.get("control", {}).get("name", "none") if isinstance(cfg.get("control"), dict) else "none"}
 
 
 def conditions_note(conditions: dict[str, dict[str, Any]]) -> str | None:
-    """One line when the runs compared were asked under different protocols or frame settings."""
+    """One line when the runs compared were asked under different protocols, video controls or frame settings."""
+    controls = {name: c.get("control", "none") for name, c in conditions.items()}
+    if len(set(controls.values())) > 1:
+        listing = ", ".join(f"{n}: {c}" for n, c in controls.items())
+        return (f"the runs were asked under different video controls ({listing}): compare a run with its controls "
+                "through --controls")
     protocols = {name: c["protocol"] for name, c in conditions.items()}
     if len(set(protocols.values())) > 1:
         listing = ", ".join(f"{n}: {p}" for n, p in protocols.items())
@@ -390,6 +435,10 @@ def write_tables(rep: dict, out: Path, paper: bool = True) -> str:
         from mabench.report.split import split_markdown
 
         md += split_markdown(rep["audit_split"])
+    if rep.get("reliance"):
+        from mabench.report.reliance import reliance_markdown
+
+        md += reliance_markdown(rep["reliance"])
     atomic_write_text(out / "leaderboard.md", md)
     atomic_write_text(out / "leaderboard.csv", leaderboard_csv(rep))
     write_json(out / "report.json", rep)

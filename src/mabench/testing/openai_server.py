@@ -62,6 +62,9 @@ class Behaviour:
     # Digest images by their decoded pixels, not their URL bytes: a harness that re-encodes the same
     # frames (lmms-eval sends PNG) then gets the answers `mabench eval` gets with JPEG.
     digest_pixels: bool = False
+    # answer as `mabench.testing.stamps.StampModel` does: by the stamps the frames carry (a model whose reliance on
+    # the frames is known)
+    stamp_model: Any = None
     # Prompt-strategy checks (`_shaped_reply`): with `key`, answer right only when the request has the
     # shape of this strategy ("cot", "definitions", "fewshot:K"), wrong otherwise.
     shape: str | None = None
@@ -106,6 +109,26 @@ def _pixels(url: str) -> bytes:
     return f"{img.size}".encode() + img.tobytes()
 
 
+def _frames_of(media: list[str]) -> list:
+    """The RGB frames a request carries: its images, or every frame of its video (a local file URL)."""
+    import base64
+    import io
+    from urllib.parse import unquote, urlparse
+
+    import numpy as np
+    from PIL import Image
+
+    frames = []
+    for url in media:
+        if url.startswith("data:image"):
+            frames.append(np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")))
+        elif url.startswith("file:"):
+            from mabench.video.decode import decode_all
+
+            frames += decode_all(unquote(urlparse(url).path))[0]
+    return frames
+
+
 def find_question(text: str, key: dict[str, str]) -> str | None:
     """The key's question that `text` is or ends with (harnesses wrap the question in their own text);
     the longest one when several fit."""
@@ -132,6 +155,9 @@ def _answer(state: _State, body: dict[str, Any]) -> tuple[str, str]:
             elif p.get("type") in ("image_url", "video_url"):
                 media.append(p[p["type"]]["url"])
     text = "\n".join(texts)
+    if state.b.stamp_model is not None:
+        return state.b.stamp_model.answer(text, _frames_of(media)), hashlib.sha256(
+            (text + "".join(media)).encode()).hexdigest()
     question = find_question(text, state.b.key) if state.b.key else None
     h = hashlib.sha256((question or text).encode())
     for url in media:
@@ -438,14 +464,24 @@ def main() -> None:
     ap.add_argument("--log", type=Path)
     ap.add_argument("--digest-pixels", action="store_true",
                     help="answer by the frames' decoded pixels, so re-encoded frames get the same answers")
+    ap.add_argument("--stamps", type=Path, help="a built benchmark whose clips carry stamps (mabench.testing.stamps): "
+                    "answer as a model that reads them; with --stamp-numbers")
+    ap.add_argument("--stamp-numbers", type=Path, help="JSON: clip name -> its stamp number")
+    ap.add_argument("--stamp-mode", default="reads", help="reads (the frames' order decides) | ignores (the text)")
     args = ap.parse_args()
     key = {}
     if args.key:
         from mabench.data import load_benchmark
 
         key = {q.question: q.answer for q in load_benchmark(args.key) if q.answer is not None}
+    stamp_model = None
+    if args.stamps:
+        from mabench.testing.stamps import StampModel
+
+        stamp_model = StampModel(json.loads(args.stamps.read_text(encoding="utf-8")),
+                                 json.loads(args.stamp_numbers.read_text(encoding="utf-8")), args.stamp_mode)
     srv = FakeOpenAIServer(Behaviour(model=args.model, latency_s=args.latency, fail_first=args.fail_first, key=key,
-                                     digest_pixels=args.digest_pixels),
+                                     digest_pixels=args.digest_pixels, stamp_model=stamp_model),
                            args.port, args.log)
     print(f"listening on {srv.base_url}", flush=True)
     try:
