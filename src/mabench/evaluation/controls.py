@@ -55,10 +55,6 @@ class Control:
     def describe(self) -> dict:
         return {"name": self.name, **({"seed": self.seed} if self.name == "shuffle" else {})}
 
-    @property
-    def label(self) -> str:
-        return self.name if self.name != "shuffle" else f"shuffle (seed {self.seed})"
-
     def order(self, n: int, clip: str) -> list[int]:
         """Which of the clip's `n` frames is shown at each position."""
         if self.name == "reverse":
@@ -135,7 +131,3 @@ def _encode_lossless(frames: list, fps: float, out: Path) -> None:
                 c.mux(pkt)
         for pkt in s.encode():
             c.mux(pkt)
-
-
-def parse_control(text: str | None, seed: int = 0) -> Control:
-    return Control(text or "none", seed)
