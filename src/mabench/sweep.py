@@ -51,6 +51,7 @@ from mabench.report.stats import (
     DEFAULT_BOOTSTRAP,
     ClipTable,
     bootstrap_metrics,
+    bootstrap_p,
     clip_table,
     percentile_ci,
     replicate_weights,
@@ -316,8 +317,7 @@ def rank(config: SweepConfig, bench: Benchmark, closed: list[str], state: dict[s
         d = d[~np.isnan(d)]
         r.diff = round(r.score - base.score, 2)
         r.diff_ci = _round(percentile_ci(d))
-        # the two-sided bootstrap p-value `report.stats.paired_bootstrap` gives
-        r.p = round(float(min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))), 4)
+        r.p = round(bootstrap_p(d), 4)
     metric = "closed AVG" if len(closed) == len(CLOSED_TASKS) else f"closed accuracy ({', '.join(closed)})"
     if all(r.final is not None for r in results.values()):  # every cell judged: the benchmark's own score ranks
         ordered = sorted(results.values(), key=lambda r: -(r.final or 0.0))

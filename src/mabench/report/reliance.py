@@ -17,7 +17,7 @@ import numpy as np
 from mabench.data.io import Benchmark
 from mabench.evaluation.metrics import is_correct
 from mabench.report.split import SUBSETS
-from mabench.report.stats import percentile_ci
+from mabench.report.stats import bootstrap_p, percentile_ci
 from mabench.taxonomy import CLOSED_TASKS, TASKS, TIERS
 
 # what each control takes away, for the verdicts
@@ -74,7 +74,7 @@ def _delta(weights, base: tuple, ctl: tuple) -> dict[str, Any]:
     point = float((_acc(one, *ctl) - _acc(one, *base))[0])
     if d.size == 0:
         return {"delta": point, "ci95": None, "p": None}
-    p = min(1.0, 2 * min(float(np.mean(d <= 0)), float(np.mean(d >= 0))))
+    p = bootstrap_p(d)
     lo, hi = percentile_ci(d)
     return {"delta": round(point, 2), "ci95": [round(lo, 2), round(hi, 2)], "p": round(p, 4)}
 

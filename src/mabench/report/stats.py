@@ -96,6 +96,11 @@ class Paired:
     p: float  # two-sided bootstrap p-value of "no difference"
 
 
+def bootstrap_p(d: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of "no difference" from replicate differences `d` (no NaNs)."""
+    return float(min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0))))
+
+
 def paired_bootstrap(a: ClipTable, b: ClipTable, weights: np.ndarray, have_open: bool) -> list[Paired]:
     """Differences a - b with the same clip resamples for both runs (they share the benchmark)."""
     if a.clips != b.clips:
@@ -108,8 +113,7 @@ def paired_bootstrap(a: ClipTable, b: ClipTable, weights: np.ndarray, have_open:
         d = d[~np.isnan(d)]
         if d.size == 0:
             continue
-        p = min(1.0, 2 * min(np.mean(d <= 0), np.mean(d >= 0)))
-        out.append(Paired(m, pa[m] - pb[m], percentile_ci(d), float(p)))
+        out.append(Paired(m, pa[m] - pb[m], percentile_ci(d), bootstrap_p(d)))
     return out
 
 
