@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mabench.build.pipeline import BuildSettings, build
-from mabench.build.qc import qc_report
+from mabench.builder.pipeline import BuildSettings, build
+from mabench.builder.qc import qc_report
 from mabench.data import load_benchmark
 from mabench.motion.skeleton import Skeleton, load_skeleton_file
 from mabench.synth.generate import write_set

@@ -1,7 +1,7 @@
 """What `mabench build --corpus-frames 8` costs, and what it saves `mabench train`, side by side in one run.
 
 N stand-in clips of MA-52's size (1080x1296, 30 fps, 2.1 s, h264; 4 distinct ones hard-linked under N names). Measured:
-1. writing the corpus frames (`mabench.build.corpus.corpus_frames`: eval's sampler, 8 frames, the JPEG
+1. writing the corpus frames (`mabench.builder.corpus.corpus_frames`: eval's sampler, 8 frames, the JPEG
    bytes written) with 1 and 2 threads, and the disk they take;
 2. what `mabench train`'s collator does per clip to get its frames: read the 8 corpus JPEGs, against
    sampling the mp4 again (its path without corpus frames), both decoded to arrays.
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mabench.build.corpus import FRAMES_DIR, corpus_frames
+from mabench.builder.corpus import FRAMES_DIR, corpus_frames
 from mabench.models.qwen_vl import decode_jpegs
 from mabench.synth.simple import write_box_clip
 from mabench.video import SamplingConfig, sample_frames

@@ -111,7 +111,7 @@ def main() -> None:
     a = ap.parse_args()
     import torch
 
-    from mabench.build.pipeline import BuildSettings, build
+    from mabench.builder.pipeline import BuildSettings, build
     from mabench.synth.generate import write_set
     from mabench.train.sft import TrainSettings, train
 

@@ -1,5 +1,5 @@
 """Is the reversed truth right? Each built question's `meta["reversed_answer"]` (derived from the clip's descriptor
-under a mirror of its phases and a flip of its directions, `mabench.build.reversal`) against the same question's
+under a mirror of its phases and a flip of its directions, `mabench.builder.reversal`) against the same question's
 answer read off the descriptor of the clip actually played backwards.
 
 N synthetic clips (exact skeletons from the generator); each clip's skeleton reversed in time (the poses in the
@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from mabench.build.reversal import _answer
+from mabench.builder.reversal import _answer
 from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
 from mabench.synth.generate import write_set
 from mabench.testing.stamps import write_stamped_clip

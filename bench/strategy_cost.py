@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from mabench.build.pipeline import BuildSettings, build
+from mabench.builder.pipeline import BuildSettings, build
 from mabench.sweep import load_config, run_sweep
 from mabench.synth.generate import write_set
 from mabench.testing.openai_server import Behaviour, FakeOpenAIServer

@@ -3,7 +3,7 @@
     python bench/style_bound.py ../shared/data/mabench_questions_official.json
 
 `mabench build --paraphrase reference` takes a reference question's wording only where every word outside
-its slots is fact-neutral (`mabench.build.phrasings`). Even a build that asked exactly the reference's
+its slots is fact-neutral (`mabench.builder.phrasings`). Even a build that asked exactly the reference's
 fact-neutral questions, in their proportions, would still be told from the whole reference by the ones it
 cannot ask. This script measures that bound: half of the reference's clips give their fact-neutral
 questions, the other half all of theirs, and the style audit's two-sample test (`audit.style`) tells them
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from mabench.audit.slots import slot
 from mabench.audit.style import two_sample_auc
-from mabench.build.paraphrase import PARAPHRASE_TASKS
-from mabench.build.phrasings import loose_words
+from mabench.builder.paraphrase import PARAPHRASE_TASKS
+from mabench.builder.phrasings import loose_words
 from mabench.data import load_benchmark
 
 

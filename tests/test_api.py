@@ -22,7 +22,7 @@ def test_import_mabench_stays_light():
 
 
 def test_api_names_stay_functions_after_the_subpackages_are_imported():
-    import mabench.build.pipeline  # noqa: F401
+    import mabench.builder.pipeline  # noqa: F401
     import mabench.report.leaderboard  # noqa: F401
     from mabench.report.leaderboard import build_report
 

@@ -272,7 +272,7 @@ def test_build_qc_states_the_leak_per_task(tmp_path):
     r = CliRunner().invoke(app, ["build", str(tmp_path / "s" / "clips"), "--labels", str(tmp_path / "s" / "labels.csv"),
                                  "--skeletons", str(tmp_path / "s" / "skeletons"), "--out", str(out), "--no-flow",
                                  "--test-fraction", "0.5", "--workers", "2", "--qc"])
-    from mabench.build.qc import qc_gate
+    from mabench.builder.qc import qc_gate
 
     gate = qc_gate(json.loads((out / "qc.json").read_text()))
     assert r.exit_code == (0 if gate["passed"] else 1), r.output  # a failed gate fails the exit, the files stay

@@ -10,10 +10,10 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from mabench.build.captions import caption, check_rewrite
-from mabench.build.cues import CONFUSABLE
-from mabench.build.qa import MIDLINE_SIDE, OPPOSITE, QA_MARGIN, TEMPLATES, fmar_distractors
-from mabench.build.qc import qc_report
+from mabench.builder.captions import caption, check_rewrite
+from mabench.builder.cues import CONFUSABLE
+from mabench.builder.qa import MIDLINE_SIDE, OPPOSITE, QA_MARGIN, TEMPLATES, fmar_distractors
+from mabench.builder.qc import qc_report
 from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.motion.annotate import read_descriptors
@@ -209,7 +209,7 @@ def _phases(**dirs):
 
 
 def test_phase_order_facts_need_the_later_part_still_until_its_phase():
-    from mabench.build.qa import mas_facts, render
+    from mabench.builder.qa import mas_facts, render
 
     desc = {"ranking": ["left hand", "head"], "order": [], "phase_edges": [0.0, 1.0, 2.0, 3.0],
             "parts": {"left hand": {"visible": True, "phases": _phases(early="upward", middle="none", late="none")},
@@ -236,7 +236,7 @@ def test_phase_order_facts_need_the_later_part_still_until_its_phase():
 
 
 def test_a_part_that_never_moves_began_no_movement_in_any_direction():
-    from mabench.build.qa import STILL_DIRECTIONS, _still_first, render
+    from mabench.builder.qa import STILL_DIRECTIONS, _still_first, render
 
     still = {"visible": True, "moving": False, "amplitude": 0.001, "phases": _phases(early="none", middle="none",
                                                                                         late="none")}
@@ -266,7 +266,7 @@ def test_a_part_that_never_moves_began_no_movement_in_any_direction():
 def test_order_questions_name_the_directions_each_part_has():
     """MA-Bench names a direction in nine of ten order questions: an onset order asks with both parts' first
     directions, or the one part's that has one; two parts that start together started neither first."""
-    from mabench.build.qa import TEMPLATES, mas_facts, render
+    from mabench.builder.qa import TEMPLATES, mas_facts, render
 
     up = {"visible": True, "moving": True, "amplitude": 0.4, "onset": 0.3,
           "phases": _phases(early="upward", middle="none", late="none")}
@@ -308,7 +308,7 @@ def test_order_questions_name_the_directions_each_part_has():
 
 
 def test_facts_that_ask_the_same_question_with_two_answers_are_both_dropped():
-    from mabench.build.qa import Fact, _one_per_question
+    from mabench.builder.qa import Fact, _one_per_question
 
     f = {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward"}
     yes, no = Fact("MAS_DIR", f, "Yes", {"kind": "order"}), Fact("MAS_PHASE", dict(f), "No", {"kind": "sequence"})
@@ -317,7 +317,7 @@ def test_facts_that_ask_the_same_question_with_two_answers_are_both_dropped():
 
 
 def test_an_order_the_phases_tell_as_well_is_one_fact_not_two():
-    from mabench.build.qa import Fact, _one_per_question, fact_id
+    from mabench.builder.qa import Fact, _one_per_question, fact_id
 
     f = {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward"}
     onset = Fact("MAS_DIR", f, "Yes", {"kind": "order", "parts": ["head", "right hand"]})
@@ -329,7 +329,7 @@ def test_an_order_the_phases_tell_as_well_is_one_fact_not_two():
 
 
 def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():
-    from mabench.build.qa import Balancer, Fact, fact_id, pick
+    from mabench.builder.qa import Balancer, Fact, fact_id, pick
 
     desc = {"phase_edges": [0.0, 1.0, 2.0, 3.0]}
 
@@ -347,7 +347,7 @@ def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():
 
 
 def test_a_two_axis_movement_is_named_by_one_axis_only_where_answers_are_about_order():
-    from mabench.build.qa import dir_phrase
+    from mabench.builder.qa import dir_phrase
 
     rng = random.Random(0)
     mas = Counter(dir_phrase("upward+leftward", rng, "MAS") for _ in range(400))
@@ -361,7 +361,7 @@ def test_a_two_axis_movement_is_named_by_one_axis_only_where_answers_are_about_o
 
 
 def test_a_second_question_about_the_same_limbs_is_the_one_avoided():
-    from mabench.build.qa import Fact, _limbs
+    from mabench.builder.qa import Fact, _limbs
 
     def about(*parts):
         return Fact("MAS", {}, "No", {"parts": list(parts)})
@@ -372,7 +372,7 @@ def test_a_second_question_about_the_same_limbs_is_the_one_avoided():
 
 
 def test_a_direction_before_a_noun_says_leftward_not_to_the_left():
-    from mabench.build.qa import Fact, render
+    from mabench.builder.qa import Fact, render
 
     f = Fact("MAS_DIR", {"a": "head", "b": "left hand", "dir_a": "leftward", "dir_b": "rightward+upward"}, "No")
     seen = set()
@@ -391,7 +391,7 @@ def test_a_direction_before_a_noun_says_leftward_not_to_the_left():
 
 
 def test_every_wording_has_templates_and_a_share_of_its_task():
-    from mabench.build.qa import MIX, WORDING
+    from mabench.builder.qa import MIX, WORDING
 
     for task, families in WORDING.items():
         wordings = {w for ws in families.values() for w in ws}
@@ -432,7 +432,7 @@ def test_caption_texts_and_the_rewrite_fact_check(built):
 
 
 def test_rewrite_through_a_real_server(built):
-    from mabench.build.rewrite import rewrite_captions
+    from mabench.builder.rewrite import rewrite_captions
     from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
 
     out, _ = built
@@ -467,8 +467,8 @@ def test_qc_flags_leakage_duplicates_and_imbalance():
 def test_qc_judges_mad_yes_share_around_its_centre():
     """MAD is balanced around `qa.YES_CENTRE` (47%), so QC judges its Yes share there: 43% is fine for MAD and
     not for SAD, 54% the reverse."""
-    from mabench.build.qa import YES_CENTRE
-    from mabench.build.qc import YES_NO_TOLERANCE
+    from mabench.builder.qa import YES_CENTRE
+    from mabench.builder.qc import YES_NO_TOLERANCE
 
     def share(task: str, yes: int) -> dict:
         recs = [{"video_name": f"v{i}", "task": task, "qid": f"{task}_{i}", "question": f"q {i}?",
@@ -482,7 +482,7 @@ def test_qc_judges_mad_yes_share_around_its_centre():
 
 
 def test_blind_check_through_the_eval_runner(built, tmp_path):
-    from mabench.build.pipeline import blind_check
+    from mabench.builder.pipeline import blind_check
     from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
 
     out, _ = built
@@ -539,7 +539,7 @@ def test_build_cli_with_rewrite_keeps_only_faithful_rewrites(synth_set, tmp_path
 
 
 def test_qc_gate_fails_on_leak_style_and_short_clips():
-    from mabench.build.qc import LEAK_GATE, qc_gate
+    from mabench.builder.qc import LEAK_GATE, qc_gate
 
     ok = {"status": "ok", "leak": 1.0, "leak_ci": [-4.0, 6.0]}
     rep = {"clips_with_fewer_than_12": 0, "audit": {"all_built": {"leak": {"SAD": ok, "MAS": dict(ok)}}}}
@@ -559,7 +559,7 @@ def test_qc_gate_fails_on_leak_style_and_short_clips():
 
 def test_phase_words_come_from_the_taxonomy():
     from mabench.audit.slots import PHASE_WORDS
-    from mabench.build.qa import PHASE_WORD_WEIGHTS
+    from mabench.builder.qa import PHASE_WORD_WEIGHTS
     from mabench.taxonomy import INITIAL_FINAL, PHASE_OF_WORD, PHASE_SYNONYMS
 
     assert all(set(w) <= set(PHASE_SYNONYMS[ph]) for ph, w in PHASE_WORD_WEIGHTS.items())
@@ -588,7 +588,7 @@ def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
     """MAS cannot reach 50% Yes (one moving part: only true Noes). Its pull toward Yes stops growing at
     TASK_PULL_CAP["MAS"] questions of imbalance, so it cannot outweigh evening out each wording; other tasks keep
     the full pull."""
-    from mabench.build.qa import TASK_PULL_CAP, W_TASK, YES_CENTRE, Balancer
+    from mabench.builder.qa import TASK_PULL_CAP, W_TASK, YES_CENTRE, Balancer
 
     bal = Balancer(random.Random(0))
     for task in ("MAS", "SAD", "MAD"):
@@ -608,7 +608,7 @@ def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
 def test_mad_is_balanced_around_its_fixed_centre():
     """MAD's "while" wording has too few true Yes to reach 50%: the task, each wording and each word are evened
     out around YES_CENTRE["MAD"] instead, so a wording at that rate neither pulls toward Yes nor toward No."""
-    from mabench.build.qa import YES_CENTRE, Balancer
+    from mabench.builder.qa import YES_CENTRE, Balancer
 
     c = YES_CENTRE["MAD"]
     assert 0.4 <= c < 0.5
@@ -626,7 +626,7 @@ def test_wordings_of_one_question_type_share_their_mix_deficit():
     """"Does A approach B" and "does A move away from B" are one distance question: one of them over its share
     counts against the other too, so the two together soak up no more of what the clips lack elsewhere than a
     single wording would (they came to 8.2-8.7% of MAD, MA-Bench's distance type is 3.6%)."""
-    from mabench.build.qa import MIX, SHARED_MIX, W_MIX, Balancer
+    from mabench.builder.qa import MIX, SHARED_MIX, W_MIX, Balancer
 
     assert ("MAD_TOWARD", "MAD_AWAY") in SHARED_MIX["MAD"]
     bal = Balancer(random.Random(0))
@@ -643,7 +643,7 @@ def test_a_part_named_mostly_with_yes_is_next_asked_with_no():
     question's others. A part's own Yes/No excess now counts in full (W_PART). Ten Yeses naming the leg pair and
     ten Noes naming the feet, in one wording, template and text, so that only the parts differ: a leg question
     leans to No, a feet question to Yes, by the same amount, and a question naming neither not at all."""
-    from mabench.build.qa import W_PART, Balancer
+    from mabench.builder.qa import W_PART, Balancer
 
     bal = Balancer(random.Random(0))
     leg, feet = ("right hand", "right upper leg"), ("left foot", "right foot")
@@ -663,7 +663,7 @@ def test_a_part_named_mostly_with_yes_is_next_asked_with_no():
 
 
 def test_pick_counts_the_parts_of_what_it_asks():
-    from mabench.build.qa import Balancer, Fact, pick
+    from mabench.builder.qa import Balancer, Fact, pick
 
     f = Fact("PPR", {"A": "Left Hand", "B": "Head", "phase": "early"}, "Yes",
              {"kind": "pair trend", "parts": ["left hand", "head"], "phase": "early"})
@@ -677,7 +677,7 @@ def test_pick_counts_the_parts_of_what_it_asks():
 def test_mad_words_are_centred_on_the_fixed_rate_not_the_running_one():
     """MAD's wording, template and word terms are centred on YES_CENTRE even when the task's running Yes rate is
     elsewhere (here 23.5%): a wording, template and words at exactly the centre add no pull, only the task does."""
-    from mabench.build.qa import W_TASK, YES_CENTRE, Balancer
+    from mabench.builder.qa import W_TASK, YES_CENTRE, Balancer
 
     c = YES_CENTRE["MAD"]
     bal = Balancer(random.Random(0))
@@ -693,7 +693,7 @@ def test_mad_words_are_centred_on_the_fixed_rate_not_the_running_one():
 def test_shared_mix_groups_and_yes_centres_are_well_formed():
     """A misspelt group member would silently count as share 0, a wording in two groups would lose one, and a task
     both at its running rate and at a fixed centre would mix the two."""
-    from mabench.build.qa import AT_TASK_RATE, MIX, SHARED_MIX, YES_CENTRE
+    from mabench.builder.qa import AT_TASK_RATE, MIX, SHARED_MIX, YES_CENTRE
 
     seen: set = set()
     for task, groups in SHARED_MIX.items():
@@ -725,7 +725,7 @@ def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away()
 
 
 def test_an_order_question_records_the_directions_it_names_as_said():
-    from mabench.build.qa import Balancer, Fact, pick
+    from mabench.builder.qa import Balancer, Fact, pick
 
     f = Fact("MAS_DIR", {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward+leftward"}, "Yes",
              {"kind": "order", "parts": ["head", "right hand"]})
@@ -741,7 +741,7 @@ def test_an_order_question_records_the_directions_it_names_as_said():
         seen.add((a.wording, tuple(sorted(named.get("right hand", "").split("+")))))
     assert ("MAS_DIR", ("leftward", "upward")) in seen and ("MAS_DIR", ("upward",)) in seen  # whole and by half
     # a template that names one part's direction records that part's only
-    from mabench.build.qa import Asked, render
+    from mabench.builder.qa import Asked, render
 
     for text, t, said in render(f, "MAS_DIR1", "MAS", {"phase_edges": None}, random.Random(0)):
         named = _named_of(Asked(f, "MAS_DIR1", text, t, None, said))
@@ -749,13 +749,13 @@ def test_an_order_question_records_the_directions_it_names_as_said():
 
 
 def _named_of(asked):
-    from mabench.build.qa import _named_directions
+    from mabench.builder.qa import _named_directions
 
     return _named_directions(asked).get("named_directions", {})
 
 
 def test_questions_that_are_not_about_order_name_no_directions_to_check():
-    from mabench.build.qa import Asked, Fact
+    from mabench.builder.qa import Asked, Fact
 
     trend = Fact("PPR", {"A": "Head", "B": "Torso", "phase": "early"}, "Yes", {"kind": "pair trend"})
     assert _named_of(Asked(trend, "PPR", "", "Does the {A} approach the {B} {phase}?", None, {})) == {}

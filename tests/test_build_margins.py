@@ -4,7 +4,7 @@
 
 import numpy as np
 
-from mabench.build.qa import QA_MARGIN, ppr_facts, stillness_facts
+from mabench.builder.qa import QA_MARGIN, ppr_facts, stillness_facts
 from mabench.motion.signals import summarise
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -60,7 +60,7 @@ def test_the_truth_does_not_know_directions_a_signal_inside_its_margins_may_have
 def test_a_caption_does_not_call_a_head_still_whose_turn_is_unclear():
     """A synthetic head shake (seed 0) whose turn signal stays just under "moves": the head's centre barely
     moves, but the caption must not say it stays still."""
-    from mabench.build.captions import caption_record
+    from mabench.builder.captions import caption_record
     from mabench.motion.descriptors import describe
     from mabench.motion.skeleton import Skeleton
     from mabench.synth.figure import face_points

@@ -4,7 +4,7 @@ each reply fact-checked against its template, kept across reruns. The reference 
 import json
 import re
 
-from mabench.build.paraphrase import PARAPHRASE_TASKS, _prompt, check_paraphrase, reference_examples
+from mabench.builder.paraphrase import PARAPHRASE_TASKS, _prompt, check_paraphrase, reference_examples
 from mabench.testing.openai_server import Behaviour, FakeOpenAIServer
 
 ORDER = "Did the left hand begin moving upward before the head started moving leftward?"
@@ -123,7 +123,7 @@ def test_paraphrase_needs_an_endpoint_and_says_so_in_one_line(build_small, tmp_p
 
 
 def test_the_reply_file_survives_a_cut_line_another_model_and_a_stricter_check(tmp_path):
-    from mabench.build.paraphrase import _load_cache, paraphrase_questions
+    from mabench.builder.paraphrase import _load_cache, paraphrase_questions
 
     q1, q2, q3 = ORDER, TREND, "Does the head move leftward during the early phase?"
     recs = [{"task": t, "qid": f"{t}_{i}", "question": q} for i, (t, q) in enumerate(

@@ -7,8 +7,8 @@ import random
 import pytest
 
 from mabench.audit.slots import slot
-from mabench.build.paraphrase import PARAPHRASE_TASKS, check_paraphrase
-from mabench.build.phrasings import REWORD_TASKS, ReferencePhrasings, fill
+from mabench.builder.paraphrase import PARAPHRASE_TASKS, check_paraphrase
+from mabench.builder.phrasings import REWORD_TASKS, ReferencePhrasings, fill
 
 ORDER = "Did the left hand begin moving upward before the head started moving leftward?"
 
@@ -129,7 +129,7 @@ def test_build_asks_in_the_reference_phrasings_what_its_templates_ask(build_smal
 
 
 def test_the_python_api_refuses_an_unusable_paraphrase_before_writing_anything(small_build_set, tmp_path):
-    from mabench.build.pipeline import BuildSettings, build
+    from mabench.builder.pipeline import BuildSettings, build
 
     s = small_build_set
     for spec, says in (("reference", "--reference FILE"), ("bogus", "openai:NAME"), ("openai:w", "--base-url")):

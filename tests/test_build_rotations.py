@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mabench.build.paraphrase import check_paraphrase
-from mabench.build.qa import QA_MARGIN, rotation_facts
+from mabench.builder.paraphrase import check_paraphrase
+from mabench.builder.qa import QA_MARGIN, rotation_facts
 from mabench.motion.signals import MOVES_AT, SIGNALS, STILL_UNDER, describe_signals
 from mabench.motion.skeleton import JOINTS, J, Skeleton
 from mabench.taxonomy import BODY_PARTS

@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from mabench.build.qa import TEMPLATES, question_stem, reference_stems
-from mabench.build.qc import STEM_STYLE_AUC_GATE, TYPE_MIX_GATE, qc_gate, style_gates, type_mix_delta
+from mabench.builder.qa import TEMPLATES, question_stem, reference_stems
+from mabench.builder.qc import STEM_STYLE_AUC_GATE, TYPE_MIX_GATE, qc_gate, style_gates, type_mix_delta
 from mabench.cli import app
 from mabench.synth.generate import write_set
 from mabench.taxonomy import COARSE_CLASSES, FINE_LABELS
@@ -217,7 +217,7 @@ def test_stems_from_the_official_file_read_like_it(clip_set, official_file, tmp_
 
 
 def test_stems_log_names_the_tasks_that_keep_mabench_wording(tmp_path):
-    from mabench.build.pipeline import _stems
+    from mabench.builder.pipeline import _stems
 
     ref = tmp_path / "ref.json"
     ref.write_text(json.dumps([r for r in _reference(2) if r["task"] in ("CMAR", "MARE")]))

@@ -23,7 +23,7 @@ needs_hf = pytest.mark.skipif(bool(HF_MISSING), reason=f"hf extra not installed 
 
 
 def test_core_never_imports_torch():
-    code = ("import sys; import mabench.cli, mabench.models, mabench.build.pipeline, mabench.train.sft, "
+    code = ("import sys; import mabench.cli, mabench.models, mabench.builder.pipeline, mabench.train.sft, "
             "mabench.models.hf, mabench.report.leaderboard; sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
@@ -51,7 +51,7 @@ def tiny(tmp_path_factory):
 def corpus_build(tmp_path_factory):
     if HF_MISSING:
         pytest.skip(f"hf extra not installed (missing {HF_MISSING})")
-    from mabench.build.pipeline import BuildSettings, build
+    from mabench.builder.pipeline import BuildSettings, build
     from mabench.synth.generate import write_set
 
     root = tmp_path_factory.mktemp("hfset")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from mabench.build.labels import LabelsError, read_label_file, read_label_names, read_labels
+from mabench.builder.labels import LabelsError, read_label_file, read_label_names, read_labels
 from mabench.cli import app
 from mabench.taxonomy import FINE_LABELS
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mabench.build.captions import caption
+from mabench.builder.captions import caption
 from mabench.motion.descriptors import describe
 from mabench.motion.events import EVENTS_VERSION, ClipEvents, span_words
 from mabench.motion.flow import decode_gray, part_flow

@@ -3,7 +3,7 @@ must be rejected (`check_paraphrase`, which both the LLM paraphrase and the refe
 
 import pytest
 
-from mabench.build.paraphrase import check_paraphrase
+from mabench.builder.paraphrase import check_paraphrase
 
 # (template, a reply that asks something else)
 ATTACKS = [

@@ -1,9 +1,9 @@
-"""The reversed truth's rules (`mabench.build.reversal`) on a descriptor written by hand: a head that rises early
+"""The reversed truth's rules (`mabench.builder.reversal`) on a descriptor written by hand: a head that rises early
 and drops late, a torso that stops early, a hand that approaches the head early and moves away late."""
 
 from __future__ import annotations
 
-from mabench.build.reversal import reversed_answer
+from mabench.builder.reversal import reversed_answer
 
 
 def _phase(vertical: str, dy: float, trend_margin: float = 0.09) -> dict:

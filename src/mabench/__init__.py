@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 class _Package(types.ModuleType):
-    """`mabench.report` and `mabench.build` name both an API function and a subpackage. Python sets
+    """`mabench.report` names both an API function and a subpackage. Python sets
     a package attribute for every subpackage it imports, which would replace the function; this
     keeps the API names for the API. The subpackages stay importable by their dotted names
     (`from mabench.report.leaderboard import build_report`), not as attributes of `mabench`."""

@@ -102,19 +102,19 @@ def report(runs: Sequence[PathLike], out: PathLike, *, key: PathLike | None = No
 
 def build(clips: PathLike, labels: PathLike, out: PathLike, settings: Any = None,
           log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
-    """Build a benchmark and a training corpus from labelled clips (see `mabench.build.pipeline`);
+    """Build a benchmark and a training corpus from labelled clips (see `mabench.builder.pipeline`);
     returns the build summary (also in OUT/build.json). `settings`: a `BuildSettings`; its `stems_from` (a
     benchmark file whose CMAR / FMAR / MADU / MARE stems to ask with) and, with `audit`, `reference` (the
     benchmark file QC states and gates the style AUC against) are `mabench build --stems-from / --reference`;
     `corpus_frames` and `exclude_clips` are `--corpus-frames` (the corpus's frames, as `mabench eval` sends them)
     and `--exclude-clips` (clips that never enter the corpus).
 
-    >>> from mabench.build.pipeline import BuildSettings
+    >>> from mabench.builder.pipeline import BuildSettings
     >>> build("clips/", "labels.csv", "built/", BuildSettings(skeletons="skeletons/"))  # doctest: +SKIP
     >>> build("clips/", "labels.csv", "built/", BuildSettings(skeletons="skeletons/", audit=True,
     ...       stems_from="eval_questions.json"))  # doctest: +SKIP
     """
-    from mabench.build.pipeline import BuildSettings
-    from mabench.build.pipeline import build as run_build
+    from mabench.builder.pipeline import BuildSettings
+    from mabench.builder.pipeline import build as run_build
 
     return run_build(clips, labels, out, settings or BuildSettings(), log=log)

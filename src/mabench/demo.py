@@ -22,7 +22,7 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
              log: Callable[[str], None] = print) -> dict:
     """Run every stage into `out`; returns {stage: seconds} and the report's index path."""
     from mabench.api import build, evaluate
-    from mabench.build.pipeline import BuildSettings
+    from mabench.builder.pipeline import BuildSettings
     from mabench.data import load_benchmark
     from mabench.evaluation.prompts import load_prompts
     from mabench.evaluation.runner import EvalSettings

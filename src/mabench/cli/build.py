@@ -186,10 +186,10 @@ def build(
         "send (tasks the file lacks keep mabench's stems)."),
 ) -> None:
     """Build a benchmark and a training corpus from labelled clips (motion -> captions -> QA -> QC)."""
-    from mabench.build.labels import LabelsError
-    from mabench.build.paraphrase import spec_error
-    from mabench.build.pipeline import BuildSettings, blind_check
-    from mabench.build.pipeline import build as run_build
+    from mabench.builder.labels import LabelsError
+    from mabench.builder.paraphrase import spec_error
+    from mabench.builder.pipeline import BuildSettings, blind_check
+    from mabench.builder.pipeline import build as run_build
 
     _check_skeleton_source("build", skeletons, pose)
     if not clips.is_dir():
@@ -212,7 +212,7 @@ def build(
         if path is not None:
             _check_benchmark_file(option, path)
     if exclude_clips is not None:
-        from mabench.build.corpus import read_exclude_list
+        from mabench.builder.corpus import read_exclude_list
 
         try:
             read_exclude_list(exclude_clips)
@@ -245,7 +245,7 @@ def build(
     if qc and (out / "qc.md").exists():
         console.print((out / "qc.md").read_text(encoding="utf-8"), markup=False)
     if qc and (out / "qc.json").exists():  # the gates: the benchmark stays written (qc.md marks it), the exit fails
-        from mabench.build.qc import qc_gate
+        from mabench.builder.qc import qc_gate
 
         gate = qc_gate(json.loads((out / "qc.json").read_text(encoding="utf-8")))
         if not gate["passed"]:

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from mabench.build.qa import OPPOSITE, under_way
+from mabench.builder.qa import OPPOSITE, under_way
 from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS, pair_name, phase_edges
 from mabench.motion.signals import SIGNALS
 from mabench.synth.truth import GT_SIG_MOVE, GT_SIG_MOVING, GT_SIG_STILL, order_relation

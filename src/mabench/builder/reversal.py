@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mabench.build.askable import askable_trend, clear
+from mabench.builder.askable import askable_trend, clear
 from mabench.motion.descriptors import LEAD_S, TREND
 
 MIRROR = {"early": "late", "middle": "middle", "late": "early"}

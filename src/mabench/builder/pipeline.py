@@ -24,13 +24,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mabench import __version__, defaults
-from mabench.build.captions import CAPTION_VERSION, Caption, Movement, caption
-from mabench.build.corpus import FRAMES_DIR, corpus_frames, read_exclude_list, samples, split_clips
-from mabench.build.exports import export_corpus
-from mabench.build.labels import LabelRow, read_label_file
-from mabench.build.paraphrase import REFERENCE, spec_error
-from mabench.build.qa import QA_VERSION, STEM_TASKS, Stems, build_questions, reference_stems
-from mabench.build.qc import audit_qc, qc_markdown, qc_report
+from mabench.builder.captions import CAPTION_VERSION, Caption, Movement, caption
+from mabench.builder.corpus import FRAMES_DIR, corpus_frames, read_exclude_list, samples, split_clips
+from mabench.builder.exports import export_corpus
+from mabench.builder.labels import LabelRow, read_label_file
+from mabench.builder.paraphrase import REFERENCE, spec_error
+from mabench.builder.qa import QA_VERSION, STEM_TASKS, Stems, build_questions, reference_stems
+from mabench.builder.qc import audit_qc, qc_markdown, qc_report
 from mabench.data.io import atomic_write_text, iter_jsonl, load_benchmark, write_json
 from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
@@ -66,7 +66,7 @@ class BuildSettings:
     stems_from: str | None = None
     # openai:NAME: paraphrase the Yes/No questions through `rewrite_base_url`, fact-checked (`build.paraphrase`),
     # with questions of the `reference` (or `stems_from`) file as examples of the manner to follow;
-    # "reference": reword them in that file's own phrasings, fact-checked the same way (`build.phrasings`)
+    # "reference": reword them in that file's own phrasings, fact-checked the same way (`builder.phrasings`)
     paraphrase: str | None = None
     # Frames per corpus clip, sampled as `mabench eval` samples them and written beside the corpus (0: the
     # video path only, every tool samples it itself)
@@ -164,7 +164,7 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         caps[p.name] = prev if prev is not None and prev.fine == r.fine and prev.rewrite and \
             _same_facts(prev, fresh) else fresh
     if settings.rewrite:
-        from mabench.build.rewrite import rewrite_captions
+        from mabench.builder.rewrite import rewrite_captions
 
         todo = [c for c in caps.values() if not c.rewrite]
         res = rewrite_captions(todo, settings.rewrite, settings.rewrite_base_url, settings.api_key_env)
@@ -178,7 +178,7 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     write_json(out / "split.json", {**split_info, "train": sorted(train), "test": sorted(test)})
     rewording = None
     if settings.paraphrase == REFERENCE and reference:  # (checked at the start: there is one)
-        from mabench.build.phrasings import ReferencePhrasings
+        from mabench.builder.phrasings import ReferencePhrasings
 
         rewording = ReferencePhrasings(load_benchmark(reference))
         if not rewording.pool:
@@ -201,7 +201,7 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
         log(f"paraphrase: {said['accepted']} asked in {reference}'s phrasings, {said['rejected']} in mabench's "
             "own (no reference wording of their type passes the fact check)")
     elif settings.paraphrase:
-        from mabench.build.paraphrase import paraphrase_questions
+        from mabench.builder.paraphrase import paraphrase_questions
 
         para = paraphrase_questions(bench + train_qs, settings.paraphrase, settings.rewrite_base_url,
                                    settings.api_key_env, reference=load_benchmark(reference) if reference else None,
@@ -277,7 +277,7 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
                 api_key_env: str = defaults.API_KEY_ENV) -> dict:
     """Answer the benchmark's closed questions `runs` times without frames (text only, sampled at
     temperature 0.7 with different seeds) through the eval runner; add the result to the QC report."""
-    from mabench.build.qc import blind_hits
+    from mabench.builder.qc import blind_hits
     from mabench.evaluation.api import evaluate
     from mabench.evaluation.rundir import RunDir
     from mabench.evaluation.runner import EvalSettings

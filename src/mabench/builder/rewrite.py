@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 
 from mabench import defaults
-from mabench.build.captions import Caption, check_rewrite
+from mabench.builder.captions import Caption, check_rewrite
 from mabench.models import make_backend
 from mabench.models.base import GenerationConfig, Request
 from mabench.models.retry import RetryPolicy, ask_with_retries

@@ -1,5 +1,5 @@
 """When a descriptor's reading is clear enough to ask about: the builder asks only these, and the reversed truth
-(`build.reversal`) reads only these."""
+(`builder.reversal`) reads only these."""
 
 from __future__ import annotations
 

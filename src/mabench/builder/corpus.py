@@ -9,7 +9,7 @@ Frames: with ``corpus_frames`` N (the default: `mabench eval`'s frame count), ea
 sampled once with `mabench eval`'s sampler and settings (`video.sample_frames`, the same JPEG bytes a
 request carries) and written to ``frames/<clip>/``, with their timestamps, the clip's real frame rate
 and the rate the frames were taken at; every sample points at them beside the video path. The formats
-each tool reads are written by `mabench.build.exports`.
+each tool reads are written by `mabench.builder.exports`.
 
 Paths are absolute, so the files work from any working directory.
 """

@@ -14,7 +14,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from mabench.build.qa import YES_CENTRE
+from mabench.builder.qa import YES_CENTRE
 from mabench.taxonomy import COARSE_CLASSES, FINE_LABELS, TASK_ORDER, TASKS, normalize_label
 
 YES_NO_TOLERANCE = 0.05

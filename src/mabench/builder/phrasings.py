@@ -12,7 +12,7 @@ is taken only when
   on the same part, the same phases and time spans, the same relation words, each in its place.
 
 A passing candidate is drawn at random, so the wordings come in the reference's proportions; a question
-with none keeps its template. `mabench.build.qa.pick` rewords every candidate question before its balancer
+with none keeps its template. `mabench.builder.qa.pick` rewords every candidate question before its balancer
 scores it, so that the words it evens out across Yes and No are the words asked. No model and no network:
 the wording is the reference's, the facts are the build's. Nothing of the reference is stored in mabench;
 the user supplies it at build time.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from mabench.audit.slots import slot, slot_spans
 from mabench.audit.style import question_type
-from mabench.build.paraphrase import (
+from mabench.builder.paraphrase import (
     ANCHOR_WORDS,
     EXACT_WORDS,
     PARAPHRASE_TASKS,
@@ -37,7 +37,7 @@ from mabench.build.paraphrase import (
     check_paraphrase,
     task_and_question,
 )
-from mabench.build.qa import with_articles
+from mabench.builder.qa import with_articles
 from mabench.taxonomy import INITIAL_FINAL, PHASE_OF_WORD
 
 # The tasks reworded. SAD and MAD are not: 94% of MA-Bench's SAD and MAD questions say something no fact

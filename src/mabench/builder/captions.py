@@ -17,7 +17,7 @@ import random
 import re
 from dataclasses import asdict, dataclass, field
 
-from mabench.build.cues import CONFUSABLE, CUES
+from mabench.builder.cues import CONFUSABLE, CUES
 from mabench.motion.descriptors import CONTACT, visible_order
 from mabench.motion.signals import CARRIED_BY_TRUNK, SIGNALS, settled
 from mabench.taxonomy import FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, display_label

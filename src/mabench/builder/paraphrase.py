@@ -30,7 +30,7 @@ from mabench.models.retry import RetryPolicy, ask_with_retries
 from mabench.taxonomy import PHASE_OF_WORD
 
 PARAPHRASE_TASKS = ("SAD", "MAD", "MAS", "PPR")
-# `--paraphrase reference`: no model, the reference benchmark's own phrasings (`mabench.build.phrasings`)
+# `--paraphrase reference`: no model, the reference benchmark's own phrasings (`mabench.builder.phrasings`)
 REFERENCE = "reference"
 N_EXAMPLES = 3
 PARAPHRASE_SYSTEM = (
@@ -279,7 +279,7 @@ async def _paraphrase_all(records: list[dict], spec: str, base_url: str | None, 
                           concurrency: int) -> ParaphraseResult:
     kind, _, name = spec.partition(":")
     if kind != "openai" or not name:
-        raise ValueError(f"--paraphrase {spec}: expected openai:NAME ({REFERENCE}: `mabench.build.phrasings`)")
+        raise ValueError(f"--paraphrase {spec}: expected openai:NAME ({REFERENCE}: `mabench.builder.phrasings`)")
     cache = _load_cache(cache_path, spec)
     res = ParaphraseResult()
     todo = []

@@ -17,7 +17,7 @@ import json
 import statistics
 from pathlib import Path
 
-from mabench.build.corpus import CORPUS_VERSION
+from mabench.builder.corpus import CORPUS_VERSION
 from mabench.data.io import atomic_write_text, write_json
 
 DATASET_NAME = "mabench_train"

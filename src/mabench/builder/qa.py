@@ -21,12 +21,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from mabench.build.askable import QA_MARGIN
-from mabench.build.askable import askable_trend as _askable_trend
-from mabench.build.askable import clear as _clear
-from mabench.build.captions import Caption
-from mabench.build.cues import CONFUSABLE
-from mabench.build.reversal import reversed_answer
+from mabench.builder.askable import QA_MARGIN
+from mabench.builder.askable import askable_trend as _askable_trend
+from mabench.builder.askable import clear as _clear
+from mabench.builder.captions import Caption
+from mabench.builder.cues import CONFUSABLE
+from mabench.builder.reversal import reversed_answer
 from mabench.motion.descriptors import (
     LEAD_S,
     MOVE,
@@ -1227,7 +1227,7 @@ class Asked:
 
 class Rewording(Protocol):
     """Rewords a question of one of its `tasks` in another benchmark's phrasing, or None
-    (`mabench.build.phrasings`)."""
+    (`mabench.builder.phrasings`)."""
 
     tasks: tuple[str, ...]
 
@@ -1436,7 +1436,7 @@ def build_questions(items: Iterable[tuple[dict, Caption]], seed: int = 0, stems:
                     rewording: Rewording | None = None) -> list[dict]:
     """Questions for every (descriptor, caption) pair, with official-style qids, in task order per clip.
     `stems`: the fixed-stem tasks' stems from a reference benchmark (`reference_stems`), else TEMPLATES;
-    `rewording`: the Yes/No questions in a reference benchmark's phrasings (`build.phrasings`)."""
+    `rewording`: the Yes/No questions in a reference benchmark's phrasings (`builder.phrasings`)."""
     bal = Balancer(random.Random(seed))
     items = list(items)
     answers = Counter(cap.fine for _, cap in items)
