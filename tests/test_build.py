@@ -10,10 +10,13 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
+from mabench.builder.askable import QA_MARGIN
 from mabench.builder.captions import caption, check_rewrite
 from mabench.builder.cues import CONFUSABLE
-from mabench.builder.qa import MIDLINE_SIDE, OPPOSITE, QA_MARGIN, TEMPLATES, fmar_distractors
 from mabench.builder.qc import qc_report
+from mabench.builder.questions import OPPOSITE, SPECS, TEMPLATES
+from mabench.builder.questions.recognition import fmar_distractors
+from mabench.builder.questions.sad import MIDLINE_SIDE
 from mabench.cli import app
 from mabench.data import load_benchmark
 from mabench.motion.annotate import read_descriptors
@@ -209,7 +212,8 @@ def _phases(**dirs):
 
 
 def test_phase_order_facts_need_the_later_part_still_until_its_phase():
-    from mabench.builder.qa import mas_facts, render
+    from mabench.builder.questions.mas import mas_facts
+    from mabench.builder.questions.render import render
 
     desc = {"ranking": ["left hand", "head"], "order": [], "phase_edges": [0.0, 1.0, 2.0, 3.0],
             "parts": {"left hand": {"visible": True, "phases": _phases(early="upward", middle="none", late="none")},
@@ -236,7 +240,8 @@ def test_phase_order_facts_need_the_later_part_still_until_its_phase():
 
 
 def test_a_part_that_never_moves_began_no_movement_in_any_direction():
-    from mabench.builder.qa import STILL_DIRECTIONS, _still_first, render
+    from mabench.builder.questions.mas import STILL_DIRECTIONS, _still_first
+    from mabench.builder.questions.render import render
 
     still = {"visible": True, "moving": False, "amplitude": 0.001, "phases": _phases(early="none", middle="none",
                                                                                         late="none")}
@@ -266,7 +271,8 @@ def test_a_part_that_never_moves_began_no_movement_in_any_direction():
 def test_order_questions_name_the_directions_each_part_has():
     """MA-Bench names a direction in nine of ten order questions: an onset order asks with both parts' first
     directions, or the one part's that has one; two parts that start together started neither first."""
-    from mabench.builder.qa import TEMPLATES, mas_facts, render
+    from mabench.builder.questions.mas import mas_facts
+    from mabench.builder.questions.render import render
 
     up = {"visible": True, "moving": True, "amplitude": 0.4, "onset": 0.3,
           "phases": _phases(early="upward", middle="none", late="none")}
@@ -308,16 +314,17 @@ def test_order_questions_name_the_directions_each_part_has():
 
 
 def test_facts_that_ask_the_same_question_with_two_answers_are_both_dropped():
-    from mabench.builder.qa import Fact, _one_per_question
+    from mabench.builder.questions.common import Fact, one_per_question
 
     f = {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward"}
     yes, no = Fact("MAS_DIR", f, "Yes", {"kind": "order"}), Fact("MAS_PHASE", dict(f), "No", {"kind": "sequence"})
     other = Fact("MAS_DIR", {**f, "dir_b": "leftward"}, "Yes", {"kind": "order"})
-    assert _one_per_question([yes, no, other]) == [other]
+    assert one_per_question([yes, no, other]) == [other]
 
 
 def test_an_order_the_phases_tell_as_well_is_one_fact_not_two():
-    from mabench.builder.qa import Fact, _one_per_question, fact_id
+    from mabench.builder.questions.balance import fact_id
+    from mabench.builder.questions.common import Fact, one_per_question
 
     f = {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward"}
     onset = Fact("MAS_DIR", f, "Yes", {"kind": "order", "parts": ["head", "right hand"]})
@@ -325,11 +332,12 @@ def test_an_order_the_phases_tell_as_well_is_one_fact_not_two():
                                                    "phase": "early/late"})
     other = Fact("MAS_PHASE", {**f, "dir_b": "leftward"}, "Yes", {"kind": "sequence", "parts": ["head", "right hand"]})
     assert fact_id(onset) != fact_id(by_phase)  # by their ids, `pick` would ask both in one clip
-    assert _one_per_question([onset, by_phase, other]) == [onset, other]
+    assert one_per_question([onset, by_phase, other]) == [onset, other]
 
 
 def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():
-    from mabench.builder.qa import Balancer, Fact, fact_id, pick
+    from mabench.builder.questions.balance import Balancer, fact_id, pick
+    from mabench.builder.questions.common import Fact
 
     desc = {"phase_edges": [0.0, 1.0, 2.0, 3.0]}
 
@@ -347,7 +355,7 @@ def test_a_fact_another_task_asks_is_taken_only_when_nothing_else_serves():
 
 
 def test_a_two_axis_movement_is_named_by_one_axis_only_where_answers_are_about_order():
-    from mabench.builder.qa import dir_phrase
+    from mabench.builder.questions.render import dir_phrase
 
     rng = random.Random(0)
     mas = Counter(dir_phrase("upward+leftward", rng, "MAS") for _ in range(400))
@@ -361,18 +369,19 @@ def test_a_two_axis_movement_is_named_by_one_axis_only_where_answers_are_about_o
 
 
 def test_a_second_question_about_the_same_limbs_is_the_one_avoided():
-    from mabench.builder.qa import Fact, _limbs
+    from mabench.builder.questions.common import Fact, limbs
 
     def about(*parts):
         return Fact("MAS", {}, "No", {"parts": list(parts)})
 
-    assert _limbs(about("left hand", "head")) == _limbs(about("head", "left lower arm")) == ("head", "left arm")
-    assert _limbs(about("left foot", "torso")) == _limbs(about("left upper leg", "torso"))
-    assert _limbs(about("left hand", "head")) != _limbs(about("right hand", "head"))
+    assert limbs(about("left hand", "head")) == limbs(about("head", "left lower arm")) == ("head", "left arm")
+    assert limbs(about("left foot", "torso")) == limbs(about("left upper leg", "torso"))
+    assert limbs(about("left hand", "head")) != limbs(about("right hand", "head"))
 
 
 def test_a_direction_before_a_noun_says_leftward_not_to_the_left():
-    from mabench.builder.qa import Fact, render
+    from mabench.builder.questions.common import Fact
+    from mabench.builder.questions.render import render
 
     f = Fact("MAS_DIR", {"a": "head", "b": "left hand", "dir_a": "leftward", "dir_b": "rightward+upward"}, "No")
     seen = set()
@@ -391,12 +400,10 @@ def test_a_direction_before_a_noun_says_leftward_not_to_the_left():
 
 
 def test_every_wording_has_templates_and_a_share_of_its_task():
-    from mabench.builder.qa import MIX, WORDING
-
-    for task, families in WORDING.items():
-        wordings = {w for ws in families.values() for w in ws}
-        assert wordings <= set(TEMPLATES) and set(MIX[task]) == wordings, task
-        assert abs(sum(MIX[task].values()) - 1.0) < 0.01, task
+    for task, spec in SPECS.items():
+        wordings = {w for ws in spec.wording.values() for w in ws}
+        assert wordings <= set(spec.templates) and set(spec.mix) == wordings, task
+        assert abs(sum(spec.mix.values()) - 1.0) < 0.01, task
 
 
 def test_templates_and_fmar_distractors():
@@ -465,9 +472,8 @@ def test_qc_flags_leakage_duplicates_and_imbalance():
 
 
 def test_qc_judges_mad_yes_share_around_its_centre():
-    """MAD is balanced around `qa.YES_CENTRE` (47%), so QC judges its Yes share there: 43% is fine for MAD and
+    """MAD is balanced around its spec's `yes_centre` (47%), so QC judges its Yes share there: 43% is fine for MAD and
     not for SAD, 54% the reverse."""
-    from mabench.builder.qa import YES_CENTRE
     from mabench.builder.qc import YES_NO_TOLERANCE
 
     def share(task: str, yes: int) -> dict:
@@ -475,10 +481,10 @@ def test_qc_judges_mad_yes_share_around_its_centre():
                  "answer": "Yes" if i < yes else "No"} for i in range(100)]
         return qc_report(recs)["balance"][task]
 
-    assert abs(0.43 - YES_CENTRE["MAD"]) <= YES_NO_TOLERANCE < abs(0.43 - 0.5)
+    assert abs(0.43 - SPECS["MAD"].yes_centre) <= YES_NO_TOLERANCE < abs(0.43 - 0.5)
     assert share("MAD", 43)["ok"] and not share("SAD", 43)["ok"]
     assert not share("MAD", 54)["ok"] and share("SAD", 54)["ok"]
-    assert share("MAD", 43)["target"] == YES_CENTRE["MAD"]
+    assert share("MAD", 43)["target"] == SPECS["MAD"].yes_centre
 
 
 def test_blind_check_through_the_eval_runner(built, tmp_path):
@@ -559,7 +565,7 @@ def test_qc_gate_fails_on_leak_style_and_short_clips():
 
 def test_phase_words_come_from_the_taxonomy():
     from mabench.audit.slots import PHASE_WORDS
-    from mabench.builder.qa import PHASE_WORD_WEIGHTS
+    from mabench.builder.questions.render import PHASE_WORD_WEIGHTS
     from mabench.taxonomy import INITIAL_FINAL, PHASE_OF_WORD, PHASE_SYNONYMS
 
     assert all(set(w) <= set(PHASE_SYNONYMS[ph]) for ph, w in PHASE_WORD_WEIGHTS.items())
@@ -586,9 +592,9 @@ def test_fmar_distractors_are_labels_that_are_answers_in_the_build():
 
 def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
     """MAS cannot reach 50% Yes (one moving part: only true Noes). Its pull toward Yes stops growing at
-    TASK_PULL_CAP["MAS"] questions of imbalance, so it cannot outweigh evening out each wording; other tasks keep
+    SPECS["MAS"].pull_cap questions of imbalance, so it cannot outweigh evening out each wording; other tasks keep
     the full pull."""
-    from mabench.builder.qa import TASK_PULL_CAP, W_TASK, YES_CENTRE, Balancer
+    from mabench.builder.questions.balance import Balancer
 
     bal = Balancer(random.Random(0))
     for task in ("MAS", "SAD", "MAD"):
@@ -599,18 +605,18 @@ def test_the_pull_toward_yes_of_a_task_that_cannot_be_even_is_capped():
         wording = next(iter(TEMPLATES))
         return bal.score(task, wording, q[1], "Yes", q[0]) - bal.score(task, wording, q[1], "No", q[0])
 
-    assert pull("MAS") == pytest.approx(-2 * W_TASK["MAS"] * TASK_PULL_CAP["MAS"])
-    assert pull("SAD") == pytest.approx(-2 * W_TASK["SAD"] * 500)
+    assert pull("MAS") == pytest.approx(-2 * SPECS["MAS"].w_task * SPECS["MAS"].pull_cap)
+    assert pull("SAD") == pytest.approx(-2 * SPECS["SAD"].w_task * 500)
     # MAD is pulled, uncapped, toward its fixed centre, not toward 50% (capped around its own rate, it slid)
-    assert pull("MAD") == pytest.approx(-2 * W_TASK["MAD"] * 2 * YES_CENTRE["MAD"] * 500)
+    assert pull("MAD") == pytest.approx(-2 * SPECS["MAD"].w_task * 2 * SPECS["MAD"].yes_centre * 500)
 
 
 def test_mad_is_balanced_around_its_fixed_centre():
     """MAD's "while" wording has too few true Yes to reach 50%: the task, each wording and each word are evened
-    out around YES_CENTRE["MAD"] instead, so a wording at that rate neither pulls toward Yes nor toward No."""
-    from mabench.builder.qa import YES_CENTRE, Balancer
+    out around SPECS["MAD"].yes_centre instead, so a wording at that rate neither pulls toward Yes nor toward No."""
+    from mabench.builder.questions.balance import Balancer
 
-    c = YES_CENTRE["MAD"]
+    c = SPECS["MAD"].yes_centre
     assert 0.4 <= c < 0.5
     bal = Balancer(random.Random(0))
     text, template = "While the head was moving upward, did the left hand move upward?", "t"
@@ -626,16 +632,16 @@ def test_wordings_of_one_question_type_share_their_mix_deficit():
     """"Does A approach B" and "does A move away from B" are one distance question: one of them over its share
     counts against the other too, so the two together soak up no more of what the clips lack elsewhere than a
     single wording would (they came to 8.2-8.7% of MAD, MA-Bench's distance type is 3.6%)."""
-    from mabench.builder.qa import MIX, SHARED_MIX, W_MIX, Balancer
+    from mabench.builder.questions.balance import W_MIX, Balancer
 
-    assert ("MAD_TOWARD", "MAD_AWAY") in SHARED_MIX["MAD"]
+    assert ("MAD_TOWARD", "MAD_AWAY") in SPECS["MAD"].shared_mix
     bal = Balancer(random.Random(0))
     bal.wording["MAD"].update({"MAD_WHILE": 94, "MAD_TOWARD": 6})
     text = "In the early segment, did the left hand move away from the head?"
     toward, away, amp = (bal.score("MAD", w, "t", "Yes", text) for w in ("MAD_TOWARD", "MAD_AWAY", "MAD_AMP"))
     assert away == pytest.approx(toward)  # away has asked none, but the pair is over its share
-    share = MIX["MAD"]["MAD_TOWARD"] + MIX["MAD"]["MAD_AWAY"]
-    assert away - amp == pytest.approx(W_MIX * (6 - share * 101) + W_MIX * MIX["MAD"]["MAD_AMP"] * 101)
+    share = SPECS["MAD"].mix["MAD_TOWARD"] + SPECS["MAD"].mix["MAD_AWAY"]
+    assert away - amp == pytest.approx(W_MIX * (6 - share * 101) + W_MIX * SPECS["MAD"].mix["MAD_AMP"] * 101)
 
 
 def test_a_part_named_mostly_with_yes_is_next_asked_with_no():
@@ -643,7 +649,7 @@ def test_a_part_named_mostly_with_yes_is_next_asked_with_no():
     question's others. A part's own Yes/No excess now counts in full (W_PART). Ten Yeses naming the leg pair and
     ten Noes naming the feet, in one wording, template and text, so that only the parts differ: a leg question
     leans to No, a feet question to Yes, by the same amount, and a question naming neither not at all."""
-    from mabench.builder.qa import W_PART, Balancer
+    from mabench.builder.questions.balance import W_PART, Balancer
 
     bal = Balancer(random.Random(0))
     leg, feet = ("right hand", "right upper leg"), ("left foot", "right foot")
@@ -663,7 +669,8 @@ def test_a_part_named_mostly_with_yes_is_next_asked_with_no():
 
 
 def test_pick_counts_the_parts_of_what_it_asks():
-    from mabench.builder.qa import Balancer, Fact, pick
+    from mabench.builder.questions.balance import Balancer, pick
+    from mabench.builder.questions.common import Fact
 
     f = Fact("PPR", {"A": "Left Hand", "B": "Head", "phase": "early"}, "Yes",
              {"kind": "pair trend", "parts": ["left hand", "head"], "phase": "early"})
@@ -675,11 +682,11 @@ def test_pick_counts_the_parts_of_what_it_asks():
 
 
 def test_mad_words_are_centred_on_the_fixed_rate_not_the_running_one():
-    """MAD's wording, template and word terms are centred on YES_CENTRE even when the task's running Yes rate is
-    elsewhere (here 23.5%): a wording, template and words at exactly the centre add no pull, only the task does."""
-    from mabench.builder.qa import W_TASK, YES_CENTRE, Balancer
+    """MAD's wording, template and word terms are centred on its spec's yes_centre even when the task's running Yes
+    rate is elsewhere (here 23.5%): a wording, template and words at the centre add no pull, only the task does."""
+    from mabench.builder.questions.balance import Balancer
 
-    c = YES_CENTRE["MAD"]
+    c = SPECS["MAD"].yes_centre
     bal = Balancer(random.Random(0))
     text, template = "While the head was moving upward, did the left hand move upward?", "t"
     for i in range(100):
@@ -687,22 +694,20 @@ def test_mad_words_are_centred_on_the_fixed_rate_not_the_running_one():
     for _ in range(100):  # another wording, template and words, all No
         bal.take("MAD", "MAD_SAME", "u", "No", "zzz")
     diff = bal.score("MAD", "MAD_WHILE", template, "Yes", text) - bal.score("MAD", "MAD_WHILE", template, "No", text)
-    assert diff == pytest.approx(2 * W_TASK["MAD"] * 2 * (round(100 * c) - c * 200))
+    assert diff == pytest.approx(2 * SPECS["MAD"].w_task * 2 * (round(100 * c) - c * 200))
 
 
 def test_shared_mix_groups_and_yes_centres_are_well_formed():
     """A misspelt group member would silently count as share 0, a wording in two groups would lose one, and a task
     both at its running rate and at a fixed centre would mix the two."""
-    from mabench.builder.qa import AT_TASK_RATE, MIX, SHARED_MIX, YES_CENTRE
-
     seen: set = set()
-    for task, groups in SHARED_MIX.items():
-        for g in groups:
-            assert len(g) > 1 and set(g) <= set(MIX[task]), (task, g)
+    for task, spec in SPECS.items():
+        for g in spec.shared_mix:
+            assert len(g) > 1 and set(g) <= set(spec.mix), (task, g)
             assert not seen & {(task, w) for w in g}, (task, g)
             seen |= {(task, w) for w in g}
-    assert not AT_TASK_RATE & set(YES_CENTRE)
-    assert all(0 < c < 1 for c in YES_CENTRE.values())
+        assert not (spec.at_task_rate and spec.yes_centre != 0.5), task
+        assert 0 < spec.yes_centre < 1, task
 
 
 def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away():
@@ -725,7 +730,8 @@ def test_fmar_distractors_under_a_skewed_label_distribution_give_no_label_away()
 
 
 def test_an_order_question_records_the_directions_it_names_as_said():
-    from mabench.builder.qa import Balancer, Fact, pick
+    from mabench.builder.questions.balance import Balancer, pick
+    from mabench.builder.questions.common import Fact
 
     f = Fact("MAS_DIR", {"a": "head", "b": "right hand", "dir_a": "downward", "dir_b": "upward+leftward"}, "Yes",
              {"kind": "order", "parts": ["head", "right hand"]})
@@ -741,7 +747,8 @@ def test_an_order_question_records_the_directions_it_names_as_said():
         seen.add((a.wording, tuple(sorted(named.get("right hand", "").split("+")))))
     assert ("MAS_DIR", ("leftward", "upward")) in seen and ("MAS_DIR", ("upward",)) in seen  # whole and by half
     # a template that names one part's direction records that part's only
-    from mabench.builder.qa import Asked, render
+    from mabench.builder.questions.balance import Asked
+    from mabench.builder.questions.render import render
 
     for text, t, said in render(f, "MAS_DIR1", "MAS", {"phase_edges": None}, random.Random(0)):
         named = _named_of(Asked(f, "MAS_DIR1", text, t, None, said))
@@ -749,13 +756,14 @@ def test_an_order_question_records_the_directions_it_names_as_said():
 
 
 def _named_of(asked):
-    from mabench.builder.qa import _named_directions
+    from mabench.builder.questions.assemble import named_directions
 
-    return _named_directions(asked).get("named_directions", {})
+    return named_directions(asked).get("named_directions", {})
 
 
 def test_questions_that_are_not_about_order_name_no_directions_to_check():
-    from mabench.builder.qa import Asked, Fact
+    from mabench.builder.questions.balance import Asked
+    from mabench.builder.questions.common import Fact
 
     trend = Fact("PPR", {"A": "Head", "B": "Torso", "phase": "early"}, "Yes", {"kind": "pair trend"})
     assert _named_of(Asked(trend, "PPR", "", "Does the {A} approach the {B} {phase}?", None, {})) == {}

@@ -4,7 +4,9 @@
 
 import numpy as np
 
-from mabench.builder.qa import QA_MARGIN, ppr_facts, stillness_facts
+from mabench.builder.askable import QA_MARGIN
+from mabench.builder.questions.ppr import ppr_facts
+from mabench.builder.questions.sad import stillness_facts
 from mabench.motion.signals import summarise
 from mabench.taxonomy import BODY_PARTS, PHASES
 

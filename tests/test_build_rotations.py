@@ -1,10 +1,11 @@
-"""Head turns and tilts, trunk leans: asked as rotations from the orientation signals (`qa.rotation_facts`)."""
+"""Head turns and tilts, trunk leans: asked as rotations from the orientation signals (`sad.rotation_facts`)."""
 
 import numpy as np
 import pytest
 
+from mabench.builder.askable import QA_MARGIN
 from mabench.builder.paraphrase import check_paraphrase
-from mabench.builder.qa import QA_MARGIN, rotation_facts
+from mabench.builder.questions.sad import rotation_facts
 from mabench.motion.signals import MOVES_AT, SIGNALS, STILL_UNDER, describe_signals
 from mabench.motion.skeleton import JOINTS, J, Skeleton
 from mabench.taxonomy import BODY_PARTS

@@ -9,11 +9,14 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from mabench.builder.qa import TEMPLATES, question_stem, reference_stems
-from mabench.builder.qc import STEM_STYLE_AUC_GATE, TYPE_MIX_GATE, qc_gate, style_gates, type_mix_delta
+from mabench.builder.qc import TYPE_MIX_GATE, qc_gate, type_mix_delta
+from mabench.builder.questions import TEMPLATES, question_stem, reference_stems
 from mabench.cli import app
 from mabench.synth.generate import write_set
 from mabench.taxonomy import COARSE_CLASSES, FINE_LABELS
+
+# how alike a build that takes a file's stems reads to that file: a measurement here, not a QC gate
+STEMS_READ_ALIKE_AUC = 0.75
 
 # invented stems: (text, how often the reference asks it)
 STEMS = {
@@ -75,11 +78,8 @@ def test_reference_stems_counts_distinct_stems_without_options():
 def test_qc_gate_reads_the_thresholds_from_the_report():
     from mabench.audit.style import Share
 
-    assert style_gates() == {} and style_gates(["CMAR"]) == {"CMAR": STEM_STYLE_AUC_GATE}
-    auc = {"CMAR": 0.9, "SAD": 0.999}
-    assert qc_gate({"audit": {"style_auc": auc}})["passed"]  # CMAR not gated without reference stems, SAD by type
-    gate = qc_gate({"audit": {"style_auc": auc, "style_gated": style_gates(["CMAR"])}})
-    assert gate["failures"] == [f"CMAR style AUC 0.900 > {STEM_STYLE_AUC_GATE:g}"]
+    # the style AUC is reported, never gated (templates cannot read like an LLM-written file); type mix is gated
+    assert qc_gate({"audit": {"style_auc": {"CMAR": 0.999, "SAD": 0.999}}})["passed"]
     # type mix: 12 points off on 400 questions is beyond 5 + 2 standard errors (~5 points); on 40 it is not
     types = [Share("direction", 0.42, 0.54), Share("position", 0.20, 0.15)]
     big, small = type_mix_delta(types, 400), type_mix_delta(types, 40)
@@ -171,7 +171,7 @@ def test_qc_style_gate_fails_against_a_differently_worded_reference(clip_set, tm
     r = _build(clip_set, out, "--qc", "--reference", str(ref))
     assert r.exit_code == 1, r.output
     qc = json.loads((out / "qc.json").read_text())["audit"]
-    assert qc["style_reference"] == str(ref) and qc["style_gated"] == style_gates()
+    assert qc["style_reference"] == str(ref) and "style_gated" not in qc
     assert min(qc["style_auc"][t] for t in ("SAD", "MAD", "MAS", "PPR")) > 0.99
     # the invented questions are all of type "other": every task's mix is far from it
     assert all(qc["style_type_delta"][t]["delta"] > qc["style_type_delta"][t]["allowed"]
@@ -192,9 +192,8 @@ def test_qc_style_gates_pass_against_a_reference_read_alike(clip_set, stems_buil
     r = _build(clip_set, out, "--qc", "--seed", "5", "--stems-from", str(root / "ref.json"), "--reference", str(ref))
     rep = json.loads((out / "qc.json").read_text())
     qc = rep["audit"]
-    assert qc["style_gated"]["CMAR"] == STEM_STYLE_AUC_GATE and "SAD" not in qc["style_gated"]
     assert all(d["delta"] <= d["allowed"] for d in qc["style_type_delta"].values())
-    assert all(qc["style_auc"][t] <= STEM_STYLE_AUC_GATE for t in ("CMAR", "FMAR", "MADU", "MARE"))
+    assert all(qc["style_auc"][t] <= STEMS_READ_ALIKE_AUC for t in ("CMAR", "FMAR", "MADU", "MARE"))
     # the style gates pass. The leak gate (tested in test_build.py) judges each of six tasks on 44 questions here
     # with no correction for testing six: on these 24 clips it fails PPR (+13.6 points, CI [4.5, 27.3]), and the
     # build's exit code and QC verdict must then be that gate's alone
@@ -212,8 +211,7 @@ def test_stems_from_the_official_file_read_like_it(clip_set, official_file, tmp_
     assert "(5/5/5/5 stems)" in r.output
     qc = json.loads((out / "qc.json").read_text())["audit"]
     for t in ("CMAR", "FMAR", "MADU", "MARE"):
-        assert qc["style_gated"][t] == STEM_STYLE_AUC_GATE
-        assert qc["style_auc"][t] is not None and qc["style_auc"][t] <= STEM_STYLE_AUC_GATE, qc["style_auc"]
+        assert qc["style_auc"][t] is not None and qc["style_auc"][t] <= STEMS_READ_ALIKE_AUC, qc["style_auc"]
 
 
 def test_stems_log_names_the_tasks_that_keep_mabench_wording(tmp_path):

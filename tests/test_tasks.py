@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from mabench.builder.corpus import samples
-from mabench.builder.qa import TEMPLATES
+from mabench.builder.questions import TEMPLATES
 from mabench.data import load_benchmark
 from mabench.evaluation.prompts import load_prompts
 from mabench.evaluation.runner import make_request

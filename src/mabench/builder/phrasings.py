@@ -12,7 +12,7 @@ is taken only when
   on the same part, the same phases and time spans, the same relation words, each in its place.
 
 A passing candidate is drawn at random, so the wordings come in the reference's proportions; a question
-with none keeps its template. `mabench.builder.qa.pick` rewords every candidate question before its balancer
+with none keeps its template. `questions.balance.pick` rewords every candidate question before its balancer
 scores it, so that the words it evens out across Yes and No are the words asked. No model and no network:
 the wording is the reference's, the facts are the build's. Nothing of the reference is stored in mabench;
 the user supplies it at build time.
@@ -37,7 +37,7 @@ from mabench.builder.paraphrase import (
     check_paraphrase,
     task_and_question,
 )
-from mabench.builder.qa import with_articles
+from mabench.builder.questions.render import with_articles
 from mabench.taxonomy import INITIAL_FINAL, PHASE_OF_WORD
 
 # The tasks reworded. SAD and MAD are not: 94% of MA-Bench's SAD and MAD questions say something no fact

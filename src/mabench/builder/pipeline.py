@@ -29,8 +29,8 @@ from mabench.builder.corpus import FRAMES_DIR, corpus_frames, read_exclude_list,
 from mabench.builder.exports import export_corpus
 from mabench.builder.labels import LabelRow, read_label_file
 from mabench.builder.paraphrase import REFERENCE, spec_error
-from mabench.builder.qa import QA_VERSION, STEM_TASKS, Stems, build_questions, reference_stems
 from mabench.builder.qc import audit_qc, qc_markdown, qc_report
+from mabench.builder.questions import QA_VERSION, STEM_TASKS, Stems, build_questions, reference_stems
 from mabench.data.io import atomic_write_text, iter_jsonl, load_benchmark, write_json
 from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.annotate import AnnotateSettings, annotate, read_descriptors
@@ -234,8 +234,7 @@ def build(clips_dir: str | Path, labels_path: str | Path, out: str | Path, setti
     # 6. QC of the benchmark
     qc = qc_report(bench) if bench else None
     if qc and settings.audit:
-        qc["audit"] = audit_qc(out, settings.seed, reference=reference,
-                               stem_tasks=stems or ())
+        qc["audit"] = audit_qc(out, settings.seed, reference=reference)
     if qc:
         write_json(out / "qc.json", qc)
         atomic_write_text(out / "qc.md", qc_markdown(qc))

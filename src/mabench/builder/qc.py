@@ -1,7 +1,7 @@
 """Quality control of a built benchmark: counts, balance, labels, duplicates, leakage, blind check.
 
 `qc_report(records)` returns a JSON-ready dict; `qc_markdown` renders it. Targets checked:
-Yes/No share within 50 +- 5% per task (MAD: `qa.YES_CENTRE`), correct-letter positions near uniform (each within
+Yes/No share within 50 +- 5% per task (MAD: its `yes_centre`), correct-letter positions near uniform (each within
 +- 5 points of 1/n when there are enough questions), 12 questions per clip, no duplicate question
 in a clip, no SAD/MAD question naming the action label. The optional blind check takes the
 predictions of text-only runs and flags questions answered correctly without frames by most runs.
@@ -14,33 +14,22 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from mabench.builder.qa import YES_CENTRE
+from mabench.builder.questions import SPECS
 from mabench.taxonomy import COARSE_CLASSES, FINE_LABELS, TASK_ORDER, TASKS, normalize_label
 
 YES_NO_TOLERANCE = 0.05
 POSITION_TOLERANCE = 0.05
 MIN_FOR_POSITION_CHECK = 100  # fewer questions than this: positions are reported, not judged
 BLIND_MAJORITY = 0.5
-# Gates of `mabench build --qc` (`qc_gate`): the build fails when a closed task's blind leak (all built
-# questions when the train split exists) exceeds LEAK_GATE points (with its 95% CI above 0), when its style
-# strays from a reference (below), or when clips fall short of 12.
-# Style thresholds (the reference is `mabench build --qc --reference FILE`, or the --stems-from file):
-# - the Yes/No tasks by their question-type mix (`mabench.audit.style.question_type`): the build fails when
-#   any type's share differs from the reference's by more than TYPE_MIX_GATE points plus two standard errors
-#   of a share at the reference's rate (`type_mix_delta`; before issue #14 the largest difference per task
-#   was 25-65 points on 200 clips, today 1-7, bench/RESULTS.md). Their two-sample AUC is reported, not gated:
-#   templated wording scores 0.98-0.996 against MA-Bench's free-form questions, and the score grows with the
-#   size of the build (more to train the classifier on), so no threshold under 1 tells a regression from a
-#   bigger build.
-# - CMAR/FMAR/MADU/MARE ask from a handful of fixed stems. In mabench's own wording their AUC is 1.0 by
-#   construction, so they are not gated; when a build takes their stems from the reference
-#   (`--stems-from`) they become indistinguishable from it and are gated at STEM_STYLE_AUC_GATE, the
-#   issue's aim.
-# Which tasks are gated at what travels in the QC report (rep["audit"]["style_gated"], see `style_gates`),
-# so `qc_gate` is a function of the report alone.
+# Gates of `mabench build --qc` (`qc_gate`, a function of the QC report alone): the build fails when a closed
+# task's blind leak (all built questions when the train split exists) exceeds LEAK_GATE points (with its 95% CI
+# above 0), when clips fall short of 12, or, against a reference (`--reference FILE` or the --stems-from file),
+# when a Yes/No task's question-type mix (`mabench.audit.style.question_type`) strays from the reference's by
+# more than TYPE_MIX_GATE points plus two standard errors (`type_mix_delta`).
+# The style AUC against the reference is reported, never gated: templates cannot read like an LLM-written file
+# (0.98-0.996 for the Yes/No tasks against MA-Bench's; it grows with the build's size), bench/RESULTS.md.
 LEAK_GATE = 5.0
 TYPE_MIX_GATE = 5.0
-STEM_STYLE_AUC_GATE = 0.75
 
 
 def _norm(text: str) -> str:
@@ -73,7 +62,7 @@ def qc_report(records: list[dict], blind: dict[str, list[bool]] | None = None) -
             continue
         if spec.answer_type.value == "yes_no":
             yes = sum(q["answer"] == "Yes" for q in qs) / len(qs)
-            centre = YES_CENTRE.get(t, 0.5)  # MAD is balanced around its own centre (`qa.YES_CENTRE`)
+            centre = SPECS[t].yes_centre if t in SPECS else 0.5  # MAD is balanced around its own centre
             balance[t] = {"yes_share": round(yes, 4), "target": centre, "ok": abs(yes - centre) <= YES_NO_TOLERANCE}
         else:
             counts = Counter(q["answer"] for q in qs)
@@ -143,19 +132,13 @@ def blind_hits(records: list[dict], runs: Iterable[dict[str, str]]) -> dict[str,
     return out
 
 
-def style_gates(stem_tasks: Iterable[str] = ()) -> dict[str, float]:
-    """task -> the style AUC above which the build fails: the fixed-stem tasks whose stems came from the
-    reference (`stem_tasks`), at STEM_STYLE_AUC_GATE. (The Yes/No tasks are gated by type mix.)"""
-    return {t: STEM_STYLE_AUC_GATE for t in TASK_ORDER if t in set(stem_tasks)}
-
-
-def audit_qc(out, seed: int = 0, reference=None, stem_tasks: Iterable[str] = ()) -> dict:
+def audit_qc(out, seed: int = 0, reference=None) -> dict:
     """`mabench audit` of a build folder for QC: the benchmark, and all built questions (test + train) when
     the train split exists (five times the questions, so a much tighter leak estimate of the generator).
     Writes OUT/audit/ and OUT/audit_all/ (audit.json, audit.md); returns the leak per task of each, and with a
     `reference` benchmark file the style AUC per task of all built questions (the benchmark's alone without a
-    train split) against it (`style_auc`), the reference (`style_reference`) and the thresholds that apply
-    (`style_gated`, see `style_gates`; `stem_tasks`: the tasks whose stems were taken from the reference)."""
+    train split) against it (`style_auc`, reported only), the reference (`style_reference`) and each Yes/No
+    task's type-mix difference (`style_type_delta`, gated)."""
     from dataclasses import replace
     from pathlib import Path
 
@@ -185,7 +168,6 @@ def audit_qc(out, seed: int = 0, reference=None, stem_tasks: Iterable[str] = ())
         rep["style_reference"] = str(reference)
         rep["style_auc"] = {t: s.auc for t, s in style.tasks.items()}
         rep["style_status"] = {t: s.auc_status for t, s in style.tasks.items() if s.auc is None}
-        rep["style_gated"] = style_gates(stem_tasks)
         rep["style_type_delta"] = {t: type_mix_delta(s.types, s.bench_questions)
                                    for t, s in style.tasks.items() if s.types}
     return rep
@@ -205,20 +187,15 @@ def type_mix_delta(types, n: int) -> dict:
             "allowed": round(allowed(worst), 1)}
 
 
-def qc_gate(rep: dict, style_auc: dict[str, float | None] | None = None) -> dict:
+def qc_gate(rep: dict) -> dict:
     """Whether a QC'd build passes its gates, and why not: {"passed": bool, "failures": [str]}."""
     failures = []
     audit = rep.get("audit") or {}
-    style_auc = style_auc if style_auc is not None else audit.get("style_auc")
     leak = (audit.get("all_built") or audit.get("benchmark") or {}).get("leak", {})
     for t, row in leak.items():
         # and beyond chance: on a few clips a leak of 5 points is often noise (its CI then reaches 0)
         if row.get("status") == "ok" and row["leak"] > LEAK_GATE and row["leak_ci"][0] > 0:
             failures.append(f"{t} blind leak {row['leak']:+.1f} points > {LEAK_GATE:g}")
-    gates = audit.get("style_gated") or {}
-    for t, auc in (style_auc or {}).items():
-        if t in gates and auc is not None and auc > gates[t]:
-            failures.append(f"{t} style AUC {auc:.3f} > {gates[t]:g}")
     for t, d in (audit.get("style_type_delta") or {}).items():
         if d["delta"] > d["allowed"]:
             failures.append(f"{t} question type '{d['type']}' {d['delta']:.1f} points from the reference's share "
@@ -250,21 +227,20 @@ def _leak_lines(audit: dict) -> list[str]:
 def _style_lines(audit: dict) -> list[str]:
     if "style_auc" not in audit:
         return []
-    gates = audit.get("style_gated") or {}
     deltas = audit.get("style_type_delta") or {}
     status = audit.get("style_status") or {}
     lines = ["", f"## Style against {audit.get('style_reference', 'the reference')}", "",
              "Two-sample AUC of all built questions against the reference (0.5: alike; 1.0: every question gives "
-             "itself away) and, for Yes/No tasks, the largest difference in question-type share (points).", "",
+             "itself away; reported, not gated) and, for Yes/No tasks, the largest difference in question-type "
+             "share (points).", "",
              "| task | AUC | type mix Δ | gated |", "|---|---|---|---|"]
     for t, auc in audit["style_auc"].items():
         shown = f"{auc:.3f}" if auc is not None else f"n/a ({status.get(t, 'not computed')})"
-        flag = " **over**" if auc is not None and t in gates and auc > gates[t] else ""
         d = deltas.get(t)
         dshown = "" if d is None else f"{d['delta']:.1f} ({d['type']})" + (" **over**" if d["delta"] > d["allowed"]
                                                                           else "")
-        gate = f"AUC ≤ {gates[t]:g}" if t in gates else f"type mix Δ ≤ {d['allowed']:g}" if d is not None else "no"
-        lines.append(f"| {t} | {shown}{flag} | {dshown} | {gate} |")
+        gate = f"type mix Δ ≤ {d['allowed']:g}" if d is not None else "no"
+        lines.append(f"| {t} | {shown} | {dshown} | {gate} |")
     return lines
 
 

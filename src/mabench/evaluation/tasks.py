@@ -29,7 +29,7 @@ from mabench.evaluation.prompts import DEFAULT_PROMPTS
 from mabench.evaluation.rubrics import judge_system_prompt
 from mabench.taxonomy import OPEN_DIMENSIONS, TASKS, AnswerType, TaskSpec
 
-# The template families `builder.qa` draws each task's questions from (its TEMPLATES keys); a test keeps
+# The template families `mabench.builder.questions` draws each task's questions from (its TEMPLATES keys); a test keeps
 # the two in step.
 FAMILIES: dict[str, tuple[str, ...]] = {
     "CMAR": ("CMAR",),

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from mabench.builder.qa import OPPOSITE, under_way
+from mabench.builder.questions.common import OPPOSITE, under_way
 from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS, pair_name, phase_edges
 from mabench.motion.signals import SIGNALS
 from mabench.synth.truth import GT_SIG_MOVE, GT_SIG_MOVING, GT_SIG_STILL, order_relation
@@ -70,7 +70,7 @@ def with_signals(facts: dict) -> dict:
 
 def named_direction_holds(truth: dict, part: str, code: str, at_onset: bool) -> bool | None:
     """Whether the part moved each way `code` names ("upward+leftward"): `at_onset`, in a phase under way by its
-    truth onset (`qa.under_way`, as the builder names the part that starts first); else in any phase. None where
+    truth onset (`under_way`, as the builder names the part that starts first); else in any phase. None where
     the truth cannot say (a phase inside its margins, a swing, no onset)."""
     f = truth["facts"]
     dirs = f["directions"][part]

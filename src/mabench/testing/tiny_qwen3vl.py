@@ -49,7 +49,7 @@ VISION = {"depth": 2, "hidden_size": 64, "intermediate_size": 128, "num_heads": 
 def _tokenizer_corpus() -> list[str]:
     from mabench.builder.captions import COARSE_REGION
     from mabench.builder.cues import CUES
-    from mabench.builder.qa import TEMPLATES
+    from mabench.builder.questions import TEMPLATES
     from mabench.taxonomy import BODY_PARTS, COARSE_CLASSES, FINE_LABELS, MARE_LABEL_LINE, PHASES
 
     words = [*FINE_LABELS, *COARSE_CLASSES, *BODY_PARTS, *PHASES, *CUES.values(), *COARSE_REGION.values(),
