@@ -444,6 +444,7 @@ def test_rewrite_through_a_real_server(built):
 
     out, _ = built
     descs = list(read_descriptors(out).values())[:3]
+    reasons = []
     for mode, accepted in (("faithful", 6), ("flip", None), ("drop", None)):
         caps = [caption(d, "nodding") for d in descs]
         templates = [(c.madu, c.mare) for c in caps]
@@ -456,7 +457,8 @@ def test_rewrite_through_a_real_server(built):
             assert res.rejected >= 3 and res.accepted + res.rejected == 6
             kept = [c for c in caps if c.rewrite["madu"]["status"] == "rejected"]
             assert all(c.madu == t[0] for c, t in zip(caps, templates, strict=True) if c in kept)
-    assert any(re.search(r"(drops|adds) ", c.rewrite["madu"].get("reason", "")) for c in kept)
+            reasons += [c.rewrite[k].get("reason", "") for c in caps for k in ("madu", "mare")]
+    assert any(re.search(r"(drops|adds) ", r) for r in reasons), reasons
 
 
 def test_qc_flags_leakage_duplicates_and_imbalance():
@@ -549,7 +551,7 @@ def test_qc_gate_fails_on_leak_style_and_short_clips():
 
     ok = {"status": "ok", "leak": 1.0, "leak_ci": [-4.0, 6.0]}
     rep = {"clips_with_fewer_than_12": 0, "audit": {"all_built": {"leak": {"SAD": ok, "MAS": dict(ok)}}}}
-    assert qc_gate(rep, {"SAD": 0.7}) == {"passed": True, "failures": []}
+    assert qc_gate({**rep, "audit": {**rep["audit"], "style_auc": {"SAD": 0.999}}}) == {"passed": True, "failures": []}
     rep["clips_with_fewer_than_12"], rep["short_clips_without_motion"] = 1, ["still_clip"]
     assert qc_gate(rep)["passed"]  # a clip without measured motion may be short
     rep["audit"]["all_built"]["leak"]["MAS"] = {"status": "ok", "leak": LEAK_GATE + 3, "leak_ci": [2.0, 14.0]}

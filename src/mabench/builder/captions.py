@@ -18,6 +18,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from mabench.builder.cues import CONFUSABLE, CUES
+from mabench.builder.narration import narrate
 from mabench.motion.descriptors import CONTACT, visible_order
 from mabench.motion.signals import CARRIED_BY_TRUNK, SIGNALS, settled
 from mabench.taxonomy import FINE_TO_COARSE, MARE_LABEL_LINE, PHASES, display_label
@@ -322,8 +323,8 @@ def caption(desc: dict, fine: str, seed: int = 0, subject: str | None = None) ->
     """Caption record and both texts; the same clip and seed give the same text."""
     c = caption_record(desc, fine, subject)
     rng = random.Random(f"{seed}:{c.clip}")
-    c.madu = render_madu(c, rng)
-    c.mare = render_mare(c, rng)
+    told = narrate(desc, fine, rng)  # from the clip's movement events, where the descriptors have them
+    c.madu, c.mare = told if told is not None else (render_madu(c, rng), render_mare(c, rng))
     return c
 
 
@@ -341,6 +342,8 @@ def _terms(text: str) -> dict[str, set[str]]:
         "directions": {d for d in DIRECTION_TERMS if d in low} | ({"side to side"} if "side to side" in low else set())
         | ({"up and down"} if "up and down" in low else set()),
         "phases": {p for p in PHASES if re.search(rf"\b{p}\b", low)},
+        # the seconds of a span and the count of strokes ("from about 0.1 to 0.9 s", "5 strokes")
+        "numbers": set(re.findall(r"\d+(?:\.\d+)?", low)),
     }
 
 
@@ -360,7 +363,7 @@ def check_rewrite(template: str, rewrite: str, c: Caption) -> str | None:
     if not rewrite.strip():
         return "empty rewrite"
     want, got = _terms(template), _terms(rewrite)
-    for kind in ("parts", "directions", "phases"):
+    for kind in ("parts", "directions", "phases", "numbers"):
         missing, added = want[kind] - got[kind], got[kind] - want[kind]
         if missing:
             return f"drops {kind}: {', '.join(sorted(missing))}"

@@ -172,7 +172,7 @@ def build(
                                  "(the report's question browser shows them)."),
     reference: Path | None = typer.Option(
         None, "--reference", help="A benchmark file (official format) the build should read like. With --qc, QC "
-        "compares all built questions with it and fails the build above the style gates; with --paraphrase, its "
+        "compares all built questions with it (style reported, question-type mix gated); with --paraphrase, its "
         "questions are the examples (default: the --stems-from file)."),
     paraphrase: str | None = typer.Option(
         None, "--paraphrase", help="Paraphrase the SAD/MAD/MAS/PPR questions with an LLM: openai:NAME at --base-url. "

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from mabench.builder.questions.common import OPPOSITE, under_way
+from mabench.builder.questions.events import EVENT_SIGNAL
 from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS, pair_name, phase_edges
 from mabench.motion.signals import SIGNALS
 from mabench.synth.truth import GT_SIG_MOVE, GT_SIG_MOVING, GT_SIG_STILL, order_relation
@@ -211,7 +212,95 @@ def expected(q: dict, truth: dict) -> str | None:
             return "No"
         g = sig["directions"][ph]
         return None if g is None or g == "back-and-forth" else yn[g == word]
+    if kind in EVENT_KINDS:
+        return event_expected(m, q["answer"], f)
     if kind == "pair trend":
         g = f["pairs"].get(f"{parts[0]}|{parts[1]}", {}).get(ph)  # the truth covers PAIRS, not TRUNK_PAIRS
         return None if g is None else yn[g == m["direction"]]
     raise ValueError(f"{q['qid']}: unknown fact kind {kind!r}")
+
+
+EVENT_KINDS = ("event direction", "rhythm", "during", "event order", "stroke order", "hold")
+HELD = 0.7           # share of its furthest distance a held part stays at (a returned one: 1 - HELD)
+FIRST_STROKE = 0.3   # share of its largest excursion along the axis that makes a part's first stroke
+_AXIS = {"upward": "vertical", "downward": "vertical", "leftward": "horizontal", "rightward": "horizontal"}
+
+
+def _went(f: dict, part: str, signal: str | None, direction: str) -> str | None:
+    """Whether the part went `direction` in the clip: from the exact signal (travel that way and a side reached
+    clearly, or neither beyond its floor), else from its path's direction per phase (that way in some phase and
+    the other way in none: Yes; the other way only: No)."""
+    if signal is not None:
+        sig = f.get("signals", {}).get(signal)
+        if sig is None or sig["moving"] is None:
+            return None
+        spec = SIGNALS[signal]
+        k = 0 if direction in ("rightward", "upward") else 1  # a rising value: rightward, upward, lengthening
+        went, side = sig["travel"][k], (sig["level"][1] if k == 0 else -sig["level"][0])
+        if went >= GT_SIG_MOVING * spec.floor and side >= GT_SIG_MOVE * spec.floor:
+            return "Yes"
+        return "No" if went <= GT_SIG_STILL * spec.floor and side <= GT_SIG_STILL * spec.floor else None
+    if f["moving"].get(part) is False:
+        return "No"
+    got = {f["directions"][part][ph][_AXIS[direction]] for ph in PHASES}
+    if None in got or "back-and-forth" in got:
+        return None
+    return "Yes" if direction in got else "No" if OPPOSITE[direction] in got else None
+
+
+def _repeats(f: dict, part: str, signal: str | None) -> str | None:
+    if signal is not None:
+        sig = f.get("signals", {}).get(signal) or {}
+        r = sig.get("rhythm") if sig.get("moving") else "single" if sig.get("moving") is False else None
+        return {"repeated": "Yes", "single": "No"}.get(r or "")
+    if f["moving"].get(part) is False:
+        return "No"
+    return {"repetitive": "Yes", "single": "No"}.get(f["rhythm"].get(part, ""))
+
+
+def event_expected(m: dict, answer: str, f: dict) -> str | None:
+    """The truth of a question made from a movement event (`mabench.builder.questions.events`)."""
+    kind, parts = m["kind"], m["parts"]
+    if kind == "event direction":
+        return _went(f, parts[0], m.get("signal"), m["direction"])
+    if kind == "rhythm":
+        return _repeats(f, parts[0], m.get("signal"))
+    if kind == "during":  # the partner's movement (over the clip: the truth has no spans), or that it moves at all
+        partner = m.get("partner")
+        if partner is None:
+            moving = f["moving"].get(parts[1])
+            return None if moving is None else {True: "Yes", False: "No"}[moving]
+        signal = EVENT_SIGNAL.get(partner["kind"])
+        if partner["rhythm"] == "repeated":
+            return _repeats(f, parts[1], signal)
+        return _went(f, parts[1], signal, m["direction"])
+    if kind == "stroke order":  # the first of the part's strokes along the axis went the first-named way
+        d1, d2 = m["directions"]
+        if m.get("signal") and m["event"]["kind"] != "translation":
+            return None
+        track = np.asarray(f["part_tracks"][parts[0]], dtype=float)  # torso lengths, y up
+        axis = 0 if _AXIS[d1] == "horizontal" else 1
+        disp = track[:, axis] - track[0, axis]
+        peak = float(np.max(np.abs(disp)))
+        if peak < 0.05:
+            return None
+        first = disp[np.flatnonzero(np.abs(disp) >= FIRST_STROKE * peak)[0]]
+        went = ("rightward" if first > 0 else "leftward") if axis == 0 else ("upward" if first > 0 else "downward")
+        return "Yes" if went == d1 else "No" if went == d2 else None
+    if kind == "hold":  # a limb's path ends near its furthest point (held) or near its start (brought back)
+        if m["event"]["kind"] != "translation":
+            return None
+        if m.get("contrast") == "the other side":  # "did it move downward and then hold": it never went down
+            return "No" if _went(f, parts[0], None, m["direction"]) == "No" else None
+        track = np.asarray(f["part_tracks"][parts[0]], dtype=float)
+        dist = np.linalg.norm(track - track[0], axis=1)
+        peak = float(dist.max())
+        if peak < 0.05:
+            return None
+        return "Yes" if dist[-1] >= HELD * peak else "No" if dist[-1] <= (1 - HELD) * peak else None
+    if kind == "event order":  # the first-named part started first (one that never moves started nothing)
+        if m.get("contrast") == "a stays still":
+            return "No" if f["moving"].get(parts[0]) is False else None
+        rel = order_rel(f, parts[0], parts[1])
+        return None if rel is None else "Yes" if rel == "before" else "No"
+    return None

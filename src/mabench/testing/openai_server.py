@@ -188,7 +188,7 @@ def _rewrite(prompt: str, mode: str) -> str:
     body, _, label_line = text.partition("\n[Body part")
     label_line = f"\n[Body part{label_line}" if label_line else ""
     if mode == "flip":
-        for a, b in (("upward", "downward"), ("leftward", "rightward")):
+        for a, b in (("upward", "downward"), ("leftward", "rightward"), ("to the left", "to the right")):
             body = body.replace(a, "@@").replace(b, a).replace("@@", b)
     elif mode == "drop":
         body = ". ".join(body.split(". ")[:-1]) + "."

@@ -12,16 +12,20 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from mabench.builder.captions import Caption
-from mabench.builder.questions.balance import Asked, Balancer, Rewording, fact_id, pick
+from mabench.builder.questions.balance import REST_PER_CLIP, Asked, Balancer, Rewording, fact_id, pick
 from mabench.builder.questions.common import Fact
+from mabench.builder.questions.events import anchor
 from mabench.builder.questions.recognition import fmar_distractors, options
 from mabench.builder.questions.registry import SPECS
 from mabench.builder.questions.render import FIELD
 from mabench.builder.questions.stems import Stems, _stem
 from mabench.builder.reversal import reversed_answer
 from mabench.taxonomy import COARSE_CLASSES, TASK_ORDER, TASKS
+
+if TYPE_CHECKING:
+    from mabench.builder.captions import Caption
 
 QA_VERSION = "ma-qa-v2"
 
@@ -74,14 +78,16 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
     add("FMAR", f"{_stem('FMAR', rng, stems)}\n{opts}", letter, {"kind": "label", "label": cap.fine,
                                                                       "parts": [], "phase": None})
     asked: set = set()
+    rest_left, clip_yes = REST_PER_CLIP, [0, 0]
     for task, spec in SPECS.items():
-        facts = spec.facts(desc)
+        facts = anchor(desc, spec.facts(desc))
         if len({fact_id(f) for f in facts}) < TASKS[task].per_clip:
             # too few facts of the task's own kinds (one part moves, nothing to compare or order): true contrasts
             # against the still parts keep the clip at 12 questions, used only then
-            facts += [f for f in spec.fallback(desc) if f not in facts]
-        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip, asked, rewording):
+            facts += [f for f in anchor(desc, spec.fallback(desc)) if f not in facts]
+        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip, asked, rewording, rest_left, clip_yes):
             asked.add(fact_id(a.fact))
+            rest_left -= bool(a.fact.meta.get("at_rest"))
             meta = {**report_meta(a.fact), "wording": a.wording, **named_directions(a)}
             if rewording is not None and task in rewording.tasks:
                 meta["paraphrase"] = {"status": "accepted", "source": "reference", "template": a.reworded_from} \

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from mabench.builder.questions.common import Fact, limbs
+from mabench.builder.questions.events import EVENT_FAMILIES
 from mabench.builder.questions.registry import SPECS
 from mabench.builder.questions.render import render
 from mabench.taxonomy import TASKS
@@ -26,6 +27,15 @@ W_PART = 0.5                              # Yes/No per body part named
 # moves with its hand): questions naming these are taken only when nothing else serves.
 SECONDARY_PARTS = frozenset({"left lower arm", "right lower arm", "left upper leg", "right upper leg"})
 SECONDARY_PENALTY = 1.5
+# A clip's questions are about its movement events (`events.anchor`): a fact with no event of its parts is taken
+# only when nothing about an event serves, one about the clip's dominant event first; a fact whose only subjects
+# are parts at rest at most REST_PER_CLIP times per clip (when nothing else serves, more).
+UNANCHORED_PENALTY = 4.0
+DOMINANT_BONUS = 1.5
+REST_PER_CLIP = 1
+# ... and Yes and No about even within the clip (each Yes beyond half of the clip's questions so far counts this
+# much against the next Yes): a clip of 8 questions asks 3-5 Yes, so no clip is mostly "No, it stays still"
+W_CLIP_YES = 1.5
 
 
 def _part_keys(parts: Iterable[str]) -> set[str]:
@@ -129,12 +139,25 @@ class Rewording(Protocol):
 ASKED_PENALTY = 5.0
 
 
+def _anchoring(f: Fact) -> float:
+    """The score a fact's anchoring adds: least for one made from the dominant event, more for another about an
+    event, most for one about no event (`events.anchor`; a clip without events has none, so all score alike)."""
+    event = f.meta.get("event")
+    if event is None:
+        return UNANCHORED_PENALTY
+    return -DOMINANT_BONUS if event.get("dominant") and f.family in EVENT_FAMILIES else 0.0
+
+
 def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Random, n: int = 2,
-         asked: set | None = None, rewording: Rewording | None = None) -> list[Asked]:
+         asked: set | None = None, rewording: Rewording | None = None, rest_left: int = REST_PER_CLIP,
+         clip_yes: list[int] | None = None) -> list[Asked]:
     """The task's `n` questions for one clip, each the best-scored candidate (see `Balancer`); `asked`: the
-    fact ids the clip's other tasks ask (`ASKED_PENALTY`). With `rewording`, each candidate is reworded
-    before it is scored, so that the balancer evens out the words that will be asked."""
+    fact ids the clip's other tasks ask (`ASKED_PENALTY`); `rest_left`: how many facts about parts at rest the
+    clip may still ask; `clip_yes`: [Yes, asked] of the clip's Yes/No questions so far (updated). With
+    `rewording`, each candidate is reworded before it is scored, so that the balancer evens out the words
+    that will be asked."""
     asked = asked or set()
+    clip_yes = clip_yes if clip_yes is not None else [0, 0]
     chosen: list[Asked] = []
     cands = []
     for f in facts:
@@ -148,6 +171,8 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
         taken = {fact_id(c.fact) for c in chosen}
         used_parts = {limbs(c.fact) for c in chosen}
         pool = [c for c in cands if fact_id(c.fact) not in taken]
+        if rest_left <= 0:
+            pool = [c for c in pool if not c.fact.meta.get("at_rest")] or pool
         if not pool:
             break
         best = min(pool, key=lambda c: bal.score(task, c.wording, c.template, c.fact.answer, c.text,
@@ -155,7 +180,12 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
                    + (0.5 if limbs(c.fact) in used_parts else 0.0)
                    + SECONDARY_PENALTY * bool(SECONDARY_PARTS & set(c.fact.meta.get("parts", [])))
                    + ASKED_PENALTY * (fact_id(c.fact) in asked)
+                   + _anchoring(c.fact)
+                   + W_CLIP_YES * (1 if c.fact.answer == "Yes" else -1) * (2 * clip_yes[0] - clip_yes[1])
                    + NOISE * rng.random())
+        clip_yes[0] += best.fact.answer == "Yes"
+        clip_yes[1] += 1
+        rest_left -= bool(best.fact.meta.get("at_rest"))
         chosen.append(best)
         bal.take(task, best.wording, best.template, best.fact.answer, best.text, best.fact.meta.get("parts", []))
     return chosen

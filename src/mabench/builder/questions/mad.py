@@ -14,6 +14,7 @@ from mabench.builder.questions.common import (
     same_limb,
     still_parts,
 )
+from mabench.builder.questions.events import mad_event_facts
 from mabench.builder.questions.mas import mas_facts
 from mabench.builder.questions.spec import TaskSpec
 from mabench.motion.descriptors import MOVE, MOVING_PART
@@ -29,6 +30,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "While the {a} was shifting {dir_a} during {when}, did the {b} simultaneously shift {dir_b}?",
         "During {when} when the {a} was moving {dir_a}, did the {b} perform a {dir_b} movement at the same time?",
         "While the {a} performed its {dir_a} movement in {when}, did the {b} simultaneously move {dir_b}?",
+    ),
+    # a partner against one of the clip's movement events (`events.mad_event_facts`)
+    "MAD_DURING": (
+        "While the {a} was {doing}, did the {b} {act}?",
+        "During the time the {a} was {doing}, did the {b} {act}?",
+        "While the {a} was {doing}, did the {b} {act} at the same time?",
+        "At the time the {a} was {doing}, did the {b} {act}?",
+        "As the {a} was {doing}, did the {b} also {act}?",
     ),
     "MAD_SAME": (
         "During {when}, did the {a} and the {b} move {dir} in the same direction?",
@@ -193,7 +202,8 @@ def while_still_facts(desc: dict) -> list[Fact]:
 
 
 def mad_all(desc: dict) -> list[Fact]:
-    return with_context(desc, mad_facts(desc) + while_still_facts(desc)) + pair_move_facts(desc, "MAD") + \
+    return mad_event_facts(desc) + with_context(desc, mad_facts(desc) + while_still_facts(desc)) + \
+        pair_move_facts(desc, "MAD") + \
         [f for f in mas_facts(desc) if f.family in ("MAS", "MAS_DIR")]
 
 
@@ -201,10 +211,10 @@ SPEC = TaskSpec(
     task="MAD", facts=mad_all, fallback=lambda d: _against_still(d, BODY_PARTS), templates=TEMPLATES,
     wording={"MAD_WHILE": ("MAD_WHILE",), "MAD_SAME": ("MAD_SAME",), "MAD_OPP": ("MAD_OPP",),
              "MAD_AMP": ("MAD_AMP",), "MAS": ("MAD_ORDER0",), "MAS_DIR": ("MAD_ORDER",),
-             "MAD_TOWARD": ("MAD_TOWARD",), "MAD_AWAY": ("MAD_AWAY",)},
-    mix={"MAD_WHILE": 0.58, "MAD_AMP": 0.11, "MAD_SAME": 0.12, "MAD_ORDER": 0.085, "MAD_ORDER0": 0.015,
-         "MAD_OPP": 0.05, "MAD_TOWARD": 0.02, "MAD_AWAY": 0.02},
-    shared_mix=(("MAD_TOWARD", "MAD_AWAY"),),
+             "MAD_TOWARD": ("MAD_TOWARD",), "MAD_AWAY": ("MAD_AWAY",), "MAD_DURING": ("MAD_DURING",)},
+    mix={"MAD_WHILE": 0.38, "MAD_DURING": 0.20, "MAD_AMP": 0.11, "MAD_SAME": 0.12, "MAD_ORDER": 0.085,
+         "MAD_ORDER0": 0.015, "MAD_OPP": 0.05, "MAD_TOWARD": 0.02, "MAD_AWAY": 0.02},
+    shared_mix=(("MAD_TOWARD", "MAD_AWAY"), ("MAD_WHILE", "MAD_DURING")),
     phase_nouns=(("segment", 7), ("phase", 3)), time_span_share=0.3,
     w_task=0.3, w_template=0.5, w_grams=1.0, yes_centre=0.47,
 )

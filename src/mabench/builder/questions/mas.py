@@ -13,6 +13,7 @@ from mabench.builder.questions.common import (
     same_limb,
     still_parts,
 )
+from mabench.builder.questions.events import mas_event_facts, mas_hold_facts
 from mabench.builder.questions.spec import TaskSpec
 from mabench.motion.descriptors import LEAD_S, MOVE, MOVING_PART, visible_order
 from mabench.taxonomy import BODY_PARTS, PHASES
@@ -46,6 +47,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Did the {a} start moving {dir_a} before the {b} began to move?",
         "Did the {a}'s {dir_a} movement begin before the {b} started its motion?",
         "Did the {a} move {dir_a} before the {b} began its movement?",
+    ),
+    # the order of the clip's movement events (`events.mas_event_facts`)
+    "MAS_EVENT": (
+        "Did the {a} start {doing_a} before the {b} started {doing_b}?",
+        "Did the {a} begin {doing_a} before the {b} began {doing_b}?",
+        "Was the {a} already {doing_a} before the {b} started {doing_b}?",
+        "Did the {a} start {doing_a} before the {b} began {doing_b}?",
+        "Did the {a} begin {doing_a} before the {b} started {doing_b}?",
+    ),
+    "MAS_RETURN": (
+        "Did the {part} {act1} before {then}?",
+        "Did the {part} first {act1} and only then start {then}?",
+        "Does the {part} {act1} before it starts {then}?",
+        "Did the {part} {act1} first, before {then}?",
+        "Did the {part} {act1} and then start {then}?",
+    ),
+    "MAS_HOLD": (
+        "Did the {part} {act} and then hold still?",
+        "Did the {part} {act} and then stay in that position?",
+        "Did the {part} first {act} and then remain there?",
+        "Did the {part} {act} and stay there afterwards?",
+        "Did the {part} {act} and then keep still in that position?",
     ),
     "MAS_SEQ": (
         "Did the {part} move {d1} before it moved {d2}?",
@@ -228,11 +251,18 @@ def phase_order_facts(desc: dict) -> list[Fact]:
     return out
 
 
+def mas_all(desc: dict) -> list[Fact]:
+    return mas_event_facts(desc) + mas_hold_facts(desc) + mas_facts(desc)
+
+
 SPEC = TaskSpec(
-    task="MAS", facts=mas_facts, fallback=lambda d: _still_first(d, BODY_PARTS), templates=TEMPLATES,
+    task="MAS", facts=mas_all, fallback=lambda d: _still_first(d, BODY_PARTS), templates=TEMPLATES,
     wording={"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR", "MAS_DIR1"), "MAS_PHASE": ("MAS_DIR",),
-             "MAS_STILL": ("MAS", "MAS_DIR", "MAS_DIR1"), "MAS_SEQ": ("MAS_SEQ",)},
-    mix={"MAS_DIR": 0.66, "MAS_DIR1": 0.21, "MAS": 0.11, "MAS_SEQ": 0.02},
+             "MAS_STILL": ("MAS", "MAS_DIR", "MAS_DIR1"), "MAS_SEQ": ("MAS_SEQ",), "MAS_EVENT": ("MAS_EVENT",),
+             "MAS_RETURN": ("MAS_RETURN",), "MAS_HOLD": ("MAS_HOLD",)},
+    mix={"MAS_DIR": 0.40, "MAS_EVENT": 0.20, "MAS_DIR1": 0.15, "MAS": 0.09, "MAS_SEQ": 0.02, "MAS_RETURN": 0.06,
+         "MAS_HOLD": 0.08},
+    shared_mix=(("MAS_DIR", "MAS_EVENT"), ("MAS_SEQ", "MAS_RETURN", "MAS_HOLD")),
     phase_nouns=(("phase", 1),), to_the_side_share=0.05, one_of_two_share=0.5,
-    w_task=0.15, w_template=0.5, w_grams=0.6, at_task_rate=True, pull_cap=60,
+    w_task=0.15, w_template=0.5, w_grams=1.0, yes_centre=0.47, pull_cap=60,
 )

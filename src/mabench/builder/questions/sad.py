@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mabench.builder.askable import QA_MARGIN, clear
 from mabench.builder.questions.common import OPPOSITE, Fact, pair_move_facts, still_parts
+from mabench.builder.questions.events import sad_event_facts
 from mabench.builder.questions.mad import mad_facts, with_context
 from mabench.builder.questions.mas import mas_facts
 from mabench.builder.questions.spec import TaskSpec
@@ -96,6 +97,21 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "While the {a} shifts {dir_a} in {when}, does the {b} shift {dir_b}?",
     ),
     # a phase that goes one way and comes back (once or more): "oscillate" / "repeated" would ask for more than once
+    # the clip's movement events (`events.sad_event_facts`): {act} is what the part does, in words fit for its kind
+    "SAD_EVENT": (
+        "During the action, does the {part} {act}?",
+        "In this action, does the {part} {act}?",
+        "Does the {part} {act} at some point in this micro-action?",
+        "Over the course of the action, does the {part} {act}?",
+        "In this micro-action, does the {part} {act} at some point?",
+    ),
+    "SAD_REPEAT": (
+        "Does the {part} {act} more than once during the action?",
+        "In this action, does the {part} {act} repeatedly?",
+        "Does the {part} {act} several times in this micro-action?",
+        "During the action, does the {part} {act} more than once?",
+        "Is the {part} seen to {act} repeatedly in this action?",
+    ),
     "SAD_OSC": (
         "Does the {part} move back and forth {osc} during {when}?",
         "In {when} of this action, does the {part} swing {osc}?",
@@ -299,7 +315,8 @@ def stillness_facts(desc: dict) -> list[Fact]:
 
 
 def sad_all(desc: dict) -> list[Fact]:
-    return sad_facts(desc) + sad_extra_facts(desc) + [f for f in mas_facts(desc) if f.family == "MAS_SEQ"] + \
+    return sad_event_facts(desc) + sad_facts(desc) + sad_extra_facts(desc) + \
+        [f for f in mas_facts(desc) if f.family == "MAS_SEQ"] + \
         [f for f in with_context(desc, mad_facts(desc)) if f.family == "MAD_WHILE"]
 
 
@@ -309,10 +326,10 @@ SPEC = TaskSpec(
              "MOVES": ("SAD_MOVES",), "SAD_MIDLINE": ("SAD_MIDLINE",), "SAD_TOWARD": ("SAD_TOWARD",),
              "SAD_AWAY": ("SAD_AWAY",), "SAD_TURN": ("SAD_TURN",), "SAD_TILT": ("SAD_TILT",),
              "SAD_LEAN": ("SAD_LEAN",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",),
-             "SAD_OSC": ("SAD_OSC",)},
-    mix={"SAD_MAIN": 0.25, "SAD": 0.12, "SAD_2D": 0.12, "SAD_TURN": 0.03, "SAD_TILT": 0.02, "SAD_LEAN": 0.01,
-         "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075,
-         "SAD_TOWARD": 0.02, "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.025},
+             "SAD_OSC": ("SAD_OSC",), "SAD_EVENT": ("SAD_EVENT",), "SAD_REPEAT": ("SAD_REPEAT",)},
+    mix={"SAD_MAIN": 0.15, "SAD": 0.12, "SAD_2D": 0.12, "SAD_TURN": 0.03, "SAD_TILT": 0.02, "SAD_LEAN": 0.01,
+         "SAD_EVENT": 0.10, "SAD_STILL": 0.06, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075, "SAD_TOWARD": 0.02,
+         "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.015, "SAD_REPEAT": 0.06},
     shared_mix=(("SAD_TOWARD", "SAD_AWAY"), ("SAD_TURN", "SAD_TILT", "SAD_LEAN")),
     phase_nouns=(("phase", 5), ("segment", 5)), time_span_share=0.2, to_the_side_share=0.3,
     w_task=0.3, w_template=0.2, w_grams=0.05,
