@@ -21,7 +21,8 @@ from mabench.motion.skeleton import FACE_POINTS, JOINTS, J, Skeleton, load_skele
 from mabench.synth.generate import ClipSpec, write_clip
 
 MA52 = Path(__file__).resolve().parents[2] / "shared" / "data" / "ma52"
-REAL = {"0019_02_0078.mp4": "nodding", "0030_01_0002.mp4": "shaking body", "0020_01_0008.mp4": "sitting straightly"}
+REAL = {"0019_02_0078.mp4": "nodding", "0030_01_0002.mp4": "shaking body", "0020_01_0008.mp4": "sitting straightly",
+        "0035_02_0007.mp4": "shaking head"}
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +203,7 @@ def real_build(tmp_path_factory):
 
 def test_mediapipe_real_clips_show_their_defining_movement(real_build):
     recs = read_descriptors(real_build)
-    assert all("error" not in r for r in recs.values()) and len(recs) == 3
+    assert all("error" not in r for r in recs.values()) and len(recs) == len(REAL)
     nod = recs["0019_02_0078.mp4"]
     assert nod["parts"]["head"]["moving"] and nod["parts"]["head"]["rhythm"] == "repetitive"
     assert nod["flow"]["head"]["vertical"]["rhythm"] == "repeated"
@@ -220,7 +221,7 @@ def test_mediapipe_real_clips_get_twelve_questions_from_measured_facts(real_buil
     per = {}
     for q in qs:
         per.setdefault(q["video_name"], []).append(q)
-    assert sorted(len(v) for v in per.values()) == [12, 12, 12]
+    assert sorted(len(v) for v in per.values()) == [12] * len(REAL)
     caps = {json.loads(line)["clip"]: json.loads(line) for line in (real_build / "captions.jsonl").open()}
     nod = caps["0019_02_0078.mp4"]
     # the caption says what was measured: the head's repeated up-and-down, nothing about the hands
@@ -230,6 +231,28 @@ def test_mediapipe_real_clips_get_twelve_questions_from_measured_facts(real_buil
         if q["task"] in ("SAD", "MAD", "MAS", "PPR"):
             moving_named = "head" in q["question"].lower()
             assert moving_named or q["answer"] == "No", q["question"]
+
+
+def test_mediapipe_real_clips_ask_about_their_movement_events(real_build):
+    """Issue #29 on the real clips: of each clip's 8 Yes/No questions, at least 6 name the event they are about,
+    at most 1 is only about parts at rest, 3-5 are Yes, and SAD asks about the dominant event; the open answers
+    tell the dominant event first and never narrate a rotation as a path."""
+    from mabench.builder.questions.events import EVENT_FAMILIES
+
+    qs = json.loads((real_build / "benchmark.json").read_text())
+    caps = {json.loads(line)["clip"]: json.loads(line) for line in (real_build / "captions.jsonl").open()}
+    for clip in REAL:
+        yn = [q for q in qs if q["video_name"] == clip[:-4] and q["task"] in ("SAD", "MAD", "MAS", "PPR")]
+        assert len(yn) == 8, clip
+        assert sum(bool(q["meta"].get("event")) for q in yn) >= 6, clip
+        assert sum(bool(q["meta"].get("at_rest")) for q in yn) <= 1, clip
+        assert 3 <= sum(q["answer"] == "Yes" for q in yn) <= 5, clip
+        assert any(q["meta"]["family"] in EVENT_FAMILIES and q["meta"]["event"]["dominant"]
+                   for q in yn if q["task"] == "SAD"), clip
+        madu, mare = caps[clip]["madu"], caps[clip]["mare"]
+        assert madu.split(". ")[0] in mare and not any(w in madu for w in ("path", "travels")), (clip, madu)
+    assert caps["0035_02_0007.mp4"]["madu"].startswith("The head turns from side to side repeatedly")
+    assert caps["0020_01_0008.mp4"]["madu"].startswith("The torso straightens up")
 
 
 def test_report_shows_the_contact_sheets_of_a_built_benchmark(three, tmp_path):

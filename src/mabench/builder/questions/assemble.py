@@ -85,7 +85,8 @@ def clip_questions(desc: dict, cap: Caption, bal: Balancer, rng: random.Random,
             # too few facts of the task's own kinds (one part moves, nothing to compare or order): true contrasts
             # against the still parts keep the clip at 12 questions, used only then
             facts += [f for f in anchor(desc, spec.fallback(desc)) if f not in facts]
-        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip, asked, rewording, rest_left, clip_yes):
+        for a in pick(task, desc, facts, bal, rng, TASKS[task].per_clip, asked, rewording, rest_left, clip_yes,
+                      dominant_first=spec.dominant_first):
             asked.add(fact_id(a.fact))
             rest_left -= bool(a.fact.meta.get("at_rest"))
             meta = {**report_meta(a.fact), "wording": a.wording, **named_directions(a)}

@@ -150,10 +150,11 @@ def _anchoring(f: Fact) -> float:
 
 def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Random, n: int = 2,
          asked: set | None = None, rewording: Rewording | None = None, rest_left: int = REST_PER_CLIP,
-         clip_yes: list[int] | None = None) -> list[Asked]:
+         clip_yes: list[int] | None = None, dominant_first: bool = False) -> list[Asked]:
     """The task's `n` questions for one clip, each the best-scored candidate (see `Balancer`); `asked`: the
     fact ids the clip's other tasks ask (`ASKED_PENALTY`); `rest_left`: how many facts about parts at rest the
-    clip may still ask; `clip_yes`: [Yes, asked] of the clip's Yes/No questions so far (updated). With
+    clip may still ask; `clip_yes`: [Yes, asked] of the clip's Yes/No questions so far (updated);
+    `dominant_first`: the first question is one made from the clip's dominant event where there is one. With
     `rewording`, each candidate is reworded before it is scored, so that the balancer evens out the words
     that will be asked."""
     asked = asked or set()
@@ -173,6 +174,9 @@ def pick(task: str, desc: dict, facts: list[Fact], bal: Balancer, rng: random.Ra
         pool = [c for c in cands if fact_id(c.fact) not in taken]
         if rest_left <= 0:
             pool = [c for c in pool if not c.fact.meta.get("at_rest")] or pool
+        if dominant_first and not chosen:
+            pool = [c for c in pool if c.fact.family in EVENT_FAMILIES
+                    and (c.fact.meta.get("event") or {}).get("dominant")] or pool
         if not pool:
             break
         best = min(pool, key=lambda c: bal.score(task, c.wording, c.template, c.fact.answer, c.text,

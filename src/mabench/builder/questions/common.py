@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from mabench.builder.askable import askable_trend, clear
 from mabench.motion.descriptors import LEAD_S, MOVING_PART, TREND
+from mabench.motion.flow import FLOW_FLOOR_MIN
 from mabench.motion.signals import settled
 from mabench.taxonomy import PHASES
 
@@ -31,13 +34,29 @@ def title(part: str) -> str:
     return " ".join(w.capitalize() for w in part.split())
 
 
+# A part the keypoints call still may still move by less than their noise (on real clips ~15 px: feet that rise
+# 20 px as the trunk straightens). Where the clip has optical flow, a part is at rest only if its box's net drift
+# in every phase stays within twice the flow's own error as well (`mabench.motion.flow.FLOW_FLOOR_MIN`).
+REST_FLOW = 2 * FLOW_FLOOR_MIN
+
+
+def _flow_still(desc: dict, part: str) -> bool:
+    flow = (desc.get("flow") or {}).get("parts", {}).get(part)
+    edges = desc.get("phase_edges")
+    if not flow or not edges:
+        return True  # no flow (a synthetic build, `--no-flow`): the keypoints alone decide
+    spans = dict(zip(PHASES, np.diff(edges), strict=False))
+    return all(float(np.hypot(v["dx"], v["dy"])) * spans.get(ph, 0.0) <= REST_FLOW
+               for ph, v in flow.get("phases", {}).items())
+
+
 def still_parts(desc: dict, candidates) -> list[str]:
-    """Parts that stay still: not moving, and under half the clip's moving threshold (so not a movement
-    just short of it)."""
+    """Parts that stay still: not moving, under half the clip's moving threshold (so not a movement just short
+    of it), and still in the optical flow where the clip has it (`REST_FLOW`)."""
     moving_at = desc.get("floor", {}).get("moving_at", MOVING_PART)
     signals = desc.get("signals", {})
     return [p for p in candidates if not desc["parts"][p]["moving"] and desc["parts"][p].get("visible", True)
-            and desc["parts"][p]["amplitude"] <= 0.5 * moving_at and settled(signals, p)]
+            and desc["parts"][p]["amplitude"] <= 0.5 * moving_at and settled(signals, p) and _flow_still(desc, p)]
 
 
 def directions_elsewhere(rec: dict, ph: str, ax: str) -> list[str]:

@@ -156,7 +156,9 @@ def sad_event_facts(desc: dict) -> list[Fact]:
                 out.append(Fact("SAD_EVENT", {"part": e.part, "act": theirs}, "No",
                                 _meta("event direction", e, ev, [e.part], direction=other,
                                       contrast="the other side")))
-        rep = repeat_act(e)
+        # asked where both answers can be told: a limb's "only once" cannot (`_once`), so neither is its "more than
+        # once" (a wording that is only ever Yes gives its answer away)
+        rep = repeat_act(e) if e.kind != "translation" else None
         if rep is not None and (e.strokes >= REPEATED_STROKES or (e.strokes <= SINGLE_STROKES and _once(desc, e))):
             yes = e.strokes >= REPEATED_STROKES
             out.append(Fact("SAD_REPEAT", {"part": e.part, "act": rep}, "Yes" if yes else "No",
@@ -179,6 +181,18 @@ def _overlap(a: MovementEvent, b: MovementEvent) -> float:
     return max(0.0, inside) / max(b.end_s - b.start_s, 1e-6)
 
 
+TOGETHER = 0.8  # share of each span inside the other's that makes two independent movements simultaneous
+
+
+def together(a: MovementEvent, b: MovementEvent) -> bool:
+    """Whether `b` happens while `a` does: carried by it (it starts and stops with its carrier), or, for two
+    independent movements, each mostly inside the other's span. Spans of real clips are off by up to ~0.3 s
+    (a head turn that starts at 0.0 s read from 0.3 s), so a partial overlap says nothing either way."""
+    if b.carried_by == a.part:
+        return True
+    return _overlap(a, b) >= TOGETHER and _overlap(b, a) >= TOGETHER
+
+
 def mad_event_facts(desc: dict) -> list[Fact]:
     """"While the head was turning to the left, did the right hand move to the right": a partner event inside the
     movement's span (Yes), its other side where it never went there (No), and a partner that stays still
@@ -194,7 +208,7 @@ def mad_event_facts(desc: dict) -> list[Fact]:
         if doing is None:
             continue
         for b in ev.events:
-            if b.part == a.part or b.confidence == "low" or _overlap(a, b) < 0.5 or b.direction == "unclear" \
+            if b.part == a.part or b.confidence == "low" or not together(a, b) or b.direction == "unclear" \
                     or rides(b, ev):
                 continue
             theirs = phrase(desc, b)
@@ -255,8 +269,9 @@ def mas_event_facts(desc: dict) -> list[Fact]:
         there, then = act(e, e.first), act(e, back, ing=True) if back else None
         # there and back once, or a limb's repeated strokes (its first stroke's side; a rotation's first stroke
         # is not asked: its side rests on the flow's sign alone where the face points do not follow the head)
+        # (a first stroke to the other side of the largest one is a small wind-up: which came first is not clear)
         if not (e.returns and e.rhythm == "single" or e.rhythm == "repeated" and e.kind == "translation") \
-                or there is None or then is None or recovers(desc, e):
+                or e.first != e.direction or there is None or then is None or recovers(desc, e):
             continue
         base = _meta("stroke order", e, ev, [e.part], margin=None)
         out.append(Fact("MAS_RETURN", {"part": e.part, "act1": there, "then": then}, "Yes",
@@ -326,7 +341,8 @@ def mas_hold_facts(desc: dict) -> list[Fact]:
         return out
     for e in askable(ev):
         done = act(e)
-        if e.is_rotation or e.rhythm != "single" or done is None or e.end_s > edges[-1] - HOLD_S or recovers(desc, e):
+        held_to_the_end = not e.returns and e.end_s > edges[-1] - HOLD_S  # no time left to see it hold
+        if e.is_rotation or e.rhythm != "single" or done is None or held_to_the_end or recovers(desc, e):
             continue
         out.append(Fact("MAS_HOLD", {"part": e.part, "act": done}, "No" if e.returns else "Yes",
                         _meta("hold", e, ev, [e.part], direction=e.direction, relation="returns" if e.returns
@@ -338,6 +354,13 @@ def mas_hold_facts(desc: dict) -> list[Fact]:
                             _meta("hold", e, ev, [e.part], direction=other, relation="holds",
                                   contrast="the other side")))
     return out
+
+
+def _masked_head_amplitude(f: Fact, desc: dict, ev: ClipEvents) -> bool:
+    """An amplitude comparison with a head whose keypoints are face points that may not follow it (a masked face,
+    or one the flow could not check): the face points jitter on a mosaic, and their travel is not the head's."""
+    return f.meta.get("kind") == "amplitude" and "head" in f.meta.get("parts", []) and ev.face_points != "follow" \
+        and desc["parts"]["head"].get("source", "keypoints") == "keypoints"
 
 
 def anchor(desc: dict, facts: list[Fact]) -> list[Fact]:
@@ -352,7 +375,7 @@ def anchor(desc: dict, facts: list[Fact]) -> list[Fact]:
         if e.confidence != "low":
             by_part.setdefault(e.part, []).append(e)
     moving = {p for p, r in desc["parts"].items() if r.get("moving")}
-    facts = [f for f in facts if agrees(f, by_part)]
+    facts = [f for f in facts if agrees(f, by_part) and not _masked_head_amplitude(f, desc, ev)]
     for f in facts:
         parts = f.meta.get("parts", [])
         if "event" not in f.meta:

@@ -34,10 +34,10 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     # a partner against one of the clip's movement events (`events.mad_event_facts`)
     "MAD_DURING": (
         "While the {a} was {doing}, did the {b} {act}?",
-        "During the time the {a} was {doing}, did the {b} {act}?",
+        "While the {a} was {doing}, did the {b} simultaneously {act}?",
         "While the {a} was {doing}, did the {b} {act} at the same time?",
-        "At the time the {a} was {doing}, did the {b} {act}?",
-        "As the {a} was {doing}, did the {b} also {act}?",
+        "At the same time as the {a} was {doing}, did the {b} {act}?",
+        "While the {a} was {doing}, did the {b} also {act}?",
     ),
     "MAD_SAME": (
         "During {when}, did the {a} and the {b} move {dir} in the same direction?",

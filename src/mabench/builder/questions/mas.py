@@ -64,11 +64,11 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Did the {part} {act1} and then start {then}?",
     ),
     "MAS_HOLD": (
-        "Did the {part} {act} and then hold still?",
-        "Did the {part} {act} and then stay in that position?",
-        "Did the {part} first {act} and then remain there?",
+        "Did the {part} {act} and then hold still afterwards?",
+        "After the {part} began to {act}, did it stay in that position?",
+        "Did the {part} first {act} and then remain there afterwards?",
         "Did the {part} {act} and stay there afterwards?",
-        "Did the {part} {act} and then keep still in that position?",
+        "Once the {part} had begun to {act}, did it keep still in that position afterwards?",
     ),
     "MAS_SEQ": (
         "Did the {part} move {d1} before it moved {d2}?",

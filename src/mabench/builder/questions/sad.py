@@ -106,10 +106,10 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "In this micro-action, does the {part} {act} at some point?",
     ),
     "SAD_REPEAT": (
-        "Does the {part} {act} more than once during the action?",
+        "Does the {part} {act} repeatedly during the action?",
         "In this action, does the {part} {act} repeatedly?",
-        "Does the {part} {act} several times in this micro-action?",
-        "During the action, does the {part} {act} more than once?",
+        "Does the {part} repeatedly {act} in this micro-action?",
+        "During the action, does the {part} {act} repeatedly, more than one time?",
         "Is the {part} seen to {act} repeatedly in this action?",
     ),
     "SAD_OSC": (
@@ -327,10 +327,10 @@ SPEC = TaskSpec(
              "SAD_AWAY": ("SAD_AWAY",), "SAD_TURN": ("SAD_TURN",), "SAD_TILT": ("SAD_TILT",),
              "SAD_LEAN": ("SAD_LEAN",), "MAS_SEQ": ("SAD_SEQ",), "MAD_WHILE": ("SAD_WITH",),
              "SAD_OSC": ("SAD_OSC",), "SAD_EVENT": ("SAD_EVENT",), "SAD_REPEAT": ("SAD_REPEAT",)},
-    mix={"SAD_MAIN": 0.15, "SAD": 0.12, "SAD_2D": 0.12, "SAD_TURN": 0.03, "SAD_TILT": 0.02, "SAD_LEAN": 0.01,
-         "SAD_EVENT": 0.10, "SAD_STILL": 0.06, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075, "SAD_TOWARD": 0.02,
-         "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.015, "SAD_REPEAT": 0.06},
+    mix={"SAD_MAIN": 0.17, "SAD": 0.10, "SAD_2D": 0.12, "SAD_TURN": 0.03, "SAD_TILT": 0.02, "SAD_LEAN": 0.01,
+         "SAD_EVENT": 0.10, "SAD_STILL": 0.11, "SAD_MIDLINE": 0.07, "SAD_SEQ": 0.075, "SAD_TOWARD": 0.02,
+         "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.01, "SAD_REPEAT": 0.015},
     shared_mix=(("SAD_TOWARD", "SAD_AWAY"), ("SAD_TURN", "SAD_TILT", "SAD_LEAN")),
     phase_nouns=(("phase", 5), ("segment", 5)), time_span_share=0.2, to_the_side_share=0.3,
-    w_task=0.3, w_template=0.2, w_grams=0.05,
+    w_task=0.3, w_template=0.2, w_grams=0.3, dominant_first=True,
 )

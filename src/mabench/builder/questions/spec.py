@@ -33,6 +33,7 @@ class TaskSpec:
     yes_centre: float = 0.5          # the Yes rate the task and its words are evened out around
     at_task_rate: bool = False       # even out around the task's own running Yes rate instead
     pull_cap: float | None = None    # the task-level pull toward `yes_centre` stops growing here (questions)
+    dominant_first: bool = False     # the clip's first question of the task is about its dominant event
 
     def __post_init__(self) -> None:
         unknown = {w for ws in self.wording.values() for w in ws} - set(self.templates)

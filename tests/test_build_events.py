@@ -1,0 +1,166 @@
+"""Questions and open answers anchored on the clip's movement events (`mabench.builder.questions.events`,
+`mabench.builder.narration`), on hand-made descriptor records whose events say exactly what moves."""
+
+import random
+from dataclasses import replace
+
+from mabench.builder.captions import caption
+from mabench.builder.cues import CONFUSABLE
+from mabench.builder.narration import DECIDING, mare_text
+from mabench.builder.questions import SPECS, Fact, build_questions
+from mabench.builder.questions.events import (
+    EVENT_FAMILIES,
+    agrees,
+    anchor,
+    mad_event_facts,
+    mas_event_facts,
+    mas_hold_facts,
+    sad_event_facts,
+)
+from mabench.motion.events import ClipEvents, Evidence, MovementEvent
+from mabench.taxonomy import BODY_PARTS, PHASES
+
+FLOW = Evidence("head own flow", "flow", 4.0, 1.0, "px", "moves")
+SKELETON = Evidence("trunk_lean", "skeleton", 10.0, 2.0, "degrees", "moves")
+
+
+def _event(part, kind, direction, start, end, rhythm="single", strokes=1, returns=False, carried_by=None,
+           evidence=(FLOW,), first=None):
+    phases = tuple(ph for k, ph in enumerate(PHASES) if start < (k + 1) * 0.6 and end > k * 0.6)
+    return MovementEvent(part, kind, direction, first or direction, start, end, 0.1, 4.0, rhythm, strokes, returns,
+                         "medium", tuple(evidence), carried_by, 0, f"from about {start:.1f} to {end:.1f} s", phases)
+
+
+def _desc(events, moving=(), signals=None, clip="c.mp4"):
+    ranked = [replace(e, rank=i + 1) for i, e in enumerate(events)]
+    still = {"horizontal": "none", "vertical": "none", "dx": 0.0, "dy": 0.0}
+    parts = {p: {"moving": p in moving, "visible": True, "amplitude": 0.5 if p in moving else 0.0,
+                 "phases": {ph: dict(still) for ph in PHASES}, "rhythm": "single"} for p in BODY_PARTS}
+    ev = ClipEvents(ranked, 0 if ranked and ranked[0].carried_by is None else None, "do not follow the head", 1.8)
+    return {"clip": clip, "parts": parts, "ranking": list(moving), "signals": signals or {}, "order": [],
+            "pairs": {}, "phase_edges": [0.0, 0.6, 1.2, 1.8], "floor": {"moving_at": 0.1}, "events": ev.to_json()}
+
+
+NOD = _event("head", "head_pitch", "upward", 0.1, 0.9, "repeated", 5, True)
+SHAKE = _event("head", "head_yaw", "leftward", 0.3, 0.9, "repeated", 4, True)
+
+
+def test_sad_asks_the_nod_as_a_repeated_pitch_and_never_as_a_path():
+    facts = sad_event_facts(_desc([NOD], moving=("head",)))
+    repeat = [f for f in facts if f.family == "SAD_REPEAT"]
+    assert [(f.fields["act"], f.answer) for f in repeat] == [("nod up and down", "Yes")]
+    direction = [f for f in facts if f.family == "SAD_EVENT"]
+    # a repeated movement went both ways: the other side is no true No
+    assert [(f.fields["act"], f.answer) for f in direction] == [("tip upward", "Yes")]
+    assert all(f.meta["event"]["dominant"] and f.meta["event"]["kind"] == "head_pitch" for f in facts)
+
+
+def test_a_single_lean_that_holds_is_asked_with_its_other_side_and_its_rhythm_as_no():
+    lean = _event("torso", "trunk_lean", "leftward", 0.5, 1.2, evidence=(SKELETON,))
+    signals = {"trunk_lean": {"state": "moves", "rhythm": "single", "level": [-9.0, 0.5], "floor": 2.0,
+                              "part": "torso"}}
+    facts = sad_event_facts(_desc([lean], moving=("torso",), signals=signals))
+    got = {(f.family, f.fields["act"], f.answer) for f in facts}
+    assert ("SAD_EVENT", "lean to the left", "Yes") in got and ("SAD_EVENT", "lean to the right", "No") in got
+    assert ("SAD_REPEAT", "sway from side to side", "No") in got
+
+
+def test_a_lean_that_comes_back_upright_is_said_as_that():
+    """Shoulders right of the hips at +10 degrees, back to 0: the trunk moves leftward but never leans left."""
+    back = _event("torso", "trunk_lean", "leftward", 0.5, 1.2, evidence=(SKELETON,))
+    signals = {"trunk_lean": {"state": "moves", "rhythm": "single", "level": [-0.3, 10.4], "floor": 2.0,
+                              "part": "torso"}}
+    desc = _desc([back], moving=("torso",), signals=signals)
+    facts = sad_event_facts(desc)
+    acts = {(f.fields["act"], f.answer) for f in facts if f.family == "SAD_EVENT"}
+    assert acts == {("come back upright from a lean to the right", "Yes")}
+    assert not mas_hold_facts(desc)  # "did it lean to the left and stay there" would not be true
+    c = caption(desc, "shaking body")
+    assert "comes back upright from a lean to the right" in c.madu and "leans to the left" not in c.madu
+    assert "comes back upright from a lean to the right" in c.mare  # MADU and MARE tell the same event
+
+
+def test_while_the_dominant_event_partners_are_asked_in_a_direction_whether_they_move_or_not():
+    hand = _event("right hand", "translation", "rightward", 0.35, 0.85, evidence=(Evidence("p", "keypoints", 3, 1,
+                                                                                            "tl", "moves"),))
+    late = replace(hand, part="left hand", start_s=0.6, end_s=1.4)  # overlaps the turn, but mostly after it
+    facts = mad_event_facts(_desc([SHAKE, hand, late], moving=("head", "right hand", "left hand")))
+    assert not [f for f in facts if f.fields["a"] == "head" and f.fields["b"] == "left hand"]
+    moving = [f for f in facts if f.fields["a"] == "head" and f.fields["b"] == "right hand"]
+    assert {(f.fields["act"], f.answer) for f in moving} == {("move to the right", "Yes"), ("move to the left", "No")}
+    still = [f for f in facts if f.fields["a"] == "head" and f.fields["b"] == "left foot"]
+    # a still partner: four directions, each a No, worded as the moving partner's are (no "did it move?" cue)
+    assert sorted(f.fields["act"] for f in still) == ["move downward", "move to the left", "move to the right",
+                                                      "move upward"]
+    assert {f.answer for f in still} == {"No"} and all(f.fields["doing"] == "turning from side to side" for f in still)
+
+
+def test_an_event_order_needs_starts_apart_and_a_carried_part_starts_with_its_carrier():
+    lean = _event("torso", "trunk_lean", "leftward", 0.2, 1.0, evidence=(SKELETON,))
+    arm = _event("right lower arm", "translation", "leftward", 0.8, 1.4, carried_by="torso")
+    hand = _event("left hand", "translation", "upward", 0.9, 1.5)
+    facts = [f for f in mas_event_facts(_desc([lean, arm, hand], moving=("torso", "left hand")))
+             if f.meta.get("relation") in ("before", "after")]
+    pairs = {(f.fields["a"], f.fields["b"], f.answer) for f in facts}
+    assert ("torso", "left hand", "Yes") in pairs and ("left hand", "torso", "No") in pairs
+    assert not any("right lower arm" in (a, b) and "torso" in (a, b) for a, b, _ in pairs)
+
+
+def test_facts_that_contradict_the_events_are_not_asked():
+    """A shaking head is never asked as "moving downward" (its pitch signal drifted with the turn), nor as "not
+    moving leftward in the middle phase" while its turn went left then."""
+    by_part = {"head": [SHAKE]}
+    down = Fact("MAS_DIR", {"a": "head", "b": "left hand", "dir_a": "downward"}, "No",
+                {"kind": "order", "parts": ["head", "left hand"], "relation": "never moves"})
+    left_no = Fact("SAD", {"part": "head", "phase": "middle", "dir": "leftward"}, "No",
+                   {"kind": "direction", "parts": ["head"], "phase": "middle"})
+    left_late = Fact("SAD", {"part": "head", "phase": "late", "dir": "leftward"}, "No",
+                     {"kind": "direction", "parts": ["head"], "phase": "late"})
+    assert not agrees(down, by_part) and not agrees(left_no, by_part) and agrees(left_late, by_part)
+    together = Fact("MAS", {"a": "head", "b": "torso"}, "No",
+                    {"kind": "order", "parts": ["head", "torso"], "relation": "simultaneous"})
+    lean = _event("torso", "trunk_lean", "leftward", 0.8, 1.4)
+    assert not agrees(together, {"head": [SHAKE], "torso": [lean]})  # 0.5 s apart: not "together"
+
+
+def test_a_clip_asks_about_its_events_at_most_once_about_rest_and_3_to_5_yes():
+    hand = _event("right hand", "translation", "rightward", 0.4, 1.0, evidence=(Evidence("p", "keypoints", 3, 1,
+                                                                                          "tl", "moves"),))
+    descs = [_desc([SHAKE, hand], moving=("head", "right hand"), clip=f"c{i}.mp4") for i in range(6)]
+    from mabench.builder.captions import caption as cap
+
+    qs = build_questions([(d, cap(d, "shaking head")) for d in descs], seed=0)
+    for i in range(6):  # (no part pairs in these records: PPR has nothing to ask)
+        yn = [q for q in qs if q["video_name"] == f"c{i}" and q["task"] in ("SAD", "MAD", "MAS")]
+        assert len(yn) == 6
+        assert sum(bool(q["meta"].get("event")) for q in yn) >= 5
+        assert sum(bool(q["meta"].get("at_rest")) for q in yn) <= 1
+        assert 2 <= sum(q["answer"] == "Yes" for q in yn) <= 4, [(q["question"], q["answer"]) for q in yn]
+        assert any(q["meta"]["family"] in EVENT_FAMILIES and q["meta"]["event"]["dominant"]
+                   for q in yn if q["task"] == "SAD")
+
+
+def test_madu_leads_with_the_dominant_event_and_mare_decides_the_neighbour_by_its_feature():
+    desc = _desc([NOD], moving=("head",))
+    c = caption(desc, "nodding")
+    assert c.madu.startswith("The head nods up and down repeatedly over the early")
+    assert "It is not bowing head: that would be a single movement" in c.mare
+    assert c.madu.split(". ")[0] in c.mare  # the same event in the same words
+    assert not any(w in c.madu for w in ("path", "travels", "strokes", "largest", "noise floor"))
+    # a measurement that contradicts the label's side of the feature is not claimed to rule the neighbour out
+    single = _desc([_event("head", "head_pitch", "downward", 0.2, 0.8)], moving=("head",))
+    text = mare_text(ClipEvents.from_json(single["events"]), "nodding", random.Random(0))
+    assert "does not rule it out" in text and "It is not bowing head" not in text
+
+
+def test_every_deciding_pair_is_a_confusable_pair():
+    pairs = {frozenset({a, b}) for a, b in CONFUSABLE.items()}
+    assert set(DECIDING) <= pairs
+    assert all(set(values) == set(pair) for pair, (_, values) in DECIDING.items())
+
+
+def test_a_clip_without_events_keeps_the_old_facts_untouched():
+    desc = _desc([], moving=())
+    del desc["events"]
+    facts = SPECS["SAD"].facts(desc)
+    assert anchor(desc, list(facts)) == facts
