@@ -55,7 +55,7 @@ class Balancer:
     group) the task is furthest behind on against `TaskSpec.mix`, (2) evens out Yes/No within its wording and template,
     and (3) evens out Yes/No over the words and word pairs it contains (parts, directions, phases, verbs) and
     over the body parts it names (`W_PART`): a text-only model then finds no word that predicts the answer.
-    "Even" is the spec's `yes_centre` (50% but for MAD), or the task's own running rate (`at_task_rate`, MAS).
+    "Even" is the spec's `yes_centre` (50%, or 47% for MAD and MAS: fewer of their clips hold a true Yes).
     The correct letter of CMAR / FMAR cycles through the positions in shuffled blocks.
     """
 
@@ -68,30 +68,26 @@ class Balancer:
         self.yes: Counter = Counter()
         self._slots: dict[str, list[int]] = {}
 
-    def _excess(self, task: str, key: str, rate: float) -> float:
-        """Yes minus No among the questions with `key` (twice the Yes beyond half of them); for `TaskSpec.at_task_rate`
-        tasks, twice the Yes beyond the task's own running rate; else, beyond that fixed rate."""
-        spec = SPECS[task]
-        centre = rate if spec.at_task_rate else spec.yes_centre
-        return 2 * (self.yes[(task, key)] - centre * self.asked[(task, key)])
+    def _excess(self, task: str, key: str) -> float:
+        """Twice the Yes beyond the task's `yes_centre` among the questions with `key` (Yes minus No at 50%)."""
+        return 2 * (self.yes[(task, key)] - SPECS[task].yes_centre * self.asked[(task, key)])
 
     def score(self, task: str, wording: str, template: str, answer: str, text: str,
               parts: Iterable[str] = ()) -> float:
         s = 1 if answer == "Yes" else -1
         n = sum(self.wording[task].values())
-        rate = self.yes_no[task]["Yes"] / n if n else 0.5
         spec = SPECS[task]
         group = spec.mix_group(wording)
         deficit = sum(spec.mix.get(w, 0.0) for w in group) * (n + 1) - sum(self.wording[task][w] for w in group)
         grams = _grams(text)
-        gram = sum(self._excess(task, g, rate) for g in grams) / max(len(grams), 1)
+        gram = sum(self._excess(task, g) for g in grams) / max(len(grams), 1)
         task_bal = 2 * (self.yes_no[task]["Yes"] - spec.yes_centre * self.yes_no[task].total())
         if spec.pull_cap is not None:  # an imbalance the data cannot undo must not outgrow the per-wording terms
             task_bal = max(-spec.pull_cap, min(spec.pull_cap, task_bal))
         named = _part_keys(parts)
-        part = sum(self._excess(task, k, rate) for k in named) / max(len(named), 1)
-        return -W_MIX * deficit + spec.w_task * s * task_bal + W_WORDING * s * self._excess(task, wording, rate) \
-            + spec.w_template * s * self._excess(task, template, rate) + spec.w_grams * s * gram \
+        part = sum(self._excess(task, k) for k in named) / max(len(named), 1)
+        return -W_MIX * deficit + spec.w_task * s * task_bal + W_WORDING * s * self._excess(task, wording) \
+            + spec.w_template * s * self._excess(task, template) + spec.w_grams * s * gram \
             + W_PART * s * part
 
     def take(self, task: str, wording: str, template: str, answer: str, text: str, parts: Iterable[str] = ()) -> None:

@@ -31,7 +31,6 @@ class TaskSpec:
     w_template: float = 0.3
     w_grams: float = 0.1
     yes_centre: float = 0.5          # the Yes rate the task and its words are evened out around
-    at_task_rate: bool = False       # even out around the task's own running Yes rate instead
     pull_cap: float | None = None    # the task-level pull toward `yes_centre` stops growing here (questions)
     dominant_first: bool = False     # the clip's first question of the task is about its dominant event
 
