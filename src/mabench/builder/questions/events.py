@@ -267,11 +267,11 @@ def mas_event_facts(desc: dict) -> list[Fact]:
     for e in askable(ev):
         back = OPPOSITE_WORD.get(e.first)
         there, then = act(e, e.first), act(e, back, ing=True) if back else None
-        # there and back once, or a limb's repeated strokes (its first stroke's side; a rotation's first stroke
-        # is not asked: its side rests on the flow's sign alone where the face points do not follow the head)
-        # (a first stroke to the other side of the largest one is a small wind-up: which came first is not clear)
-        if not (e.returns and e.rhythm == "single" or e.rhythm == "repeated" and e.kind == "translation") \
-                or e.first != e.direction or there is None or then is None or recovers(desc, e):
+        # there and back once (not a repeated movement: which of its strokes came first rests on where a small one
+        # counts, 3 of 15 wrong on a synthetic build; nor a first stroke to the other side of the largest, a
+        # wind-up)
+        if not (e.returns and e.rhythm == "single") or e.first != e.direction or there is None or then is None \
+                or recovers(desc, e):
             continue
         base = _meta("stroke order", e, ev, [e.part], margin=None)
         out.append(Fact("MAS_RETURN", {"part": e.part, "act1": there, "then": then}, "Yes",

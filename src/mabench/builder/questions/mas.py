@@ -264,5 +264,5 @@ SPEC = TaskSpec(
          "MAS_HOLD": 0.08},
     shared_mix=(("MAS_DIR", "MAS_EVENT"), ("MAS_SEQ", "MAS_RETURN", "MAS_HOLD")),
     phase_nouns=(("phase", 1),), to_the_side_share=0.05, one_of_two_share=0.5,
-    w_task=0.15, w_template=0.5, w_grams=1.0, yes_centre=0.47, pull_cap=60,
+    w_task=0.15, w_template=0.5, w_grams=1.0, yes_centre=0.47, pull_cap=20,
 )
