@@ -104,6 +104,8 @@ def test_an_event_order_needs_starts_apart_and_a_carried_part_starts_with_its_ca
     pairs = {(f.fields["a"], f.fields["b"], f.answer) for f in facts}
     assert ("torso", "left hand", "Yes") in pairs and ("left hand", "torso", "No") in pairs
     assert not any("right lower arm" in (a, b) and "torso" in (a, b) for a, b, _ in pairs)
+    # the carried arm (0.8 s) and the hand (0.9 s) start 0.1 s apart: no order between them
+    assert not any({a, b} == {"right lower arm", "left hand"} for a, b, _ in pairs)
 
 
 def test_facts_that_contradict_the_events_are_not_asked():
@@ -123,7 +125,7 @@ def test_facts_that_contradict_the_events_are_not_asked():
     assert not agrees(together, {"head": [SHAKE], "torso": [lean]})  # 0.5 s apart: not "together"
 
 
-def test_a_clip_asks_about_its_events_at_most_once_about_rest_and_3_to_5_yes():
+def test_a_clip_asks_about_its_events_at_most_once_about_rest_and_about_half_yes():
     hand = _event("right hand", "translation", "rightward", 0.4, 1.0, evidence=(Evidence("p", "keypoints", 3, 1,
                                                                                           "tl", "moves"),))
     descs = [_desc([SHAKE, hand], moving=("head", "right hand"), clip=f"c{i}.mp4") for i in range(6)]
@@ -163,4 +165,39 @@ def test_a_clip_without_events_keeps_the_old_facts_untouched():
     desc = _desc([], moving=())
     del desc["events"]
     facts = SPECS["SAD"].facts(desc)
-    assert anchor(desc, list(facts)) == facts
+    metas = [dict(f.meta) for f in facts]
+    assert anchor(desc, list(facts)) == facts and [f.meta for f in facts] == metas  # nothing dropped or tagged
+
+
+def test_a_lean_there_and_back_is_not_asked_as_a_lean_to_the_other_side():
+    """A trunk that leans left and comes back upright never leans right: "did it lean left before leaning right" is
+    not asked (a limb's path there and back is)."""
+    back = _event("torso", "trunk_lean", "leftward", 0.3, 1.2, strokes=2, returns=True, evidence=(SKELETON,))
+    hand = _event("left hand", "translation", "upward", 0.3, 1.2, strokes=2, returns=True)
+    facts = [f for f in mas_event_facts(_desc([back, hand], moving=("torso", "left hand")))
+             if f.family == "MAS_RETURN"]
+    assert {f.fields["part"] for f in facts} == {"left hand"}
+    assert {(f.fields["act1"], f.fields["then"], f.answer) for f in facts} == {
+        ("move upward", "moving downward", "Yes"), ("move downward", "moving upward", "No")}
+
+
+def test_a_wind_up_gets_no_other_side_no_and_a_partial_return_is_neither_held_nor_returned():
+    windup = _event("right hand", "translation", "rightward", 0.3, 1.0, first="leftward")
+    desc = _desc([windup], moving=("right hand",))
+    assert {f.answer for f in sad_event_facts(desc) if f.family == "SAD_EVENT"} == {"Yes"}
+    assert not [f for f in mas_hold_facts(desc) if f.answer == "No"]
+    partial = _event("right hand", "translation", "rightward", 0.3, 1.0, strokes=2, returns=False)
+    assert not mas_hold_facts(_desc([partial], moving=("right hand",)))
+    held = _event("right hand", "translation", "rightward", 0.3, 1.0)
+    assert {(f.fields["act"], f.answer) for f in mas_hold_facts(_desc([held], moving=("right hand",)))} == {
+        ("move to the right", "Yes"), ("move to the left", "No")}
+
+
+def test_a_rise_is_told_with_its_direction_in_the_questions_words():
+    from mabench.builder.narration import what
+
+    sink = _event("torso", "rise", "downward", 0.2, 0.8, evidence=(SKELETON,))
+    assert what(sink) == "sinks into the seat"
+    assert what(replace(sink, direction="upward", first="upward", returns=True)) == "rises from the seat and comes back"
+    assert {f.fields["act"] for f in sad_event_facts(_desc([sink], moving=("torso",)))
+            if f.answer == "Yes"} == {"sink into the seat"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 
 from mabench.builder.cues import CONFUSABLE, CUES
-from mabench.builder.questions.events import askable, clip_events, phrase, recovers, repeat_act, rides
+from mabench.builder.questions.events import act, askable, clip_events, phrase, recovers, repeat_act, rides
 from mabench.motion.events import KINDS, ClipEvents, MovementEvent
 from mabench.taxonomy import FINE_TO_COARSE, MARE_LABEL_LINE, display_label
 
@@ -58,17 +58,14 @@ def what(e: MovementEvent, desc: dict | None = None) -> str:
         return _third(rep)
     if desc is not None and recovers(desc, e) and (back := phrase(desc, e)) is not None:
         return _third(back)
-    verb = KINDS[e.kind][0]
+    if e.kind in ("trunk_length", "rise") and (fixed := act(e)) is not None:
+        # the questions' own words ("straightens up", "sinks into the seat"), then back to where it was
+        return _third(fixed) + (" and comes back" if e.returns else "")
+    if e.kind in ("shoulder_elevation", "trunk_twist"):  # no side in words: the kind alone
+        return {"shoulder_elevation": "shrugs", "trunk_twist": "twists"}[e.kind] + (" and comes back" if e.returns
+                                                                                   else "")
     side = " and ".join(SIDE_WORDS.get(w, w) for w in e.direction.split(" and "))
-    if (e.kind, e.direction) == ("trunk_length", "upward"):
-        doing = "straightens up"
-    elif (e.kind, e.direction) == ("trunk_length", "downward"):
-        doing = "slumps down"
-    elif e.kind in ("rise", "shoulder_elevation", "trunk_twist"):
-        doing = verb if e.kind != "trunk_twist" else "twists"
-    else:
-        doing = f"{verb} {side}"
-    return doing + (" and back" if e.returns else "")
+    return f"{KINDS[e.kind][0]} {side}" + (" and back" if e.returns else "")
 
 
 def when(e: MovementEvent) -> str:

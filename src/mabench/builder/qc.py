@@ -1,7 +1,7 @@
 """Quality control of a built benchmark: counts, balance, labels, duplicates, leakage, blind check.
 
 `qc_report(records)` returns a JSON-ready dict; `qc_markdown` renders it. Targets checked:
-Yes/No share within 50 +- 5% per task (MAD: its `yes_centre`), correct-letter positions near uniform (each within
+Yes/No share within 5 points of each task's `yes_centre` (50%; MAD, MAS 47%), letter positions near uniform (each within
 +- 5 points of 1/n when there are enough questions), 12 questions per clip, no duplicate question
 in a clip, no SAD/MAD question naming the action label. The optional blind check takes the
 predictions of text-only runs and flags questions answered correctly without frames by most runs.

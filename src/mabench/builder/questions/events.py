@@ -152,7 +152,7 @@ def sad_event_facts(desc: dict) -> list[Fact]:
             other = OPPOSITE_WORD.get(e.direction)
             theirs = act(e, other) if other else None
             if theirs is not None and e.rhythm == "single" and not e.returns and e.strokes <= SINGLE_STROKES \
-                    and not recovers(desc, e):
+                    and e.first == e.direction and not recovers(desc, e):  # (a wind-up to the other side: not asked)
                 out.append(Fact("SAD_EVENT", {"part": e.part, "act": theirs}, "No",
                                 _meta("event direction", e, ev, [e.part], direction=other,
                                       contrast="the other side")))
@@ -218,8 +218,8 @@ def mad_event_facts(desc: dict) -> list[Fact]:
             out.append(Fact("MAD_DURING", {"a": a.part, "doing": doing, "b": b.part, "act": theirs}, "Yes",
                             {**base, "direction": b.direction}))
             other = OPPOSITE_WORD.get(b.direction)
-            flipped = act(b, other) if other and b.rhythm == "single" and not b.returns and not recovers(desc, b) \
-                else None
+            flipped = act(b, other) if other and b.rhythm == "single" and not b.returns and b.first == b.direction \
+                and not recovers(desc, b) else None
             if flipped is not None:
                 out.append(Fact("MAD_DURING", {"a": a.part, "doing": doing, "b": b.part, "act": flipped}, "No",
                                 {**base, "direction": other, "contrast": "the partner's other side"}))
@@ -267,11 +267,12 @@ def mas_event_facts(desc: dict) -> list[Fact]:
     for e in askable(ev):
         back = OPPOSITE_WORD.get(e.first)
         there, then = act(e, e.first), act(e, back, ing=True) if back else None
-        # there and back once (not a repeated movement: which of its strokes came first rests on where a small one
-        # counts, 3 of 15 wrong on a synthetic build; nor a first stroke to the other side of the largest, a
-        # wind-up)
-        if not (e.returns and e.rhythm == "single") or e.first != e.direction or there is None or then is None \
-                or recovers(desc, e):
+        # a limb's path there and back once: not a repeated movement (which of its strokes came first rests on
+        # where a small one counts: 3 of 15 wrong on a synthetic build), nor a first stroke to the other side of the
+        # largest (a wind-up), nor a lean, tilt or turn (there and back, it comes back upright or to the front; it
+        # does not lean or turn the other way)
+        if not (e.returns and e.rhythm == "single") or e.kind != "translation" or e.first != e.direction \
+                or there is None or then is None:
             continue
         base = _meta("stroke order", e, ev, [e.part], margin=None)
         out.append(Fact("MAS_RETURN", {"part": e.part, "act1": there, "then": then}, "Yes",
@@ -344,11 +345,14 @@ def mas_hold_facts(desc: dict) -> list[Fact]:
         held_to_the_end = not e.returns and e.end_s > edges[-1] - HOLD_S  # no time left to see it hold
         if e.is_rotation or e.rhythm != "single" or done is None or held_to_the_end or recovers(desc, e):
             continue
+        if not e.returns and e.strokes != 1:
+            continue  # it came part of the way back: neither held nor returned
         out.append(Fact("MAS_HOLD", {"part": e.part, "act": done}, "No" if e.returns else "Yes",
                         _meta("hold", e, ev, [e.part], direction=e.direction, relation="returns" if e.returns
                               else "holds", **({"contrast": "it comes back"} if e.returns else {}))))
         other = OPPOSITE_WORD.get(e.direction)
-        flipped = act(e, other) if other and not e.returns and e.strokes <= SINGLE_STROKES else None
+        flipped = act(e, other) if other and not e.returns and e.strokes <= SINGLE_STROKES and e.first == e.direction \
+            else None
         if flipped is not None:  # the other side: it never went there
             out.append(Fact("MAS_HOLD", {"part": e.part, "act": flipped}, "No",
                             _meta("hold", e, ev, [e.part], direction=other, relation="holds",

@@ -96,7 +96,6 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "In {when}, does the {b} move {dir_b} together with the {a} moving {dir_a}?",
         "While the {a} shifts {dir_a} in {when}, does the {b} shift {dir_b}?",
     ),
-    # a phase that goes one way and comes back (once or more): "oscillate" / "repeated" would ask for more than once
     # the clip's movement events (`events.sad_event_facts`): {act} is what the part does, in words fit for its kind
     "SAD_EVENT": (
         "During the action, does the {part} {act}?",
@@ -112,6 +111,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "During the action, does the {part} {act} repeatedly, more than one time?",
         "Is the {part} seen to {act} repeatedly in this action?",
     ),
+    # a phase that goes one way and comes back (once or more): "oscillate" / "repeated" would ask for more than once
     "SAD_OSC": (
         "Does the {part} move back and forth {osc} during {when}?",
         "In {when} of this action, does the {part} swing {osc}?",
@@ -209,6 +209,7 @@ def sad_extra_facts(desc: dict) -> list[Fact]:
 
 
 # Orientation signals asked as what they are (`mabench.motion.signals`, image directions as seen): a head turns
+# or tilts, a trunk leans. A tilt barely moves the head's centre, so no position question can ask it.
 
 ROTATIONS = {"head_yaw": "turn", "head_roll": "tilt", "trunk_lean": "lean"}
 ROTATION_FAMILY = {"turn": "SAD_TURN", "tilt": "SAD_TILT", "lean": "SAD_LEAN"}
