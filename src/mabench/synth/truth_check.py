@@ -213,7 +213,7 @@ def expected(q: dict, truth: dict) -> str | None:
         g = sig["directions"][ph]
         return None if g is None or g == "back-and-forth" else yn[g == word]
     if kind in EVENT_KINDS:
-        return event_expected(m, q["answer"], f)
+        return event_expected(m, f)
     if kind == "pair trend":
         g = f["pairs"].get(f"{parts[0]}|{parts[1]}", {}).get(ph)  # the truth covers PAIRS, not TRUNK_PAIRS
         return None if g is None else yn[g == m["direction"]]
@@ -258,7 +258,7 @@ def _repeats(f: dict, part: str, signal: str | None) -> str | None:
     return {"repetitive": "Yes", "single": "No"}.get(f["rhythm"].get(part, ""))
 
 
-def event_expected(m: dict, answer: str, f: dict) -> str | None:
+def event_expected(m: dict, f: dict) -> str | None:
     """The truth of a question made from a movement event (`mabench.builder.questions.events`)."""
     kind, parts = m["kind"], m["parts"]
     if kind == "event direction":

@@ -10,7 +10,7 @@ confidence, with a known side.
 
 from __future__ import annotations
 
-from mabench.builder.questions.common import Fact, same_limb, still_parts
+from mabench.builder.questions.common import OPPOSITE, Fact, same_limb, still_parts
 from mabench.motion.events import ClipEvents, MovementEvent
 from mabench.motion.signals import MOVES_AT
 from mabench.taxonomy import BODY_PARTS
@@ -37,7 +37,6 @@ _REPEATS = {"head_yaw": ("turn from side to side", "turning from side to side"),
             "head_roll": ("tilt from side to side", "tilting from side to side"),
             "trunk_lean": ("sway from side to side", "swaying from side to side"),
             "translation": ("move back and forth", "moving back and forth")}
-OPPOSITE_WORD = {"upward": "downward", "downward": "upward", "leftward": "rightward", "rightward": "leftward"}
 # the families made from events (the rest are tagged with an event by `anchor`)
 EVENT_FAMILIES = frozenset({"SAD_EVENT", "SAD_REPEAT", "MAD_DURING", "MAS_EVENT", "MAS_RETURN", "MAS_HOLD"})
 ORDER_GAP_S = 0.4    # two events' starts this far apart are in order: each start is known to ~0.1 s, twice over
@@ -104,7 +103,7 @@ def phrase(desc: dict, e: MovementEvent, ing: bool = False) -> str | None:
     if e.rhythm == "repeated":
         return repeat_act(e, ing)
     if recovers(desc, e):
-        return _RECOVERS[e.kind][ing].format(side=SIDE[OPPOSITE_WORD[e.direction]])
+        return _RECOVERS[e.kind][ing].format(side=SIDE[OPPOSITE[e.direction]])
     return act(e, ing=ing)
 
 
@@ -114,7 +113,7 @@ def act(e: MovementEvent, direction: str | None = None, ing: bool = False) -> st
     d = direction or e.direction
     if (e.kind, d) in _FIXED:
         return _FIXED[(e.kind, d)][ing]
-    if e.kind not in _ACTS or d not in OPPOSITE_WORD:
+    if e.kind not in _ACTS or d not in OPPOSITE:
         return None
     return _ACTS[e.kind][ing].format(side=SIDE.get(d, d), dir=d)
 
@@ -149,7 +148,7 @@ def sad_event_facts(desc: dict) -> list[Fact]:
         if mine is not None:
             out.append(Fact("SAD_EVENT", {"part": e.part, "act": mine}, "Yes",
                             _meta("event direction", e, ev, [e.part], direction=e.direction)))
-            other = OPPOSITE_WORD.get(e.direction)
+            other = OPPOSITE.get(e.direction)
             theirs = act(e, other) if other else None
             if theirs is not None and e.rhythm == "single" and not e.returns and e.strokes <= SINGLE_STROKES \
                     and e.first == e.direction and not recovers(desc, e):  # (a wind-up to the other side: not asked)
@@ -217,7 +216,7 @@ def mad_event_facts(desc: dict) -> list[Fact]:
             base = _meta("during", a, ev, [a.part, b.part], partner=event_meta(b, ev))
             out.append(Fact("MAD_DURING", {"a": a.part, "doing": doing, "b": b.part, "act": theirs}, "Yes",
                             {**base, "direction": b.direction}))
-            other = OPPOSITE_WORD.get(b.direction)
+            other = OPPOSITE.get(b.direction)
             flipped = act(b, other) if other and b.rhythm == "single" and not b.returns and b.first == b.direction \
                 and not recovers(desc, b) else None
             if flipped is not None:
@@ -227,7 +226,7 @@ def mad_event_facts(desc: dict) -> list[Fact]:
             if part != a.part:
                 out += [Fact("MAD_DURING", {"a": a.part, "doing": doing, "b": part, "act": f"move {SIDE.get(d, d)}"},
                              "No", _meta("during", a, ev, [a.part, part], direction=d, contrast="b stays still"))
-                        for d in OPPOSITE_WORD]
+                        for d in OPPOSITE]
     return out
 
 
@@ -263,9 +262,9 @@ def mas_event_facts(desc: dict) -> list[Fact]:
             continue                                 # words would read as No)
         out += [Fact("MAS_EVENT", {"a": part, "doing_a": f"moving {SIDE.get(d, d)}", "b": e.part, "doing_b": doing},
                      "No", _meta("event order", e, ev, [part, e.part], direction=d, contrast="a stays still"))
-                for part in still if part != e.part for d in OPPOSITE_WORD]
+                for part in still if part != e.part for d in OPPOSITE]
     for e in askable(ev):
-        back = OPPOSITE_WORD.get(e.first)
+        back = OPPOSITE.get(e.first)
         there, then = act(e, e.first), act(e, back, ing=True) if back else None
         # a limb's path there and back once: not a repeated movement (which of its strokes came first rests on
         # where a small one counts: 3 of 15 wrong on a synthetic build), nor a first stroke to the other side of the
@@ -291,8 +290,8 @@ def _ways(events: list[MovementEvent]) -> set[str]:
     repeat."""
     out: set[str] = set()
     for e in events:
-        words = {w for d in (e.direction, e.first) for w in d.split(" and ") if w in OPPOSITE_WORD}
-        out |= words | ({OPPOSITE_WORD[w] for w in words} if e.returns or e.rhythm == "repeated" else set())
+        words = {w for d in (e.direction, e.first) for w in d.split(" and ") if w in OPPOSITE}
+        out |= words | ({OPPOSITE[w] for w in words} if e.returns or e.rhythm == "repeated" else set())
     return out
 
 
@@ -350,7 +349,7 @@ def mas_hold_facts(desc: dict) -> list[Fact]:
         out.append(Fact("MAS_HOLD", {"part": e.part, "act": done}, "No" if e.returns else "Yes",
                         _meta("hold", e, ev, [e.part], direction=e.direction, relation="returns" if e.returns
                               else "holds", **({"contrast": "it comes back"} if e.returns else {}))))
-        other = OPPOSITE_WORD.get(e.direction)
+        other = OPPOSITE.get(e.direction)
         flipped = act(e, other) if other and not e.returns and e.strokes <= SINGLE_STROKES and e.first == e.direction \
             else None
         if flipped is not None:  # the other side: it never went there
