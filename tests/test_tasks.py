@@ -9,7 +9,7 @@ from mabench.builder.questions import TEMPLATES
 from mabench.data import load_benchmark
 from mabench.evaluation.prompts import load_prompts
 from mabench.evaluation.runner import make_request
-from mabench.evaluation.tasks import FAMILIES, TASKS_BY_CODE, task
+from mabench.evaluation.tasks import TASKS_BY_CODE, task
 from mabench.synth.questions import placeholder_records
 from mabench.taxonomy import OPEN_DIMENSIONS, TASK_ORDER
 
@@ -22,9 +22,10 @@ def test_every_task_is_registered_once():
 
 
 def test_families_are_the_builders_template_families():
-    assert sorted(f for fams in FAMILIES.values() for f in fams) == sorted(TEMPLATES)
-    for code, fams in FAMILIES.items():
-        assert all(f.split("_")[0] == code for f in fams)
+    # every wording the builder has belongs to exactly one task, and to the task its name says
+    assert sorted(f for t in TASKS_BY_CODE.values() for f in t.families) == sorted(TEMPLATES)
+    for code, t in TASKS_BY_CODE.items():
+        assert t.families and all(f.split("_")[0] == code for f in t.families)
 
 
 def test_corpus_sample_is_the_request_eval_sends_for_every_task(tmp_path):

@@ -3,13 +3,13 @@ and the training corpus.
 
 A `Task` holds what each stage needs to know about a task: its spec (tier, answer type, questions per
 clip), the default system prompt, the answer extractor, the metric (accuracy or the judge's rubric
-dimensions), the question families the builder draws templates from, and the chat turn a question
-becomes. Because the training corpus and the eval runner both build that turn with `Task.turn`, a
-fine-tuned model is trained on exactly the system prompt and user text it is evaluated with.
+dimensions), the question families the builder draws templates from (its task spec's), and the chat
+turn a question becomes. Because the training corpus and the eval runner both build that turn with
+`Task.turn`, a fine-tuned model is trained on exactly the system prompt and user text it is evaluated with.
 
 >>> t = TASKS_BY_CODE["SAD"]
->>> t.metric, t.closed, t.families[:3]
-('accuracy', True, ('SAD', 'SAD_OSC', 'SAD_MAIN'))
+>>> t.metric, t.closed, "SAD_EVENT" in t.families
+('accuracy', True, True)
 >>> system, user = t.turn("Does the head move upward during the early phase?")
 >>> user
 'Does the head move upward during the early phase?'
@@ -29,21 +29,6 @@ from mabench.evaluation.prompts import DEFAULT_PROMPTS
 from mabench.evaluation.rubrics import judge_system_prompt
 from mabench.taxonomy import OPEN_DIMENSIONS, TASKS, AnswerType, TaskSpec
 
-# The template families `mabench.builder.questions` draws each task's questions from (its TEMPLATES keys); a test keeps
-# the two in step.
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "CMAR": ("CMAR",),
-    "FMAR": ("FMAR",),
-    "SAD": ("SAD", "SAD_OSC", "SAD_MAIN", "SAD_MOVES", "SAD_STILL", "SAD_MIDLINE", "SAD_TOWARD", "SAD_AWAY",
-            "SAD_SEQ", "SAD_WITH", "SAD_TURN", "SAD_TILT", "SAD_LEAN", "SAD_2D", "SAD_EVENT", "SAD_REPEAT"),
-    "MAD": ("MAD_WHILE", "MAD_AMP", "MAD_SAME", "MAD_OPP", "MAD_ORDER", "MAD_ORDER0", "MAD_TOWARD", "MAD_AWAY",
-            "MAD_DURING"),
-    "MAS": ("MAS", "MAS_DIR", "MAS_DIR1", "MAS_SEQ", "MAS_EVENT", "MAS_RETURN", "MAS_HOLD"),
-    "PPR": ("PPR", "PPR_APART", "PPR_STEADY"),
-    "MADU": ("MADU",),
-    "MARE": ("MARE",),
-}
-
 
 @dataclass(frozen=True)
 class Task:
@@ -51,7 +36,13 @@ class Task:
 
     spec: TaskSpec
     system_prompt: str  # default; `mabench eval --prompts` may override it per run
-    families: tuple[str, ...]
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The template wordings the builder draws this task's questions from: its `TaskSpec`'s in
+        `mabench.builder.questions` (imported on first use: the builder reads motion and OpenCV)."""
+        from mabench.builder.questions.registry import SPECS
+        return tuple(SPECS[self.code].templates) if self.code in SPECS else (self.code,)
 
     @property
     def code(self) -> str:
@@ -92,7 +83,7 @@ class Task:
         return system, question  # the question is sent verbatim: options are inside its text
 
 
-TASKS_BY_CODE: dict[str, Task] = {code: Task(spec, DEFAULT_PROMPTS[code], FAMILIES[code])
+TASKS_BY_CODE: dict[str, Task] = {code: Task(spec, DEFAULT_PROMPTS[code])
                                   for code, spec in TASKS.items()}
 
 
