@@ -72,6 +72,23 @@ def test_a_still_head_beside_a_waving_hand_has_no_head_rotation_and_the_hand_lea
     assert ev.dominant_event is not None and ev.dominant_event.part in ("right hand", "left hand")
 
 
+def test_an_arm_in_front_of_the_head_or_over_a_shoulder_is_left_out_of_the_heads_own_flow():
+    from mabench.motion.flow import _arm_pixels, _head_own
+    flow = np.zeros((120, 160, 2), np.float32)
+    arm = [np.array([[20.0, 110.0], [80.0, 50.0]])]  # elbow low left, hand at the head's centre
+    hit = _arm_pixels((0, 120, 0, 160), arm, 6.0)
+    flow[hit] = (3.0, -4.0)  # only the forearm moves; the head and the shoulders stay still
+    shoulders = [np.array([40.0, 90.0]), np.array([120.0, 90.0])]
+    naive, _ = _head_own(flow, np.array([80.0, 50.0]), 20, shoulders, 10)
+    assert np.abs(naive[:2]).max() > 0.5  # read over the whole box and patches, the arm moves the "head"
+    own, carry = _head_own(flow, np.array([80.0, 50.0]), 20, shoulders, 10,
+                           ~_arm_pixels((30, 70, 60, 100), arm, 6.0), arm, 6.0)
+    assert np.abs(own).max() < 1e-6 and np.abs(carry).max() < 1e-6  # without its pixels, nothing moves
+    hidden = np.ones((40, 40), bool)
+    hidden[:, 8:] = False  # an arm over 80% of the box: this pair says nothing of the head
+    assert not _head_own(flow + 1.0, np.array([80.0, 50.0]), 20, shoulders, 10, hidden)[0].any()
+
+
 def test_a_rotation_is_never_a_path(masked):
     desc, _, _ = masked["nodding"]
     assert desc["parts"]["head"].get("motion") == "rotation"

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mabench.motion.events import find_events
-from mabench.motion.flow import FLOW_FLOOR_MIN, FLOW_SMOOTH_S
+from mabench.motion.flow import COURSES, FLOW_FLOOR_MIN, FLOW_SMOOTH_S
 from mabench.motion.signals import raw_signals, reversals, summarise, summarise_signals
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
@@ -401,7 +401,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
            "parts": parts, "ranking": ranking, "dominant": dominant, "order": order, "pairs": pairs,
            "flagged": sk.flagged, **sig, "events": events.to_json()}
     if flow is not None:
-        out["flow"] = {k: v for k, v in flow.items() if k not in ("displacement", "times", "head_own")}
+        out["flow"] = {k: v for k, v in flow.items() if k not in COURSES}
         if flow_info is not None:
             out["flow"]["head"] = flow_info
     return out

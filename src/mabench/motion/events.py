@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from mabench.motion.flow import FLOW_FLOOR_MIN, FLOW_SMOOTH_S
+from mabench.motion.flow import FLOW_FLOOR_MIN, FLOW_SMOOTH_S, HEAD_KEEP_MIN
 from mabench.motion.signals import MOVES_AT, PHASE_MOVE, SIGNALS, SMOOTH_S, _fill, reversals, smooth, summarise
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -232,10 +232,18 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
 
     # head rotations: face points and the head's own flow, each a course on its own times
     own = None if flow is None or flow_floor is None else flow.get("head_own")
+    if own is not None and flow is not None:
+        own = _against_still_shoulder(own, flow, parts, notes)
     ft = np.asarray(flow["times"], dtype=np.float64) if flow is not None and own is not None else times
     flow_course = {}
+    blocked = 0.0  # share of the clip an arm covers the head's box (its flow there is not read)
     if flow is not None and own is not None and flow_floor is not None:
         flow_floor = _still_flow_floor(flow, parts, flow_floor)
+        covered = np.asarray(flow.get("head_covered", ()), dtype=np.float64)
+        if covered.size and covered.max() > 0:
+            blocked = float(np.mean(covered > 1 - HEAD_KEEP_MIN))
+            notes.append(f"an arm is in the head's box in {float(np.mean(covered > 0)):.0%} of the clip: the head's "
+                         "flow is read from the rest of the box")
         for kind, (axis, unit) in HEAD_FLOW_AXES.items():
             floor_min = SIGNALS["head_roll"].floor if axis == "roll" else flow_floor
             flow_course[kind] = _course(f"head own flow {axis}", "flow", unit, own[axis], ft, floor_min, FLOW_SMOOTH_S)
@@ -243,8 +251,8 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
              if c is not None and c.summary["state"] == "moves"]
     for kind in HEAD_FLOW_AXES:
         fp, fl = signal.get(kind), flow_course.get(kind)
-        if fl is not None and flow is not None and flow_floor is not None:
-            doubt = _flow_doubt(kind, fl, ft, flow, flow_floor, part_tracks, times, tilts)
+        if fl is not None and flow is not None and own is not None and flow_floor is not None:
+            doubt = _flow_doubt(kind, fl, ft, flow, own, flow_floor, part_tracks, times, tilts, blocked)
             if doubt:
                 fl = _Course(fl.name, fl.source, fl.unit, fl.values, {**fl.summary, "state": "unclear"})
                 notes.append(f"head {kind}: the flow is not the head's own ({doubt})")
@@ -286,6 +294,19 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
     return _rank(events, face_state, duration, notes)
 
 
+def _against_still_shoulder(own: dict, flow: dict, parts: dict, notes: list[str]) -> dict:
+    """The head's own flow against the one shoulder whose arm the keypoints call still, where the other arm
+    moves: the moving arm's shoulder carries the arm's flow, not the trunk's (`mabench.motion.flow`)."""
+    carry = flow.get("shoulder_carry")
+    still = [side for side in ("left", "right") if not parts.get(f"{side} upper arm", {}).get("moving")]
+    if carry is None or len(still) != 1:
+        return own
+    c, both = np.asarray(carry[still[0]]), np.asarray(carry["both"])
+    other = "right" if still[0] == "left" else "left"
+    notes.append(f"the head's flow is read against the {still[0]} shoulder alone: the {other} upper arm moves")
+    return {**own, "x": np.asarray(own["x"]) + both[:, 0] - c[:, 0], "y": np.asarray(own["y"]) + both[:, 1] - c[:, 1]}
+
+
 def _still_flow_floor(flow: dict, parts: dict, fallback: float) -> float:
     """The flow's floor from the parts the keypoints call still (their boxes' drift over the clip): the
     descriptors' floor takes the stillest quarter of all parts, which a whole-body movement raises above a
@@ -319,14 +340,16 @@ def _fuse(fp: _Course | None, fl: _Course | None) -> tuple[_Course | None, str]:
     return None, ""
 
 
-HAND_NEAR_HEAD = 0.45  # torso lengths between a hand's centre and the head's: the hand is in the head's flow box
+ARM_COVER_MAX = 0.5  # share of the clip an arm may cover the head's box before its flow says nothing of the head
 
 
-def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, flow_floor: float,
-                part_tracks: dict[str, np.ndarray], times: np.ndarray, tilts: list[tuple[_Course, np.ndarray]]) -> str:
+def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, own: dict, flow_floor: float,
+                part_tracks: dict[str, np.ndarray], times: np.ndarray, tilts: list[tuple[_Course, np.ndarray]],
+                blocked: float) -> str:
     """Why the head's own flow on this axis is not the head's rotation ('' when nothing speaks against it).
 
-    * a hand came into the head's box: the box measured the hand;
+    * an arm covered the head's box most of the clip (`ARM_COVER_MAX`; elsewhere the flow leaves the arm's
+      pixels out, `mabench.motion.flow`): the box measured the arm;
     * the head's box itself stayed put: the shoulders moved under it (a shrug), not the head;
     * (yaw) the head's outline (its keypoint, placed from the outline on a masked face) travels sideways as
       far as the box's texture, within the floor: a turn moves the texture inside the outline, a sweep of the
@@ -337,15 +360,14 @@ def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, flow_floor: 
     if fl.summary["state"] == "still":
         return ""
     head = part_tracks["head"]
-    for hand in ("left hand", "right hand"):
-        if np.nanmin(np.linalg.norm(part_tracks[hand] - head, axis=1)) <= HAND_NEAR_HEAD:
-            return f"the {hand} comes into the head's box"
+    if blocked > ARM_COVER_MAX:
+        return "an arm covers the head's box most of the clip"
     if kind == "head_roll":
         return ""  # a tilt is the flow field's curl, which the shoulders' translation does not change
     k = 0 if kind == "head_yaw" else 1
     box = np.asarray(flow["displacement"]["head"][:, k], dtype=np.float64)
     raw = _course("head box", "flow", fl.unit, box, ft, flow_floor, FLOW_SMOOTH_S)
-    shoulders = box - np.asarray(flow["head_own"]["x" if k == 0 else "y"], dtype=np.float64)
+    shoulders = box - np.asarray(own["x" if k == 0 else "y"], dtype=np.float64)
     if raw.summary["state"] == "still" or float(np.abs(shoulders).max()) >= raw.summary["amplitude"]:
         return "the shoulders moved under the head more than the head's box moved"
     if kind != "head_yaw":

@@ -13,6 +13,7 @@ written to the descriptor file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -22,6 +23,8 @@ from mabench.motion.skeleton import J, Skeleton
 from mabench.taxonomy import BODY_PARTS, PHASES
 from mabench.video.decode import decode_all
 
+# The per-frame courses `part_flow` returns beside its summaries: read by the descriptors, not written.
+COURSES = ("displacement", "times", "head_own", "head_covered", "shoulder_carry")
 FLOW_SIDE = 640  # a nod is 1-3 px at full size; at 320 px it drowns in the flow's own error
 BOX = 0.35
 # Flow is far less noisy than keypoints: light smoothing (s) keeps a nod's ~0.3 s strokes for the rhythm.
@@ -63,7 +66,14 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     shoulders = [np.stack([np.interp(times, sk.times, sk.points[:, J[j], k]) for k in range(2)], -1)
                  * np.array([sx, sy]) for j in ("left_shoulder", "right_shoulder")]
     carrier_half = max(2, int(round(CARRIER_BOX * torso_px)))
+    # each forearm, elbow to hand, at each frame time (flow pixels): its pixels in the head's box are the arm's
+    arms = [np.stack([np.stack([np.interp(times, sk.times, sk.points[:, J[f"{side}_{j}"], k]) for k in range(2)], -1)
+                      for j in ("elbow", "hand")], 1) * np.array([sx, sy]) for side in ("left", "right")]
+    arm_r = HAND_HALF * torso_px + dis.getPatchSize()  # a pixel's flow is the mean of the patches over it
+    head_i = BODY_PARTS.index("head")
+    covered = np.zeros(n_pairs)  # share of the head's box an arm covers, per pair
     own = np.zeros((n_pairs, 4))  # the head's own flow per pair: dx, dy (px, y down), curl (rad), divergence
+    carry = np.zeros((n_pairs, 3, 2))  # what the shoulders carry per pair: both (subtracted in `own`), left, right
     vec = np.zeros((n_pairs, len(BODY_PARTS), 2))
     med = np.zeros((n_pairs, len(BODY_PARTS), 2))  # robust to the edges of a box catching another part
     prev = frames[0]
@@ -71,6 +81,7 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
         nxt = frames[i + 1]
         flow = dis.calc(prev, nxt, None)
         flow -= np.median(flow.reshape(-1, 2)[:: 7], axis=0)  # camera motion (subsampled median)
+        head_keep = None
         for p in range(len(BODY_PARTS)):
             x, y = centres[i, p]
             if not np.isfinite(x + y):
@@ -79,11 +90,17 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
             x0, x1 = max(0, int(x) - half), min(w, int(x) + half)
             y0, y1 = max(0, int(y) - half), min(h, int(y) + half)
             if x1 > x0 and y1 > y0:
-                box = flow[y0:y1, x0:x1].reshape(-1, 2)
-                vec[i, p] = box.mean(axis=0)
-                med[i, p] = np.median(box, axis=0)
-        own[i] = _head_own(flow, centres[i, BODY_PARTS.index("head")], int(halves[BODY_PARTS.index("head")]),
-                           [s[i] for s in shoulders], carrier_half)
+                box = flow[y0:y1, x0:x1]
+                if p == head_i:  # the head's box without the arms in it
+                    head_keep = ~_arm_pixels((y0, y1, x0, x1), [a[i] for a in arms], arm_r)
+                    covered[i] = 1.0 - float(head_keep.mean())
+                    box = box[head_keep] if head_keep.mean() >= HEAD_KEEP_MIN else box[:0]
+                box = box.reshape(-1, 2)
+                if len(box):
+                    vec[i, p] = box.mean(axis=0)
+                    med[i, p] = np.median(box, axis=0)
+        own[i], carry[i] = _head_own(flow, centres[i, head_i], int(halves[head_i]), [s[i] for s in shoulders],
+                                     carrier_half, head_keep, [a[i] for a in arms], arm_r)
         prev = nxt
     dt = np.maximum(np.diff(times), 1e-6)[:, None, None]
     v = vec / dt / max(torso_px, 1e-6)   # torso lengths per second
@@ -112,7 +129,31 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     cum = np.concatenate([np.zeros((1, 4)), np.cumsum(own, axis=0)])
     out["head_own"] = {"x": cum[:, 0] / max(torso_px, 1e-6), "y": -cum[:, 1] / max(torso_px, 1e-6),
                        "roll": np.degrees(cum[:, 2]), "scale": cum[:, 3]}
+    out["head_covered"] = covered  # per pair: the share of the head's box an arm covered (not read)
+    # cumulative carry of each shoulder and of both (torso lengths, y up): `head_own` less both, plus both, less
+    # one is the head against that shoulder alone
+    cc = np.concatenate([np.zeros((1, 3, 2)), np.cumsum(carry, axis=0)]) / max(torso_px, 1e-6) * np.array([1, -1])
+    out["shoulder_carry"] = {"both": cc[:, 0], "left": cc[:, 1], "right": cc[:, 2]}
     return out
+
+
+HAND_HALF = 0.1  # torso lengths: a forearm's and hand's half-width with a margin (a hand ~19 cm, a torso ~50 cm)
+HEAD_KEEP_MIN = 0.3  # share of the head's box an arm must leave uncovered for the rest to speak for the head
+
+
+def _arm_pixels(box: tuple[int, int, int, int], arms: list[np.ndarray], r: float) -> np.ndarray:
+    """Pixels of the box (y0, y1, x0, x1) within `r` of a forearm (elbow to hand, (2, 2) points each)."""
+    y0, y1, x0, x1 = box
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    hit = np.zeros(yy.shape, dtype=bool)
+    for seg in arms:
+        if not np.isfinite(seg).all():
+            continue
+        a, b = seg
+        ab = b - a
+        t = np.clip(((xx - a[0]) * ab[0] + (yy - a[1]) * ab[1]) / max(float(ab @ ab), 1e-9), 0.0, 1.0)
+        hit |= (xx - a[0] - t * ab[0]) ** 2 + (yy - a[1] - t * ab[1]) ** 2 <= r * r
+    return hit
 
 
 # Half-size of the boxes on each shoulder whose flow carries the head (torso lengths): the shirt at the
@@ -121,9 +162,11 @@ CARRIER_BOX = 0.12
 
 
 def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[np.ndarray],
-              carrier_half: int) -> np.ndarray:
+              carrier_half: int, keep: np.ndarray | None = None, arms: Sequence[np.ndarray] = (),
+              arm_r: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """The head's own motion in one frame pair: its box's flow less what the shoulders carry, decomposed
-    into translation (median, px), rotation in the image plane (curl, rad) and scale (divergence).
+    into translation (median, px), rotation in the image plane (curl, rad) and scale (divergence); and the
+    carry (3, 2) subtracted: both shoulders' mean, then each shoulder's own (the mean where it has none).
 
     A head that turns or nods moves its face and hair inside its outline: the box's flow is then a
     translation of its texture against the shoulders, which a mosaic over the face does not remove (the
@@ -131,23 +174,38 @@ def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[n
     """
     h, w = flow.shape[:2]
     carried = []
-    for s in shoulders:
+    sides = np.full((2, 2), np.nan)
+    for side, s in enumerate(shoulders):
         if np.isfinite(s).all():
             x, y = int(s[0]), int(s[1])
             r = carrier_half
-            patch = flow[max(0, y - r):min(h, y + r), max(0, x - r):min(w, x + r)]
+            y0, y1, x0, x1 = max(0, y - r), min(h, y + r), max(0, x - r), min(w, x + r)
+            patch = flow[y0:y1, x0:x1]
+            if patch.size and arms:  # a forearm passing over the shoulder is not what the shoulder carries
+                free = ~_arm_pixels((y0, y1, x0, x1), list(arms), arm_r)
+                patch = patch[free] if free.mean() >= HEAD_KEEP_MIN else patch[:0]
             if patch.size:
-                carried.append(np.median(patch.reshape(-1, 2), axis=0))
+                sides[side] = np.median(patch.reshape(-1, 2), axis=0)
+                carried.append(sides[side])
+    none = np.zeros(4), np.zeros((3, 2))
     if not carried or not np.isfinite(centre).all():
-        return np.zeros(4)
+        return none
+    both = np.mean(carried, axis=0)
+    carry = np.vstack([both[None], np.where(np.isfinite(sides), sides, both)])
     x, y = int(centre[0]), int(centre[1])
     y0, y1, x0, x1 = max(0, y - half), min(h, y + half), max(0, x - half), min(w, x + half)
-    box = flow[y0:y1, x0:x1] - np.mean(carried, axis=0)
+    box = flow[y0:y1, x0:x1] - both
     if box.shape[0] < 3 or box.shape[1] < 3:
-        return np.zeros(4)
+        return none
+    if keep is None or keep.shape != box.shape[:2]:
+        keep = np.ones(box.shape[:2], dtype=bool)
+    if keep.mean() < HEAD_KEEP_MIN:
+        return none  # an arm covers the head: this pair says nothing of it
     yy, xx = np.mgrid[y0:y1, x0:x1]
-    xx, yy = (xx - xx.mean()).ravel(), (yy - yy.mean()).ravel()
-    u, v = box[..., 0].ravel(), box[..., 1].ravel()
+    xx, yy = xx[keep].astype(np.float64), yy[keep].astype(np.float64)
+    xx, yy = xx - xx.mean(), yy - yy.mean()
+    box = box[keep]
+    u, v = box[:, 0], box[:, 1]
     # least-squares affine field: u = a + b x + c y, v = d + e x + f y (x, y centred, so b..f are gradients)
     sxx, syy, sxy = float(xx @ xx), float(yy @ yy), float(xx @ yy)
     det = max(sxx * syy - sxy ** 2, 1e-9)
@@ -156,8 +214,8 @@ def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[n
         return (syy * fx - sxy * fy) / det, (sxx * fy - sxy * fx) / det
     ux, uy = grad(u)
     vx, vy = grad(v)
-    med = np.median(box.reshape(-1, 2), axis=0)
-    return np.array([med[0], med[1], (vx - uy) / 2, (ux + vy) / 2])
+    med = np.median(box, axis=0)
+    return np.array([med[0], med[1], (vx - uy) / 2, (ux + vy) / 2]), carry
 
 
 FACE_BOX = 1.0  # half-size of the head's flow box, in ear widths: the face and the hair around it
