@@ -9,7 +9,10 @@ not its rotations. Keypoints then get the `mediapipe` noise (`mabench.synth.nois
 
 * found: clips whose head performs the rotation (`mabench.synth.truth.rotation_truth`: a range of 3 degrees
   or more; still under 0.5) with an event of that kind (any confidence; carried counts: a twist turns the head too);
-* direction: of those found, the event's side equals the side of the truth's largest excursion;
+* direction: of those found, the event's side equals the side of the truth's largest excursion; where the truth
+  goes both ways (`BOTH_WAYS`: a shake, a nod, whose two excursions are near equal), the event is right when it
+  says so (repeated; the builder then asks it without a side). "direction (largest excursion)" is the side alone,
+  as measured before, for comparison;
 * false: clips whose truth has the rotation still, with an event of that kind of medium or high
   confidence (low-confidence events are counted on their own line).
 
@@ -36,6 +39,11 @@ KINDS = ("head_yaw", "head_pitch")
 WORDS = {"head_yaw": ("rightward", "leftward"), "head_pitch": ("upward", "downward")}
 
 
+# A rotation whose smaller excursion is at least this share of its larger goes both ways (a shake, a nod): its
+# "side" is which of two near-equal excursions happens to be larger, a coin the truth itself tosses.
+BOTH_WAYS = 0.5
+
+
 def truth_side(series: np.ndarray, times: np.ndarray, kind: str) -> str:
     n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
     dev = series - series[:n0].mean()
@@ -43,12 +51,19 @@ def truth_side(series: np.ndarray, times: np.ndarray, kind: str) -> str:
     return pos if dev[int(np.argmax(np.abs(dev)))] > 0 else neg
 
 
+def both_ways(series: np.ndarray, times: np.ndarray) -> bool:
+    n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
+    dev = series - series[:n0].mean()
+    return min(dev.max(), -dev.min()) >= BOTH_WAYS * max(dev.max(), -dev.min(), 1e-12)
+
+
 def run(n: int, seed: int, size: tuple[int, int], masked: bool) -> dict:
     from mabench.synth.figure import face_points
     from mabench.synth.generate import ClipSpec, simulate
     from mabench.synth.truth import rotation_truth, signal_truth
 
-    tally = {f"{r} {k}": [0, 0] for r in ("old", "new") for k in ("found", "direction", "false", "false (low)")}
+    tally = {f"{r} {k}": [0, 0] for r in ("old", "new")
+             for k in ("found", "direction", "direction (largest excursion)", "false", "false (low)")}
     per_kind: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         write_set(tmp, n, seed=seed, video=True, figure="v2", width=size[0], height=size[1], masked_face=masked)
@@ -78,13 +93,18 @@ def run(n: int, seed: int, size: tuple[int, int], masked: bool) -> dict:
                 if want["moving"]:
                     k["moving"] += 1
                     side = truth_side(want["series"], exact.times, kind)
-                    for reader, found, got in (("old", old_moves, old_side), ("new", bool(mine),
-                                                                              mine[0]["direction"] if mine else None)):
+                    two = both_ways(want["series"], exact.times)
+                    readers = (("old", old_moves, old_side, old.get("rhythm") == "repeated"),
+                               ("new", bool(mine), mine[0]["direction"] if mine else None,
+                                bool(mine) and mine[0]["rhythm"] == "repeated"))
+                    for reader, found, got, back_and_forth in readers:
                         tally[f"{reader} found"][1] += 1
                         tally[f"{reader} found"][0] += int(found)
                         if found:
+                            tally[f"{reader} direction (largest excursion)"][1] += 1
+                            tally[f"{reader} direction (largest excursion)"][0] += int(got == side)
                             tally[f"{reader} direction"][1] += 1
-                            tally[f"{reader} direction"][0] += int(got == side)
+                            tally[f"{reader} direction"][0] += int(back_and_forth if two else got == side)
                 else:
                     k["still"] += 1
                     strong = [e for e in mine if e["confidence"] != "low"]
@@ -111,7 +131,7 @@ def main() -> None:
           f"noise, seed {a.seed}; head yaw + pitch together\n")
     print("| measure | " + " | ".join(f"{f}: old | {f}: new" for f in res) + " |")
     print("|---|" + "---|---|" * len(res))
-    for key in ("found", "direction", "false", "false (low)"):
+    for key in ("found", "direction", "direction (largest excursion)", "false", "false (low)"):
         cells = []
         for r in res.values():
             for reader in ("old", "new"):
