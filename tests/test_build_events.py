@@ -4,6 +4,8 @@
 import random
 from dataclasses import replace
 
+import pytest
+
 from mabench.builder.captions import caption
 from mabench.builder.cues import CONFUSABLE
 from mabench.builder.narration import DECIDING, mare_text
@@ -201,3 +203,17 @@ def test_a_rise_is_told_with_its_direction_in_the_questions_words():
     assert what(replace(sink, direction="upward", first="upward", returns=True)) == "rises from the seat and comes back"
     assert {f.fields["act"] for f in sad_event_facts(_desc([sink], moving=("torso",)))
             if f.answer == "Yes"} == {"sink into the seat"}
+
+
+def test_every_fact_kind_the_builder_makes_has_its_truth_check_beside_it():
+    from mabench.builder.questions.registry import TRUTH_CHECKS
+    from mabench.synth.truth_check import expected
+    desc = _desc([NOD, _event("left hand", "translation", "upward", 0.9, 1.4, evidence=(SKELETON,))],
+                 moving=("head", "left hand"))
+    kinds = {f.meta["kind"] for spec in SPECS.values() for f in spec.facts(desc)}
+    assert kinds and kinds <= set(TRUTH_CHECKS), kinds - set(TRUTH_CHECKS)
+    for spec in SPECS.values():  # a task's own kinds are checked by its own module's functions
+        assert all(TRUTH_CHECKS[k] is c for k, c in spec.truth.items())
+    # a kind without a check is refused by name, not scored as unverifiable
+    with pytest.raises(ValueError, match="new kind"):
+        expected({"qid": "SAD_0001", "task": "SAD", "answer": "Yes", "meta": {"kind": "new kind"}}, {"facts": {}})

@@ -167,3 +167,13 @@ def pair_move_facts(desc: dict, task: str) -> list[Fact]:
                             {**base, "direction": "apart"}))
     return out
 
+
+
+def yes_no(b: bool) -> str:
+    return "Yes" if b else "No"
+
+
+def pair_trend_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """"Do the hand and the head approach each other in the early phase": the truth's trend of the pair then."""
+    g = truth["facts"]["pairs"].get(f"{m['parts'][0]}|{m['parts'][1]}", {}).get(m["phase"])  # (PAIRS only)
+    return None if g is None else yes_no(g == m["direction"])

@@ -10,6 +10,8 @@ confidence, with a known side.
 
 from __future__ import annotations
 
+import numpy as np
+
 from mabench.builder.questions.common import OPPOSITE, Fact, same_limb, still_parts
 from mabench.motion.events import ClipEvents, MovementEvent
 from mabench.motion.signals import MOVES_AT
@@ -388,3 +390,79 @@ def anchor(desc: dict, facts: list[Fact]) -> list[Fact]:
                 f.meta["event"] = event_meta(min(found, key=lambda e: e.rank), ev)
         f.meta["at_rest"] = bool(parts) and not any(p in by_part or p in moving for p in parts)
     return facts
+
+
+# --- each event fact kind's answer from the synthetic figure's exact truth (`mabench.synth.truth_check`) -------------
+# (the truth has no spans: a partner's movement is checked over the clip)
+HELD = 0.7           # share of its furthest distance a held part stays at (a returned one: 1 - HELD)
+FIRST_STROKE = 0.3   # share of its largest excursion along the axis that makes a part's first stroke
+TRACK_MOVES = 0.05   # torso lengths a part's path must reach for its strokes or its hold to be judged
+
+
+def _direction_truth(m: dict, answer: str, truth: dict) -> str | None:
+    from mabench.synth.truth_check import went
+    return went(truth["facts"], m["parts"][0], m.get("signal"), m["direction"])
+
+
+def _rhythm_truth(m: dict, answer: str, truth: dict) -> str | None:
+    from mabench.synth.truth_check import repeats
+    return repeats(truth["facts"], m["parts"][0], m.get("signal"))
+
+
+def _during_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """The partner's movement, or that it moves at all."""
+    from mabench.synth.truth_check import repeats, went
+    f, parts, partner = truth["facts"], m["parts"], m.get("partner")
+    if partner is None:
+        moving = f["moving"].get(parts[1])
+        return None if moving is None else {True: "Yes", False: "No"}[moving]
+    signal = EVENT_SIGNAL.get(partner["kind"])
+    if partner["rhythm"] == "repeated":
+        return repeats(f, parts[1], signal)
+    return went(f, parts[1], signal, m["direction"])
+
+
+def _stroke_order_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """The first of the part's strokes along the axis went the first-named way."""
+    from mabench.synth.truth_check import AXIS
+    d1, d2 = m["directions"]
+    if m.get("signal") and m["event"]["kind"] != "translation":
+        return None
+    track = np.asarray(truth["facts"]["part_tracks"][m["parts"][0]], dtype=float)  # torso lengths, y up
+    axis = 0 if AXIS[d1] == "horizontal" else 1
+    disp = track[:, axis] - track[0, axis]
+    peak = float(np.max(np.abs(disp)))
+    if peak < TRACK_MOVES:
+        return None
+    first = disp[np.flatnonzero(np.abs(disp) >= FIRST_STROKE * peak)[0]]
+    way = ("rightward" if first > 0 else "leftward") if axis == 0 else ("upward" if first > 0 else "downward")
+    return "Yes" if way == d1 else "No" if way == d2 else None
+
+
+def _hold_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """A limb's path ends near its furthest point (held) or near its start (brought back)."""
+    from mabench.synth.truth_check import went
+    if m["event"]["kind"] != "translation":
+        return None
+    if m.get("contrast") == "the other side":  # "did it move downward and then hold": it never went down
+        return "No" if went(truth["facts"], m["parts"][0], None, m["direction"]) == "No" else None
+    track = np.asarray(truth["facts"]["part_tracks"][m["parts"][0]], dtype=float)
+    dist = np.linalg.norm(track - track[0], axis=1)
+    peak = float(dist.max())
+    if peak < TRACK_MOVES:
+        return None
+    return "Yes" if dist[-1] >= HELD * peak else "No" if dist[-1] <= (1 - HELD) * peak else None
+
+
+def _event_order_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """The first-named part started first (one that never moves started nothing)."""
+    from mabench.synth.truth_check import order_rel
+    f, parts = truth["facts"], m["parts"]
+    if m.get("contrast") == "a stays still":
+        return "No" if f["moving"].get(parts[0]) is False else None
+    rel = order_rel(f, parts[0], parts[1])
+    return None if rel is None else "Yes" if rel == "before" else "No"
+
+
+TRUTH = {"event direction": _direction_truth, "rhythm": _rhythm_truth, "during": _during_truth,
+         "stroke order": _stroke_order_truth, "hold": _hold_truth, "event order": _event_order_truth}

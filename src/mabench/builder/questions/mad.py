@@ -13,6 +13,7 @@ from mabench.builder.questions.common import (
     pair_move_facts,
     same_limb,
     still_parts,
+    yes_no,
 )
 from mabench.builder.questions.events import mad_event_facts
 from mabench.builder.questions.mas import mas_facts
@@ -207,6 +208,34 @@ def mad_all(desc: dict) -> list[Fact]:
         [f for f in mas_facts(desc) if f.family in ("MAS", "MAS_DIR")]
 
 
+# --- each fact kind's answer from the synthetic figure's exact truth (`mabench.synth.truth_check`) -------------------
+
+def _pair_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """Same direction, opposite directions, or each its own ("while") in one phase, on one axis."""
+    dirs = truth["facts"]["directions"]
+    ga, gb = (dirs[p][m["phase"]][m["axis"]] for p in m["parts"])
+    if ga is None or gb is None:
+        return None
+    if m["kind"] == "same direction":
+        return yes_no(ga == m["direction"] and gb == m["direction"])
+    if m["kind"] == "opposite directions":
+        return yes_no(ga in OPPOSITE and OPPOSITE[ga] == gb)
+    da, db = m.get("directions") or (m["direction"], m["direction"])
+    return yes_no(ga == da and gb == db)
+
+
+AMPLITUDE_MARGIN = 1.2  # the truth's larger amplitude over the smaller that decides "moved more"
+
+
+def _amplitude_truth(m: dict, answer: str, truth: dict) -> str | None:
+    aa, ab = (truth["facts"]["amplitude"][p] for p in m["parts"])
+    return None if max(aa, ab) < AMPLITUDE_MARGIN * min(aa, ab) else yes_no(aa > ab)
+
+
+TRUTH = {"same direction": _pair_truth, "opposite directions": _pair_truth, "while": _pair_truth,
+         "amplitude": _amplitude_truth}
+
+
 SPEC = TaskSpec(
     task="MAD", facts=mad_all, fallback=lambda d: _against_still(d, BODY_PARTS), templates=TEMPLATES,
     wording={"MAD_WHILE": ("MAD_WHILE",), "MAD_SAME": ("MAD_SAME",), "MAD_OPP": ("MAD_OPP",),
@@ -216,5 +245,5 @@ SPEC = TaskSpec(
          "MAD_ORDER0": 0.015, "MAD_OPP": 0.05, "MAD_TOWARD": 0.02, "MAD_AWAY": 0.02},
     shared_mix=(("MAD_TOWARD", "MAD_AWAY"), ("MAD_WHILE", "MAD_DURING")),
     phase_nouns=(("segment", 7), ("phase", 3)), time_span_share=0.3,
-    w_task=0.3, w_template=0.5, w_grams=1.0, yes_centre=0.47,
+    w_task=0.3, w_template=0.5, w_grams=1.0, yes_centre=0.47, truth=TRUTH,
 )

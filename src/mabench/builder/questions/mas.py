@@ -255,6 +255,41 @@ def mas_all(desc: dict) -> list[Fact]:
     return mas_event_facts(desc) + mas_hold_facts(desc) + mas_facts(desc)
 
 
+# --- each fact kind's answer from the synthetic figure's exact truth (`mabench.synth.truth_check`) -------------------
+
+def _order_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """Which part began first (the onsets; a named direction the starting part did not take makes the question
+    wrong), or, against a part that never moves, No."""
+    from mabench.synth.truth_check import order_answer
+    if m.get("family") == "MAS_STILL":
+        moving = truth["facts"]["moving"][m["parts"][0]]
+        return None if moving is None else ("No" if moving is False else None)
+    return order_answer(m, answer, truth)
+
+
+def _sequence_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """Two parts: the first's d1 movement in phases all before the second's d2 movement (Yes), or all after (No).
+    One part: its d1 movement in a phase before one of its d2 movement."""
+    dirs, parts = truth["facts"]["directions"], m["parts"]
+    d1, d2 = m["directions"]
+    def phases_of(part: str, d: str) -> list[int]:
+        return [k for k, p in enumerate(PHASES) for ax in ("horizontal", "vertical") if dirs[part][p][ax] == d]
+    if len(parts) == 2:
+        ka, kb = phases_of(parts[0], d1), phases_of(parts[1], d2)
+        if ka and kb and max(ka) < min(kb):
+            return "Yes"
+        if ka and kb and max(kb) < min(ka):
+            return "No"
+        return None
+    at1, at2 = phases_of(parts[0], d1), phases_of(parts[0], d2)
+    if at1 and at2:
+        return "Yes" if min(at1) < max(at2) else "No"
+    return None
+
+
+TRUTH = {"order": _order_truth, "sequence": _sequence_truth}
+
+
 SPEC = TaskSpec(
     task="MAS", facts=mas_all, fallback=lambda d: _still_first(d, BODY_PARTS), templates=TEMPLATES,
     wording={"MAS": ("MAS",), "MAS_DIR": ("MAS_DIR", "MAS_DIR1"), "MAS_PHASE": ("MAS_DIR",),
@@ -264,5 +299,5 @@ SPEC = TaskSpec(
          "MAS_HOLD": 0.08},
     shared_mix=(("MAS_DIR", "MAS_EVENT"), ("MAS_SEQ", "MAS_RETURN", "MAS_HOLD")),
     phase_nouns=(("phase", 1),), to_the_side_share=0.05, one_of_two_share=0.5,
-    w_task=0.15, w_template=0.5, w_grams=1.0, yes_centre=0.47, pull_cap=20,
+    w_task=0.15, w_template=0.5, w_grams=1.0, yes_centre=0.47, pull_cap=20, truth=TRUTH,
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mabench.builder.askable import askable_trend
-from mabench.builder.questions.common import Fact, title
+from mabench.builder.questions.common import Fact, pair_trend_truth, title
 from mabench.builder.questions.spec import TaskSpec
 from mabench.motion.descriptors import PAIRS, TREND, TRUNK_PAIRS, pair_name
 from mabench.taxonomy import PHASES
@@ -68,5 +68,5 @@ SPEC = TaskSpec(
     wording={"PPR": ("PPR",), "PPR_APART": ("PPR_APART",), "PPR_STEADY": ("PPR_STEADY",)},
     mix={"PPR": 0.78, "PPR_APART": 0.18, "PPR_STEADY": 0.04},
     phase_nouns=(("phase", 13), ("stage", 6), ("segment", 1)), time_span_share=0.03,
-    w_task=0.3, w_template=0.3, w_grams=0.1,
+    w_task=0.3, w_template=0.3, w_grams=0.1, truth={"pair trend": pair_trend_truth},
 )

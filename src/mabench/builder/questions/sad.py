@@ -4,7 +4,7 @@ whether it moves at all, toward or away from what, and in which order its own mo
 from __future__ import annotations
 
 from mabench.builder.askable import QA_MARGIN, clear
-from mabench.builder.questions.common import OPPOSITE, Fact, pair_move_facts, still_parts
+from mabench.builder.questions.common import OPPOSITE, Fact, pair_move_facts, pair_trend_truth, still_parts, yes_no
 from mabench.builder.questions.events import sad_event_facts
 from mabench.builder.questions.mad import mad_facts, with_context
 from mabench.builder.questions.mas import mas_facts
@@ -321,6 +321,68 @@ def sad_all(desc: dict) -> list[Fact]:
         [f for f in with_context(desc, mad_facts(desc)) if f.family == "MAD_WHILE"]
 
 
+# --- each fact kind's answer from the synthetic figure's exact truth (`mabench.synth.truth_check`) -------------------
+
+def _direction_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """One direction in one phase."""
+    g = truth["facts"]["directions"][m["parts"][0]][m["phase"]][m["axis"]]
+    return None if g is None else yes_no(g == m["direction"])
+
+
+def _midline_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """Toward / away from the midline: the horizontal direction that means from where the phase starts."""
+    g = truth["facts"]["directions"][m["parts"][0]][m["phase"]]["horizontal"]
+    return None if g is None else yes_no(g == m["direction"])
+
+
+def _direction2_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """Both axes in one phase: "upward and leftward"."""
+    dirs = truth["facts"]["directions"][m["parts"][0]][m["phase"]]
+    gv, gh = dirs["vertical"], dirs["horizontal"]
+    return None if gv is None or gh is None else yes_no([gv, gh] == m["directions"])
+
+
+def _main_direction_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """Stated in some phase, its opposite in none (a phase inside the margins is neither; a swing makes it moot)."""
+    got = {truth["facts"]["directions"][m["parts"][0]][p][m["axis"]] for p in PHASES}
+    d, o = m["direction"], OPPOSITE[m["direction"]]
+    if "back-and-forth" in got:
+        return None
+    return "Yes" if d in got and o not in got else "No" if o in got and d not in got else None
+
+
+def _stillness_truth(m: dict, answer: str, truth: dict) -> str | None:
+    moving = truth["facts"]["moving"][m["parts"][0]]
+    return None if moving is None else yes_no(moving)
+
+
+def _rotation_truth(m: dict, answer: str, truth: dict) -> str | None:
+    """A head turn / tilt, a trunk lean, from the exact orientation signal: over the clip, went that way and stood on
+    that side at some point, clearly (Yes), or neither beyond its floor (No); in a phase, its direction then."""
+    from mabench.synth.truth import GT_SIG_MOVE, GT_SIG_MOVING, GT_SIG_STILL
+    sig = truth["facts"].get("signals", {}).get(m["signal"])
+    if sig is None or sig["moving"] is None:
+        return None
+    spec = SIGNALS[m["signal"]]
+    word = spec.pos if m["direction"] == spec.pos.split()[-1] else spec.neg
+    if m.get("phase") is None:
+        went = sig["travel"][0 if word == spec.pos else 1]
+        side = sig["level"][1] if word == spec.pos else -sig["level"][0]
+        floor = spec.floor
+        if went >= GT_SIG_MOVING * floor and side >= GT_SIG_MOVE * floor:
+            return "Yes"
+        return "No" if went <= GT_SIG_STILL * floor and side <= GT_SIG_STILL * floor else None
+    if sig["moving"] is False:
+        return "No"
+    g = sig["directions"][m["phase"]]
+    return None if g is None or g == "back-and-forth" else yes_no(g == word)
+
+
+TRUTH = {"direction": _direction_truth, "midline": _midline_truth, "direction2": _direction2_truth,
+         "main direction": _main_direction_truth, "stillness": _stillness_truth, "rotation": _rotation_truth,
+         "pair trend": pair_trend_truth}
+
+
 SPEC = TaskSpec(
     task="SAD", facts=sad_all, fallback=stillness_facts, templates=TEMPLATES,
     wording={"SAD": ("SAD",), "SAD2": ("SAD_2D",), "SAD_MAIN": ("SAD_MAIN",), "POSITION": ("SAD_STILL",),
@@ -333,5 +395,5 @@ SPEC = TaskSpec(
          "SAD_AWAY": 0.015, "SAD_MOVES": 0.07, "SAD_WITH": 0.065, "SAD_OSC": 0.01, "SAD_REPEAT": 0.015},
     shared_mix=(("SAD_TOWARD", "SAD_AWAY"), ("SAD_TURN", "SAD_TILT", "SAD_LEAN")),
     phase_nouns=(("phase", 5), ("segment", 5)), time_span_share=0.2, to_the_side_share=0.3,
-    w_task=0.3, w_template=0.2, w_grams=0.3, dominant_first=True,
+    w_task=0.3, w_template=0.2, w_grams=0.3, dominant_first=True, truth=TRUTH,
 )

@@ -1,16 +1,21 @@
 """`TaskSpec`: everything about one Yes/No task of the builder in one record.
 
-A task module (`sad`, `mad`, `mas`, `ppr`) holds its facts, its templates and one `SPEC`; the shared
-modules (`render`, `balance`, `assemble`) read only the spec. The tuning values are named fields here;
-what each was measured to do is in bench/RESULTS.md ("The builder's tuning values").
+A task module (`sad`, `mad`, `mas`, `ppr`) holds its facts, its templates, the truth check of each fact kind
+it makes, and one `SPEC`; the shared modules (`render`, `balance`, `assemble`) read only the spec. The tuning
+values are named fields here; what each was measured to do is in bench/RESULTS.md ("The builder's tuning
+values").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mabench.builder.questions.common import Fact
+
+# A fact kind's check against the synthetic figure's exact truth: (the question's meta, its answer, the clip's truth
+# record) -> the answer the truth implies, or None where it cannot say (`mabench.synth.truth_check.expected`).
+Check = Callable[[dict, str, dict], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ class TaskSpec:
     yes_centre: float = 0.5          # the Yes rate the task and its words are evened out around
     pull_cap: float | None = None    # the task-level pull toward `yes_centre` stops growing here (questions)
     dominant_first: bool = False     # the clip's first question of the task is about its dominant event
+    truth: Mapping[str, Check] = field(default_factory=dict)  # fact kind -> its check (the kinds this module makes)
 
     def __post_init__(self) -> None:
         unknown = {w for ws in self.wording.values() for w in ws} - set(self.templates)
