@@ -25,10 +25,10 @@ import numpy as np
 
 from mabench.builder.pipeline import BuildSettings, build
 from mabench.builder.qc import qc_report
+from mabench.builder.questions.truth_check import expected, with_signals
 from mabench.data import load_benchmark
 from mabench.motion.skeleton import Skeleton, load_skeleton_file
 from mabench.synth.generate import write_set
-from mabench.synth.truth_check import expected, with_signals
 
 
 def main() -> None:

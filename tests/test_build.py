@@ -147,7 +147,7 @@ def test_every_closed_answer_follows_its_measured_fact(built):
 
 def test_closed_answers_agree_with_the_generators_truth(built, synth_set):
 
-    from mabench.synth.truth_check import expected, with_signals
+    from mabench.builder.questions.truth_check import expected, with_signals
 
     out, _ = built
     truths = {p.stem: json.loads(p.read_text()) for p in (synth_set / "truth").glob("*.json")}

@@ -207,7 +207,7 @@ def test_a_rise_is_told_with_its_direction_in_the_questions_words():
 
 def test_every_fact_kind_the_builder_makes_has_its_truth_check_beside_it():
     from mabench.builder.questions.registry import TRUTH_CHECKS
-    from mabench.synth.truth_check import expected
+    from mabench.builder.questions.truth_check import expected
     desc = _desc([NOD, _event("left hand", "translation", "upward", 0.9, 1.4, evidence=(SKELETON,))],
                  moving=("head", "left hand"))
     kinds = {f.meta["kind"] for spec in SPECS.values() for f in spec.facts(desc)}

@@ -48,7 +48,7 @@ def test_an_approach_just_over_its_threshold_is_not_asked():
 
 
 def test_the_truth_does_not_know_directions_a_signal_inside_its_margins_may_have_made():
-    from mabench.synth.truth_check import with_signals
+    from mabench.builder.questions.truth_check import with_signals
 
     facts = {"moving": {p: False for p in BODY_PARTS},
              "directions": {p: {ph: {"horizontal": "none", "vertical": "none"} for ph in PHASES} for p in BODY_PARTS},
@@ -92,7 +92,7 @@ def _truth(onsets: dict, directions: dict) -> dict:
 def test_the_validator_checks_the_directions_an_order_question_names():
     """The review's case (S10_turning-head_0020): the head nods from 0.6 s and turns right only in the late
     phase; "did the head begin moving rightward before the left foot started?" is not what the onsets say."""
-    from mabench.synth.truth_check import expected
+    from mabench.builder.questions.truth_check import expected
 
     truth = _truth({"head": 0.6, "left foot": 1.3},
                    {"head": {"early": {"vertical": "downward"}, "late": {"horizontal": "rightward"}},
@@ -121,7 +121,7 @@ def test_the_validator_checks_the_directions_an_order_question_names():
 
 
 def test_a_head_that_only_turns_gets_its_onset_and_order_from_the_exact_signals():
-    from mabench.synth.truth_check import with_signals
+    from mabench.builder.questions.truth_check import with_signals
 
     facts = _truth({"right hand": 1.5}, {})["facts"]
     facts["signals"] = {"head_yaw": {"moving": True, "onset": 0.4,

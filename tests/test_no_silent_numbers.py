@@ -490,7 +490,8 @@ def test_out_naming_a_file_says_so(clip_set, tmp_path):
 
 def test_sigterm_says_where_the_answers_are(clip_set, tmp_path):
     out = tmp_path / "run"
-    with FakeOpenAIServer(Behaviour(latency_s=0.2)) as srv:
+    # 0.5 s an answer: the run would take 15 s, so a poller starved by a busy machine still signals mid-run
+    with FakeOpenAIServer(Behaviour(latency_s=0.5)) as srv:
         proc = subprocess.Popen([*CLI, *map(str, ["eval", clip_set / "bench.json", "--videos", clip_set / "clips",
                                                  "--model", "openai:test-model", "--base-url", srv.base_url, "--out",
                                                  out, "--no-progress", "--concurrency", "2"])],

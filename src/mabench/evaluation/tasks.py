@@ -3,13 +3,14 @@ and the training corpus.
 
 A `Task` holds what each stage needs to know about a task: its spec (tier, answer type, questions per
 clip), the default system prompt, the answer extractor, the metric (accuracy or the judge's rubric
-dimensions), the question families the builder draws templates from (its task spec's), and the chat
-turn a question becomes. Because the training corpus and the eval runner both build that turn with
-`Task.turn`, a fine-tuned model is trained on exactly the system prompt and user text it is evaluated with.
+dimensions), and the chat turn a question becomes (the question types the builder writes for a task are
+its `mabench.builder.questions` spec's). Because the training corpus and the eval runner both build that
+turn with `Task.turn`, a fine-tuned model is trained on exactly the system prompt and user text it is
+evaluated with.
 
 >>> t = TASKS_BY_CODE["SAD"]
->>> t.metric, t.closed, "SAD_EVENT" in t.families
-('accuracy', True, True)
+>>> t.metric, t.closed
+('accuracy', True)
 >>> system, user = t.turn("Does the head move upward during the early phase?")
 >>> user
 'Does the head move upward during the early phase?'
@@ -36,13 +37,6 @@ class Task:
 
     spec: TaskSpec
     system_prompt: str  # default; `mabench eval --prompts` may override it per run
-
-    @property
-    def families(self) -> tuple[str, ...]:
-        """The template wordings the builder draws this task's questions from: its `TaskSpec`'s in
-        `mabench.builder.questions` (imported on first use: the builder reads motion and OpenCV)."""
-        from mabench.builder.questions.registry import SPECS
-        return tuple(SPECS[self.code].templates) if self.code in SPECS else (self.code,)
 
     @property
     def code(self) -> str:

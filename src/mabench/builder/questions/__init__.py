@@ -11,11 +11,12 @@ fact family is asked in, MA-Bench's mix of those wordings, and its tuning values
     recognition.py                   CMAR / FMAR options and distractors
     stems.py                         CMAR / FMAR / MADU / MARE stems, and a reference file's
     assemble.py                      a clip's 12 questions, a build's qids
+    truth_check.py                   a built question's answer from the synthetic figure's exact truth
 
 A new SAD question type is a change to `sad.py` alone: a fact maker added to `sad_all`, its templates under
 a new wording in `TEMPLATES`, the family -> wording line in `SPEC.wording` and the wording's share in
-`SPEC.mix`. Its truth check against the synthetic figure goes by its `meta.kind`
-(`mabench.synth.truth_check`); a new kind needs one there.
+`SPEC.mix`, and for a new `meta.kind` its check against the synthetic figure's truth in `SPEC.truth`
+(`truth_check.expected` finds it by the kind).
 """
 
 from mabench.builder.questions.assemble import QA_VERSION, build_questions, clip_questions

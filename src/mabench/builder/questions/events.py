@@ -392,7 +392,7 @@ def anchor(desc: dict, facts: list[Fact]) -> list[Fact]:
     return facts
 
 
-# --- each event fact kind's answer from the synthetic figure's exact truth (`mabench.synth.truth_check`) -------------
+# --- each event fact kind's answer from the synthetic figure's exact truth (`truth_check`) ---
 # (the truth has no spans: a partner's movement is checked over the clip)
 HELD = 0.7           # share of its furthest distance a held part stays at (a returned one: 1 - HELD)
 FIRST_STROKE = 0.3   # share of its largest excursion along the axis that makes a part's first stroke
@@ -400,18 +400,18 @@ TRACK_MOVES = 0.05   # torso lengths a part's path must reach for its strokes or
 
 
 def _direction_truth(m: dict, answer: str, truth: dict) -> str | None:
-    from mabench.synth.truth_check import went
+    from mabench.builder.questions.truth_check import went
     return went(truth["facts"], m["parts"][0], m.get("signal"), m["direction"])
 
 
 def _rhythm_truth(m: dict, answer: str, truth: dict) -> str | None:
-    from mabench.synth.truth_check import repeats
+    from mabench.builder.questions.truth_check import repeats
     return repeats(truth["facts"], m["parts"][0], m.get("signal"))
 
 
 def _during_truth(m: dict, answer: str, truth: dict) -> str | None:
     """The partner's movement, or that it moves at all."""
-    from mabench.synth.truth_check import repeats, went
+    from mabench.builder.questions.truth_check import repeats, went
     f, parts, partner = truth["facts"], m["parts"], m.get("partner")
     if partner is None:
         moving = f["moving"].get(parts[1])
@@ -424,7 +424,7 @@ def _during_truth(m: dict, answer: str, truth: dict) -> str | None:
 
 def _stroke_order_truth(m: dict, answer: str, truth: dict) -> str | None:
     """The first of the part's strokes along the axis went the first-named way."""
-    from mabench.synth.truth_check import AXIS
+    from mabench.builder.questions.truth_check import AXIS
     d1, d2 = m["directions"]
     if m.get("signal") and m["event"]["kind"] != "translation":
         return None
@@ -441,7 +441,7 @@ def _stroke_order_truth(m: dict, answer: str, truth: dict) -> str | None:
 
 def _hold_truth(m: dict, answer: str, truth: dict) -> str | None:
     """A limb's path ends near its furthest point (held) or near its start (brought back)."""
-    from mabench.synth.truth_check import went
+    from mabench.builder.questions.truth_check import went
     if m["event"]["kind"] != "translation":
         return None
     if m.get("contrast") == "the other side":  # "did it move downward and then hold": it never went down
@@ -456,7 +456,7 @@ def _hold_truth(m: dict, answer: str, truth: dict) -> str | None:
 
 def _event_order_truth(m: dict, answer: str, truth: dict) -> str | None:
     """The first-named part started first (one that never moves started nothing)."""
-    from mabench.synth.truth_check import order_rel
+    from mabench.builder.questions.truth_check import order_rel
     f, parts = truth["facts"], m["parts"]
     if m.get("contrast") == "a stays still":
         return "No" if f["moving"].get(parts[0]) is False else None

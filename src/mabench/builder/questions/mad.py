@@ -208,7 +208,7 @@ def mad_all(desc: dict) -> list[Fact]:
         [f for f in mas_facts(desc) if f.family in ("MAS", "MAS_DIR")]
 
 
-# --- each fact kind's answer from the synthetic figure's exact truth (`mabench.synth.truth_check`) -------------------
+# --- each fact kind's answer from the synthetic figure's exact truth (`truth_check`) ---
 
 def _pair_truth(m: dict, answer: str, truth: dict) -> str | None:
     """Same direction, opposite directions, or each its own ("while") in one phase, on one axis."""

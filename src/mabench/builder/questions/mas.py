@@ -255,12 +255,12 @@ def mas_all(desc: dict) -> list[Fact]:
     return mas_event_facts(desc) + mas_hold_facts(desc) + mas_facts(desc)
 
 
-# --- each fact kind's answer from the synthetic figure's exact truth (`mabench.synth.truth_check`) -------------------
+# --- each fact kind's answer from the synthetic figure's exact truth (`truth_check`) ---
 
 def _order_truth(m: dict, answer: str, truth: dict) -> str | None:
     """Which part began first (the onsets; a named direction the starting part did not take makes the question
     wrong), or, against a part that never moves, No."""
-    from mabench.synth.truth_check import order_answer
+    from mabench.builder.questions.truth_check import order_answer
     if m.get("family") == "MAS_STILL":
         moving = truth["facts"]["moving"][m["parts"][0]]
         return None if moving is None else ("No" if moving is False else None)

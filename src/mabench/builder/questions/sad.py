@@ -321,7 +321,7 @@ def sad_all(desc: dict) -> list[Fact]:
         [f for f in with_context(desc, mad_facts(desc)) if f.family == "MAD_WHILE"]
 
 
-# --- each fact kind's answer from the synthetic figure's exact truth (`mabench.synth.truth_check`) -------------------
+# --- each fact kind's answer from the synthetic figure's exact truth (`truth_check`) ---
 
 def _direction_truth(m: dict, answer: str, truth: dict) -> str | None:
     """One direction in one phase."""

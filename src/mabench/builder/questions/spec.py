@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from mabench.builder.questions.common import Fact
 
 # A fact kind's check against the synthetic figure's exact truth: (the question's meta, its answer, the clip's truth
-# record) -> the answer the truth implies, or None where it cannot say (`mabench.synth.truth_check.expected`).
+# record) -> the answer the truth implies, or None where it cannot say (`truth_check.expected`).
 Check = Callable[[dict, str, dict], "str | None"]
 
 

@@ -4,8 +4,8 @@
 (`mabench.synth.truth`) and gives the answer the truth implies, or None where the truth cannot decide
 (a movement inside its margins). Each fact kind's check lives beside the facts it checks, in the builder's task
 modules (`TaskSpec.truth`, `mabench.builder.questions.registry.TRUTH_CHECKS`); here are the readings of the truth
-they share. `bench/build_validate.py` tallies it over whole builds; tests check
-single questions with it. Here, in the package, so both import it as they import the rest of mabench.
+they share. `bench/build_validate.py` tallies it over whole builds; tests check single questions with it.
+It sits in the builder, beside the checks, and reads `mabench.synth` (which imports nothing of the builder).
 """
 
 from __future__ import annotations
