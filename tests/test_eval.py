@@ -30,7 +30,9 @@ def start_and_interrupt(clip_set: Path, out: Path, base_url: str, sig: int, afte
     args = [sys.executable, "-m", "mabench.cli", "eval", str(clip_set / "bench.json"), "--videos",
             str(clip_set / "clips"), "--model", "openai:test-model", "--base-url", base_url,
             "--out", str(out), "--no-progress", "--concurrency", "2"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # SIGINT as a terminal delivers it, whatever the runner inherited (a background job starts with it ignored)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while time.time() < deadline:
         p = out / "predictions.jsonl"

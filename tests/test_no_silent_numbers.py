@@ -7,6 +7,7 @@ real process; every test is bounded (subprocess timeouts well under 60 s).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -488,14 +489,18 @@ def test_out_naming_a_file_says_so(clip_set, tmp_path):
     assert r.returncode == 2 and f"--out {f}: is a file" in one_line(r.stderr)
 
 
-def test_sigterm_says_where_the_answers_are(clip_set, tmp_path):
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_sigterm_says_where_the_answers_are(clip_set, tmp_path, sigint):
     out = tmp_path / "run"
+    # "ignored": how a background job (`mabench eval … &` in a script) starts; SIGTERM must still end the run
+    start = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint == "ignored" else \
+        (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # 0.5 s an answer: the run would take 15 s, so a poller starved by a busy machine still signals mid-run
     with FakeOpenAIServer(Behaviour(latency_s=0.5)) as srv:
         proc = subprocess.Popen([*CLI, *map(str, ["eval", clip_set / "bench.json", "--videos", clip_set / "clips",
                                                  "--model", "openai:test-model", "--base-url", srv.base_url, "--out",
                                                  out, "--no-progress", "--concurrency", "2"])],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=start)
         t0 = time.time()
         while time.time() - t0 < 30 and not ((out / "predictions.jsonl").exists()
                                              and (out / "predictions.jsonl").read_text().count("\n") >= 4):

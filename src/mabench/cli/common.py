@@ -101,6 +101,10 @@ def on_sigterm() -> None:
 
     try:
         signal.signal(signal.SIGTERM, handler)
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            # a background job (`mabench eval … &` from a script) starts with SIGINT ignored: SIGTERM, raised as
+            # SIGINT, would then be swallowed and `kill` would not stop the run
+            signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread (a test runner's worker): leave it
         pass
 
