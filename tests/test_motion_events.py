@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from mabench.builder.captions import caption
+from mabench.motion.courses import Course, course, shape, span_words
 from mabench.motion.descriptors import describe
-from mabench.motion.events import EVENTS_VERSION, ClipEvents, span_words
+from mabench.motion.events import EVENTS_VERSION, ClipEvents, _beyond_lean
 from mabench.motion.flow import decode_gray, part_flow
 from mabench.motion.overlay import contact_sheet
 from mabench.motion.skeleton import load_skeleton_file
@@ -28,6 +29,36 @@ def test_a_span_inside_one_third_is_named_by_it_a_longer_one_by_its_seconds():
     words, phases = span_words(0.1, 0.95, 1.8)  # straddles early and middle: no single third is right
     assert words == "from about 0.1 to 0.9 s" and phases == ("early", "middle")
     assert span_words(0.0, 1.8, 1.8)[1] == ("early", "middle", "late")
+
+
+def _ramp(times: np.ndarray, t0: float, t1: float, size: float) -> np.ndarray:
+    return size * np.clip((times - t0) / (t1 - t0), 0, 1)
+
+
+def test_a_span_holds_every_stroke_a_small_first_one_included():
+    # 0035's head: a small turn one way (0.0-0.2 s), the main turn the other way and back (0.2-0.9 s); the
+    # main turn's speed alone would start the span at ~0.25 s, after the first stroke (a judge: 0.03 s)
+    t = np.arange(45) / 30
+    v = 0.5 + _ramp(t, 0.0, 0.2, 0.2) - _ramp(t, 0.2, 0.6, 0.9) + _ramp(t, 0.6, 0.9, 0.7)
+    got = shape(course("head_yaw", "face_points", "", v, t, 0.06), t, "rightward", "leftward")
+    assert got["start_s"] <= 0.05 and 0.85 <= got["end_s"] <= 1.0
+    assert got["strokes"] == 3 and got["rhythm"] == "repeated"
+    assert got["first"] == "rightward" and got["direction"] == "leftward"
+
+
+def test_a_head_that_tilts_beyond_a_leaning_trunk_tilts_on_its_own_by_the_part_beyond():
+    t = np.arange(60) / 30
+    lean = _ramp(t, 0.5, 1.3, -10.0)  # degrees, as 0030's trunk
+    rng = np.random.default_rng(0)
+    def witness(head: np.ndarray) -> tuple:
+        return course("head_roll", "face_points", "degrees", head, t, 3.0), head
+    beyond = _beyond_lean([witness(lean * 2.2 + rng.normal(0, 0.3, len(t)))], lean, t, t)
+    assert beyond is not None and 10 <= beyond.summary["amplitude"] <= 14  # the part beyond the lean, not 22
+    # a head that only rides the lean does not tilt on its own
+    assert _beyond_lean([witness(lean + rng.normal(0, 0.3, len(t)))], lean, t, t) is None
+    # every witness must see it: the smaller one speaks (a mosaic inflates the face points' roll)
+    flow = Course("head own flow roll", "flow", "degrees", lean * 1.3, {"state": "moves"})
+    assert _beyond_lean([witness(lean * 2.2), (flow, lean * 1.3)], lean, t, t) is None
 
 
 def _clip(tmp: Path, label: str, seed: int, masked: bool) -> tuple[dict, dict, Path]:
@@ -131,6 +162,22 @@ EXPECTED = {  # clip: (part, kind, repeated?, direction or None)
 }
 
 
+def _0030(ev: ClipEvents) -> None:
+    # judged from the frames (rotation fits on the chest texture and the head's outline): the trunk turns 10-13
+    # degrees, the head 28-31, 15-18 beyond the trunk, toward the image's left
+    tilt = next(e for e in ev.events if e.kind == "head_roll")
+    assert tilt.carried_by is None and tilt.direction == "leftward" and tilt.rank > 1
+
+
+def _0035(ev: ClipEvents) -> None:
+    # judged (an ear tracked against the shoulders): a first small turn to the image's right at 0.03-0.15 s, then
+    # left, right and partly left again
+    assert ev.dominant_event is not None and ev.dominant_event.start_s <= 0.15
+
+
+JUDGED = {"0030_01_0002.mp4": _0030, "0035_02_0007.mp4": _0035}
+
+
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
     if not (MA52 / "clips").is_dir():
@@ -153,6 +200,8 @@ def test_the_dominant_event_of_each_real_clip_is_its_defining_movement(real, cli
         assert dom.rhythm == "repeated" and dom.strokes >= 3  # at least two changes of direction
     if direction:
         assert dom.direction == direction
+    if clip in JUDGED:
+        JUDGED[clip](ev)
     # a head that rotates is never also said to travel
     if any(e.part == "head" and e.is_rotation for e in ev.events):
         assert not any(e.part == "head" and e.kind == "translation" for e in ev.events)

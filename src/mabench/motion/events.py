@@ -20,7 +20,9 @@ descriptors' floor above a nod); a turn or nod seen by the flow alone that runs 
 trunk carrying the head's box, and no rotation.
 
 A part carried by another's movement (a head riding a leaning or straightening trunk, a hand resting on a
-rising thigh) is an event with `carried_by` set; it never is the clip's dominant event. The dominant event
+rising thigh) is an event with `carried_by` set; it never is the clip's dominant event. A head that tilts with
+a leaning trunk and clearly beyond it (head roll less the lean clears its floor on every witness) tilts on its
+own: no `carried_by`, and its amplitude is the part beyond the lean. The dominant event
 is the clip's own (not carried) event of `medium` or `high` confidence with the largest amplitude in
 floors: measured, never taken from a label.
 """
@@ -31,9 +33,10 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
+from mabench.motion.courses import ACTIVE_SHARE, REPEATED_CHANGES, Course, corr, course, resample, shape, span_words
 from mabench.motion.flow import FLOW_FLOOR_MIN, FLOW_SMOOTH_S, HEAD_KEEP_MIN
-from mabench.motion.signals import MOVES_AT, PHASE_MOVE, SIGNALS, SMOOTH_S, _fill, reversals, smooth, summarise
-from mabench.taxonomy import BODY_PARTS, PHASES
+from mabench.motion.signals import MOVES_AT, SIGNALS, SMOOTH_S, SWING_SHARE, _fill, reversals, smooth
+from mabench.taxonomy import BODY_PARTS
 
 EVENTS_VERSION = "ma-events-v1"
 
@@ -58,9 +61,7 @@ CONFIDENCES = ("low", "medium", "high")
 
 CARRIED_CORR = 0.8          # |correlation| of two courses over the clip that makes one ride the other
 TIME_UNCERTAINTY_S = 0.1    # a signal's crossing is not sharper than its smoothing (~0.06 s) and a frame
-ACTIVE_SHARE = 0.25          # share of a course's fastest rate of change that counts as under way
 CROSS_TALK = 0.5            # a flow-only head rotation under this share of a larger one beside it is its drag
-REPEATED_CHANGES = 2        # direction changes (there, back, there again) that make a movement repeated
 LIMB_PARTS = tuple(p for p in BODY_PARTS if p not in ("head", "torso"))
 
 
@@ -77,6 +78,11 @@ class Evidence:
     @property
     def margin(self) -> float:
         return self.amplitude / max(self.floor, 1e-12)
+
+
+def _evidence(c: Course) -> Evidence:
+    s = c.summary
+    return Evidence(c.name, c.source, s["amplitude"], s["floor"], c.unit, s["state"])
 
 
 @dataclass(frozen=True)
@@ -141,69 +147,6 @@ class ClipEvents:
         return cls(events, d["dominant"], d["face_points"], d["duration"], d["version"], list(d.get("notes", [])))
 
 
-def span_words(start: float, end: float, duration: float) -> tuple[str, tuple[str, ...]]:
-    """The span in words and the thirds it covers: one third by name, more by its seconds."""
-    third = duration / len(PHASES)
-    covered = tuple(ph for k, ph in enumerate(PHASES)
-                    if min(end, (k + 1) * third) - max(start, k * third) >= 0.25 * min(third, max(end - start, 1e-9)))
-    if len(covered) == 1:
-        return f"in the {covered[0]} part of the clip (about {start:.1f}-{end:.1f} s)", covered
-    return f"from about {start:.1f} to {end:.1f} s", covered
-
-
-@dataclass(frozen=True)
-class _Course:
-    """A signal over the clip, smoothed, with its decision against its floor."""
-    name: str
-    source: str
-    unit: str
-    values: np.ndarray
-    summary: dict
-
-    @property
-    def evidence(self) -> Evidence:
-        s = self.summary
-        return Evidence(self.name, self.source, s["amplitude"], s["floor"], self.unit, s["state"])
-
-
-def _course(name: str, source: str, unit: str, v: np.ndarray, times: np.ndarray, floor_min: float,
-            smooth_s: float = SMOOTH_S) -> _Course:
-    s = summarise(v, times, floor_min, smooth_s=smooth_s)
-    return _Course(name, source, unit, smooth(_fill(np.asarray(v, dtype=np.float64)), times, smooth_s), s)
-
-
-def _shape(c: _Course, times: np.ndarray, pos: str, neg: str) -> dict:
-    """Span, strokes and directions of a moving course.
-
-    The span is where the course changes at a quarter of its fastest rate or more (and faster than its
-    floor per second): every stroke of a repeated movement is inside it, a slow drift after it is not.
-    """
-    s, floor, amp = c.values, c.summary["floor"], c.summary["amplitude"]
-    n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
-    dev = s - s[:n0].mean()
-    speed = np.abs(np.gradient(s, times))
-    active = np.flatnonzero(speed >= max(ACTIVE_SHARE * float(speed.max()), floor / 1.0))
-    start = float(times[active[0]]) if len(active) else float(times[0])
-    end = float(times[active[-1]]) if len(active) else float(times[-1])
-    changes = reversals(s, PHASE_MOVE * floor)
-    peak = dev[int(np.argmax(np.abs(dev)))]
-    leaving = np.flatnonzero(np.abs(dev) >= max(0.25 * amp, floor))
-    first_i = int(leaving[0]) if len(leaving) else int(np.argmax(np.abs(dev)))
-    return {"start_s": round(start, 3), "end_s": round(max(end, start), 3), "strokes": changes + 1,
-            "rhythm": "repeated" if changes >= REPEATED_CHANGES else "single",
-            "direction": pos if peak > 0 else neg, "first": pos if dev[first_i] > 0 else neg,
-            "returns": bool(abs(dev[-1]) < 0.5 * amp)}
-
-
-def _corr(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))
-
-
-def _resample(v: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    return v if len(src) == len(dst) and np.allclose(src, dst) else np.interp(dst, src, v)
-
-
 def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dict[str, dict], parts: dict,
                 part_tracks: dict[str, np.ndarray], moving_at: float, flow: dict | None, flow_floor: float | None,
                 duration: float) -> ClipEvents:
@@ -215,7 +158,7 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
     `flow`: the part flow with its `head_own` courses and `times` (None without flow), `flow_floor` its floor.
     """
     notes: list[str] = []
-    signal = {name: _Course(name, "face_points" if SIGNALS[name].part == "head" else "skeleton", SIGNALS[name].unit,
+    signal = {name: Course(name, "face_points" if SIGNALS[name].part == "head" else "skeleton", SIGNALS[name].unit,
                             smooth(_fill(np.asarray(v, dtype=np.float64)), times), summaries[name])
               for name, v in series.items()}
     trunk_moving = {kind: signal[sig] for kind, sig in TRUNK_SIGNALS.items()
@@ -228,7 +171,7 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
     events: list[MovementEvent] = []
     for kind, c in trunk_moving.items():
         _, pos, neg = KINDS[kind]
-        events.append(_event("torso", kind, c, [c.evidence], "high", None, times, pos, neg, duration))
+        events.append(_event("torso", kind, c, [_evidence(c)], "high", None, times, pos, neg, duration))
 
     # head rotations: face points and the head's own flow, each a course on its own times
     own = None if flow is None or flow_floor is None else flow.get("head_own")
@@ -246,7 +189,7 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
                          "flow is read from the rest of the box")
         for kind, (axis, unit) in HEAD_FLOW_AXES.items():
             floor_min = SIGNALS["head_roll"].floor if axis == "roll" else flow_floor
-            flow_course[kind] = _course(f"head own flow {axis}", "flow", unit, own[axis], ft, floor_min, FLOW_SMOOTH_S)
+            flow_course[kind] = course(f"head own flow {axis}", "flow", unit, own[axis], ft, floor_min, FLOW_SMOOTH_S)
     tilts = [(c, t_) for c, t_ in ((signal.get("head_roll"), times), (flow_course.get("head_roll"), ft))
              if c is not None and c.summary["state"] == "moves"]
     for kind in HEAD_FLOW_AXES:
@@ -254,7 +197,7 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
         if fl is not None and flow is not None and own is not None and flow_floor is not None:
             doubt = _flow_doubt(kind, fl, ft, flow, own, flow_floor, part_tracks, times, tilts, blocked)
             if doubt:
-                fl = _Course(fl.name, fl.source, fl.unit, fl.values, {**fl.summary, "state": "unclear"})
+                fl = Course(fl.name, fl.source, fl.unit, fl.values, {**fl.summary, "state": "unclear"})
                 notes.append(f"head {kind}: the flow is not the head's own ({doubt})")
         main, conf = _fuse(fp, fl)
         if main is None:
@@ -269,15 +212,22 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
             # the flow alone, running the trunk's course: the trunk carries the head's box, nothing rotates
             notes.append(f"head {kind} not stated: the head's flow runs the trunk's course (the trunk carries it)")
             continue
-        if carrier and kind == "head_roll" and "trunk_lean" in trunk_moving and main.unit == "degrees":
-            lean = trunk_moving["trunk_lean"].values
-            extra = float(np.ptp(_resample(main.values, main_t, times))) - float(np.ptp(lean))
-            if extra >= MOVES_AT * main.summary["floor"]:  # the trunk sets it going; the head goes further
-                notes.append(f"the head tilts with the trunk's lean and about {extra:.0f} degrees beyond it")
-        evid = [c.evidence for c in (fp, fl) if c is not None]
+        evid = [_evidence(c) for c in (fp, fl) if c is not None]
+        beyond = None
+        if carrier and kind == "head_roll" and "trunk_lean" in series:
+            raws = ((fp, series.get("head_roll")), (fl, None if own is None else own["roll"]))
+            beyond = _beyond_lean([(c, raw) for c, raw in raws if c is not None and c.summary["state"] == "moves"],
+                                  series["trunk_lean"], times, ft)
+            if beyond is not None:  # the trunk sets the tilt going and the head goes on: a tilt of its own
+                carrier = None
+                evid.append(_evidence(beyond))
+                notes.append(f"the head tilts with the trunk's lean and {beyond.summary['amplitude']:.0f} degrees "
+                             "beyond it: a tilt of its own, its amplitude the part beyond the lean")
         ev = _event("head", kind, main, evid, conf, carrier, main_t, pos, neg, duration)
+        if beyond is not None:
+            ev = replace(ev, amplitude=round(beyond.margin, 2))
         if conf == "high" and fp is not None and fl is not None:
-            if _corr(fp.values, _resample(fl.values, ft, times)) < 0:  # the witnesses disagree on the side
+            if corr(fp.values, resample(fl.values, ft, times)) < 0:  # the witnesses disagree on the side
                 ev = replace(ev, direction="unclear", confidence="low")
         events.append(ev)
     events = _drop_cross_talk(events, notes)
@@ -323,7 +273,7 @@ HEAD_FLOW_AXES = {"head_yaw": ("x", "torso lengths"), "head_pitch": ("y", "torso
                   "head_roll": ("roll", "degrees")}
 
 
-def _fuse(fp: _Course | None, fl: _Course | None) -> tuple[_Course | None, str]:
+def _fuse(fp: Course | None, fl: Course | None) -> tuple[Course | None, str]:
     """(the course an event is read on, its confidence).
 
     A mosaic can hide a head's rotation from the face points but cannot make the hair move: the flow is
@@ -343,8 +293,8 @@ def _fuse(fp: _Course | None, fl: _Course | None) -> tuple[_Course | None, str]:
 ARM_COVER_MAX = 0.5  # share of the clip an arm may cover the head's box before its flow says nothing of the head
 
 
-def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, own: dict, flow_floor: float,
-                part_tracks: dict[str, np.ndarray], times: np.ndarray, tilts: list[tuple[_Course, np.ndarray]],
+def _flow_doubt(kind: str, fl: Course, ft: np.ndarray, flow: dict, own: dict, flow_floor: float,
+                part_tracks: dict[str, np.ndarray], times: np.ndarray, tilts: list[tuple[Course, np.ndarray]],
                 blocked: float) -> str:
     """Why the head's own flow on this axis is not the head's rotation ('' when nothing speaks against it).
 
@@ -366,14 +316,14 @@ def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, own: dict, f
         return ""  # a tilt is the flow field's curl, which the shoulders' translation does not change
     k = 0 if kind == "head_yaw" else 1
     box = np.asarray(flow["displacement"]["head"][:, k], dtype=np.float64)
-    raw = _course("head box", "flow", fl.unit, box, ft, flow_floor, FLOW_SMOOTH_S)
+    raw = course("head box", "flow", fl.unit, box, ft, flow_floor, FLOW_SMOOTH_S)
     shoulders = box - np.asarray(own["x" if k == 0 else "y"], dtype=np.float64)
     if raw.summary["state"] == "still" or float(np.abs(shoulders).max()) >= raw.summary["amplitude"]:
         return "the shoulders moved under the head more than the head's box moved"
     if kind != "head_yaw":
         return ""
-    centre = _resample(head[:, k], times, ft)
-    if abs(_corr(centre, box)) >= CARRIED_CORR and \
+    centre = resample(head[:, k], times, ft)
+    if abs(corr(centre, box)) >= CARRIED_CORR and \
             float(np.ptp(box)) - float(np.ptp(centre)) < MOVES_AT * fl.summary["floor"]:
         return "the head's outline travels as far as its texture: a sweep of the whole head, nothing turns inside it"
     if _runs_a_tilt(fl, ft, times, tilts):
@@ -381,10 +331,10 @@ def _flow_doubt(kind: str, fl: _Course, ft: np.ndarray, flow: dict, own: dict, f
     return ""
 
 
-def _runs_a_tilt(c: _Course, c_times: np.ndarray, times: np.ndarray, tilts: list[tuple[_Course, np.ndarray]]) -> bool:
+def _runs_a_tilt(c: Course, c_times: np.ndarray, times: np.ndarray, tilts: list[tuple[Course, np.ndarray]]) -> bool:
     """Whether a turn's course runs that of a moving tilt (`tilts`: the moving roll courses and their times)."""
-    v = _resample(c.values, c_times, times)
-    return any(abs(_corr(v, _resample(t.values, t_, times))) >= CARRIED_CORR for t, t_ in tilts)
+    v = resample(c.values, c_times, times)
+    return any(abs(corr(v, resample(t.values, t_, times))) >= CARRIED_CORR for t, t_ in tilts)
 
 
 def _face_state(events: list[MovementEvent], face_points: bool, flow: bool) -> str:
@@ -406,7 +356,7 @@ def _drop_cross_talk(events: list[MovementEvent], notes: list[str]) -> list[Move
     out = []
     for e in events:
         one_witness = e in head and sum(v.state == "moves" for v in e.evidence) < 2
-        bigger = [o for o in head if o is not e and o.amplitude * CROSS_TALK > e.amplitude
+        bigger = [o for o in head if o is not e and _image_amplitude(o) * CROSS_TALK > e.amplitude
                   and min(o.end_s, e.end_s) > max(o.start_s, e.start_s)]
         if one_witness and bigger:
             notes.append(f"head {e.kind} ({e.amplitude:.1f} floors, one witness) taken as the drag of {bigger[0].kind}")
@@ -415,30 +365,60 @@ def _drop_cross_talk(events: list[MovementEvent], notes: list[str]) -> list[Move
     return out
 
 
-def _carrier(c: _Course, c_times: np.ndarray, trunk_moving: dict[str, _Course], times: np.ndarray,
+BEYOND_LEAN = "head roll beyond the trunk's lean"
+
+
+def _beyond_lean(witnesses: list[tuple[Course, np.ndarray | None]], lean: np.ndarray, times: np.ndarray,
+                 ft: np.ndarray) -> Course | None:
+    """The head's tilt against the trunk's lean (head roll less the lean, in degrees), where every moving witness
+    of the tilt sees it clear its own floor: the smallest of them (a mosaic inflates the face points' roll), or
+    None when the head only rides the lean."""
+    out = []
+    for c, raw in witnesses:
+        if raw is None or c.unit != "degrees":
+            return None
+        c_times = ft if c.source == "flow" else times
+        lean_c = resample(_fill(np.asarray(lean, dtype=np.float64)), times, c_times)
+        sign = 1.0 if corr(c.values, smooth(lean_c, c_times)) >= 0 else -1.0
+        rel = course(BEYOND_LEAN, c.source, "degrees",
+                      np.asarray(raw, dtype=np.float64) - sign * lean_c, c_times, SIGNALS["head_roll"].floor,
+                      FLOW_SMOOTH_S if c.source == "flow" else SMOOTH_S)
+        if rel.summary["state"] != "moves":
+            return None
+        out.append(rel)
+    return min(out, key=lambda r: r.margin) if out else None
+
+
+def _image_amplitude(e: MovementEvent) -> float:
+    """A rotation's size as seen in the image (floors): its main witness, the lean included where the event's
+    amplitude is its part beyond the trunk's lean (`_beyond_lean`)."""
+    return next((v.margin for v in e.evidence if v.state == "moves" and v.signal != BEYOND_LEAN), e.amplitude)
+
+
+def _carrier(c: Course, c_times: np.ndarray, trunk_moving: dict[str, Course], times: np.ndarray,
              kind: str) -> str | None:
     """'torso' when a moving trunk signal runs the same course as this one (the head riding the trunk)."""
-    v = _resample(c.values, c_times, times)
+    v = resample(c.values, c_times, times)
     for t in trunk_moving.values():
         if kind == "head_yaw" and t.name == "shoulder_width":
             continue  # a trunk twist turns the head with it, but a head shake does not narrow the shoulders
-        if abs(_corr(v, t.values)) < CARRIED_CORR:
+        if abs(corr(v, t.values)) < CARRIED_CORR:
             continue
         return "torso"
     return None
 
 
-def _event(part: str, kind: str, c: _Course, evidence: list[Evidence], confidence: str, carried_by: str | None,
+def _event(part: str, kind: str, c: Course, evidence: list[Evidence], confidence: str, carried_by: str | None,
            times: np.ndarray, pos: str, neg: str, duration: float) -> MovementEvent:
-    sh = _shape(c, times, pos, neg)
+    sh = shape(c, times, pos, neg)
     start, end = sh.pop("start_s"), sh.pop("end_s")
     when, phases = span_words(start - float(times[0]), end - float(times[0]), duration)
     return MovementEvent(part, kind, start_s=start, end_s=end, time_uncertainty_s=TIME_UNCERTAINTY_S,
-                         amplitude=round(c.evidence.margin, 2), confidence=confidence, evidence=tuple(evidence),
+                         amplitude=round(c.margin, 2), confidence=confidence, evidence=tuple(evidence),
                          carried_by=carried_by, when=when, phases=phases, **sh)
 
 
-def _translation(part: str, rec: dict, track: np.ndarray, times: np.ndarray, trunk_moving: dict[str, _Course],
+def _translation(part: str, rec: dict, track: np.ndarray, times: np.ndarray, trunk_moving: dict[str, Course],
                  tracks: dict[str, np.ndarray], moving_at: float, duration: float) -> MovementEvent:
     """A part whose centre travels: toward the side of its largest displacement, its span from its onset."""
     n0 = max(1, int(np.searchsorted(times, times[0] + 0.1)))
@@ -455,9 +435,9 @@ def _translation(part: str, rec: dict, track: np.ndarray, times: np.ndarray, tru
     start = float(times[active[0]]) if len(active) else float(times[0])
     end = float(times[active[-1]]) if len(active) else float(times[-1])
     axis = disp[:, 0] if abs(dx) >= abs(dy) else disp[:, 1]
-    changes = reversals(axis, max(0.3 * float(np.ptp(axis)), 0.07))
+    changes = reversals(axis, max(SWING_SHARE * float(np.ptp(axis)), 0.07))
     carried = None
-    if trunk_moving and part != "torso" and abs(_corr(dist, np.linalg.norm(
+    if trunk_moving and part != "torso" and abs(corr(dist, np.linalg.norm(
             tracks["torso"] - tracks["torso"][:n0].mean(axis=0), axis=1))) >= CARRIED_CORR:
         carried = "torso"
     when, phases = span_words(start - float(times[0]), end - float(times[0]), duration)

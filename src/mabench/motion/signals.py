@@ -54,6 +54,7 @@ MOVES_AT, STILL_UNDER = 2.0, 1.0   # in floors
 PHASE_MOVE = 1.3                   # a phase's net change of this many floors has a direction
 PHASE_SHARE = 0.5                  # ... and this share of the signal's amplitude
 REPEAT_REVERSALS = 3               # reversals (with hysteresis) that make a movement repeated
+SWING_SHARE = 0.3                  # a swing back under this share of the series' range is not a reversal
 SMOOTH_S = 0.06
 
 
@@ -134,17 +135,22 @@ def smooth(v: np.ndarray, times: np.ndarray, sigma_s: float = SMOOTH_S) -> np.nd
 
 def reversals(v: np.ndarray, h: float) -> int:
     """Turns of a series that swing back by at least `h` (a zig-zag with hysteresis)."""
-    count, trend, ref = 0, 0, float(v[0])
-    for x in v[1:].tolist():
+    return len(turning_points(v, h))
+
+
+def turning_points(v: np.ndarray, h: float) -> list[int]:
+    """Indices of the extremes where a series turns and swings back by at least `h`."""
+    out, trend, ref, at = [], 0, float(v[0]), 0
+    for i, x in enumerate(v[1:].tolist(), start=1):
         if trend == 0:
             if abs(x - ref) >= h:
-                trend, ref = (1 if x > ref else -1), x
+                trend, ref, at = (1 if x > ref else -1), x, i
         elif trend * (x - ref) > 0:
-            ref = x
+            ref, at = x, i
         elif trend * (ref - x) >= h:
-            count += 1
-            trend, ref = -trend, x
-    return count
+            out.append(at)
+            trend, ref, at = -trend, x, i
+    return out
 
 
 def travel(v: np.ndarray) -> tuple[float, float]:
@@ -185,7 +191,7 @@ def summarise(v: np.ndarray, times: np.ndarray, floor_min: float, pos: str = "po
     # a phase's direction must clear the floor and be a real share of the whole movement, so a drift
     # between two strokes is not stated as a movement of its own
     step = max(PHASE_MOVE * floor, PHASE_SHARE * amp)
-    h = max(0.3 * float(np.ptp(s)), PHASE_MOVE * floor)  # a swing smaller than this is not a reversal
+    h = max(SWING_SHARE * float(np.ptp(s)), PHASE_MOVE * floor)
     phases = {}
     for k, ph in enumerate(PHASES):
         seg = s[(times >= edges[k]) & (times <= edges[k + 1])]
