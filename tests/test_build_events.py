@@ -183,6 +183,22 @@ def test_a_lean_there_and_back_is_not_asked_as_a_lean_to_the_other_side():
         ("move upward", "moving downward", "Yes"), ("move downward", "moving upward", "No")}
 
 
+def test_a_path_there_and_back_is_not_asked_in_order_where_the_flow_saw_the_part_move_before_it():
+    """0035's right hand went 16 px left (under the keypoints' floor, in the flow) before its measured path right and
+    back (judged): "did it move right first" is then not asked; a hand whose box rested before its path is."""
+    hand = _event("right hand", "translation", "rightward", 0.7, 1.5, strokes=2, returns=True)
+
+    def stroke_order(early_dx: float) -> list:
+        desc = _desc([hand], moving=("right hand",))
+        desc["flow"] = {"parts": {p: {"phases": {ph: {"dx": early_dx if (p, ph) == ("right hand", "early") else 0.0,
+                                                        "dy": 0.0, "energy": 0.0} for ph in PHASES}}
+                                  for p in BODY_PARTS}}
+        return [f for f in mas_event_facts(desc) if f.family == "MAS_RETURN"]
+
+    assert len(stroke_order(0.0)) == 2
+    assert stroke_order(-0.08) == []  # torso lengths per second, 0035's early phase
+
+
 def test_a_wind_up_gets_no_other_side_no_and_a_partial_return_is_neither_held_nor_returned():
     windup = _event("right hand", "translation", "rightward", 0.3, 1.0, first="leftward")
     desc = _desc([windup], moving=("right hand",))

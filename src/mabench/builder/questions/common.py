@@ -40,14 +40,23 @@ def title(part: str) -> str:
 REST_FLOW = 2 * FLOW_FLOOR_MIN
 
 
-def _flow_still(desc: dict, part: str) -> bool:
+def _flow_still(desc: dict, part: str, until: float | None = None) -> bool:
+    """Whether the part's box drifts no more than `REST_FLOW` in every phase (every phase that ends by `until`, s)."""
     flow = (desc.get("flow") or {}).get("parts", {}).get(part)
     edges = desc.get("phase_edges")
     if not flow or not edges:
         return True  # no flow (a synthetic build, `--no-flow`): the keypoints alone decide
     spans = dict(zip(PHASES, np.diff(edges), strict=False))
+    ends = dict(zip(PHASES, edges[1:], strict=False))
     return all(float(np.hypot(v["dx"], v["dy"])) * spans.get(ph, 0.0) <= REST_FLOW
-               for ph, v in flow.get("phases", {}).items())
+               for ph, v in flow.get("phases", {}).items() if until is None or ends.get(ph, 0.0) <= until)
+
+
+def still_before(desc: dict, part: str, start_s: float, uncertainty_s: float) -> bool:
+    """Whether the part rests in the flow before its event starts (the phases that end by its start, give or take
+    its uncertainty): a stroke under the keypoints' floor there (a hand's 16 px wind-up on 0035, judged) would be
+    its first stroke."""
+    return _flow_still(desc, part, start_s + uncertainty_s)
 
 
 def still_parts(desc: dict, candidates) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mabench.builder.questions.common import OPPOSITE, Fact, same_limb, still_parts
+from mabench.builder.questions.common import OPPOSITE, Fact, same_limb, still_before, still_parts
 from mabench.motion.events import ClipEvents, MovementEvent
 from mabench.motion.signals import MOVES_AT
 from mabench.taxonomy import BODY_PARTS
@@ -271,9 +271,9 @@ def mas_event_facts(desc: dict) -> list[Fact]:
         # a limb's path there and back once: not a repeated movement (which of its strokes came first rests on
         # where a small one counts: 3 of 15 wrong on a synthetic build), nor a first stroke to the other side of the
         # largest (a wind-up), nor a lean, tilt or turn (there and back, it comes back upright or to the front; it
-        # does not lean or turn the other way)
+        # does not lean or turn the other way), nor one whose part moved in the flow before it started
         if not (e.returns and e.rhythm == "single") or e.kind != "translation" or e.first != e.direction \
-                or there is None or then is None:
+                or there is None or then is None or not still_before(desc, e.part, e.start_s, e.time_uncertainty_s):
             continue
         base = _meta("stroke order", e, ev, [e.part], margin=None)
         out.append(Fact("MAS_RETURN", {"part": e.part, "act1": there, "then": then}, "Yes",
