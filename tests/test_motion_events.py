@@ -120,6 +120,28 @@ def test_an_arm_in_front_of_the_head_or_over_a_shoulder_is_left_out_of_the_heads
     assert not _head_own(flow + 1.0, np.array([80.0, 50.0]), 20, shoulders, 10, hidden)[0].any()
 
 
+def test_the_shoulders_carry_is_read_where_the_image_has_texture_not_on_a_flat_shirt():
+    from mabench.motion.flow import TEXTURE_MIN_SHARE, _head_own, _measured, _textured
+    img = np.full((120, 160), 128, np.uint8)  # a flat shirt ...
+    rng = np.random.default_rng(0)
+    img[85:95, 35:45] = rng.integers(0, 255, (10, 10))  # ... with a textured seam at the left shoulder
+    img[85:95, 115:125] = rng.integers(0, 255, (10, 10))  # and at the right one
+    img[40:60, 70:90] = rng.integers(0, 255, (20, 20))  # and the head's hair
+    tex = _textured(img, 8, [(np.array([40.0, 90.0]), 10), (np.array([120.0, 90.0]), 10), (np.array([80.0, 50.0]), 20)])
+    assert tex[87:93, 37:43].mean() > 0.9 and not tex[10:30, 10:30].any() and not tex[105:115, 60:100].any()
+    flow = np.zeros((120, 160, 2), np.float32)
+    flow[~tex] = (3.0, 0.0)  # DIS's fill-in on the flat shirt, spread from a moving arm's edge; the seams stay
+    shoulders = [np.array([40.0, 90.0]), np.array([120.0, 90.0])]
+    _, smeared = _head_own(flow, np.array([80.0, 50.0]), 20, shoulders, 15)
+    assert smeared[0, 0] == pytest.approx(3.0)  # read whole, the patches are mostly flat: the "trunk" moved
+    _, carry = _head_own(flow, np.array([80.0, 50.0]), 20, shoulders, 15, tex=tex)
+    assert np.abs(carry).max() < 1e-6
+    keep = np.ones((10, 10), bool)
+    few = np.zeros((10, 10), bool)
+    few[0, 0] = True  # under TEXTURE_MIN_SHARE textured: the box is read whole, as without the texture
+    assert TEXTURE_MIN_SHARE * keep.size > 1 and _measured(keep, few).all()
+
+
 def test_a_rotation_is_never_a_path(masked):
     desc, _, _ = masked["nodding"]
     assert desc["parts"]["head"].get("motion") == "rotation"

@@ -81,6 +81,8 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
         nxt = frames[i + 1]
         flow = dis.calc(prev, nxt, None)
         flow -= np.median(flow.reshape(-1, 2)[:: 7], axis=0)  # camera motion (subsampled median)
+        around = [(centres[i, head_i], int(halves[head_i]))] + [(sh[i], carrier_half) for sh in shoulders]
+        tex = _textured(prev, dis.getPatchSize(), around)
         head_keep = None
         for p in range(len(BODY_PARTS)):
             x, y = centres[i, p]
@@ -91,16 +93,17 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
             y0, y1 = max(0, int(y) - half), min(h, int(y) + half)
             if x1 > x0 and y1 > y0:
                 box = flow[y0:y1, x0:x1]
-                if p == head_i:  # the head's box without the arms in it
+                if p == head_i:  # the head's box without the arms in it, where the flow is a measurement
                     head_keep = ~_arm_pixels((y0, y1, x0, x1), [a[i] for a in arms], arm_r)
                     covered[i] = 1.0 - float(head_keep.mean())
-                    box = box[head_keep] if head_keep.mean() >= HEAD_KEEP_MIN else box[:0]
+                    box = box[_measured(head_keep, tex[y0:y1, x0:x1])] if head_keep.mean() >= HEAD_KEEP_MIN \
+                        else box[:0]
                 box = box.reshape(-1, 2)
                 if len(box):
                     vec[i, p] = box.mean(axis=0)
                     med[i, p] = np.median(box, axis=0)
         own[i], carry[i] = _head_own(flow, centres[i, head_i], int(halves[head_i]), [s[i] for s in shoulders],
-                                     carrier_half, head_keep, [a[i] for a in arms], arm_r)
+                                     carrier_half, head_keep, [a[i] for a in arms], arm_r, tex)
         prev = nxt
     dt = np.maximum(np.diff(times), 1e-6)[:, None, None]
     v = vec / dt / max(torso_px, 1e-6)   # torso lengths per second
@@ -156,6 +159,36 @@ def _arm_pixels(box: tuple[int, int, int, int], arms: list[np.ndarray], r: float
     return hit
 
 
+# A pixel's flow is a measurement where its DIS patch has texture both ways (Shi-Tomasi: the structure tensor's
+# smaller eigenvalue at this share of the frame's largest, OpenCV's default quality level); on a flat shirt or
+# cheek it is the solver's fill-in, spread from the nearest edge (a moving arm's, 0.16 torso lengths away).
+TEXTURE_QUALITY = 0.01
+TEXTURE_MIN_SHARE = 0.05  # a box with textured pixels under this share is read whole, as before
+
+
+def _textured(img: np.ndarray, patch: int, around: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """The frame's textured pixels (`TEXTURE_QUALITY`), looked for only in the boxes `around` ((centre, half-size)
+    each) and relative to the best of them."""
+    h, w = img.shape[:2]
+    out = np.zeros((h, w), dtype=bool)
+    boxes = [(int(c[0]) - r, int(c[1]) - r, int(c[0]) + r, int(c[1]) + r) for c, r in around if np.isfinite(c).all()]
+    if not boxes:
+        return out
+    x0, y0 = max(0, min(b[0] for b in boxes) - patch), max(0, min(b[1] for b in boxes) - patch)
+    x1, y1 = min(w, max(b[2] for b in boxes) + patch), min(h, max(b[3] for b in boxes) + patch)
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return out
+    ev = cv2.cornerMinEigenVal(np.ascontiguousarray(img[y0:y1, x0:x1]), blockSize=max(3, patch), ksize=3)
+    out[y0:y1, x0:x1] = ev >= TEXTURE_QUALITY * float(ev.max())
+    return out
+
+
+def _measured(keep: np.ndarray, tex: np.ndarray) -> np.ndarray:
+    """`keep` narrowed to its textured pixels, where there are enough of them."""
+    both = keep & tex
+    return both if both.sum() >= TEXTURE_MIN_SHARE * keep.size else keep
+
+
 # Half-size of the boxes on each shoulder whose flow carries the head (torso lengths): the shirt at the
 # shoulder line moves with the trunk, not with the chin (a box under the neck catches the chin in a nod).
 CARRIER_BOX = 0.12
@@ -163,7 +196,7 @@ CARRIER_BOX = 0.12
 
 def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[np.ndarray],
               carrier_half: int, keep: np.ndarray | None = None, arms: Sequence[np.ndarray] = (),
-              arm_r: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+              arm_r: float = 0.0, tex: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The head's own motion in one frame pair: its box's flow less what the shoulders carry, decomposed
     into translation (median, px), rotation in the image plane (curl, rad) and scale (divergence); and the
     carry (3, 2) subtracted: both shoulders' mean, then each shoulder's own (the mean where it has none).
@@ -181,9 +214,14 @@ def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[n
             r = carrier_half
             y0, y1, x0, x1 = max(0, y - r), min(h, y + r), max(0, x - r), min(w, x + r)
             patch = flow[y0:y1, x0:x1]
-            if patch.size and arms:  # a forearm passing over the shoulder is not what the shoulder carries
-                free = ~_arm_pixels((y0, y1, x0, x1), list(arms), arm_r)
-                patch = patch[free] if free.mean() >= HEAD_KEEP_MIN else patch[:0]
+            if patch.size:  # a forearm passing over the shoulder is not what the shoulder carries
+                free = ~_arm_pixels((y0, y1, x0, x1), list(arms), arm_r) if arms else \
+                    np.ones(patch.shape[:2], dtype=bool)
+                if free.mean() < HEAD_KEEP_MIN:
+                    free[:] = False
+                if tex is not None:
+                    free = _measured(free, tex[y0:y1, x0:x1])
+                patch = patch[free]
             if patch.size:
                 sides[side] = np.median(patch.reshape(-1, 2), axis=0)
                 carried.append(sides[side])
@@ -201,6 +239,8 @@ def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[n
         keep = np.ones(box.shape[:2], dtype=bool)
     if keep.mean() < HEAD_KEEP_MIN:
         return none  # an arm covers the head: this pair says nothing of it
+    if tex is not None:
+        keep = _measured(keep, tex[y0:y1, x0:x1])
     yy, xx = np.mgrid[y0:y1, x0:x1]
     xx, yy = xx[keep].astype(np.float64), yy[keep].astype(np.float64)
     xx, yy = xx - xx.mean(), yy - yy.mean()
