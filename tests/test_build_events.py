@@ -50,7 +50,7 @@ SHAKE = _event("head", "head_yaw", "leftward", 0.3, 0.9, "repeated", 4, True)
 def test_sad_asks_the_nod_as_a_repeated_pitch_and_never_as_a_path():
     facts = sad_event_facts(_desc([NOD], moving=("head",)))
     repeat = [f for f in facts if f.family == "SAD_REPEAT"]
-    assert [(f.fields["act"], f.answer) for f in repeat] == [("nod up and down", "Yes")]
+    assert [(f.fields["act"], f.answer) for f in repeat] == [("tip up and down", "Yes")]
     direction = [f for f in facts if f.family == "SAD_EVENT"]
     # a repeated movement went both ways: the other side is no true No
     assert [(f.fields["act"], f.answer) for f in direction] == [("tip upward", "Yes")]
@@ -147,7 +147,7 @@ def test_a_clip_asks_about_its_events_at_most_once_about_rest_and_about_half_yes
 def test_madu_leads_with_the_dominant_event_and_mare_decides_the_neighbour_by_its_feature():
     desc = _desc([NOD], moving=("head",))
     c = caption(desc, "nodding")
-    assert c.madu.startswith("The head nods up and down repeatedly over the early")
+    assert c.madu.startswith("The head tips up and down repeatedly over the early")
     assert "It is not bowing head: that would be a single movement" in c.mare
     assert c.madu.split(". ")[0] in c.mare  # the same event in the same words
     assert not any(w in c.madu for w in ("path", "travels", "strokes", "largest", "noise floor"))
@@ -233,3 +233,14 @@ def test_every_fact_kind_the_builder_makes_has_its_truth_check_beside_it():
     # a kind without a check is refused by name, not scored as unverifiable
     with pytest.raises(ValueError, match="new kind"):
         expected({"qid": "SAD_0001", "task": "SAD", "answer": "Yes", "meta": {"kind": "new kind"}}, {"facts": {}})
+
+
+def test_no_movement_wording_names_a_label():
+    """QC flags a SAD / MAD question that names a label ("while the head was nodding ..." names "nodding")."""
+    from mabench.builder.qc import normalize_label
+    from mabench.builder.questions.events import _ACTS, _FIXED, _REPEATS
+    from mabench.taxonomy import FINE_LABELS
+    words = [w for table in (_REPEATS, _ACTS, _FIXED) for pair in table.values() for w in pair]
+    labels = [normalize_label(lab) for lab in FINE_LABELS]
+    named = [(w, lab) for w in words for lab in labels if f" {lab} " in f" {normalize_label(w)} "]
+    assert not named, named

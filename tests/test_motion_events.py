@@ -147,7 +147,7 @@ def test_a_rotation_is_never_a_path(masked):
     assert desc["parts"]["head"].get("motion") == "rotation"
     assert all(e.kind != "translation" for e in ClipEvents.from_json(desc["events"]).events if e.part == "head")
     text = caption(desc, "nodding").madu
-    assert "head" in text and "nods up and down" in text
+    assert "head" in text and "tips up and down" in text
     assert not any(w in text for w in ("path", "travels")), text
 
 

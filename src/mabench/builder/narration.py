@@ -52,7 +52,7 @@ def _third(verb_phrase: str) -> str:
 
 
 def what(e: MovementEvent, desc: dict | None = None) -> str:
-    """What the part does, said of it: "nods up and down", "turns to the left and back", "moves upward and to
+    """What the part does, said of it: "tips up and down", "turns to the left and back", "moves upward and to
     the left", "comes back upright from a lean to the right" (`events.recovers`)."""
     if e.rhythm == "repeated" and (rep := repeat_act(e)) is not None:
         return _third(rep)

@@ -35,7 +35,7 @@ _FIXED = {("trunk_length", "upward"): ("straighten up", "straightening up"),
           ("rise", "downward"): ("sink into the seat", "sinking into the seat")}
 # a repeated movement, said without a side
 _REPEATS = {"head_yaw": ("turn from side to side", "turning from side to side"),
-            "head_pitch": ("nod up and down", "nodding up and down"),
+            "head_pitch": ("tip up and down", "tipping up and down"),  # not "nod": a label's name (QC's leakage)
             "head_roll": ("tilt from side to side", "tilting from side to side"),
             "trunk_lean": ("sway from side to side", "swaying from side to side"),
             "translation": ("move back and forth", "moving back and forth")}
@@ -140,7 +140,7 @@ def _meta(kind: str, e: MovementEvent, ev: ClipEvents, parts: list[str], **extra
 
 def sad_event_facts(desc: dict) -> list[Fact]:
     """"Does the head turn to the left" (the event's side: Yes; the other side, where a single movement never
-    went that way: No) and "does the head nod up and down more than once" (repeated: Yes; one stroke or there
+    went that way: No) and "does the head tip up and down more than once" (repeated: Yes; one stroke or there
     and back: No)."""
     ev = clip_events(desc)
     out = []
