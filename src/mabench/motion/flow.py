@@ -218,10 +218,9 @@ def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[n
                 free = ~_arm_pixels((y0, y1, x0, x1), list(arms), arm_r) if arms else \
                     np.ones(patch.shape[:2], dtype=bool)
                 if free.mean() < HEAD_KEEP_MIN:
-                    free[:] = False
-                if tex is not None:
-                    free = _measured(free, tex[y0:y1, x0:x1])
-                patch = patch[free]
+                    patch = patch[:0]
+                else:
+                    patch = patch[free if tex is None else _measured(free, tex[y0:y1, x0:x1])]
             if patch.size:
                 sides[side] = np.median(patch.reshape(-1, 2), axis=0)
                 carried.append(sides[side])
