@@ -13,7 +13,7 @@ import pytest
 from mabench.builder.captions import caption
 from mabench.motion.courses import Course, course, shape, span_words
 from mabench.motion.descriptors import describe
-from mabench.motion.events import EVENTS_VERSION, ClipEvents, _beyond_lean
+from mabench.motion.events import EVENTS_VERSION, ClipEvents, _beyond_lean, _runs_a_tilt
 from mabench.motion.flow import decode_gray, part_flow
 from mabench.motion.overlay import contact_sheet
 from mabench.motion.skeleton import load_skeleton_file
@@ -59,6 +59,23 @@ def test_a_head_that_tilts_beyond_a_leaning_trunk_tilts_on_its_own_by_the_part_b
     # every witness must see it: the smaller one speaks (a mosaic inflates the face points' roll)
     flow = Course("head own flow roll", "flow", "degrees", lean * 1.3, {"state": "moves"})
     assert _beyond_lean([witness(lean * 2.2), (flow, lean * 1.3)], lean, t, t) is None
+
+
+def test_a_turn_the_face_points_see_beyond_a_tilt_is_not_the_tilts_sweep():
+    # 0035 (a shaken head, masked face): the face points' turn clears its floor 9 times; the pose model's
+    # ears wobble with it, so the roll moves too (2.8 floors) and runs the turn's course
+    t = np.arange(45) / 30
+    swing = np.sin(2 * np.pi * 1.5 * t)
+    tilt = course("head_roll", "face_points", "degrees", 8.0 * swing, t, 3.0)
+    turn = course("head_yaw", "face_points", "", 0.3 * swing, t, 0.06)
+    assert turn.margin > tilt.margin > 1
+    assert not _runs_a_tilt(turn, t, t, [(tilt, t)])
+    # a small turn beside a larger tilt on the same course is the tilt swinging the face
+    small = course("head_yaw", "face_points", "", 0.04 * swing, t, 0.02)
+    assert small.margin < tilt.margin and _runs_a_tilt(small, t, t, [(tilt, t)])
+    # in the flow a tilt sweeps the head box sideways by as much as itself or more: the margin does not clear it
+    flow_turn = Course("head own flow x", "flow", "px", turn.values, turn.summary)
+    assert _runs_a_tilt(flow_turn, t, t, [(tilt, t)])
 
 
 def _clip(tmp: Path, label: str, seed: int, masked: bool) -> tuple[dict, dict, Path]:

@@ -332,9 +332,14 @@ def _flow_doubt(kind: str, fl: Course, ft: np.ndarray, flow: dict, own: dict, fl
 
 
 def _runs_a_tilt(c: Course, c_times: np.ndarray, times: np.ndarray, tilts: list[tuple[Course, np.ndarray]]) -> bool:
-    """Whether a turn's course runs that of a moving tilt (`tilts`: the moving roll courses and their times)."""
+    """Whether a turn's course runs that of a moving tilt (`tilts`: the moving roll courses and their times).
+
+    In the flow a tilt about the neck sweeps the whole head box sideways, as far as the tilt goes or further;
+    the face points' turn (the nose against the ears) moves with a tilt by a part of it only. A turn the face
+    points see clearing its floor further than every tilt clears its own is therefore the movement."""
     v = resample(c.values, c_times, times)
-    return any(abs(corr(v, resample(t.values, t_, times))) >= CARRIED_CORR for t, t_ in tilts)
+    return any((c.source == "flow" or t.margin >= c.margin) and abs(corr(v, resample(t.values, t_, times)))
+               >= CARRIED_CORR for t, t_ in tilts)
 
 
 def _face_state(events: list[MovementEvent], face_points: bool, flow: bool) -> str:
