@@ -18,7 +18,6 @@ rotation barely moves its centre, also moves when optical flow in its box (sub-p
 
 from __future__ import annotations
 
-from functools import lru_cache
 from itertools import combinations
 from typing import Any
 
@@ -26,7 +25,21 @@ import numpy as np
 
 from mabench.motion.events import find_events
 from mabench.motion.flow import COURSES, FLOW_FLOOR_MIN, FLOW_SMOOTH_S
-from mabench.motion.signals import raw_signals, reversals, summarise, summarise_signals
+from mabench.motion.phases import (
+    SMOOTH_S,
+    crossing_time,
+    direction_name,
+    interp_row,
+    noise_level,
+    onset_level,
+    onset_time,
+    phase_edges,
+    phase_labels,
+    rhythm_of,
+    smooth_series,
+    smoothing_gain,
+)
+from mabench.motion.signals import raw_signals, summarise, summarise_signals
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
 
@@ -40,9 +53,6 @@ DOMINANT_RATIO = 1.2  # the dominant part must move this much more than the next
 TREND = 0.1          # change of a pair's distance within a phase that counts as approach / apart
 STEADY = 0.06
 CONTACT = 0.45       # parts closer than this (centre to centre) are in contact
-# A part's movement is under way when it has covered a quarter of its largest displacement (at least
-# ONSET): parts of one limb then start together, and jitter moves the crossing little.
-ONSET, ONSET_FRACTION, DECISIVE = 0.08, 0.25, 1.5
 # The clip's floor: the amplitude its stillest quarter of parts reaches (pose jitter, breathing), capped
 # so a whole-body movement (rising up moves every part) does not raise the bar above itself.
 FLOOR_QUANTILE, FLOOR_TIMES, FLOOR_MIN, FLOOR_CAP = 0.25, 3.0, 0.01, 0.05
@@ -53,7 +63,7 @@ TOGETHER_CORR = 0.9   # correlation of two parts' distance-from-start profiles t
 LEAD_S = 0.2         # onsets this far apart (and beyond their uncertainty) are ordered
 # Gaussian smoothing (seconds): light keeps 2-3 Hz nods for amplitude and rhythm; heavy damps
 # keypoint jitter where a fact rests on two instants (phase directions, distance trends, onsets).
-SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S = 0.06, 0.1, 0.14
+SMOOTH_ONSET_S, SMOOTH_HEAVY_S = 0.1, 0.14  # (light: `SMOOTH_S`)
 
 # The part pairs PPR asks about: (a, b), each a part name.
 PAIRS: tuple[tuple[str, str], ...] = (
@@ -85,157 +95,6 @@ def pair_name(a: str, b: str) -> str:
     return f"{a}|{b}"
 
 
-def phase_edges(times: np.ndarray) -> np.ndarray:
-    """The 4 boundaries of the early / middle / late thirds of the clip, in seconds."""
-    return np.linspace(times[0], times[-1], len(PHASES) + 1)
-
-
-def _frame_step(times: np.ndarray) -> float:
-    """Mean time between frames (smoothing widths are set in seconds, applied in frames)."""
-    return max(float(times[-1] - times[0]) / max(len(times) - 1, 1), 1e-6)
-
-
-@lru_cache(maxsize=64)
-def _smoothing_matrix(n: int, sigma: float) -> np.ndarray:
-    """(n, n) Gaussian smoothing operator, each row renormalised so edges are not pulled to zero."""
-    idx = np.arange(n)
-    k = np.exp(-0.5 * ((idx[:, None] - idx[None, :]) / sigma) ** 2)
-    k[np.abs(idx[:, None] - idx[None, :]) > 3 * sigma] = 0.0
-    return k / k.sum(axis=1, keepdims=True)
-
-
-def _smooth(x: np.ndarray, times: np.ndarray, sigma_s: float = SMOOTH_S) -> np.ndarray:
-    """Gaussian smoothing along time (axis 0)."""
-    sigma = sigma_s / _frame_step(times)
-    if sigma < 0.5:
-        return x
-    m = _smoothing_matrix(len(x), round(sigma, 3))
-    return (m @ x.reshape(len(x), -1)).reshape(x.shape)
-
-
-def onset_level(amplitude: float) -> float:
-    return max(ONSET_FRACTION * amplitude, ONSET)
-
-
-def onset_time(dist: np.ndarray, times: np.ndarray, margin: float = 0.0) -> float | None:
-    """When a movement is under way: `dist` (distance from the start) reaches `onset_level` decisively.
-
-    Decisively: after the crossing the curve goes on to DECISIVE x the level before falling back
-    under 0.6x. A blip of jitter or a small early movement that just touches the level is skipped and
-    the next crossing taken. With a `margin` (the ground truth uses one), an excursion that peaks
-    within DECISIVE +- margin times the level is too close to call and the onset is None.
-    """
-    level = onset_level(float(dist.max()))
-    start = 0
-    while True:
-        above = np.flatnonzero(dist[start:] >= level)
-        if len(above) == 0:
-            return None
-        i = start + int(above[0])
-        after = dist[i:]
-        down = np.flatnonzero(after < 0.6 * level)
-        peak = float(after[: down[0]].max() if len(down) else after.max()) / level
-        if margin and abs(peak - DECISIVE) <= margin:
-            return None
-        if peak >= DECISIVE:
-            return crossing_time(dist[max(i - 1, 0):], times[max(i - 1, 0):], level)
-        if not len(down):
-            return None
-        start = i + int(down[0])
-
-
-def crossing_time(dist: np.ndarray, times: np.ndarray, level: float) -> float:
-    """First time `dist` reaches `level`, linearly interpolated between frames (the last time if never)."""
-    above = np.flatnonzero(dist >= level)
-    if len(above) == 0:
-        return float(times[-1])
-    i = int(above[0])
-    if i == 0:
-        return float(times[0])
-    f = (level - dist[i - 1]) / max(dist[i] - dist[i - 1], 1e-9)
-    return float(times[i - 1] + f * (times[i] - times[i - 1]))
-
-
-def _noise_level(tracks: np.ndarray) -> np.ndarray:
-    """Per-axis white-noise level of raw tracks (T, P, 2) -> (P,), from second differences (blind to
-    smooth motion)."""
-    if len(tracks) < 3:
-        return np.zeros(tracks.shape[1])
-    d2 = tracks[2:] - 2 * tracks[1:-1] + tracks[:-2]
-    return 1.4826 * np.median(np.abs(d2), axis=0).mean(axis=-1) / np.sqrt(6)
-
-
-def _smoothing_gain(times: np.ndarray, sigma_s: float) -> float:
-    """How much Gaussian smoothing of `sigma_s` shrinks white noise (its standard deviation)."""
-    sigma = sigma_s / _frame_step(times)
-    return 1.0 if sigma < 0.5 else min(1.0, 1.0 / np.sqrt(2 * np.sqrt(np.pi) * sigma))
-
-
-def phase_change(values: np.ndarray, times: np.ndarray, t0: float, t1: float) -> tuple[Any, Any]:
-    """(net change, returned distance) of a series (T,) or (T, C) between t0 and t1.
-
-    The returned distance is how far the series went beyond where it ended up (extent - |net|): a
-    go-and-return inside a phase has net ~0 but a large return, and is not "still".
-    """
-    inside = (times > t0) & (times < t1)
-    v = np.concatenate([_interp_row(values, times, t0)[None], values[inside], _interp_row(values, times, t1)[None]])
-    net = v[-1] - v[0]
-    ret = v.max(axis=0) - v.min(axis=0) - np.abs(net)
-    if np.ndim(net) == 0:
-        return float(net), float(ret)
-    return net, ret
-
-
-def _interp_row(values: np.ndarray, times: np.ndarray, t: float) -> np.ndarray:
-    """values at time t, linearly interpolated, for every column at once."""
-    i = min(max(int(np.searchsorted(times, t)), 1), len(times) - 1)
-    f = min(max(float((t - times[i - 1]) / max(times[i] - times[i - 1], 1e-12)), 0.0), 1.0)
-    return values[i - 1] * (1 - f) + values[i] * f
-
-
-def _name(code: int, pos: str, neg: str) -> str:
-    name = _CODES[int(code)]
-    return pos if name == "pos" else neg if name == "neg" else name
-
-
-_CODES = ("none", "pos", "neg", "back-and-forth", "unclear")
-
-
-def _phase_codes(net: np.ndarray, ret: np.ndarray, move: float, still: float, noise: np.ndarray) -> np.ndarray:
-    """`_phase_label` for arrays at once, as indices into `_CODES`."""
-    n_net = np.sqrt(2) * noise
-    move_t = np.maximum(move, 3 * n_net)
-    still_t = np.minimum(np.maximum(still, 2.5 * n_net), 0.8 * move_t)
-    baf = (ret >= np.maximum(move, 4 * noise)) & (np.abs(net) <= 0.5 * (np.abs(net) + ret))
-    shaky = ret > np.maximum(still, 3.5 * noise)
-    return np.select([baf, shaky, net >= move_t, net <= -move_t, np.abs(net) <= still_t], [3, 4, 1, 2, 0], 4)
-
-
-def phase_labels(series: np.ndarray, times: np.ndarray, move: float, still: float,
-                 noise: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per phase: (net change, label code) of every column of `series` (T, C)."""
-    edges = phase_edges(times)
-    nets, codes = [], []
-    for k in range(len(PHASES)):
-        net, ret = phase_change(series, times, edges[k], edges[k + 1])
-        nets.append(net)
-        codes.append(_phase_codes(net, ret, move, still, noise))
-    return nets, codes
-
-
-def rhythm_of(disp: np.ndarray, times: np.ndarray, amp: float) -> str:
-    """single / continuous / repetitive, from the reversals along the main axis of motion."""
-    centred = disp - disp.mean(axis=0)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
-    h = max(0.12 * amp, 0.07)  # a swing smaller than this is noise, not a reversal
-    turns = max(reversals(centred @ axis, h) for axis in vt)
-    if turns >= 3:
-        return "repetitive"
-    speed = np.linalg.norm(np.diff(disp, axis=0), axis=1) / np.maximum(np.diff(times), 1e-6)
-    moving_frac = float(np.mean(speed > 0.25 * max(speed.max(), 1e-9)))
-    return "continuous" if moving_frac >= 0.7 else "single"
-
-
 def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     """The descriptor record of one clip (JSON-ready)."""
     sk = fill_gaps(sk)
@@ -253,12 +112,12 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         return norm
 
     raw = body_centric(sk.points, _MOTION_WEIGHTS)
-    light, onset_arr, steady = (_smooth(raw, times, s_) for s_ in (SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S))
-    centres = _smooth(body_centric(sk.points, _PART_WEIGHTS), times, SMOOTH_HEAVY_S)
+    light, onset_arr, steady = (smooth_series(raw, times, s_) for s_ in (SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S))
+    centres = smooth_series(body_centric(sk.points, _PART_WEIGHTS), times, SMOOTH_HEAVY_S)
     tracks = dict(zip(BODY_PARTS, light.transpose(1, 0, 2), strict=True))
     onset_tracks = dict(zip(BODY_PARTS, onset_arr.transpose(1, 0, 2), strict=True))
-    raw_noise = dict(zip(BODY_PARTS, _noise_level(raw), strict=True))  # per part, of the raw tracks
-    gain = {s_: _smoothing_gain(times, s_) for s_ in (SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S)}
+    raw_noise = dict(zip(BODY_PARTS, noise_level(raw), strict=True))  # per part, of the raw tracks
+    gain = {s_: smoothing_gain(times, s_) for s_ in (SMOOTH_S, SMOOTH_ONSET_S, SMOOTH_HEAVY_S)}
     heavy_gain = gain[SMOOTH_HEAVY_S]
     noise = {part: n * heavy_gain for part, n in raw_noise.items()}  # of the steady tracks
     edges = phase_edges(times)
@@ -291,10 +150,11 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
         for k, ph in enumerate(PHASES):
             (dx, dy), (cx, cy) = nets[k][pi], codes[k][pi]
             phases[ph] = {"dx": round(float(dx), 4), "dy": round(float(dy), 4), "margin": round(move_t, 4),
-                          "horizontal": _name(cx, "rightward", "leftward"), "vertical": _name(cy, "upward", "downward"),
+                          "horizontal": direction_name(cx, "rightward", "leftward"),
+                          "vertical": direction_name(cy, "upward", "downward"),
                           # where the phase starts, across the body: the part's offset from the torso's
                           # centre line (image x, torso lengths), and the time span in seconds
-                          "x_from_midline": round(float(_interp_row(mid_x[:, pi], times, edges[k])), 4),
+                          "x_from_midline": round(float(interp_row(mid_x[:, pi], times, edges[k])), 4),
                           "span_s": [round(float(edges[k] - times[0]), 3), round(float(edges[k + 1] - times[0]), 3)]}
         rec["phases"] = phases
         if rec["moving"]:
@@ -387,7 +247,7 @@ def describe(sk: Skeleton, clip: str = "", flow: dict | None = None) -> dict:
     for n, (a, b) in enumerate(all_pairs):
         phases = {}
         for k, ph in enumerate(PHASES):
-            trend = _name(pcodes[k][n], "approach", "apart").replace("none", "steady")
+            trend = direction_name(pcodes[k][n], "approach", "apart").replace("none", "steady")
             phases[ph] = {"delta": round(-float(pnets[k][n]), 4), "trend": trend}
         closest = float(dists[:, n].min())
         pairs[pair_name(a, b)] = {"phases": phases, "min_distance": round(closest, 4), "contact": closest <= CONTACT,

@@ -11,16 +11,8 @@ from itertools import combinations
 
 import numpy as np
 
-from mabench.motion.descriptors import (
-    CONTACT,
-    ONSET,
-    PAIRS,
-    onset_time,
-    pair_name,
-    phase_change,
-    phase_edges,
-    rhythm_of,
-)
+from mabench.motion.descriptors import CONTACT, PAIRS, pair_name
+from mabench.motion.phases import ONSET, onset_time, phase_change, phase_edges, rhythm_of
 from mabench.motion.signals import REPEAT_REVERSALS, SIGNALS, raw_signals, reversals, travel
 from mabench.motion.skeleton import FACE_POINTS, MOTION_JOINTS, PART_JOINTS, J, Skeleton
 from mabench.synth.figure import full_params, head_angles

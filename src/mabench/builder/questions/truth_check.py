@@ -16,7 +16,8 @@ import numpy as np
 
 from mabench.builder.questions.common import OPPOSITE, under_way
 from mabench.builder.questions.registry import TRUTH_CHECKS
-from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS, pair_name, phase_edges
+from mabench.motion.descriptors import SIGNAL_AXES, SIGNAL_WORDS, pair_name
+from mabench.motion.phases import phase_edges
 from mabench.motion.signals import SIGNALS
 from mabench.synth.truth import GT_SIG_MOVE, GT_SIG_MOVING, GT_SIG_STILL, order_relation
 from mabench.taxonomy import BODY_PARTS, PHASES, match_coarse, match_fine
