@@ -127,6 +127,24 @@ def test_facts_that_contradict_the_events_are_not_asked():
     assert not agrees(together, {"head": [SHAKE], "torso": [lean]})  # 0.5 s apart: not "together"
 
 
+def test_a_no_may_name_a_way_no_event_went_where_the_way_is_what_is_asked():
+    """"Does the hand move upward and to the left?" No, for a hand whose one movement went down and to the left:
+    the contrast that balances the Yes. Before, every such No was dropped with the Yes facts that name a way the
+    events never took, and the diagonal direction was asked Yes in 25 of 31 (a synthetic build of 200 clips)."""
+    hand = _event("right hand", "translation", "downward and leftward", 0.2, 0.7)
+    by_part = {"right hand": [hand]}
+    def diag(dirs, answer):
+        return Fact("SAD2", {"part": "right hand", "phase": "early", "dir": dirs}, answer,
+                    {"kind": "direction2", "parts": ["right hand"], "phase": "early"})
+    assert agrees(diag("downward+leftward", "Yes"), by_part)
+    assert agrees(diag("upward+leftward", "No"), by_part) and agrees(diag("upward+rightward", "No"), by_part)
+    assert not agrees(diag("upward+leftward", "Yes"), by_part)  # a Yes names only ways the events went
+    # a way taken as given is a premise, not the question: a false one is not asked, whatever the answer
+    premise = Fact("MAS_DIR", {"a": "right hand", "b": "head", "dir_a": "upward"}, "No",
+                   {"kind": "order", "parts": ["right hand", "head"], "relation": "before"})
+    assert not agrees(premise, by_part)
+
+
 def test_a_clip_asks_about_its_events_at_most_once_about_rest_and_about_half_yes():
     hand = _event("right hand", "translation", "rightward", 0.4, 1.0, evidence=(Evidence("p", "keypoints", 3, 1,
                                                                                           "tl", "moves"),))

@@ -285,6 +285,10 @@ def mas_event_facts(desc: dict) -> list[Fact]:
 
 # a fact's fields that name a part and the direction it names it by
 _NAMED = (("part", "dir"), ("part", "d1"), ("part", "d2"), ("a", "dir_a"), ("b", "dir_b"))
+# ... and the pair whose direction is what the question asks ("does the left hand move upward?"): a No may name a
+# way the part's events never went (the contrast). Elsewhere the direction is taken as given ("did the head start
+# moving downward before ...?"), and a way no event went is a false premise, whatever the answer.
+_ASKED = ("part", "dir")
 
 
 def _ways(events: list[MovementEvent]) -> set[str]:
@@ -313,7 +317,8 @@ def _order_agrees(f: Fact, by_part: dict[str, list[MovementEvent]]) -> bool:
 
 
 def agrees(f: Fact, by_part: dict[str, list[MovementEvent]]) -> bool:
-    """Whether a fact names only directions its parts' events took (a part without events is not judged here).
+    """Whether a fact names only directions its parts' events took (a part without events is not judged here;
+    a No to "does it move that way?" may name a way they never went, `_ASKED`).
     The descriptors read each signal and part on its own; the events weigh them together and set aside a
     drag, a carried course or a witness that does not follow the head: where the two differ, the fact is not
     asked (a head that shakes is never "moving downward" because its pitch signal drifted with the turn)."""
@@ -324,7 +329,7 @@ def agrees(f: Fact, by_part: dict[str, list[MovementEvent]]) -> bool:
         if part is None or code is None or part not in by_part:
             continue
         named = set(code.split("+"))
-        if not named <= _ways(by_part[part]):
+        if not named <= _ways(by_part[part]) and (f.answer == "Yes" or (part_key, dir_key) != _ASKED):
             return False
         phase = f.meta.get("phase")
         if f.answer == "No" and phase and any(phase in e.phases and named <= _ways([e]) for e in by_part[part]):
