@@ -62,8 +62,8 @@ def test_a_head_that_tilts_beyond_a_leaning_trunk_tilts_on_its_own_by_the_part_b
 
 
 def test_a_turn_the_face_points_see_beyond_a_tilt_is_not_the_tilts_sweep():
-    # 0035 (a shaken head, masked face): the face points' turn clears its floor 9 times; the pose model's
-    # ears wobble with it, so the roll moves too (2.8 floors) and runs the turn's course
+    # 0035 (a shaken head, masked face), pose on frames shrunk another way: the face points' turn clears its floor
+    # 10 times; the pose model's ears wobble with it, so the roll moves too (2.2 floors) and runs the turn's course
     t = np.arange(45) / 30
     swing = np.sin(2 * np.pi * 1.5 * t)
     tilt = course("head_roll", "face_points", "degrees", 8.0 * swing, t, 3.0)

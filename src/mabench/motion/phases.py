@@ -137,7 +137,8 @@ _CODES = ("none", "pos", "neg", "back-and-forth", "unclear")
 
 
 def _phase_codes(net: np.ndarray, ret: np.ndarray, move: float, still: float, noise: np.ndarray) -> np.ndarray:
-    """`_phase_label` for arrays at once, as indices into `_CODES`."""
+    """A phase's label (moved one way or the other, back and forth, still, unclear) for every column at once, as
+    indices into `_CODES` (`phase_labels`)."""
     n_net = np.sqrt(2) * noise
     move_t = np.maximum(move, 3 * n_net)
     still_t = np.minimum(np.maximum(still, 2.5 * n_net), 0.8 * move_t)
