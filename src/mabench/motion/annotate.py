@@ -9,7 +9,7 @@ only itself; ``retry_errors`` tries those again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from mabench.data.records import VIDEO_SUFFIXES
 from mabench.motion.descriptors import DESCRIPTOR_VERSION, describe
 from mabench.motion.formats import load_skeleton
 from mabench.motion.skeleton import SkeletonError
+from mabench.pool import process_pool
 from mabench.video.decode import decode_all
 
 DESCRIPTORS_FILE = "descriptors.jsonl"
@@ -175,7 +176,7 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
             for c in todo:
                 record(annotate_clip(c, settings, settings.overlay))
         else:
-            with ProcessPoolExecutor(workers) as pool:
+            with process_pool(workers) as pool:
                 futures = {pool.submit(annotate_clip, c, settings, settings.overlay): c for c in todo}
                 try:
                     for fut in as_completed(futures):

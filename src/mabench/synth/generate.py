@@ -166,8 +166,8 @@ def write_set(out: str | Path, n: int, seed: int = 0, video: bool = True, worker
     out = Path(out)
     specs = plan(n, seed, **kw)
     if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(workers) as pool:
+        from mabench.pool import process_pool
+        with process_pool(workers) as pool:
             list(pool.map(write_clip, [out] * len(specs), specs, [video] * len(specs), chunksize=4))
     else:
         for spec in specs:
