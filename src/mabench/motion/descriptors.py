@@ -26,7 +26,6 @@ import numpy as np
 from mabench.motion.events import find_events
 from mabench.motion.flow import COURSES, FLOW_FLOOR_MIN, FLOW_SMOOTH_S
 from mabench.motion.phases import (
-    SMOOTH_S,
     crossing_time,
     direction_name,
     interp_row,
@@ -39,7 +38,7 @@ from mabench.motion.phases import (
     smooth_series,
     smoothing_gain,
 )
-from mabench.motion.signals import raw_signals, summarise, summarise_signals
+from mabench.motion.signals import SMOOTH_S, raw_signals, summarise, summarise_signals
 from mabench.motion.skeleton import MOTION_JOINTS, PART_JOINTS, J, Skeleton, fill_gaps
 from mabench.taxonomy import BODY_PARTS, PHASES
 

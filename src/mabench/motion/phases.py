@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from mabench.motion.signals import SMOOTH_S, reversals
+from mabench.motion.signals import SMOOTH_S, frame_step, reversals
 from mabench.taxonomy import PHASES
 
 # A part's movement is under way when it has covered a quarter of its largest displacement (at least
@@ -23,11 +23,6 @@ ONSET, ONSET_FRACTION, DECISIVE = 0.08, 0.25, 1.5
 def phase_edges(times: np.ndarray) -> np.ndarray:
     """The 4 boundaries of the early / middle / late thirds of the clip, in seconds."""
     return np.linspace(times[0], times[-1], len(PHASES) + 1)
-
-
-def _frame_step(times: np.ndarray) -> float:
-    """Mean time between frames (smoothing widths are set in seconds, applied in frames)."""
-    return max(float(times[-1] - times[0]) / max(len(times) - 1, 1), 1e-6)
 
 
 @lru_cache(maxsize=64)
@@ -41,7 +36,7 @@ def _smoothing_matrix(n: int, sigma: float) -> np.ndarray:
 
 def smooth_series(x: np.ndarray, times: np.ndarray, sigma_s: float = SMOOTH_S) -> np.ndarray:
     """Gaussian smoothing along time (axis 0)."""
-    sigma = sigma_s / _frame_step(times)
+    sigma = sigma_s / frame_step(times)
     if sigma < 0.5:
         return x
     m = _smoothing_matrix(len(x), round(sigma, 3))
@@ -102,7 +97,7 @@ def noise_level(tracks: np.ndarray) -> np.ndarray:
 
 def smoothing_gain(times: np.ndarray, sigma_s: float) -> float:
     """How much Gaussian smoothing of `sigma_s` shrinks white noise (its standard deviation)."""
-    sigma = sigma_s / _frame_step(times)
+    sigma = sigma_s / frame_step(times)
     return 1.0 if sigma < 0.5 else min(1.0, 1.0 / np.sqrt(2 * np.sqrt(np.pi) * sigma))
 
 

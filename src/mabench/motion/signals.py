@@ -122,9 +122,13 @@ def hf_noise(v: np.ndarray, window: int = 8) -> float:
     return float(1.4826 * np.median(d2) / np.sqrt(6))
 
 
+def frame_step(times: np.ndarray) -> float:
+    """Mean time between frames (smoothing widths are set in seconds, applied in frames)."""
+    return max(float(times[-1] - times[0]) / max(len(times) - 1, 1), 1e-6)
+
+
 def smooth(v: np.ndarray, times: np.ndarray, sigma_s: float = SMOOTH_S) -> np.ndarray:
-    step = max(float(times[-1] - times[0]) / max(len(times) - 1, 1), 1e-6)
-    sigma = sigma_s / step
+    sigma = sigma_s / frame_step(times)
     if sigma < 0.5:
         return v
     r = int(3 * sigma)
