@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--show", action="store_true", help="print each disagreement")
     ap.add_argument("--keep", type=Path, help="write the clips, truth and build here (a new folder) to look into")
     ap.add_argument("--by-kind", action="store_true", help="also tally per fact kind (meta.kind)")
+    ap.add_argument("--flow", action="store_true", help="optical flow from the rendered clips too, as a real build")
     a = ap.parse_args()
     if a.keep:
         a.keep.mkdir(parents=True)  # not exist_ok: a stale set would be mixed with the new one
@@ -62,7 +63,7 @@ def main() -> None:
                 f.write_text(json.dumps(noisy.to_json()))
         t0 = time.perf_counter()
         summary = build(tmp / "clips", labels, tmp / "out", BuildSettings(
-            skeletons=str(tmp / "skeletons"), flow=False, seed=a.seed, test_fraction=1.0, workers=a.workers),
+            skeletons=str(tmp / "skeletons"), flow=a.flow, seed=a.seed, test_fraction=1.0, workers=a.workers),
             log=lambda m: None)
         t_build = time.perf_counter() - t0
         bench = load_benchmark(tmp / "out" / "benchmark.json")  # the foundation's reader must take it

@@ -132,7 +132,7 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     cum = np.concatenate([np.zeros((1, 4)), np.cumsum(own, axis=0)])
     out["head_own"] = {"x": cum[:, 0] / max(torso_px, 1e-6), "y": -cum[:, 1] / max(torso_px, 1e-6),
                        "roll": np.degrees(cum[:, 2]), "scale": cum[:, 3]}
-    out["head_covered"] = covered  # per pair: the share of the head's box an arm covered (not read)
+    out["head_covered"] = covered  # per pair: the share of the head's box an arm covered (events: _flow_doubt)
     # cumulative carry of each shoulder and of both (torso lengths, y up): `head_own` less both, plus both, less
     # one is the head against that shoulder alone
     cc = np.concatenate([np.zeros((1, 3, 2)), np.cumsum(carry, axis=0)]) / max(torso_px, 1e-6) * np.array([1, -1])
