@@ -300,7 +300,6 @@ def _flow_doubt(kind: str, fl: Course, ft: np.ndarray, flow: dict, own: dict, fl
 
     * an arm covered the head's box most of the clip (`ARM_COVER_MAX`; elsewhere the flow leaves the arm's
       pixels out, `mabench.motion.flow`): the box measured the arm;
-    * (yaw) it moves only in the frame pairs where an arm is in the head's box (`_arm_borne`);
     * the head's box itself stayed put: the shoulders moved under it (a shrug), not the head;
     * (yaw) the head's outline (its keypoint, placed from the outline on a masked face) travels sideways as
       far as the box's texture, within the floor: a turn moves the texture inside the outline, a sweep of the
@@ -313,8 +312,6 @@ def _flow_doubt(kind: str, fl: Course, ft: np.ndarray, flow: dict, own: dict, fl
     head = part_tracks["head"]
     if blocked > ARM_COVER_MAX:
         return "an arm covers the head's box most of the clip"
-    if kind == "head_yaw" and _arm_borne(kind, fl, ft, flow, own):
-        return "it moves only while an arm is in the head's box"
     if kind == "head_roll":
         return ""  # a tilt is the flow field's curl, which the shoulders' translation does not change
     k = 0 if kind == "head_yaw" else 1
@@ -332,27 +329,6 @@ def _flow_doubt(kind: str, fl: Course, ft: np.ndarray, flow: dict, own: dict, fl
     if _runs_a_tilt(fl, ft, times, tilts):
         return "it runs the course of a tilt"
     return ""
-
-
-def _arm_borne(kind: str, fl: Course, ft: np.ndarray, flow: dict, own: dict) -> bool:
-    """Whether the head's own flow on this axis moves only in the frame pairs where an arm is in the head's box.
-
-    The flow leaves the arm's own pixels out (`mabench.motion.flow`), but a moving hand drags the flow of the
-    pixels around it (a DIS patch spans both), and a hand that rubs or scratches the face moves the skin under
-    it: its strokes read as the head's. Summed over the pairs with no arm in the box alone, a rotation of the
-    head's still shows; if it no longer clears its floor there, what moved was at the arm. Asked of turns only:
-    a turn is texture moving inside a still outline, which is what the drag looks like; a head that dips or
-    tips to meet the hand moves its outline too (the box test in `_flow_doubt`), and is often what happens
-    while the hand is there (a masked rubbing-eyes clip's dip was lost when nods were asked this too)."""
-    covered = np.asarray(flow.get("head_covered", ()), dtype=np.float64)
-    if not covered.size or not (covered > 0).any():
-        return False
-    steps = np.diff(np.asarray(own[HEAD_FLOW_AXES[kind][0]], dtype=np.float64))
-    at_arm = np.zeros(len(steps), dtype=bool)
-    at_arm[:min(len(steps), len(covered))] = covered[:len(steps)] > 0
-    free = np.concatenate([[0.0], np.cumsum(np.where(at_arm, 0.0, steps))])
-    return course(fl.name, fl.source, fl.unit, free, ft, fl.summary["floor"], FLOW_SMOOTH_S).summary["state"] \
-        != "moves"
 
 
 def _runs_a_tilt(c: Course, c_times: np.ndarray, times: np.ndarray, tilts: list[tuple[Course, np.ndarray]]) -> bool:

@@ -69,7 +69,9 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     # each forearm, elbow to hand, at each frame time (flow pixels): its pixels in the head's box are the arm's
     arms = [np.stack([np.stack([np.interp(times, sk.times, sk.points[:, J[f"{side}_{j}"], k]) for k in range(2)], -1)
                       for j in ("elbow", "hand")], 1) * np.array([sx, sy]) for side in ("left", "right")]
-    arm_r = HAND_HALF * torso_px + dis.getPatchSize()  # a pixel's flow is the mean of the patches over it
+    # a pixel's flow is the mean of the patches over it, and DIS's patches live on its finest pyramid level: a
+    # patch of 8 at level 2 (the ultrafast preset) spans 32 px of the frame, and so does an arm's drag
+    arm_r = HAND_HALF * torso_px + dis.getPatchSize() * 2 ** dis.getFinestScale()
     head_i = BODY_PARTS.index("head")
     covered = np.zeros(n_pairs)  # share of the head's box an arm covers, per pair
     own = np.zeros((n_pairs, 4))  # the head's own flow per pair: dx, dy (px, y down), curl (rad), divergence
@@ -132,7 +134,7 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     cum = np.concatenate([np.zeros((1, 4)), np.cumsum(own, axis=0)])
     out["head_own"] = {"x": cum[:, 0] / max(torso_px, 1e-6), "y": -cum[:, 1] / max(torso_px, 1e-6),
                        "roll": np.degrees(cum[:, 2]), "scale": cum[:, 3]}
-    out["head_covered"] = covered  # per pair: the share of the head's box an arm covered (events: _flow_doubt)
+    out["head_covered"] = covered  # per pair: the share of the head's box an arm covered (events.ARM_COVER_MAX)
     # cumulative carry of each shoulder and of both (torso lengths, y up): `head_own` less both, plus both, less
     # one is the head against that shoulder alone
     cc = np.concatenate([np.zeros((1, 3, 2)), np.cumsum(carry, axis=0)]) / max(torso_px, 1e-6) * np.array([1, -1])
