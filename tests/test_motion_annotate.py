@@ -1,7 +1,11 @@
 """`mabench annotate` end to end on real rendered clips, and the flow and pose stages."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -46,6 +50,28 @@ def test_annotate_cli_resumes_and_isolates_bad_clips(tmp_path, figure_clips):
     r = CliRunner().invoke(app, [*args, "--retry-errors", "--workers", "1"])
     assert "0 clips annotated, 2 errors, 3 already done" in r.output
     assert len((out / "descriptors.jsonl").read_text().splitlines()) == 7
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="a named pipe needs a POSIX system")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_clip_that_never_finishes_costs_its_own_record_not_the_run(tmp_path, figure_clips, workers):
+    # a named pipe called .mp4 with no writer: opening it blocks for good inside the decoder (before this
+    # deadline, `mabench annotate` waited forever, with one worker or several)
+    root, _ = figure_clips
+    clips = tmp_path / "clips"
+    shutil.copytree(root / "clips", clips)
+    os.mkfifo(clips / "stuck.mp4")
+    out = tmp_path / "ann"
+    cmd = [sys.executable, "-m", "mabench", "annotate", str(clips), "--skeletons", str(root / "skeletons"),
+           "--out", str(out), "--workers", workers, "--clip-timeout", "8"]
+    t0 = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "3 clips annotated, 1 errors" in r.stdout, r.stdout
+    recs = read_descriptors(out)
+    assert recs["stuck.mp4"]["error"].startswith("TimeoutError: no result after 8 s"), recs["stuck.mp4"]
+    assert all("error" not in recs[f"c{i}.mp4"] for i in range(3))
+    assert time.monotonic() - t0 < 200
 
 
 def test_a_record_of_an_older_descriptor_version_is_computed_again(tmp_path, figure_clips):

@@ -117,7 +117,9 @@ def test_one_clip_failing_inside_flow_or_pose_costs_only_that_clip(three, tmp_pa
 
     monkeypatch.setattr(flow_mod, "part_flow", flaky_flow)
     monkeypatch.setattr(ann, "load_skeleton", load_and_mark)
-    counts = annotate(clips, tmp_path / "a", AnnotateSettings(skeletons=str(three / "skeletons")), workers=1)
+    # in this process (no deadline), so that the patched stages are the ones that run
+    counts = annotate(clips, tmp_path / "a", AnnotateSettings(skeletons=str(three / "skeletons"), clip_timeout_s=None),
+                      workers=1)
     recs = read_descriptors(tmp_path / "a")
     assert counts == {"done": 2, "errors": 1, "skipped": 0, "stale": 0}
     assert "forced failure inside optical flow" in recs["c1.mp4"]["error"]
@@ -134,7 +136,8 @@ def test_one_clip_failing_inside_flow_or_pose_costs_only_that_clip(three, tmp_pa
 
     monkeypatch.setattr(ann, "load_skeleton", load_skeleton_file)
     monkeypatch.setitem(__import__("mabench.motion.pose", fromlist=["BACKENDS"]).BACKENDS, "failing", FailingPose)
-    counts = annotate(clips, tmp_path / "b", AnnotateSettings(pose="failing", flow=False), workers=1)
+    counts = annotate(clips, tmp_path / "b", AnnotateSettings(pose="failing", flow=False, clip_timeout_s=None),
+                      workers=1)
     recs = read_descriptors(tmp_path / "b")
     assert counts["done"] == 2 and counts["errors"] == 1
     assert [r["error"] for r in recs.values() if "error" in r] == ["RuntimeError: forced failure inside pose"]
@@ -299,7 +302,8 @@ def test_a_worker_that_dies_costs_clips_an_error_record_not_the_run(three, tmp_p
                       workers=2)
     recs = read_descriptors(tmp_path / "a")
     assert set(recs) == {"c0.mp4", "c1.mp4", "c2.mp4"} and counts["done"] + counts["errors"] == 3
-    assert "error" in recs["c1.mp4"] and "BrokenProcessPool" in recs["c1.mp4"]["error"]
+    assert "error" in recs["c1.mp4"] and "ProcessExpired" in recs["c1.mp4"]["error"], recs["c1.mp4"]
+    assert "exit code 3" in recs["c1.mp4"]["error"]
     monkeypatch.setattr(ann, "annotate_clip", real)
     again = annotate(clips, tmp_path / "a", AnnotateSettings(skeletons=str(three / "skeletons"), flow=False),
                      workers=1, retry_errors=True)

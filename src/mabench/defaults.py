@@ -42,3 +42,7 @@ TRAIN_MAX_SIDE = 448
 
 # --- local work --------------------------------------------------------------------------------
 WORKERS = max(1, min(4, os.cpu_count() or 1))  # processes for synth / annotate / build
+# A clip whose annotate worker has not answered after this long is stopped and recorded as an error (a decoder
+# that blocks for good: a pipe with no writer, a network mount that stopped answering). A 2-3 s MA-52 clip takes
+# 1-3 CPU-s; this leaves room for clips minutes long on a loaded machine.
+CLIP_TIMEOUT_S = 600.0

@@ -92,6 +92,9 @@ def annotate(
     overlay: Path | None = typer.Option(None, "--overlay", help="Folder for a contact sheet per clip (PNG: frames "
                                         "with the skeleton and head/trunk axes, and the main signals)."),
     executor: str = typer.Option("local", help="local (process pool) or ray (RAY_ADDRESS or a local instance)."),
+    clip_timeout: float = typer.Option(defaults.CLIP_TIMEOUT_S, "--clip-timeout", min=1.0,
+                                       help="Seconds a clip may take before it is stopped and recorded as an "
+                                            "error (local executor)."),
 ) -> None:
     """Per-part motion descriptors for each clip (one JSON line per clip)."""
     from mabench.motion.annotate import AnnotateSettings, list_clips
@@ -107,7 +110,7 @@ def annotate(
 
         fail(f"{clips}: no video clips ({', '.join(VIDEO_SUFFIXES)})")
     settings = AnnotateSettings(skeletons=str(skeletons) if skeletons else None, fmt=skeleton_format, pose=pose,
-                                flow=flow, overlay=str(overlay) if overlay else None)
+                                flow=flow, overlay=str(overlay) if overlay else None, clip_timeout_s=clip_timeout)
     t0 = time.perf_counter()
     errors: list[str] = []
     if executor not in ("local", "ray"):

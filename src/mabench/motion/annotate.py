@@ -9,7 +9,8 @@ only itself; ``retry_errors`` tries those again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from concurrent.futures import as_completed
+from concurrent.futures import Future, as_completed
+from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,10 +19,11 @@ import av
 from mabench.data.io import iter_jsonl, repair_torn_tail, write_json
 from mabench.data.predictions import append_jsonl
 from mabench.data.records import VIDEO_SUFFIXES
+from mabench.defaults import CLIP_TIMEOUT_S
 from mabench.motion.descriptors import DESCRIPTOR_VERSION, describe
 from mabench.motion.formats import load_skeleton
 from mabench.motion.skeleton import SkeletonError
-from mabench.pool import process_pool
+from mabench.pool import deadline_pool
 from mabench.video.decode import decode_all
 
 DESCRIPTORS_FILE = "descriptors.jsonl"
@@ -34,6 +36,7 @@ MATCH_TOLERANCE = 0.02
 # (bench/real_clips.py) for half the cost. Optical flow, which sees the smallest movements, uses every
 # frame at this size.
 POSE_SIDE, POSE_STRIDE = 480, 2
+WORKER_EXIT_S = 30.0  # how long the workers get to exit once the clips are done or the run is stopped
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class AnnotateSettings:
     flow_preset: str = "ultrafast"
     overlay: str | None = None     # folder for per-clip contact sheets (PNG)
     pose_stride: int = POSE_STRIDE  # pose on every n-th frame
+    # a clip still running after this (s) is stopped and an error record; None: the clips run in this process,
+    # one after another, with no deadline (for a debugger, or to patch a stage in a test)
+    clip_timeout_s: float | None = CLIP_TIMEOUT_S
 
 
 def list_clips(clips: str | Path) -> list[Path]:
@@ -172,22 +178,34 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
         if executor == "ray":
             for rec in _ray_map(todo, settings, workers):
                 record(rec)
-        elif workers <= 1 or len(todo) <= 1:
+        elif settings.clip_timeout_s is None:  # in this process, one clip after another, with no deadline
             for c in todo:
                 record(annotate_clip(c, settings, settings.overlay))
-        else:
-            with process_pool(workers) as pool:
-                futures = {pool.submit(annotate_clip, c, settings, settings.overlay): c for c in todo}
-                try:
-                    for fut in as_completed(futures):
-                        try:
-                            rec = fut.result()
-                        except Exception as e:  # noqa: BLE001 - a worker that died (a segfault in a decoder)
-                            rec = {"clip": futures[fut].name, "error": f"{type(e).__name__}: {e}"}
-                        record(rec)
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+        elif todo:
+            # every clip in a worker process with a deadline, one worker too: a clip that never finishes is an
+            # error record after `clip_timeout_s`, and the rest go on
+            pool = deadline_pool(max(1, min(workers, len(todo))))
+            try:
+                futures: dict[Future, Path] = {pool.schedule(annotate_clip, (c, settings, settings.overlay),
+                                                             timeout=settings.clip_timeout_s): c for c in todo}
+                for fut in as_completed(futures):
+                    try:
+                        rec = fut.result()
+                    except TimeoutError:
+                        rec = {"clip": futures[fut].name, "error": f"TimeoutError: no result after "
+                               f"{settings.clip_timeout_s:g} s (clip_timeout_s); its worker was stopped"}
+                    except Exception as e:  # noqa: BLE001 - a worker that died (a segfault in a decoder)
+                        code = getattr(e, "exitcode", None)  # pebble's ProcessExpired
+                        rec = {"clip": futures[fut].name, "error": f"{type(e).__name__}: {e}"
+                               + (f" (exit code {code})" if code is not None else "")}
+                    record(rec)
+                pool.close()
+            except BaseException:
+                pool.stop()
+                raise
+            finally:
+                with suppress(TimeoutError):  # a worker that will not exit is not worth losing the records for
+                    pool.join(WORKER_EXIT_S)
     return counts
 
 
