@@ -78,20 +78,41 @@ def test_a_turn_the_face_points_see_beyond_a_tilt_is_not_the_tilts_sweep():
     assert _runs_a_tilt(flow_turn, t, t, [(tilt, t)])
 
 
+def _hand_at_the_face(tmp: Path, label: str, turn: float | None, monkeypatch) -> dict:
+    """A clear-face clip of `label` (the right hand works at the face; no secondary movement), with the head
+    turning `turn` rad and back over 0.5-2.5 s, or still; its descriptors with flow."""
+    import mabench.synth.actions as actions
+    import mabench.synth.generate as generate
+
+    made = actions.make_program
+
+    def with_turn(name, c, n=None):
+        prog = made(name, c, n)
+        if turn:
+            prog.strokes.append(actions.Stroke("head_yaw", turn, 0.5, 2.5, "back"))
+        return prog
+
+    monkeypatch.setattr(generate, "make_program", with_turn)
+    spec = ClipSpec(f"{label.replace(' ', '-')}-{turn}", label, subject=2, seed=2, width=320, height=240,
+                    duration=3.0, secondary=0)
+    write_clip(tmp, spec)
+    sk = load_skeleton_file(tmp / "skeletons" / f"{spec.name}.json")
+    frames, times, _ = decode_gray(tmp / "clips" / f"{spec.name}.mp4")
+    return describe(sk, spec.name, part_flow(frames, times, sk))
+
+
 @pytest.mark.parametrize("label", ["scratching or touching face", "rubbing eyes"])
-def test_a_hand_at_a_still_head_is_no_head_rotation(tmp_path, label):
-    # the figure's head does not move (no secondary movement); its right hand works at the face. The flow
-    # around a moving hand is dragged as far as a DIS patch reaches on the solver's finest level (32 px at the
-    # ultrafast preset's level 2), not 8 px: with the arm's band 8 px wide, the head "turned" on both clips
-    spec = ClipSpec(f"{label.replace(' ', '-')}", label, subject=2, seed=2, width=320, height=240, duration=3.0,
-                    secondary=0)
-    write_clip(tmp_path, spec)
-    sk = load_skeleton_file(tmp_path / "skeletons" / f"{spec.name}.json")
-    frames, times, _ = decode_gray(tmp_path / "clips" / f"{spec.name}.mp4")
-    desc = describe(sk, spec.name, part_flow(frames, times, sk))
-    assert desc["parts"]["right hand"]["moving"]
-    heads = [(e["kind"], e["direction"]) for e in desc["events"]["events"] if e["part"] == "head"]
-    assert heads == [], heads
+def test_a_hand_at_a_still_head_is_no_head_rotation_and_a_turn_under_it_still_is(tmp_path, label, monkeypatch):
+    # the flow around a moving hand is dragged as far as a DIS patch reaches on the solver's finest level (32 px
+    # at the ultrafast preset's level 2), not 8 px: with the moving arm's band 8 px wide, the still head "turned"
+    # on both clips. A resting arm's band stays 8 px: at 320x240 a 32 px band round a resting forearm covers the
+    # shoulders the head is read against, and the head's own flow was zero in every pair (a review found)
+    still = _hand_at_the_face(tmp_path, label, None, monkeypatch)
+    assert still["parts"]["right hand"]["moving"]
+    assert [(e["kind"], e["direction"]) for e in still["events"]["events"] if e["part"] == "head"] == []
+    turning = _hand_at_the_face(tmp_path, label, 0.3, monkeypatch)
+    assert [e["direction"] for e in turning["events"]["events"] if e["part"] == "head" and e["kind"] == "head_yaw"
+            and e["confidence"] != "low"] == ["rightward"]
 
 
 def _clip(tmp: Path, label: str, seed: int, masked: bool) -> tuple[dict, dict, Path]:
@@ -139,18 +160,31 @@ def test_a_still_head_beside_a_waving_hand_has_no_head_rotation_and_the_hand_lea
 def test_an_arm_in_front_of_the_head_or_over_a_shoulder_is_left_out_of_the_heads_own_flow():
     from mabench.motion.flow import _arm_pixels, _head_own
     flow = np.zeros((120, 160, 2), np.float32)
-    arm = [np.array([[20.0, 110.0], [80.0, 50.0]])]  # elbow low left, hand at the head's centre
-    hit = _arm_pixels((0, 120, 0, 160), arm, 6.0)
+    arm = [(np.array([[20.0, 110.0], [80.0, 50.0]]), 6.0)]  # elbow low left, hand at the head's centre; 6 px band
+    hit = _arm_pixels((0, 120, 0, 160), arm)
     flow[hit] = (3.0, -4.0)  # only the forearm moves; the head and the shoulders stay still
     shoulders = [np.array([40.0, 90.0]), np.array([120.0, 90.0])]
     naive, _ = _head_own(flow, np.array([80.0, 50.0]), 20, shoulders, 10)
     assert np.abs(naive[:2]).max() > 0.5  # read over the whole box and patches, the arm moves the "head"
     own, carry = _head_own(flow, np.array([80.0, 50.0]), 20, shoulders, 10,
-                           ~_arm_pixels((30, 70, 60, 100), arm, 6.0), arm, 6.0)
+                           ~_arm_pixels((30, 70, 60, 100), arm), arm)
     assert np.abs(own).max() < 1e-6 and np.abs(carry).max() < 1e-6  # without its pixels, nothing moves
     hidden = np.ones((40, 40), bool)
     hidden[:, 8:] = False  # an arm over 80% of the box: this pair says nothing of the head
     assert not _head_own(flow + 1.0, np.array([80.0, 50.0]), 20, shoulders, 10, hidden)[0].any()
+
+
+def test_a_forearm_moves_when_the_flow_at_its_hand_or_elbow_does():
+    from mabench.motion.flow import ARM_MOVING_PX, _arm_moves
+    flow = np.zeros((120, 160, 2), np.float32)
+    seg = np.array([[20.0, 110.0], [80.0, 50.0]])  # elbow (x, y), hand (x, y)
+    assert not _arm_moves(flow, seg, 8)
+    flow[42:58, 72:88] = (0.0, ARM_MOVING_PX)  # the hand's patch moves, by the threshold
+    assert _arm_moves(flow, seg, 8)
+    flow[:] = 0.0
+    flow[102:118, 12:28] = (0.4 * ARM_MOVING_PX, 0.0)  # the elbow's patch creeps under it
+    assert not _arm_moves(flow, seg, 8)
+    assert not _arm_moves(flow, np.array([[np.nan, np.nan], [500.0, 500.0]]), 8)  # lost, and off the frame
 
 
 def test_the_shoulders_carry_is_read_where_the_image_has_texture_not_on_a_flat_shirt():

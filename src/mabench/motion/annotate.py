@@ -36,6 +36,10 @@ MATCH_TOLERANCE = 0.02
 # (bench/real_clips.py) for half the cost. Optical flow, which sees the smallest movements, uses every
 # frame at this size.
 POSE_SIDE, POSE_STRIDE = 480, 2
+# A worker starts by importing the caller's main script: one that calls mabench outside
+# `if __name__ == "__main__":` starts the run again inside every worker, and the workers die at once.
+WORKER_START_HINT = (" (a worker died; if mabench is called from a script, put the call under "
+                     "`if __name__ == \"__main__\":`, as worker processes import the script)")
 WORKER_EXIT_S = 30.0  # how long the workers get to exit once the clips are done or the run is stopped
 
 
@@ -197,7 +201,8 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
                     except Exception as e:  # noqa: BLE001 - a worker that died (a segfault in a decoder)
                         code = getattr(e, "exitcode", None)  # pebble's ProcessExpired
                         rec = {"clip": futures[fut].name, "error": f"{type(e).__name__}: {e}"
-                               + (f" (exit code {code})" if code is not None else "")}
+                               + (f" (exit code {code})" if code is not None else "")
+                               + (WORKER_START_HINT if "expired" in str(e) else "")}
                     record(rec)
                 pool.close()
             except BaseException:

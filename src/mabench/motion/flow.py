@@ -70,8 +70,12 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     arms = [np.stack([np.stack([np.interp(times, sk.times, sk.points[:, J[f"{side}_{j}"], k]) for k in range(2)], -1)
                       for j in ("elbow", "hand")], 1) * np.array([sx, sy]) for side in ("left", "right")]
     # a pixel's flow is the mean of the patches over it, and DIS's patches live on its finest pyramid level: a
-    # patch of 8 at level 2 (the ultrafast preset) spans 32 px of the frame, and so does an arm's drag
-    arm_r = HAND_HALF * torso_px + dis.getPatchSize() * 2 ** dis.getFinestScale()
+    # patch of 8 at level 2 (the ultrafast preset) spans 32 px of the frame, and a moving arm drags the flow that
+    # far (measured: above 0.1 px out to 23-31 px from a square moving 3-6 px). A resting arm drags nothing: only
+    # its own pixels are left out then, or at a small figure its band would cover the shoulders the head is read
+    # against
+    arm_own = HAND_HALF * torso_px + dis.getPatchSize()
+    arm_drag = HAND_HALF * torso_px + dis.getPatchSize() * 2 ** dis.getFinestScale()
     head_i = BODY_PARTS.index("head")
     covered = np.zeros(n_pairs)  # share of the head's box an arm covers, per pair
     own = np.zeros((n_pairs, 4))  # the head's own flow per pair: dx, dy (px, y down), curl (rad), divergence
@@ -86,6 +90,7 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
         around = [(centres[i, head_i], int(halves[head_i]))] + [(sh[i], carrier_half) for sh in shoulders]
         tex = _textured(prev, dis.getPatchSize(), around)
         head_keep = None
+        bands = [(a[i], arm_drag if _arm_moves(flow, a[i], dis.getPatchSize()) else arm_own) for a in arms]
         for p in range(len(BODY_PARTS)):
             x, y = centres[i, p]
             if not np.isfinite(x + y):
@@ -96,7 +101,7 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
             if x1 > x0 and y1 > y0:
                 box = flow[y0:y1, x0:x1]
                 if p == head_i:  # the head's box without the arms in it, where the flow is a measurement
-                    head_keep = ~_arm_pixels((y0, y1, x0, x1), [a[i] for a in arms], arm_r)
+                    head_keep = ~_arm_pixels((y0, y1, x0, x1), bands)
                     covered[i] = 1.0 - float(head_keep.mean())
                     box = box[_measured(head_keep, tex[y0:y1, x0:x1])] if head_keep.mean() >= HEAD_KEEP_MIN \
                         else box[:0]
@@ -105,7 +110,7 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
                     vec[i, p] = box.mean(axis=0)
                     med[i, p] = np.median(box, axis=0)
         own[i], carry[i] = _head_own(flow, centres[i, head_i], int(halves[head_i]), [s[i] for s in shoulders],
-                                     carrier_half, head_keep, [a[i] for a in arms], arm_r, tex)
+                                     carrier_half, head_keep, bands, tex)
         prev = nxt
     dt = np.maximum(np.diff(times), 1e-6)[:, None, None]
     v = vec / dt / max(torso_px, 1e-6)   # torso lengths per second
@@ -146,12 +151,32 @@ HAND_HALF = 0.1  # torso lengths: a forearm's and hand's half-width with a margi
 HEAD_KEEP_MIN = 0.3  # share of the head's box an arm must leave uncovered for the rest to speak for the head
 
 
-def _arm_pixels(box: tuple[int, int, int, int], arms: list[np.ndarray], r: float) -> np.ndarray:
-    """Pixels of the box (y0, y1, x0, x1) within `r` of a forearm (elbow to hand, (2, 2) points each)."""
+# Flow pixels per frame at a forearm's hand or elbow from which it is moving (its wide band applies). Slower arms
+# still drag: a textured square moving 1 px / frame (read as 0.3 px) dragged 0.04-0.10 px at 8-24 px (a review's
+# probe); the threshold trades that against blanking the shoulders (bench/RESULTS.md, the flow builds).
+ARM_MOVING_PX = 0.5
+
+
+def _arm_moves(flow: np.ndarray, seg: np.ndarray, patch: int) -> bool:
+    """Whether a forearm (elbow to hand, (2, 2) flow pixels) moves in this pair: the flow's median over a patch at
+    its hand or its elbow reaches `ARM_MOVING_PX`."""
+    h, w = flow.shape[:2]
+    for x, y in seg:
+        if not np.isfinite(x + y):
+            continue
+        x0, x1, y0, y1 = max(0, int(x) - patch), min(w, int(x) + patch), max(0, int(y) - patch), min(h, int(y) + patch)
+        if x1 > x0 and y1 > y0 and float(np.linalg.norm(np.median(flow[y0:y1, x0:x1].reshape(-1, 2), axis=0))) \
+                >= ARM_MOVING_PX:
+            return True
+    return False
+
+
+def _arm_pixels(box: tuple[int, int, int, int], bands: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
+    """Pixels of the box (y0, y1, x0, x1) within each band's radius of its forearm (elbow to hand, (2, 2) points)."""
     y0, y1, x0, x1 = box
     yy, xx = np.mgrid[y0:y1, x0:x1]
     hit = np.zeros(yy.shape, dtype=bool)
-    for seg in arms:
+    for seg, r in bands:
         if not np.isfinite(seg).all():
             continue
         a, b = seg
@@ -197,8 +222,9 @@ CARRIER_BOX = 0.12
 
 
 def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[np.ndarray],
-              carrier_half: int, keep: np.ndarray | None = None, arms: Sequence[np.ndarray] = (),
-              arm_r: float = 0.0, tex: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              carrier_half: int, keep: np.ndarray | None = None,
+              bands: Sequence[tuple[np.ndarray, float]] = (), tex: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
     """The head's own motion in one frame pair: its box's flow less what the shoulders carry, decomposed
     into translation (median, px), rotation in the image plane (curl, rad) and scale (divergence); and the
     carry (3, 2) subtracted: both shoulders' mean, then each shoulder's own (the mean where it has none).
@@ -217,7 +243,7 @@ def _head_own(flow: np.ndarray, centre: np.ndarray, half: int, shoulders: list[n
             y0, y1, x0, x1 = max(0, y - r), min(h, y + r), max(0, x - r), min(w, x + r)
             patch = flow[y0:y1, x0:x1]
             if patch.size:  # a forearm passing over the shoulder is not what the shoulder carries
-                free = ~_arm_pixels((y0, y1, x0, x1), list(arms), arm_r) if arms else \
+                free = ~_arm_pixels((y0, y1, x0, x1), bands) if bands else \
                     np.ones(patch.shape[:2], dtype=bool)
                 if free.mean() < HEAD_KEEP_MIN:
                     patch = patch[:0]
