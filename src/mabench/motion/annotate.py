@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -202,7 +203,7 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
                         code = getattr(e, "exitcode", None)  # pebble's ProcessExpired
                         rec = {"clip": futures[fut].name, "error": f"{type(e).__name__}: {e}"
                                + (f" (exit code {code})" if code is not None else "")
-                               + (WORKER_START_HINT if "expired" in str(e) else "")}
+                               + (WORKER_START_HINT if isinstance(e, BrokenProcessPool) else "")}
                     record(rec)
                 pool.close()
             except BaseException:
