@@ -17,7 +17,8 @@ whose course is a tilt's (a head tilting about the neck swings its face sideways
 rotation seen by one witness only, inside one more than twice its size, is that one's drag on another axis.
 The flow's own floor comes from the parts the keypoints call still (a whole-body movement would raise the
 descriptors' floor above a nod); a turn or nod seen by the flow alone that runs the trunk's course is the
-trunk carrying the head's box, and no rotation.
+trunk carrying the head's box, and no rotation, except a nod that runs a bending trunk's course (a slumped
+trunk straightening tips the head back with it): a carried nod.
 
 A part carried by another's movement (a head riding a leaning or straightening trunk, a hand resting on a
 rising thigh) is an event with `carried_by` set; it never is the clip's dominant event. A head that tilts with
@@ -209,9 +210,13 @@ def find_events(times: np.ndarray, series: dict[str, np.ndarray], summaries: dic
             continue
         carrier = _carrier(main, main_t, trunk_moving, times, kind)
         if carrier and main is fl and kind != "head_roll":
-            # the flow alone, running the trunk's course: the trunk carries the head's box, nothing rotates
-            notes.append(f"head {kind} not stated: the head's flow runs the trunk's course (the trunk carries it)")
-            continue
+            # the flow alone, running the trunk's course: the trunk carries the head's box. A trunk that
+            # straightens or slumps tips the head with it (a carried nod); any other trunk course moves the box
+            # and turns nothing
+            if not _rides_a_bend(kind, main, main_t, trunk_moving, times):
+                notes.append(f"head {kind} not stated: the head's flow runs the trunk's course (the trunk carries it)")
+                continue
+            notes.append(f"head {kind}: the head's flow runs the trunk's bend (carried by the trunk)")
         evid = [_evidence(c) for c in (fp, fl) if c is not None]
         beyond = None
         if carrier and kind == "head_roll" and "trunk_lean" in series:
@@ -398,6 +403,15 @@ def _image_amplitude(e: MovementEvent) -> float:
     """A rotation's size as seen in the image (floors): its main witness, the lean included where the event's
     amplitude is its part beyond the trunk's lean (`_beyond_lean`)."""
     return next((v.margin for v in e.evidence if v.state == "moves" and v.signal != BEYOND_LEAN), e.amplitude)
+
+
+def _rides_a_bend(kind: str, c: Course, c_times: np.ndarray, trunk_moving: dict[str, Course],
+                  times: np.ndarray) -> bool:
+    """Whether a head pitch course runs the course of the trunk's length (a trunk bending forward or back,
+    seen from the front as shortening or lengthening): the head on top of it pitches with it."""
+    bend = trunk_moving.get("trunk_length")
+    return kind == "head_pitch" and bend is not None and \
+        abs(corr(resample(c.values, c_times, times), bend.values)) >= CARRIED_CORR
 
 
 def _carrier(c: Course, c_times: np.ndarray, trunk_moving: dict[str, Course], times: np.ndarray,
