@@ -53,23 +53,27 @@ def test_annotate_cli_resumes_and_isolates_bad_clips(tmp_path, figure_clips):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="a named pipe needs a POSIX system")
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_a_clip_that_never_finishes_costs_its_own_record_not_the_run(tmp_path, figure_clips, workers):
+@pytest.mark.parametrize("executor,workers", [("local", "1"), ("local", "2"), ("ray", "2")])
+def test_a_clip_that_never_finishes_costs_its_own_record_not_the_run(tmp_path, figure_clips, executor, workers):
     # a named pipe called .mp4 with no writer: opening it blocks for good inside the decoder (before this
-    # deadline, `mabench annotate` waited forever, with one worker or several)
+    # deadline, `mabench annotate` waited forever, with one worker or several, and on Ray)
+    if executor == "ray":
+        pytest.importorskip("ray", reason="the ray extra is not installed")
     root, _ = figure_clips
     clips = tmp_path / "clips"
     shutil.copytree(root / "clips", clips)
     os.mkfifo(clips / "stuck.mp4")
     out = tmp_path / "ann"
+    limit = "8" if executor == "local" else "30"  # a Ray worker's start counts against its first clip's deadline
     cmd = [sys.executable, "-m", "mabench", "annotate", str(clips), "--skeletons", str(root / "skeletons"),
-           "--out", str(out), "--workers", workers, "--clip-timeout", "8"]
+           "--out", str(out), "--workers", workers, "--clip-timeout", limit, "--executor", executor]
     t0 = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                       env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "3 clips annotated, 1 errors" in r.stdout, r.stdout
     recs = read_descriptors(out)
-    assert recs["stuck.mp4"]["error"].startswith("TimeoutError: no result after 8 s"), recs["stuck.mp4"]
+    assert recs["stuck.mp4"]["error"].startswith(f"TimeoutError: no result after {limit} s"), recs["stuck.mp4"]
     assert all("error" not in recs[f"c{i}.mp4"] for i in range(3))
     assert time.monotonic() - t0 < 200
 

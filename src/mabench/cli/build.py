@@ -94,7 +94,7 @@ def annotate(
     executor: str = typer.Option("local", help="local (process pool) or ray (RAY_ADDRESS or a local instance)."),
     clip_timeout: float = typer.Option(defaults.CLIP_TIMEOUT_S, "--clip-timeout", min=1.0,
                                        help="Seconds a clip may take before it is stopped and recorded as an "
-                                            "error (local executor)."),
+                                            "error (either executor)."),
 ) -> None:
     """Per-part motion descriptors for each clip (one JSON line per clip)."""
     from mabench.motion.annotate import AnnotateSettings, list_clips

@@ -216,12 +216,17 @@ def annotate(clips: Iterable[Path], out: str | Path, settings: AnnotateSettings,
 
 
 def _ray_map(clips: list[Path], settings: AnnotateSettings, workers: int):
-    """annotate_clip on Ray, yielding records as they finish (so they are written as they finish)."""
+    """annotate_clip on Ray, yielding records as they finish (so they are written as they finish).
+
+    As many clips run at a time as the cluster has CPUs (a task takes one), so a clip's deadline
+    (`clip_timeout_s`, from its start) is not spent waiting in Ray's queue: a clip still running then is
+    cancelled (its worker process is killed) and becomes a TimeoutError record, and the rest go on."""
     try:
         import ray
     except ImportError as e:
         raise RuntimeError("--executor ray needs Ray: pip install 'mabench[ray]'") from e
     import os
+    import time
 
     started = not ray.is_initialized()
     if started:
@@ -229,16 +234,32 @@ def _ray_map(clips: list[Path], settings: AnnotateSettings, workers: int):
             ray.init(address=os.environ["RAY_ADDRESS"], log_to_driver=False)
         else:
             ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False)
+    limit = settings.clip_timeout_s
     try:
         task = ray.remote(annotate_clip)
-        refs = {task.remote(str(c.resolve()), settings, settings.overlay): c for c in clips}
-        pending = list(refs)
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            try:
-                yield ray.get(done[0])
-            except Exception as e:  # noqa: BLE001 - a crashed worker costs only its clip
-                yield {"clip": refs[done[0]].name, "error": f"{type(e).__name__}: {e}"}
+        slots = max(1, int(ray.cluster_resources().get("CPU", 1)))
+        queue = list(clips)
+        running: dict = {}  # ObjectRef -> (clip, when it was handed to Ray)
+        while queue or running:
+            while queue and len(running) < slots:
+                c = queue.pop(0)
+                running[task.remote(str(c.resolve()), settings, settings.overlay)] = (c, time.monotonic())
+            wait_s = None if limit is None else \
+                max(0.0, min(t0 for _, t0 in running.values()) + limit - time.monotonic())
+            done, _ = ray.wait(list(running), num_returns=1, timeout=wait_s)
+            for ref in done:
+                c, _ = running.pop(ref)
+                try:
+                    yield ray.get(ref)
+                except Exception as e:  # noqa: BLE001 - a crashed worker costs only its clip
+                    yield {"clip": c.name, "error": f"{type(e).__name__}: {e}"}
+            if limit is not None:
+                for ref, (c, t0) in list(running.items()):
+                    if time.monotonic() - t0 >= limit:
+                        ray.cancel(ref, force=True)
+                        del running[ref]
+                        yield {"clip": c.name, "error": f"TimeoutError: no result after {limit:g} s "
+                               "(clip_timeout_s); its Ray task was cancelled"}
     finally:
         if started:
             ray.shutdown()
