@@ -25,7 +25,7 @@ def run_demo(out: str | Path, clips: int = DEMO_CLIPS, seed: int = 0, workers: i
     from mabench.builder.pipeline import BuildSettings
     from mabench.data import load_benchmark
     from mabench.evaluation.prompts import load_prompts
-    from mabench.evaluation.runner import EvalSettings
+    from mabench.evaluation.run_setup import EvalSettings
     from mabench.models import make_backend
     from mabench.synth.generate import write_set
 

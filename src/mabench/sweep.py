@@ -257,7 +257,7 @@ def run_sweep(config: SweepConfig, *, force: bool = False, log: Callable[[str], 
     state_path = config.out / "cells.json"
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     from mabench.evaluation.protocol import Protocol
-    from mabench.evaluation.runner import EvalSettings, RunFailed
+    from mabench.evaluation.run_setup import EvalSettings, RunFailed
     from mabench.models.base import GenerationConfig
     from mabench.video.sampling import SamplingConfig
 

@@ -278,8 +278,8 @@ def blind_check(out: str | Path, spec: str, base_url: str | None, runs: int = 3,
     temperature 0.7 with different seeds) through the eval runner; add the result to the QC report."""
     from mabench.builder.qc import blind_hits
     from mabench.evaluation.api import evaluate
+    from mabench.evaluation.run_setup import EvalSettings
     from mabench.evaluation.rundir import RunDir
-    from mabench.evaluation.runner import EvalSettings
     from mabench.models import GenerationConfig, make_backend
     from mabench.taxonomy import CLOSED_TASKS
 

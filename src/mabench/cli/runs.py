@@ -28,14 +28,14 @@ from mabench.cli.common import (
 from mabench.data import BenchmarkError, load_benchmark, write_json
 from mabench.data.io import MalformedLineError
 from mabench.evaluation.judge import DEFAULT_PARSE_RETRIES
-from mabench.evaluation.rundir import RunDir
-from mabench.evaluation.runner import (
+from mabench.evaluation.run_setup import (
     BACKOFF_BASE_S,
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_CONNECTION_FAILURES,
     DEFAULT_MAX_OUTPUT_BYTES,
     DEFAULT_MAX_RETRIES,
 )
+from mabench.evaluation.rundir import RunDir
 from mabench.evaluation.strategies import DEFAULT_COT_MAX_TOKENS, DEFAULT_VOTE_TEMPERATURE
 from mabench.report.tables import coverage_table, scores_table
 from mabench.video.cache import DEFAULT_MEMORY_MB
@@ -56,8 +56,8 @@ def sweep_cmd(
     force: bool = typer.Option(False, "--force", help="Start cells again whose settings changed."),
 ) -> None:
     """Run a grid of prompt strategies x prompts x frame settings; rank the cells against a baseline."""
+    from mabench.evaluation.run_setup import RunConfigError, RunStopped
     from mabench.evaluation.rundir import RunLocked
-    from mabench.evaluation.runner import RunConfigError, RunStopped
     from mabench.evaluation.strategies import StrategyError
     from mabench.models import EndpointError
     from mabench.sweep import SweepError, load_config, run_sweep
@@ -192,8 +192,8 @@ def eval_cmd(
     from mabench.evaluation.judge import JudgeStopped
     from mabench.evaluation.prompts import PromptError, kit_prompt_warnings, load_prompts
     from mabench.evaluation.protocol import Protocol
+    from mabench.evaluation.run_setup import EvalSettings, RunConfigError, RunStopped
     from mabench.evaluation.rundir import RunLocked
-    from mabench.evaluation.runner import EvalSettings, RunConfigError, RunStopped
     from mabench.evaluation.strategies import StrategyError, parse_strategy
     from mabench.models import EndpointError, GenerationConfig, make_backend
     from mabench.video.sampling import SamplingConfig
@@ -375,7 +375,7 @@ def judge(
 ) -> None:
     """Judge the MADU/MARE answers of a run on the rubric; update its scores."""
     from mabench.evaluation.results import load_run_benchmark, score_run
-    from mabench.evaluation.runner import EvalSettings
+    from mabench.evaluation.run_setup import EvalSettings
     from mabench.models import EndpointError
     from mabench.taxonomy import OPEN_TASKS
 

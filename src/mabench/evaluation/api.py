@@ -29,8 +29,9 @@ from mabench.evaluation.metrics import Scores, normalize_prediction
 from mabench.evaluation.prompts import apply_prompts, load_prompts
 from mabench.evaluation.protocol import Protocol
 from mabench.evaluation.results import RunScore, score_predictions, score_run
+from mabench.evaluation.run_setup import EvalSettings, RunResult
 from mabench.evaluation.rundir import RunDir
-from mabench.evaluation.runner import EvalSettings, RunResult, run_eval
+from mabench.evaluation.runner import run_eval
 from mabench.evaluation.strategies import Strategy, parse_strategy
 from mabench.models import Backend, GenerationConfig, make_backend
 from mabench.taxonomy import parse_task_codes

@@ -22,7 +22,7 @@ from mabench.evaluation.extract import Extraction
 from mabench.evaluation.judge import DIMS, parse_judge_reply
 from mabench.evaluation.metrics import summary_metrics
 from mabench.evaluation.rubrics import judge_user_prompt
-from mabench.evaluation.runner import resolve_clip
+from mabench.evaluation.run_setup import resolve_clip
 from mabench.evaluation.tasks import task
 from mabench.taxonomy import CLOSED_TASKS, OPEN_DIMENSIONS, OPEN_TASKS, OPEN_TO_PERCENT, TASKS, TIERS
 from mabench.video.cache import data_url

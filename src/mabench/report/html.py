@@ -60,7 +60,7 @@ def _thumb_name(video_id: str, i: int) -> str:
 
 def write_thumbnails(bench: Benchmark, videos: Path, out: Path) -> dict[str, list[str]]:
     """A few small frames per clip; a clip that cannot be read simply has none."""
-    from mabench.evaluation.runner import resolve_clip
+    from mabench.evaluation.run_setup import resolve_clip
     from mabench.video.decode import VideoError, sample_frames
     from mabench.video.sampling import SamplingConfig
 

@@ -246,7 +246,7 @@ def build_report(run_paths: list[Path], key: Path | None = None, n_boot: int = D
         from mabench.report.reliance import reliance
 
         check_same_benchmark([run_paths[0], *controls], given_key, bench)
-        from mabench.evaluation.runner import config_differences
+        from mabench.evaluation.run_setup import config_differences
 
         base_cfg = RunDir(run_paths[0]).config()
         found = []
