@@ -217,6 +217,25 @@ def test_a_path_there_and_back_is_not_asked_in_order_where_the_flow_saw_the_part
     assert stroke_order(-0.08) == []  # torso lengths per second, 0035's early phase
 
 
+def test_a_part_rests_in_the_flow_within_the_flows_error_in_pixels_not_a_share_of_a_small_torso():
+    """The flow's error is in pixels (still synthetic feet with nothing moving near them drift at most 0.16 px in a
+    phase): a left foot that drifts 0.15 px in a phase rests at a 48 px torso (0.003 torso lengths would ask 0.14 px
+    of it), and the same share of a 300 px torso, 0.94 px, is a movement."""
+    from mabench.builder.questions.common import still_parts
+
+    def rests(torso_px: float) -> bool:
+        desc = _desc([NOD], moving=("head",))
+        drift = 0.15 / 48 / 0.6  # torso lengths per second over a 0.6 s phase: 0.15 px at a 48 px torso
+        desc["flow"] = {"torso_px": torso_px, "parts": {
+            p: {"phases": {ph: {"dx": drift if (p, ph) == ("left foot", "middle") else 0.0, "dy": 0.0, "energy": 0.0}
+                           for ph in PHASES}} for p in BODY_PARTS}}
+        return "left foot" in still_parts(desc, BODY_PARTS)
+
+    assert rests(48.0)
+    assert not rests(300.0)
+    assert "right foot" in still_parts({**_desc([NOD], moving=("head",))}, BODY_PARTS)  # no flow: the keypoints decide
+
+
 def test_a_wind_up_gets_no_other_side_no_and_a_partial_return_is_neither_held_nor_returned():
     windup = _event("right hand", "translation", "rightward", 0.3, 1.0, first="leftward")
     desc = _desc([windup], moving=("right hand",))

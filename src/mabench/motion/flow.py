@@ -118,7 +118,7 @@ def part_flow(frames: list[np.ndarray], times: np.ndarray, sk: Skeleton, preset:
     speed = np.linalg.norm(v, axis=-1)   # (pairs, P)
     mid = (times[:-1] + times[1:]) / 2
     edges = np.linspace(times[0], times[-1], len(PHASES) + 1)
-    out: dict = {"preset": preset, "size": [w, h], "parts": {}}
+    out: dict = {"preset": preset, "size": [w, h], "torso_px": round(torso_px, 2), "parts": {}}
     for p, part in enumerate(BODY_PARTS):
         per_phase = {}
         for k, ph in enumerate(PHASES):

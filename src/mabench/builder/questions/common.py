@@ -36,19 +36,26 @@ def title(part: str) -> str:
 
 # A part the keypoints call still may still move by less than their noise (on real clips ~15 px: feet that rise
 # 20 px as the trunk straightens). Where the clip has optical flow, a part is at rest only if its box's net drift
-# in every phase stays within twice the flow's own error as well (`mabench.motion.flow.FLOW_FLOOR_MIN`).
+# in every phase stays within twice the flow's own error as well: `REST_FLOW` in torso lengths
+# (`mabench.motion.flow.FLOW_FLOOR_MIN`), and at least `REST_FLOW_PX` flow pixels, as the flow's error is in pixels
+# (a small figure's parts are not held to a fraction of its error; bench/RESULTS.md, the flow builds).
 REST_FLOW = 2 * FLOW_FLOOR_MIN
+REST_FLOW_PX = 0.2
 
 
 def _flow_still(desc: dict, part: str, until: float | None = None) -> bool:
-    """Whether the part's box drifts no more than `REST_FLOW` in every phase (every phase that ends by `until`, s)."""
-    flow = (desc.get("flow") or {}).get("parts", {}).get(part)
+    """Whether the part's box drifts no more than the rest threshold in every phase (every phase that ends by
+    `until`, s)."""
+    record = desc.get("flow") or {}
+    flow = record.get("parts", {}).get(part)
     edges = desc.get("phase_edges")
     if not flow or not edges:
         return True  # no flow (a synthetic build, `--no-flow`): the keypoints alone decide
     spans = dict(zip(PHASES, np.diff(edges), strict=False))
     ends = dict(zip(PHASES, edges[1:], strict=False))
-    return all(float(np.hypot(v["dx"], v["dy"])) * spans.get(ph, 0.0) <= REST_FLOW
+    torso_px = record.get("torso_px")  # (absent from records written before it was)
+    rest = max(REST_FLOW, REST_FLOW_PX / torso_px) if torso_px else REST_FLOW
+    return all(float(np.hypot(v["dx"], v["dy"])) * spans.get(ph, 0.0) <= rest
                for ph, v in flow.get("phases", {}).items() if until is None or ends.get(ph, 0.0) <= until)
 
 
