@@ -42,13 +42,16 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="write the clips, truth and build here (a new folder) to look into")
     ap.add_argument("--by-kind", action="store_true", help="also tally per fact kind (meta.kind)")
     ap.add_argument("--flow", action="store_true", help="optical flow from the rendered clips too, as a real build")
+    ap.add_argument("--size", default="320x240", help="clip size WxH (480x360: a 72 px torso, as the real clips' "
+                    "62-87 px in the flow's frames)")
     a = ap.parse_args()
     if a.keep:
         a.keep.mkdir(parents=True)  # not exist_ok: a stale set would be mixed with the new one
     with (contextlib.nullcontext(str(a.keep)) if a.keep else tempfile.TemporaryDirectory()) as tmp:
         tmp = Path(tmp)
         t0 = time.perf_counter()
-        labels = write_set(tmp, a.clips, seed=a.seed, workers=a.workers)
+        width, height = (int(v) for v in a.size.split("x"))
+        labels = write_set(tmp, a.clips, seed=a.seed, workers=a.workers, width=width, height=height)
         t_synth = time.perf_counter() - t0
         if a.noise:
             rng = np.random.default_rng(a.seed)
